@@ -1,0 +1,425 @@
+//! Server functions: the UI's private calls. Each one resolves the caller from the request,
+//! calls the domain (which authorizes and validates) and returns its result. No rules here.
+
+use domain::model::{
+    ApiToken, Application, AuditEntry, CreatedApiToken, Dashboard, Environment, Page, Platform, Team,
+};
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// The error every server function returns: a domain error the UI can show per field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiError(pub domain::Error);
+
+impl FromServerFnError for UiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let error = match value {
+            ServerFnErrorErr::Args(message) => domain::Error::invalid("form", format!("could not be read: {message}")),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => domain::Error::Unavailable,
+            other => domain::Error::Internal { reference: other.to_string() },
+        };
+        UiError(error)
+    }
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<domain::Error> for UiError {
+    fn from(e: domain::Error) -> Self {
+        UiError(e)
+    }
+}
+
+/// Result of a server function.
+pub type UiResult<T> = Result<T, UiError>;
+
+/// Who is signed in, for the layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub role_label: String,
+    pub teams: Vec<String>,
+    pub manages_platform: bool,
+    pub reads_audit_log: bool,
+    pub sees_tokens: bool,
+    pub read_only: bool,
+}
+
+/// A platform with its environments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformDetail {
+    pub platform: Platform,
+    pub environments: Vec<Environment>,
+    pub can_edit: bool,
+}
+
+/// What the application form needs to offer: teams and environments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppChoices {
+    pub teams: Vec<Team>,
+    /// (platform name, environment)
+    pub environments: Vec<(String, Environment)>,
+}
+
+/// An application with what its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationDetail {
+    pub application: Application,
+    pub choices: AppChoices,
+    pub can_edit: bool,
+}
+
+/// A team with its applications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamDetail {
+    pub team: Team,
+    pub applications: Vec<Application>,
+    pub can_edit: bool,
+}
+
+/// One environment's namespaces as the application form sends them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlacementField {
+    pub environment_id: String,
+    /// Comma- or space-separated namespaces.
+    #[serde(default)]
+    pub namespaces: String,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use domain::db::{Caller, PgPool};
+    use leptos::prelude::*;
+
+    use super::UiError;
+
+    /// The pool and the caller of this request (resolved by the server's middleware).
+    pub fn context() -> Result<(PgPool, Caller), UiError> {
+        let parts = use_context::<http::request::Parts>()
+            .ok_or_else(|| UiError(domain::Error::Internal { reference: "no request".into() }))?;
+        let caller = parts.extensions.get::<Caller>().cloned().ok_or(UiError(domain::Error::Unauthenticated))?;
+        let pool = use_context::<PgPool>()
+            .ok_or_else(|| UiError(domain::Error::Internal { reference: "no pool".into() }))?;
+        Ok((pool, caller))
+    }
+
+    /// Parses a form's id field.
+    pub fn uuid(field: &str, value: &str) -> Result<uuid::Uuid, UiError> {
+        value.trim().parse().map_err(|_| UiError(domain::Error::invalid(field, "is not a valid id")))
+    }
+
+    /// Parses a form's number field.
+    pub fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, UiError> {
+        value.trim().parse().map_err(|_| UiError(domain::Error::invalid(field, "must be a whole number")))
+    }
+
+    /// Parses an optional id (empty = none).
+    pub fn maybe_uuid(field: &str, value: &Option<String>) -> Result<Option<uuid::Uuid>, UiError> {
+        match value.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => uuid(field, v).map(Some),
+        }
+    }
+}
+
+/// The signed-in person, or None.
+#[server(prefix = "/_fn")]
+pub async fn whoami() -> UiResult<Option<Me>> {
+    use domain::Action;
+    let Ok((_, caller)) = ssr::context() else { return Ok(None) };
+    let a = &caller.actor;
+    Ok(Some(Me {
+        name: a.name.clone(),
+        role_label: a.role_label(),
+        teams: a.teams.clone(),
+        manages_platform: a.may(Action::ManagePlatforms),
+        reads_audit_log: a.may(Action::ReadAuditLog),
+        sees_tokens: a.may(Action::ManageTokens) || a.has(domain::Role::Auditor),
+        read_only: a.is_read_only(),
+    }))
+}
+
+/// Counts and recent changes.
+#[server(prefix = "/_fn")]
+pub async fn load_dashboard() -> UiResult<Dashboard> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::applications::dashboard(&pool, &caller).await?)
+}
+
+/// Teams, filtered and paged.
+#[server(prefix = "/_fn")]
+pub async fn list_teams(q: Option<String>, include_archived: bool, page: u32) -> UiResult<Page<Team>> {
+    let (pool, caller) = ssr::context()?;
+    let query = domain::model::ListQuery { page, per_page: 50, include_archived, q };
+    Ok(domain::teams::list(&pool, &caller, &query).await?)
+}
+
+/// A team and its applications.
+#[server(prefix = "/_fn")]
+pub async fn load_team(id: String) -> UiResult<TeamDetail> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let team = domain::teams::get(&pool, &caller, id).await?;
+    let query = domain::model::ListQuery { per_page: 200, include_archived: true, ..Default::default() };
+    let filter = domain::applications::Filter { team_id: Some(id), environment_id: None };
+    let applications = domain::applications::list(&pool, &caller, &query, &filter).await?.items;
+    let can_edit = caller.actor.may(domain::Action::ManageTeams);
+    Ok(TeamDetail { team, applications, can_edit })
+}
+
+/// Creates (no id) or edits a team, then shows it.
+#[server(prefix = "/_fn")]
+pub async fn save_team(
+    id: Option<String>,
+    version: Option<String>,
+    slug: String,
+    name: String,
+    description: String,
+    contact: String,
+) -> UiResult<Team> {
+    let (pool, caller) = ssr::context()?;
+    let input = domain::model::TeamInput { slug, name, description, contact };
+    let team = match ssr::maybe_uuid("id", &id)? {
+        None => domain::teams::create(&pool, &caller, input).await?,
+        Some(id) => {
+            let version = ssr::number("version", version.as_deref().unwrap_or_default())?;
+            domain::teams::update(&pool, &caller, id, version, input).await?
+        }
+    };
+    leptos_axum::redirect(&format!("/teams/{}", team.id));
+    Ok(team)
+}
+
+/// Archives or restores a team.
+#[server(prefix = "/_fn")]
+pub async fn archive_team(id: String, version: String, archive: bool) -> UiResult<Team> {
+    let (pool, caller) = ssr::context()?;
+    let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
+    Ok(domain::teams::set_archived(&pool, &caller, id, version, archive).await?)
+}
+
+/// Platforms, filtered and paged.
+#[server(prefix = "/_fn")]
+pub async fn list_platforms(include_archived: bool) -> UiResult<Page<Platform>> {
+    let (pool, caller) = ssr::context()?;
+    let query = domain::model::ListQuery { per_page: 200, include_archived, ..Default::default() };
+    Ok(domain::platforms::list(&pool, &caller, &query).await?)
+}
+
+/// A platform and its environments.
+#[server(prefix = "/_fn")]
+pub async fn load_platform(id: String) -> UiResult<PlatformDetail> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let platform = domain::platforms::get(&pool, &caller, id).await?;
+    let environments = domain::environments::list(&pool, &caller, id, true).await?;
+    let can_edit = caller.actor.may(domain::Action::ManagePlatforms);
+    Ok(PlatformDetail { platform, environments, can_edit })
+}
+
+/// Creates (no id) or edits a platform, then shows it.
+#[server(prefix = "/_fn")]
+pub async fn save_platform(
+    id: Option<String>,
+    version: Option<String>,
+    slug: String,
+    name: String,
+    description: String,
+) -> UiResult<Platform> {
+    let (pool, caller) = ssr::context()?;
+    let input = domain::model::PlatformInput { slug, name, description };
+    let platform = match ssr::maybe_uuid("id", &id)? {
+        None => domain::platforms::create(&pool, &caller, input).await?,
+        Some(id) => {
+            let version = ssr::number("version", version.as_deref().unwrap_or_default())?;
+            domain::platforms::update(&pool, &caller, id, version, input).await?
+        }
+    };
+    leptos_axum::redirect(&format!("/platforms/{}", platform.id));
+    Ok(platform)
+}
+
+/// Archives or restores a platform.
+#[server(prefix = "/_fn")]
+pub async fn archive_platform(id: String, version: String, archive: bool) -> UiResult<Platform> {
+    let (pool, caller) = ssr::context()?;
+    let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
+    Ok(domain::platforms::set_archived(&pool, &caller, id, version, archive).await?)
+}
+
+/// Adds (no id) or edits an environment of a platform.
+#[server(prefix = "/_fn")]
+pub async fn save_environment(
+    platform_id: String,
+    id: Option<String>,
+    version: Option<String>,
+    slug: String,
+    name: String,
+    position: String,
+    is_production: Option<String>,
+) -> UiResult<Environment> {
+    let (pool, caller) = ssr::context()?;
+    let input = domain::model::EnvironmentInput {
+        slug,
+        name,
+        position: ssr::number("position", &position)?,
+        is_production: is_production.is_some_and(|v| v == "on" || v == "true"),
+    };
+    let platform_id = ssr::uuid("platform_id", &platform_id)?;
+    let env = match ssr::maybe_uuid("id", &id)? {
+        None => domain::environments::create(&pool, &caller, platform_id, input).await?,
+        Some(id) => {
+            let version = ssr::number("version", version.as_deref().unwrap_or_default())?;
+            domain::environments::update(&pool, &caller, id, version, input).await?
+        }
+    };
+    leptos_axum::redirect(&format!("/platforms/{platform_id}"));
+    Ok(env)
+}
+
+/// Archives or restores an environment.
+#[server(prefix = "/_fn")]
+pub async fn archive_environment(id: String, version: String, archive: bool) -> UiResult<Environment> {
+    let (pool, caller) = ssr::context()?;
+    let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
+    Ok(domain::environments::set_archived(&pool, &caller, id, version, archive).await?)
+}
+
+/// Applications, filtered and paged.
+#[server(prefix = "/_fn")]
+pub async fn list_applications(
+    q: Option<String>,
+    team_id: Option<String>,
+    include_archived: bool,
+    page: u32,
+) -> UiResult<Page<Application>> {
+    let (pool, caller) = ssr::context()?;
+    let query = domain::model::ListQuery { page, per_page: 50, include_archived, q };
+    let filter = domain::applications::Filter { team_id: ssr::maybe_uuid("team_id", &team_id)?, environment_id: None };
+    Ok(domain::applications::list(&pool, &caller, &query, &filter).await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn choices(pool: &domain::db::PgPool, caller: &domain::db::Caller) -> UiResult<AppChoices> {
+    let query = domain::model::ListQuery { per_page: 200, ..Default::default() };
+    let teams = domain::teams::list(pool, caller, &query).await?.items;
+    let platforms = domain::platforms::list(pool, caller, &query).await?.items;
+    let environments = domain::environments::all(pool, caller)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let name = platforms.iter().find(|p| p.id == e.platform_id).map(|p| p.name.clone()).unwrap_or_default();
+            (name, e)
+        })
+        .collect();
+    Ok(AppChoices { teams, environments })
+}
+
+/// Teams and environments for a new application's form.
+#[server(prefix = "/_fn")]
+pub async fn application_choices() -> UiResult<AppChoices> {
+    let (pool, caller) = ssr::context()?;
+    choices(&pool, &caller).await
+}
+
+/// An application with its form's choices.
+#[server(prefix = "/_fn")]
+pub async fn load_application(id: String) -> UiResult<ApplicationDetail> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let application = domain::applications::get(&pool, &caller, id).await?;
+    let can_edit = caller.actor.may(domain::Action::ManageApplication { team: &application.team_slug });
+    let choices = choices(&pool, &caller).await?;
+    Ok(ApplicationDetail { application, choices, can_edit })
+}
+
+/// Creates (no id) or edits an application, then shows it.
+#[server(prefix = "/_fn")]
+pub async fn save_application(
+    id: Option<String>,
+    version: Option<String>,
+    team_id: String,
+    slug: String,
+    name: String,
+    description: String,
+    #[server(default)] placements: Vec<PlacementField>,
+) -> UiResult<Application> {
+    let (pool, caller) = ssr::context()?;
+    let mut parsed = Vec::new();
+    for field in placements {
+        let environment_id = ssr::uuid("placements", &field.environment_id)?;
+        for namespace in field.namespaces.split([',', ' ', '\n']).map(str::trim).filter(|n| !n.is_empty()) {
+            parsed.push(domain::model::Placement { environment_id, namespace: namespace.to_owned() });
+        }
+    }
+    let team_id = if team_id.trim().is_empty() {
+        return Err(domain::Error::invalid("team_id", "is required").into());
+    } else {
+        ssr::uuid("team_id", &team_id)?
+    };
+    let input = domain::model::ApplicationInput { team_id, slug, name, description, placements: parsed };
+    let app = match ssr::maybe_uuid("id", &id)? {
+        None => domain::applications::create(&pool, &caller, input).await?,
+        Some(id) => {
+            let version = ssr::number("version", version.as_deref().unwrap_or_default())?;
+            domain::applications::update(&pool, &caller, id, version, input).await?
+        }
+    };
+    leptos_axum::redirect(&format!("/applications/{}", app.id));
+    Ok(app)
+}
+
+/// Archives or restores an application.
+#[server(prefix = "/_fn")]
+pub async fn archive_application(id: String, version: String, archive: bool) -> UiResult<Application> {
+    let (pool, caller) = ssr::context()?;
+    let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
+    Ok(domain::applications::set_archived(&pool, &caller, id, version, archive).await?)
+}
+
+/// The audit log with filters.
+#[server(prefix = "/_fn")]
+pub async fn audit_log(
+    entity_type: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    before_id: Option<i64>,
+) -> UiResult<Vec<AuditEntry>> {
+    let (pool, caller) = ssr::context()?;
+    let query = domain::model::AuditQuery { entity_type, actor, action, before_id, limit: Some(100), ..Default::default() };
+    Ok(domain::audit::list(&pool, &caller, &query).await?)
+}
+
+/// API tokens (never their secrets).
+#[server(prefix = "/_fn")]
+pub async fn list_tokens() -> UiResult<Vec<ApiToken>> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::tokens::list(&pool, &caller).await?)
+}
+
+/// Creates an API token; the secret is in the answer, once.
+#[server(prefix = "/_fn")]
+pub async fn create_token(name: String, scope: String, expires_in_days: String) -> UiResult<CreatedApiToken> {
+    let (pool, caller) = ssr::context()?;
+    let input = domain::model::ApiTokenInput {
+        name,
+        scope,
+        expires_in_days: ssr::number("expires_in_days", &expires_in_days)?,
+    };
+    Ok(domain::tokens::create(&pool, &caller, input).await?)
+}
+
+/// Revokes an API token.
+#[server(prefix = "/_fn")]
+pub async fn revoke_token(id: String) -> UiResult<ApiToken> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::tokens::revoke(&pool, &caller, ssr::uuid("id", &id)?).await?)
+}

@@ -1,0 +1,164 @@
+//! Teams: list, create, view and edit, archive.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::{ArchiveTeam, SaveTeam, list_teams, load_team};
+use crate::components::{ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me};
+
+const SLUG_HINT: &str = "Lowercase letters, digits and dashes. Team members come from the group team-<slug>.";
+
+/// `/teams`
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q");
+    let archived = move || query.read().get("archived").is_some();
+    let data = Resource::new(move || (q(), archived()), |(q, archived)| list_teams(q, archived, 1));
+    let me = use_me();
+    view! {
+        <Title text="Teams"/>
+        <div class="page-head">
+            <h1>"Teams"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    matches!(me.await, Ok(Some(ref m)) if m.manages_platform)
+                        .then(|| view! { <a class="button" href="/teams/new">"New team"</a> })
+                })}
+            </Suspense>
+        </div>
+        <form method="get" class="filters" role="search">
+            <label for="q">"Search"</label>
+            <input id="q" name="q" type="search" value=q/>
+            <label><input type="checkbox" name="archived" checked=archived/>" Show archived"</label>
+            <button type="submit">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! { <p class="empty">"No teams match."</p> }.into_any(),
+                    Ok(page) => view! {
+                        <table>
+                            <thead><tr><th>"Team"</th><th>"Slug"</th><th>"Contact"</th><th>"State"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|t| view! {
+                                    <tr>
+                                        <td><a href=format!("/teams/{}", t.id)>{t.name}</a></td>
+                                        <td><code>{t.slug}</code></td>
+                                        <td>{t.contact}</td>
+                                        <td>{if t.archived_at.is_some() { "archived" } else { "active" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <p class="muted">{page.total}" teams"</p>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The create/edit form.
+#[component]
+fn TeamForm(
+    #[prop(optional)] id: Option<String>,
+    #[prop(optional)] version: Option<i32>,
+    #[prop(optional)] slug: String,
+    #[prop(optional)] name: String,
+    #[prop(optional)] description: String,
+    #[prop(optional)] contact: String,
+) -> impl IntoView {
+    let save = ServerAction::<SaveTeam>::new();
+    let error = last_error(save.value());
+    let errors = field_errors(error);
+    let label = if id.is_some() { "Save changes" } else { "Create team" };
+    view! {
+        <ActionForm action=save>
+            <FormError error=error/>
+            <input type="hidden" name="id" value=id.unwrap_or_default()/>
+            <input type="hidden" name="version" value=version.map(|v| v.to_string()).unwrap_or_default()/>
+            <TextField label="Slug" name="slug" value=slug required=true hint=SLUG_HINT errors=errors/>
+            <TextField label="Name" name="name" value=name required=true errors=errors/>
+            <TextField label="Contact" name="contact" value=contact hint="Chat channel, e-mail or on-call alias." errors=errors/>
+            <TextArea label="Description" name="description" value=description errors=errors/>
+            <button type="submit" class="primary" id="save">{label}</button>
+        </ActionForm>
+    }
+}
+
+/// `/teams/new`
+#[component]
+pub fn NewTeamPage() -> impl IntoView {
+    view! {
+        <Title text="New team"/>
+        <h1>"New team"</h1>
+        <TeamForm/>
+    }
+}
+
+/// `/teams/:id`
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    let params = use_params_map();
+    let archive = ServerAction::<ArchiveTeam>::new();
+    let data = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), archive.version().get()),
+        |(id, _)| load_team(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <Title text="Team"/><ErrorBox error=e/> }.into_any(),
+                    Ok(d) => {
+                        let t = d.team;
+                        let archived = t.archived_at.is_some();
+                        view! {
+                            <Title text=t.name.clone()/>
+                            <div class="page-head">
+                                <h1>{t.name.clone()}{archived.then(|| view! { <span class="badge">"archived"</span> })}</h1>
+                            </div>
+                            <p>{t.description.clone()}</p>
+                            <dl class="facts">
+                                <dt>"Slug"</dt><dd><code>{t.slug.clone()}</code></dd>
+                                <dt>"Contact"</dt><dd>{t.contact.clone()}</dd>
+                                <dt>"Group"</dt><dd><code>{format!("team-{}", t.slug)}</code></dd>
+                            </dl>
+                            <h2>"Applications"</h2>
+                            {if d.applications.is_empty() {
+                                view! { <p class="empty">"This team has no applications yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul>
+                                        {d.applications.into_iter().map(|a| view! {
+                                            <li><a href=format!("/applications/{}", a.id)>{a.name}</a></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                            {d.can_edit.then(|| view! {
+                                <section class="edit no-print">
+                                    <h2>"Edit"</h2>
+                                    <TeamForm id=t.id.to_string() version=t.version slug=t.slug.clone()
+                                        name=t.name.clone() description=t.description.clone() contact=t.contact.clone()/>
+                                    <ActionForm action=archive>
+                                        <FormError error=last_error(archive.value())/>
+                                        <input type="hidden" name="id" value=t.id.to_string()/>
+                                        <input type="hidden" name="version" value=t.version.to_string()/>
+                                        <input type="hidden" name="archive" value=(!archived).to_string()/>
+                                        <button type="submit" class="secondary">
+                                            {if archived { "Restore team" } else { "Archive team" }}
+                                        </button>
+                                    </ActionForm>
+                                </section>
+                            })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,96 @@
+//! API tokens for automation: created here, shown once, revocable.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{CreateToken, RevokeToken, list_tokens};
+use crate::components::{ErrorBox, FormError, TextField, field_errors, last_error, use_me, when};
+
+/// `/tokens`
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let error = last_error(create.value());
+    let errors = field_errors(error);
+    let data = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    let me = use_me();
+    let created = move || match create.value().get() {
+        Some(Ok(t)) => Some(view! {
+            <div class="alert alert-success" role="status">
+                <p>"Token "<strong>{t.token.name}</strong>" created. Copy it now: it is not shown again."</p>
+                <pre class="secret" id="new-token">{t.secret}</pre>
+            </div>
+        }),
+        _ => None,
+    };
+    view! {
+        <Title text="API tokens"/>
+        <h1>"API tokens"</h1>
+        <p class="muted">"Tokens let automation use the REST API as "<code>"Authorization: Bearer <token>"</code>
+            ". A token acts with your role; read tokens cannot change anything."</p>
+        {created}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(me.await, Ok(Some(ref m)) if !m.read_only && m.manages_platform).then(|| view! {
+                    <section class="edit no-print">
+                        <h2>"New token"</h2>
+                        <ActionForm action=create>
+                            <FormError error=error/>
+                            <TextField label="Name" name="name" required=true hint="What uses it, e.g. gitops-sync." errors=errors/>
+                            <div class="field">
+                                <label for="field-scope">"Scope"</label>
+                                <select id="field-scope" name="scope">
+                                    <option value="read">"read"</option>
+                                    <option value="write">"write"</option>
+                                </select>
+                            </div>
+                            <TextField label="Expires in (days)" name="expires_in_days" value="90" input_type="number" errors=errors/>
+                            <button type="submit" class="primary">"Create token"</button>
+                        </ActionForm>
+                    </section>
+                })
+            })}
+        </Suspense>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(tokens) if tokens.is_empty() => view! { <p class="empty">"No tokens yet."</p> }.into_any(),
+                    Ok(tokens) => view! {
+                        <table>
+                            <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Scope"</th><th>"Created by"</th>
+                                <th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>
+                                {tokens.into_iter().map(|t| {
+                                    let active = t.revoked_at.is_none();
+                                    view! {
+                                        <tr>
+                                            <td>{t.name}</td>
+                                            <td><code>{t.prefix}"…"</code></td>
+                                            <td>{t.scope}" ("{t.role}")"</td>
+                                            <td>{t.created_by_name}</td>
+                                            <td>{when(t.expires_at)}</td>
+                                            <td>{t.last_used_at.map(when)}</td>
+                                            <td>{if active { "active" } else { "revoked" }}</td>
+                                            <td>{active.then(|| view! {
+                                                <ActionForm action=revoke>
+                                                    <input type="hidden" name="id" value=t.id.to_string()/>
+                                                    <button type="submit" class="secondary">"Revoke"</button>
+                                                </ActionForm>
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        {move || match revoke.value().get() {
+            Some(Err(e)) => Some(view! { <ErrorBox error=e/> }),
+            _ => None,
+        }}
+    }
+}

@@ -1,0 +1,167 @@
+//! Teams: the application teams that own applications.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::Action;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+use crate::model::{ListQuery, Page, Team, TeamInput};
+use crate::validate;
+
+/// Lists teams, by name.
+#[tracing::instrument(skip_all)]
+pub async fn list(pool: &PgPool, caller: &Caller, query: &ListQuery) -> Result<Page<Team>> {
+    caller.actor.authorize(Action::Read)?;
+    let (limit, offset) = query.limit_offset();
+    let pattern = query.pattern();
+    let mut tx = pool.begin().await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM teams
+           WHERE ($1 OR archived_at IS NULL) AND ($2::text IS NULL OR name ILIKE $2 OR slug ILIKE $2)"#,
+        query.include_archived,
+        pattern,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let items = sqlx::query_as!(
+        Team,
+        r#"SELECT id, slug, name, description, contact, archived_at, version, created_at, updated_at
+           FROM teams
+           WHERE ($1 OR archived_at IS NULL) AND ($2::text IS NULL OR name ILIKE $2 OR slug ILIKE $2)
+           ORDER BY name, id LIMIT $3 OFFSET $4"#,
+        query.include_archived,
+        pattern,
+        limit,
+        offset,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Page { items, page: query.page.max(1), per_page: limit as u32, total })
+}
+
+/// Reads one team.
+pub async fn get(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Team> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    fetch(&mut conn, id, false).await
+}
+
+async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Team> {
+    let team = if lock {
+        sqlx::query_as!(
+            Team,
+            "SELECT id, slug, name, description, contact, archived_at, version, created_at, updated_at
+             FROM teams WHERE id = $1 FOR UPDATE",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Team,
+            "SELECT id, slug, name, description, contact, archived_at, version, created_at, updated_at
+             FROM teams WHERE id = $1",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+    };
+    team.ok_or_else(|| Error::not_found("team"))
+}
+
+/// Creates a team.
+#[tracing::instrument(skip_all)]
+pub async fn create(pool: &PgPool, caller: &Caller, mut input: TeamInput) -> Result<Team> {
+    caller.actor.authorize(Action::ManageTeams)?;
+    validate::team(&mut input)?;
+    let mut tx = pool.begin().await?;
+    let team = sqlx::query_as!(
+        Team,
+        "INSERT INTO teams (slug, name, description, contact) VALUES ($1, $2, $3, $4)
+         RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
+        input.slug,
+        input.name,
+        input.description,
+        input.contact,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut tx, caller, "create", "team", &team.id.to_string(), None::<&Team>, Some(&team)).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+/// Edits a team if nobody changed it since `expected_version`.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn update(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: i32,
+    mut input: TeamInput,
+) -> Result<Team> {
+    caller.actor.authorize(Action::ManageTeams)?;
+    validate::team(&mut input)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id, true).await?;
+    if before.version != expected_version {
+        return Err(Error::stale("team"));
+    }
+    let after = sqlx::query_as!(
+        Team,
+        "UPDATE teams SET slug = $2, name = $3, description = $4, contact = $5, version = version + 1
+         WHERE id = $1
+         RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
+        id,
+        input.slug,
+        input.name,
+        input.description,
+        input.contact,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut tx, caller, "update", "team", &id.to_string(), Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Archives (or restores) a team. Archived teams keep their history and applications.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn set_archived(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: i32,
+    archived: bool,
+) -> Result<Team> {
+    caller.actor.authorize(Action::ManageTeams)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id, true).await?;
+    if before.version != expected_version {
+        return Err(Error::stale("team"));
+    }
+    let after = sqlx::query_as!(
+        Team,
+        "UPDATE teams SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
+         WHERE id = $1
+         RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
+        id,
+        archived,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let action = if archived { "archive" } else { "restore" };
+    audit::record(&mut tx, caller, action, "team", &id.to_string(), Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Finds a team by slug (for the UI's team pages and the policy's team checks).
+pub async fn slug_of(conn: &mut PgConnection, id: Uuid) -> Result<String> {
+    sqlx::query_scalar!("SELECT slug FROM teams WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::invalid("team_id", "refers to a team that does not exist"))
+}

@@ -1,0 +1,51 @@
+//! People who signed in through OpenID Connect, keyed by (issuer, subject).
+
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::{Caller, PgPool};
+use crate::error::Result;
+
+/// What the identity provider said about a person at login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub issuer: String,
+    pub subject: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// Creates or refreshes the person's record and returns Demarc's id for them. The login is
+/// recorded in the audit log with the groups it carried, so access can be traced later.
+#[tracing::instrument(skip_all)]
+pub async fn record_login(pool: &PgPool, login: &Login, request_id: Option<String>) -> Result<Uuid> {
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO users (issuer, subject, name, email, groups) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (issuer, subject) DO UPDATE
+           SET name = EXCLUDED.name, email = EXCLUDED.email, groups = EXCLUDED.groups, last_login_at = now()
+         RETURNING id",
+        login.issuer,
+        login.subject,
+        login.name,
+        login.email,
+        &login.groups,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let caller = Caller {
+        actor: crate::auth::Actor {
+            kind: crate::auth::ActorKind::User { id },
+            name: login.name.clone(),
+            roles: vec![],
+            teams: vec![],
+            can_write: false,
+        },
+        request_id,
+    };
+    let after = serde_json::json!({ "groups": login.groups });
+    audit::record(&mut tx, &caller, "login", "user", &id.to_string(), None::<&()>, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,113 @@
+//! The REST API for automation: `/api/v1/<plural nouns>`, JSON, pages, one error shape,
+//! ETag/If-Match for updates, and an OpenAPI 3.1 document generated from these handlers.
+
+pub mod admin;
+pub mod catalog;
+pub mod error;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Demarc API",
+        description = "Scope, go-live evidence and maintenance for Kubernetes platforms. \
+                       Authenticate with `Authorization: Bearer <token>`: a Demarc API token or an \
+                       access token from the organisation's OpenID provider.",
+        version = "1"
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "catalogue", description = "Teams, platforms, environments and applications"),
+        (name = "audit", description = "The append-only audit log"),
+        (name = "tokens", description = "API tokens"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API's routes and the OpenAPI document describing exactly them.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(catalog::list_teams, catalog::create_team))
+        .routes(routes!(catalog::get_team, catalog::update_team))
+        .routes(routes!(catalog::archive_team))
+        .routes(routes!(catalog::restore_team))
+        .routes(routes!(catalog::list_platforms, catalog::create_platform))
+        .routes(routes!(catalog::get_platform, catalog::update_platform))
+        .routes(routes!(catalog::archive_platform))
+        .routes(routes!(catalog::restore_platform))
+        .routes(routes!(catalog::list_environments, catalog::create_environment))
+        .routes(routes!(catalog::get_environment, catalog::update_environment))
+        .routes(routes!(catalog::archive_environment))
+        .routes(routes!(catalog::restore_environment))
+        .routes(routes!(catalog::list_applications, catalog::create_application))
+        .routes(routes!(catalog::get_application, catalog::update_application))
+        .routes(routes!(catalog::archive_application))
+        .routes(routes!(catalog::restore_application))
+        .routes(routes!(admin::list_audit_entries))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::me))
+        .split_for_parts()
+}
+
+/// A resource with its ETag (its version), as every single-resource answer is sent.
+pub struct Tagged<T>(pub StatusCode, pub i32, pub T);
+
+impl<T: Serialize> IntoResponse for Tagged<T> {
+    fn into_response(self) -> Response {
+        let mut response = (self.0, Json(self.2)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", self.1)) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+    }
+}
+
+/// The version a client last saw, from `If-Match`; updates without it are refused (428).
+pub struct IfMatch(pub i32);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Err(error::plain(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Send the ETag you read as If-Match, so a concurrent change is not overwritten.",
+            ));
+        };
+        value
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse().ok())
+            .map(IfMatch)
+            .ok_or_else(|| {
+                error::ApiError(domain::Error::invalid("If-Match", "must be an ETag this API returned, such as \"3\""))
+                    .into_response()
+            })
+    }
+}

@@ -1,0 +1,150 @@
+//! The REST API's error body: one stable shape for every failure.
+//!
+//! ```json
+//! {"error": {"code": "invalid", "message": "...", "fields": {"slug": "is required"}}}
+//! ```
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use domain::db::Caller;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: unauthenticated, forbidden, not_found, invalid, conflict,
+    /// precondition_failed, precondition_required, unavailable, internal.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// One message per invalid field, keyed by the field's name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A domain error on its way out as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub domain::Error);
+
+impl From<domain::Error> for ApiError {
+    fn from(e: domain::Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        use domain::Error as E;
+        let code = match &self.0 {
+            E::Unauthenticated => "unauthenticated",
+            E::Forbidden { .. } => "forbidden",
+            E::NotFound { .. } => "not_found",
+            E::Invalid { .. } => "invalid",
+            E::Conflict { .. } => "conflict",
+            E::Stale { .. } => "precondition_failed",
+            E::Unavailable => "unavailable",
+            E::Internal { .. } => "internal",
+        };
+        let status = StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match &self.0 {
+            E::Invalid { .. } => "The request has invalid fields.".to_owned(),
+            other => other.to_string(),
+        };
+        let body = ErrorBody { error: ErrorDetail { code, message, fields: self.0.field_errors() } };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert("www-authenticate", "Bearer".parse().expect("valid header"));
+        }
+        response
+    }
+}
+
+/// A 401 with the standard body.
+pub fn unauthenticated(message: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail { code: "unauthenticated", message: message.to_owned(), fields: BTreeMap::new() },
+    };
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response.headers_mut().insert("www-authenticate", "Bearer".parse().expect("valid header"));
+    response
+}
+
+/// A plain error with a code and status (for HTTP-level problems such as a missing If-Match).
+pub fn plain(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let body = ErrorBody { error: ErrorDetail { code, message: message.to_owned(), fields: BTreeMap::new() } };
+    (status, Json(body)).into_response()
+}
+
+/// The caller of a REST request; answers 401 when there is none.
+pub struct ApiCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .map(ApiCaller)
+            .ok_or_else(|| unauthenticated("Send an API token as `Authorization: Bearer <token>`."))
+    }
+}
+
+/// A JSON body whose errors name the offending field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) => return Err(plain(StatusCode::BAD_REQUEST, "invalid", &e.body_text())),
+        };
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(JsonBody).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let (field, message) = if path == "." || path.is_empty() {
+                match missing_field(&inner.to_string()) {
+                    Some(f) => (f, "is required".to_owned()),
+                    None => ("body".to_owned(), format!("is not valid JSON for this request: {inner}")),
+                }
+            } else {
+                (path, clean(&inner.to_string()))
+            };
+            ApiError(domain::Error::invalid(&field, message)).into_response()
+        })
+    }
+}
+
+/// Converts axum's own JSON rejections (if any handler uses `Json` directly).
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        ApiError(domain::Error::invalid("body", r.body_text()))
+    }
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+fn clean(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}

@@ -1,0 +1,199 @@
+//! Configuration from environment variables, parsed once at start. Every variable is documented
+//! in `.env.example`; the development command fills in what a fresh machine lacks.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use domain::Role;
+
+/// A secret string that never shows up in logs or debug output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How groups from the identity provider become Demarc roles and team memberships.
+#[derive(Debug, Clone)]
+pub struct GroupMapping {
+    /// Name of the claim holding the groups (default `groups`).
+    pub claim: String,
+    /// Group name -> role.
+    pub roles: BTreeMap<String, Role>,
+    /// A group named `<prefix><team slug>` makes its members part of that team.
+    pub team_prefix: String,
+}
+
+impl GroupMapping {
+    /// Roles and team slugs for a person's groups.
+    pub fn resolve(&self, groups: &[String]) -> (Vec<Role>, Vec<String>) {
+        let mut roles: Vec<Role> = groups.iter().filter_map(|g| self.roles.get(g).copied()).collect();
+        roles.sort();
+        roles.dedup();
+        let mut teams: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.strip_prefix(&self.team_prefix))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
+        teams.sort();
+        teams.dedup();
+        (roles, teams)
+    }
+
+    /// Parses `group=role,group=role`.
+    pub fn parse_roles(spec: &str) -> Result<BTreeMap<String, Role>, String> {
+        let mut roles = BTreeMap::new();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (group, role) =
+                pair.split_once('=').ok_or_else(|| format!("DEMARC_ROLE_GROUPS: `{pair}` is not group=role"))?;
+            let role = Role::parse(role.trim()).ok_or_else(|| {
+                format!("DEMARC_ROLE_GROUPS: unknown role `{role}` (use admin, platform_engineer or auditor)")
+            })?;
+            roles.insert(group.trim().to_owned(), role);
+        }
+        Ok(roles)
+    }
+}
+
+/// OpenID Connect settings.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Audience that access tokens from the provider (client credentials) must carry.
+    pub api_audience: String,
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    /// Address of the UI and API.
+    pub listen: SocketAddr,
+    /// Address of the probes and metrics (kept apart from the public port).
+    pub ops_listen: SocketAddr,
+    /// The URL people use to reach Demarc (redirect URIs, CSRF origin check).
+    pub public_url: url::Url,
+    pub oidc: OidcConfig,
+    pub groups: GroupMapping,
+    pub cookie_secure: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Load the demo data set at start.
+    pub demo_data: bool,
+    /// Seconds to wait for in-flight requests on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| format!("{name}: cannot parse `{v}`")),
+    }
+}
+
+fn required(name: &str) -> Result<String, String> {
+    var(name).ok_or_else(|| format!("{name} is required"))
+}
+
+impl Config {
+    /// Reads the configuration from the environment. Errors name the variable.
+    pub fn from_env() -> Result<Config, String> {
+        let listen: SocketAddr = match var("DEMARC_LISTEN") {
+            Some(v) => v.parse().map_err(|_| format!("DEMARC_LISTEN: `{v}` is not host:port"))?,
+            None => parse("LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().expect("valid default"))?,
+        };
+        let ops_listen = parse("DEMARC_OPS_LISTEN", "127.0.0.1:9464".parse().expect("valid default"))?;
+        let public_url = var("DEMARC_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let public_url =
+            url::Url::parse(&public_url).map_err(|e| format!("DEMARC_PUBLIC_URL: {e}"))?;
+        let local = matches!(public_url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let roles = GroupMapping::parse_roles(&var("DEMARC_ROLE_GROUPS").unwrap_or_else(|| {
+            "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor".into()
+        }))?;
+        Ok(Config {
+            database_url: Secret::new(required("DATABASE_URL")?),
+            database_max_connections: parse("DEMARC_DATABASE_MAX_CONNECTIONS", 20)?,
+            listen,
+            ops_listen,
+            public_url,
+            oidc: OidcConfig {
+                issuer: required("DEMARC_OIDC_ISSUER")?,
+                client_id: required("DEMARC_OIDC_CLIENT_ID")?,
+                client_secret: Secret::new(required("DEMARC_OIDC_CLIENT_SECRET")?),
+                api_audience: var("DEMARC_API_AUDIENCE").unwrap_or_else(|| "demarc-api".into()),
+            },
+            groups: GroupMapping {
+                claim: var("DEMARC_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+                roles,
+                team_prefix: var("DEMARC_TEAM_GROUP_PREFIX").unwrap_or_else(|| "team-".into()),
+            },
+            cookie_secure: parse("DEMARC_COOKIE_SECURE", !local)?,
+            session_idle_minutes: parse("DEMARC_SESSION_IDLE_MINUTES", 60)?,
+            session_absolute_hours: parse("DEMARC_SESSION_ABSOLUTE_HOURS", 12)?,
+            demo_data: parse("DEMARC_DEMO_DATA", false)?,
+            shutdown_grace_seconds: parse("DEMARC_SHUTDOWN_GRACE_SECONDS", 20)?,
+        })
+    }
+
+    /// The OAuth redirect URI of this deployment.
+    pub fn redirect_uri(&self) -> String {
+        self.url("/auth/callback")
+    }
+
+    /// An absolute URL on this deployment.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_become_roles_and_teams() {
+        let mapping = GroupMapping {
+            claim: "groups".into(),
+            roles: GroupMapping::parse_roles("ops=platform_engineer, audit=auditor").unwrap(),
+            team_prefix: "team-".into(),
+        };
+        let (roles, teams) =
+            mapping.resolve(&["ops".into(), "team-payments".into(), "team-".into(), "other".into()]);
+        assert_eq!(roles, vec![Role::PlatformEngineer]);
+        assert_eq!(teams, vec!["payments".to_string()]);
+    }
+
+    #[test]
+    fn an_unknown_role_names_the_variable() {
+        let err = GroupMapping::parse_roles("ops=root").unwrap_err();
+        assert!(err.contains("DEMARC_ROLE_GROUPS"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+}

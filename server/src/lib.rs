@@ -1,0 +1,168 @@
+//! The Demarc server: configuration, routing (pages, server functions, REST, OpenAPI), login and
+//! sessions, probes and metrics. A library with a thin `main.rs`, so tests build the real router.
+//!
+//! Every request passes, in order: request id -> tracing -> metrics -> session -> caller
+//! resolution (session, API token or provider access token) + CSRF check -> the route. Pages add
+//! the page guard; REST handlers and server functions call the domain, which authorizes.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod ops;
+pub mod pages;
+pub mod sessions;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::{App, shell};
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::postgres::PgPoolOptions;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::oidc::Oidc;
+use crate::config::Config;
+use crate::state::{AppState, ShutdownFlag};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Connects to the database, runs migrations, discovers the OpenID provider.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(config.database_url.expose())
+        .await
+        .map_err(|e| format!("cannot connect to the database (DATABASE_URL): {e}"))?;
+    domain::db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))?;
+    let oidc = Oidc::discover(&config.oidc, &config.redirect_uri(), &config.groups.claim)
+        .await
+        .map_err(|e| format!("OpenID provider at {} (DEMARC_OIDC_ISSUER): {e}", config.oidc.issuer))?;
+    Ok(AppState {
+        pool,
+        config: Arc::new(config),
+        oidc: Arc::new(oidc),
+        leptos_options,
+        shutting_down: Arc::new(ShutdownFlag::default()),
+    })
+}
+
+/// The public router: pages, server functions, REST API, OpenAPI, login.
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let pool = state.pool.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(pool.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .route_layer(axum::middleware::from_fn(pages::guard));
+    let (api, openapi) = api::router();
+    let store = sessions::PgSessionStore::new(state.pool.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("demarc_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(state.config.session_idle_minutes)));
+    Router::new()
+        .route("/auth/login", get(auth::web::login))
+        .route("/auth/callback", get(auth::web::callback))
+        .route("/auth/logout", post(auth::web::logout))
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_caller))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                // The path only: query strings can carry secrets.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Leptos options from cargo-leptos' environment, with the address from our configuration.
+pub fn leptos_options(config: &Config) -> Result<LeptosOptions, String> {
+    let conf = get_configuration(None).map_err(|e| format!("Leptos configuration: {e}"))?;
+    let mut options = conf.leptos_options;
+    options.site_addr = config.listen;
+    Ok(options)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then drains: readiness fails at once, in-flight
+/// requests finish (up to the grace period), and the process exits.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let config = state.config.clone();
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let ops_listener = tokio::net::TcpListener::bind(config.ops_listen).await?;
+    tracing::info!(url = %config.public_url, ops = %config.ops_listen, "Demarc is listening");
+    let flag = state.shutting_down.clone();
+    let ops = axum::serve(ops_listener, ops::router(state.clone()));
+    let ops_task = tokio::spawn(async move { ops.await });
+    sessions::PgSessionStore::new(state.pool.clone()).spawn_cleanup();
+    let app = router(state);
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested: draining");
+        flag.set();
+    };
+    let server = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown);
+    let result = tokio::select! {
+        r = server => r,
+        _ = async { wait_then(grace).await } => {
+            tracing::warn!("grace period over: exiting with requests still open");
+            Ok(())
+        }
+    };
+    ops_task.abort();
+    result
+}
+
+async fn wait_then(grace: Duration) {
+    // Only starts counting once shutdown begins.
+    shutdown_signal().await;
+    tokio::time::sleep(grace).await;
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,41 @@
+//! `server [serve|migrate|demo-data]`: runs Demarc, or only its migrations, or loads demo data.
+
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let json = std::env::var("DEMARC_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    if json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("demarc: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let config = server::config::Config::from_env()?;
+    let options = server::leptos_options(&config)?;
+    let demo = config.demo_data;
+    let state = server::build_state(config, options).await?;
+    match command.as_str() {
+        "serve" => {
+            if demo {
+                server::demo::load(&state.pool).await.map_err(|e| format!("demo data: {e}"))?;
+            }
+            server::serve(state).await.map_err(|e| e.to_string())
+        }
+        "migrate" => Ok(()),
+        "demo-data" => server::demo::load(&state.pool).await.map_err(|e| format!("demo data: {e}")),
+        other => Err(format!("unknown command `{other}`: use serve, migrate or demo-data")),
+    }
+}

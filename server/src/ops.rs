@@ -1,0 +1,78 @@
+//! Probes and metrics, served on their own port so they never mix with user traffic.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// The process-wide Prometheus recorder (installed once, even when tests start many servers).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                )
+                .expect("valid buckets")
+                .install_recorder()
+                .expect("one metrics recorder per process")
+        })
+        .clone()
+}
+
+/// The ops router: liveness, readiness, metrics.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(render_metrics))
+        .with_state(state)
+}
+
+/// Ready when the database answers and we are not shutting down.
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.shutting_down.is_set() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    if domain::db::ping(&state.pool).await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn render_metrics(State(state): State<AppState>) -> String {
+    metrics::gauge!("db_pool_connections").set(f64::from(state.pool.size()));
+    metrics::gauge!("db_pool_idle_connections").set(state.pool.num_idle() as f64);
+    metrics::gauge!("db_pool_max_connections").set(f64::from(state.config.database_max_connections));
+    metrics_handle().render()
+}
+
+/// Counts requests and records their latency by route template (never by raw path, which
+/// could carry identifiers).
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| if req.uri().path().starts_with("/pkg/") { "/pkg/*".into() } else { "page".into() });
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    response
+}

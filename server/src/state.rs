@@ -1,0 +1,36 @@
+//! The state every handler shares: one pool, the configuration, the OpenID relying party.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::FromRef;
+use domain::db::PgPool;
+use leptos::prelude::LeptosOptions;
+
+use crate::auth::oidc::Oidc;
+use crate::config::Config;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub oidc: Arc<Oidc>,
+    pub leptos_options: LeptosOptions,
+    pub shutting_down: Arc<ShutdownFlag>,
+}
+
+/// Set when SIGTERM arrives, so readiness fails while in-flight requests finish.
+#[derive(Default)]
+pub struct ShutdownFlag(AtomicBool);
+
+impl ShutdownFlag {
+    /// Marks the process as draining.
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// True once draining started.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,16 @@
+//! Demarc through HTTP, as people and automation use it: login through a real OpenID provider,
+//! login attacks, the REST API, the audit log, CSRF protection, probes, and an authorization
+//! matrix over every route the app serves. One binary, so the OpenID provider starts once.
+//!
+//! Each test starts its own server with its own database (see the `tests` crate's helpers).
+
+mod api {
+    mod audit;
+    mod csrf;
+    mod login;
+    mod matrix;
+    mod oidc_attacks;
+    mod probes;
+    mod rest;
+    pub mod support;
+}

@@ -1,0 +1,417 @@
+//! The REST API as automation uses it: resources, ETags, validation, paging, roles and tokens.
+
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, WWW_AUTHENTICATE};
+use serde_json::{Value, json};
+use tests::TestApp;
+use tests::fake_provider::{SigningKey, unsigned_jwt};
+
+use super::support::{code, count, etag, get, id, post, post_empty, put};
+
+#[tokio::test]
+async fn a_team_is_created_listed_read_and_updated_with_etags() {
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+
+    let response = super::support::same_origin(&app, pat.post(app.url("/api/v1/teams")))
+        .json(&json!({ "slug": "payments", "name": "Payments", "contact": "#payments" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()[ETAG], "\"1\"");
+    let team: Value = response.json().await.unwrap();
+    let team_id = id(&team);
+    assert_eq!(team["version"], 1);
+
+    let (status, list) = get(&app, &pat, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["slug"], "payments");
+
+    let response = pat.get(app.url(&format!("/api/v1/teams/{team_id}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[ETAG], "\"1\"");
+
+    let path = format!("/api/v1/teams/{team_id}");
+    let change = json!({ "slug": "payments", "name": "Payments & Ledger", "contact": "#payments" });
+    let (status, body) = put(&app, &pat, &path, None, &change).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "an update without If-Match is refused: {body}");
+    assert_eq!(code(&body), "precondition_required");
+
+    let (status, body) = put(&app, &pat, &path, Some("\"1\""), &change).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Payments & Ledger");
+    assert_eq!(body["version"], 2);
+
+    let stale = json!({ "slug": "payments", "name": "Overwritten", "contact": "" });
+    let (status, body) = put(&app, &pat, &path, Some("\"1\""), &stale).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "a stale ETag is refused: {body}");
+    assert_eq!(code(&body), "precondition_failed");
+    let (_, current) = get(&app, &pat, &path).await;
+    assert_eq!(current["name"], "Payments & Ledger", "the stale update changed nothing");
+
+    let (status, body) = put(&app, &pat, &path, Some("yesterday"), &change).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["If-Match"].is_string(), "{body}");
+
+    let (status, body) = get(&app, &pat, &format!("/api/v1/teams/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(code(&body), "not_found");
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_with_a_message_per_field() {
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+
+    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "Not A Slug", "name": " " })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "invalid");
+    let fields = &body["error"]["fields"];
+    assert!(fields["slug"].as_str().unwrap_or_default().contains("lowercase"), "{body}");
+    assert_eq!(fields["name"], "is required", "{body}");
+
+    // Wrong JSON types name the field too.
+    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": 42, "name": "Numbers" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["slug"].is_string(), "the field with the wrong type is named: {body}");
+
+    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "name": "No slug" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["fields"]["slug"], "is required", "{body}");
+
+    let response = super::support::same_origin(&app, pat.post(app.url("/api/v1/teams")))
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = tests::json(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["body"].is_string(), "{body}");
+
+    let (status, _) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "taken", "name": "First" })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "taken", "name": "Second" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["slug"].as_str().unwrap_or_default().contains("taken"), "{body}");
+
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/applications",
+        &json!({ "team_id": uuid::Uuid::new_v4(), "slug": "ghost", "name": "Ghost" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["team_id"].is_string(), "{body}");
+    assert_eq!(count(&app, "teams").await, 1, "nothing invalid was stored");
+}
+
+#[tokio::test]
+async fn lists_come_in_pages_with_a_total() {
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+    for n in 1..=5 {
+        let (status, body) =
+            post(&app, &pat, "/api/v1/teams", &json!({ "slug": format!("team-{n}"), "name": format!("Team {n}") })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, page) = get(&app, &pat, "/api/v1/teams?per_page=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 5);
+    assert_eq!(page["per_page"], 2);
+    assert_eq!(page["page"], 1);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"][0]["name"], "Team 1");
+
+    let (_, last) = get(&app, &pat, "/api/v1/teams?per_page=2&page=3").await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last["items"][0]["name"], "Team 5");
+
+    let (_, found) = get(&app, &pat, "/api/v1/teams?q=team-4").await;
+    assert_eq!(found["total"], 1);
+}
+
+#[tokio::test]
+async fn an_application_runs_in_namespaces_per_environment() {
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+
+    let (_, platform) = post(&app, &pat, "/api/v1/platforms", &json!({ "slug": "core", "name": "Core" })).await;
+    let platform_id = id(&platform);
+    let envs = format!("/api/v1/platforms/{platform_id}/environments");
+    let (status, production) =
+        post(&app, &pat, &envs, &json!({ "slug": "production", "name": "Production", "position": 1, "is_production": true }))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{production}");
+    let (status, staging) = post(&app, &pat, &envs, &json!({ "slug": "staging", "name": "Staging", "position": 0 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{staging}");
+    let (_, listed) = get(&app, &pat, &envs).await;
+    let order: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["slug"].as_str().unwrap()).collect();
+    assert_eq!(order, ["staging", "production"], "environments come in their order");
+
+    let (_, team) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "payments", "name": "Payments" })).await;
+    let application = json!({
+        "team_id": id(&team),
+        "slug": "checkout",
+        "name": "Checkout",
+        "placements": [
+            { "environment_id": id(&staging), "namespace": "payments-checkout" },
+            { "environment_id": id(&production), "namespace": "payments-checkout" },
+        ],
+    });
+    let (status, created) = post(&app, &pat, "/api/v1/applications", &application).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["team_slug"], "payments");
+    assert_eq!(created["placements"].as_array().unwrap().len(), 2);
+
+    let (_, in_production) =
+        get(&app, &pat, &format!("/api/v1/applications?environment_id={}", id(&production))).await;
+    assert_eq!(in_production["total"], 1);
+    assert_eq!(in_production["items"][0]["slug"], "checkout");
+
+    // Leave production: the placement goes, the version moves on.
+    let path = format!("/api/v1/applications/{}", id(&created));
+    let mut change = application.clone();
+    change["placements"] = json!([{ "environment_id": id(&staging), "namespace": "payments-checkout" }]);
+    let (status, updated) = put(&app, &pat, &path, Some(&etag(1)), &change).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["placements"].as_array().unwrap().len(), 1);
+    assert_eq!(updated["version"], 2);
+    let (_, in_production) =
+        get(&app, &pat, &format!("/api/v1/applications?environment_id={}", id(&production))).await;
+    assert_eq!(in_production["total"], 0);
+
+    let mut bad = application.clone();
+    bad["slug"] = json!("elsewhere");
+    bad["placements"] = json!([{ "environment_id": uuid::Uuid::new_v4(), "namespace": "x" }]);
+    let (status, body) = post(&app, &pat, "/api/v1/applications", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["placements"].is_string(), "{body}");
+    let mut bad = application.clone();
+    bad["slug"] = json!("bad-namespace");
+    bad["placements"] = json!([{ "environment_id": id(&staging), "namespace": "Not_A_Namespace" }]);
+    let (status, body) = post(&app, &pat, "/api/v1/applications", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["placements"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn archived_things_leave_the_lists_and_can_be_restored() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+    let path = format!("/api/v1/applications/{}", seed.indexer);
+
+    let (status, body) = post_empty(&app, &pat, &format!("{path}/archive"), None).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
+
+    let (status, archived) = post_empty(&app, &pat, &format!("{path}/archive"), Some(&etag(1))).await;
+    assert_eq!(status, StatusCode::OK, "{archived}");
+    assert!(archived["archived_at"].is_string());
+    let (_, list) = get(&app, &pat, "/api/v1/applications").await;
+    assert_eq!(list["total"], 3, "the archived application left the list");
+    let (_, all) = get(&app, &pat, "/api/v1/applications?include_archived=true").await;
+    assert_eq!(all["total"], 4, "it is still there when asked for");
+
+    let (status, restored) = post_empty(&app, &pat, &format!("{path}/restore"), Some(&etag(2))).await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert!(restored["archived_at"].is_null());
+    let (_, list) = get(&app, &pat, "/api/v1/applications").await;
+    assert_eq!(list["total"], 4);
+
+    // Teams and platforms work the same way; an archived team takes no new applications.
+    let team = format!("/api/v1/teams/{}", seed.search);
+    let (status, _) = post_empty(&app, &pat, &format!("{team}/archive"), Some(&etag(1))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, teams) = get(&app, &pat, "/api/v1/teams").await;
+    assert_eq!(teams["total"], 2);
+    let (status, body) =
+        post(&app, &pat, "/api/v1/applications", &json!({ "team_id": seed.search, "slug": "late", "name": "Late" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["team_id"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn an_auditor_reads_everything_but_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let audrey = app.login("audrey").await;
+
+    for path in ["/api/v1/teams", "/api/v1/applications", "/api/v1/platforms", "/api/v1/audit-entries", "/api/v1/tokens"] {
+        let (status, body) = get(&app, &audrey, path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    }
+    let (status, body) = post(&app, &audrey, "/api/v1/teams", &json!({ "slug": "audit", "name": "Audit" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(code(&body), "forbidden");
+    assert!(body["error"]["message"].as_str().unwrap().contains("read-only"), "{body}");
+    let (status, _) = put(
+        &app,
+        &audrey,
+        &format!("/api/v1/teams/{}", seed.payments),
+        Some(&etag(1)),
+        &json!({ "slug": "payments", "name": "Mine now" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_empty(&app, &audrey, &format!("/api/v1/applications/{}/archive", seed.checkout), Some(&etag(1))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        post(&app, &audrey, "/api/v1/tokens", &json!({ "name": "mine", "scope": "read", "expires_in_days": 1 })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "auditors cannot create tokens");
+    assert_eq!(count(&app, "teams").await, 3, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_team_member_manages_only_their_own_teams_applications() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let alice = app.login("alice").await;
+
+    let (status, body) = post(
+        &app,
+        &alice,
+        "/api/v1/applications",
+        &json!({ "team_id": seed.payments, "slug": "refunds", "name": "Refunds",
+                 "placements": [{ "environment_id": seed.staging, "namespace": "payments-refunds" }] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "alice may add to team payments: {body}");
+
+    let (status, body) =
+        post(&app, &alice, "/api/v1/applications", &json!({ "team_id": seed.search, "slug": "spy", "name": "Spy" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "alice may not add to team search: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("search"), "{body}");
+
+    let (status, _) = put(
+        &app,
+        &alice,
+        &format!("/api/v1/applications/{}", seed.search_api),
+        Some(&etag(1)),
+        &json!({ "team_id": seed.search, "slug": "search-api", "name": "Taken over" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nor change its applications");
+
+    // Moving her own application to another team needs rights on both.
+    let (status, _) = put(
+        &app,
+        &alice,
+        &format!("/api/v1/applications/{}", seed.ledger),
+        Some(&etag(1)),
+        &json!({ "team_id": seed.search, "slug": "ledger", "name": "Ledger" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nor hand an application to a team she is not in");
+
+    let (status, _) = post(&app, &alice, "/api/v1/teams", &json!({ "slug": "mine", "name": "Mine" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "team members do not manage teams");
+    let (status, _) = get(&app, &alice, "/api/v1/audit-entries").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "team members do not read the audit log");
+    let (status, _) = get(&app, &alice, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK, "but they read the catalogue");
+    assert_eq!(count(&app, "applications").await, 5);
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_but_cannot_write() {
+    let app = TestApp::spawn().await;
+    let reader = app.bearer(&app.api_token_with_scope("admin", "read").await);
+    let (status, me) = get(&app, &reader, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["can_write"], false);
+    assert_eq!(me["roles"], json!(["admin"]));
+    let (status, _) = get(&app, &reader, "/api/v1/audit-entries").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = post(&app, &reader, "/api/v1/teams", &json!({ "slug": "nope", "name": "Nope" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("read-only"), "{body}");
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let app = TestApp::spawn().await;
+    let pat = app.login("pat").await;
+    let (status, created) =
+        post(&app, &pat, "/api/v1/tokens", &json!({ "name": "ci", "scope": "write", "expires_in_days": 7 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("dmc_"));
+    let token_id = created["token"]["id"].as_str().unwrap().to_owned();
+    let ci = app.bearer(&secret);
+    let (status, _) = get(&app, &ci, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, listed) = get(&app, &pat, "/api/v1/tokens").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!listed.to_string().contains(&secret), "token lists never show secrets");
+
+    let (status, revoked) = post_empty(&app, &pat, &format!("/api/v1/tokens/{token_id}/revoke"), None).await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert!(revoked["revoked_at"].is_string());
+
+    let response = ci.get(app.url("/api/v1/teams")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()[WWW_AUTHENTICATE], "Bearer");
+    let (_, body) = tests::json(response).await;
+    assert_eq!(code(&body), "unauthenticated");
+}
+
+#[tokio::test]
+async fn unknown_or_forged_bearer_tokens_are_refused() {
+    let app = TestApp::spawn().await;
+    let key = SigningKey::new(2, "forger");
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": app.issuer, "aud": "demarc-api", "exp": now + 300, "client_id": "forger",
+                         "scope": "demarc:read demarc:write", "groups": ["demarc-admins"] });
+    let forged = key.sign(&key.header(), &claims);
+    for token in ["dmc_thisisnotatoken", "garbage", forged.as_str(), unsigned_jwt(&claims).as_str()] {
+        let (status, body) = get(&app, &app.bearer(token), "/api/v1/teams").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "token {token}: {body}");
+    }
+    let (status, _) = get(&app, &app.client(), "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no credentials at all");
+}
+
+#[tokio::test]
+async fn tokens_cannot_mint_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.bearer(&app.api_token("admin").await);
+    let (status, body) =
+        post(&app, &admin, "/api/v1/tokens", &json!({ "name": "child", "scope": "write", "expires_in_days": 1 })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn an_access_token_from_the_provider_reads_and_writes_as_its_scope_allows() {
+    let app = TestApp::spawn().await;
+    let full = app.bearer(&app.client_credentials_token(None).await);
+    let (status, me) = get(&app, &full, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["roles"], json!(["platform_engineer"]), "the client's groups give its role");
+    assert_eq!(me["can_write"], true);
+    let (status, body) = post(&app, &full, "/api/v1/teams", &json!({ "slug": "automated", "name": "Automated" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, list) = get(&app, &full, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["total"], 1);
+
+    let reader = app.bearer(&app.client_credentials_token(Some("demarc:read")).await);
+    let (status, me) = get(&app, &reader, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["can_write"], false);
+    let (status, _) = get(&app, &reader, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = post(&app, &reader, "/api/v1/teams", &json!({ "slug": "nope", "name": "Nope" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a demarc:read token cannot write: {body}");
+
+    let actor: (String, String) =
+        sqlx::query_as("SELECT actor_kind, actor_id FROM audit_log WHERE entity_type = 'team' AND action = 'create'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, ("token".to_owned(), "client:demarc-automation".to_owned()));
+}

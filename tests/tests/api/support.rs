@@ -1,0 +1,84 @@
+//! Small helpers shared by the API tests.
+
+use reqwest::header::ORIGIN;
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde_json::Value;
+use tests::TestApp;
+
+/// The full path of the server function `name` (`/_fn/<name><hash>`), from the server
+/// functions the app registered.
+pub fn server_fn_path(name: &str) -> String {
+    let found: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|path| server_fn_name(path) == Some(name))
+        .collect();
+    match found.as_slice() {
+        [one] => (*one).to_owned(),
+        [] => panic!("the app has no server function named {name}"),
+        many => panic!("several server functions are named {name}: {many:?}"),
+    }
+}
+
+/// The function name in a server function path: `/_fn/save_team123` -> `save_team`.
+pub fn server_fn_name(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').next()?;
+    let name = last.trim_end_matches(|c: char| c.is_ascii_digit());
+    (!name.is_empty()).then_some(name)
+}
+
+/// A request from the app's own pages (same-origin `Origin` header).
+pub fn same_origin(app: &TestApp, request: RequestBuilder) -> RequestBuilder {
+    request.header(ORIGIN, app.origin())
+}
+
+/// GET `path` and read JSON.
+pub async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, Value) {
+    tests::json(client.get(app.url(path)).send().await.expect("GET")).await
+}
+
+/// POST JSON to `path` from the app's origin.
+pub async fn post(app: &TestApp, client: &Client, path: &str, body: &Value) -> (StatusCode, Value) {
+    let request = same_origin(app, client.post(app.url(path)).json(body));
+    tests::json(request.send().await.expect("POST")).await
+}
+
+/// PUT JSON to `path` from the app's origin, with `If-Match` when given.
+pub async fn put(app: &TestApp, client: &Client, path: &str, if_match: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    let mut request = same_origin(app, client.put(app.url(path)).json(body));
+    if let Some(etag) = if_match {
+        request = request.header("if-match", etag);
+    }
+    tests::json(request.send().await.expect("PUT")).await
+}
+
+/// POST without a body (archive, restore, revoke) with `If-Match` when given.
+pub async fn post_empty(app: &TestApp, client: &Client, path: &str, if_match: Option<&str>) -> (StatusCode, Value) {
+    let mut request = same_origin(app, client.post(app.url(path)));
+    if let Some(etag) = if_match {
+        request = request.header("if-match", etag);
+    }
+    tests::json(request.send().await.expect("POST")).await
+}
+
+/// The `"<version>"` ETag for a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The `error.code` of an error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// The id of a JSON resource.
+pub fn id(body: &Value) -> uuid::Uuid {
+    body["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no id in {body}"))
+}
+
+/// Number of rows in a table (direct database check).
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&app.pool)
+        .await
+        .expect("count rows")
+}
