@@ -155,20 +155,20 @@ const REST: &[(&str, &str, Rule)] = &[
 /// Every server function, what it needs, and the calls made (one per variant).
 const SERVER_FNS: &[(&str, Rule, &[&str])] = &[
     ("whoami", Rule::Public, &["call"]),
-    ("dashboard", Rule::Read, &["call"]),
+    ("load_dashboard", Rule::Read, &["call"]),
     ("list_teams", Rule::Read, &["call"]),
-    ("team_detail", Rule::Read, &["call"]),
+    ("load_team", Rule::Read, &["call"]),
     ("save_team", Rule::ManageTeams, &["create", "update"]),
     ("archive_team", Rule::ManageTeams, &["archive", "restore"]),
     ("list_platforms", Rule::Read, &["call"]),
-    ("platform_detail", Rule::Read, &["call"]),
+    ("load_platform", Rule::Read, &["call"]),
     ("save_platform", Rule::ManagePlatforms, &["create", "update"]),
     ("archive_platform", Rule::ManagePlatforms, &["archive", "restore"]),
     ("save_environment", Rule::ManagePlatforms, &["create", "update"]),
     ("archive_environment", Rule::ManagePlatforms, &["archive", "restore"]),
     ("list_applications", Rule::Read, &["call"]),
     ("application_choices", Rule::Read, &["call"]),
-    ("application_detail", Rule::Read, &["call"]),
+    ("load_application", Rule::Read, &["call"]),
     ("save_application", Rule::ManagePaymentsApps, &["create", "update"]),
     ("archive_application", Rule::ManagePaymentsApps, &["archive", "restore"]),
     ("audit_log", Rule::AuditLog, &["call"]),
@@ -598,9 +598,9 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
     let s = &ctx.seed;
     let pairs = |items: &[(&str, String)]| items.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect::<Vec<_>>();
     let args = match (name, variant) {
-        ("whoami" | "dashboard" | "application_choices" | "audit_log" | "list_tokens", "call") => vec![],
+        ("whoami" | "load_dashboard" | "application_choices" | "audit_log" | "list_tokens", "call") => vec![],
         ("list_teams", "call") => pairs(&[("include_archived", "false".into()), ("page", "1".into())]),
-        ("team_detail", "call") => pairs(&[("id", s.payments.to_string())]),
+        ("load_team", "call") => pairs(&[("id", s.payments.to_string())]),
         ("save_team", "create") => pairs(&[
             ("slug", ctx.unique("fn-team")),
             ("name", "Matrix".into()),
@@ -621,7 +621,7 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
             ("archive", (variant == "archive").to_string()),
         ]),
         ("list_platforms", "call") => pairs(&[("include_archived", "false".into())]),
-        ("platform_detail", "call") => pairs(&[("id", s.core.to_string())]),
+        ("load_platform", "call") => pairs(&[("id", s.core.to_string())]),
         ("save_platform", "create") => {
             pairs(&[("slug", ctx.unique("fn-platform")), ("name", "Matrix".into()), ("description", String::new())])
         }
@@ -657,7 +657,7 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
             ("archive", (variant == "archive").to_string()),
         ]),
         ("list_applications", "call") => pairs(&[("include_archived", "false".into()), ("page", "1".into())]),
-        ("application_detail", "call") => pairs(&[("id", s.checkout.to_string())]),
+        ("load_application", "call") => pairs(&[("id", s.checkout.to_string())]),
         ("save_application", "create") => {
             let slug = ctx.unique("fn-app");
             pairs(&[
