@@ -2,7 +2,8 @@
 //! calls the domain (which authorizes and validates) and returns its result. No rules here.
 
 use domain::model::{
-    ApiToken, Application, AuditEntry, CreatedApiToken, Dashboard, Environment, Page, Platform, Team,
+    ApiToken, Application, AuditEntry, CreatedApiToken, Dashboard, Environment, Page, Platform,
+    Team,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -18,9 +19,15 @@ impl FromServerFnError for UiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let error = match value {
-            ServerFnErrorErr::Args(message) => domain::Error::invalid("form", format!("could not be read: {message}")),
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => domain::Error::Unavailable,
-            other => domain::Error::Internal { reference: other.to_string() },
+            ServerFnErrorErr::Args(message) => {
+                domain::Error::invalid("form", format!("could not be read: {message}"))
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                domain::Error::Unavailable
+            }
+            other => domain::Error::Internal {
+                reference: other.to_string(),
+            },
         };
         UiError(error)
     }
@@ -103,22 +110,38 @@ mod ssr {
 
     /// The pool and the caller of this request (resolved by the server's middleware).
     pub fn context() -> Result<(PgPool, Caller), UiError> {
-        let parts = use_context::<http::request::Parts>()
-            .ok_or_else(|| UiError(domain::Error::Internal { reference: "no request".into() }))?;
-        let caller = parts.extensions.get::<Caller>().cloned().ok_or(UiError(domain::Error::Unauthenticated))?;
-        let pool = use_context::<PgPool>()
-            .ok_or_else(|| UiError(domain::Error::Internal { reference: "no pool".into() }))?;
+        let parts = use_context::<http::request::Parts>().ok_or_else(|| {
+            UiError(domain::Error::Internal {
+                reference: "no request".into(),
+            })
+        })?;
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(UiError(domain::Error::Unauthenticated))?;
+        let pool = use_context::<PgPool>().ok_or_else(|| {
+            UiError(domain::Error::Internal {
+                reference: "no pool".into(),
+            })
+        })?;
         Ok((pool, caller))
     }
 
     /// Parses a form's id field.
     pub fn uuid(field: &str, value: &str) -> Result<uuid::Uuid, UiError> {
-        value.trim().parse().map_err(|_| UiError(domain::Error::invalid(field, "is not a valid id")))
+        value
+            .trim()
+            .parse()
+            .map_err(|_| UiError(domain::Error::invalid(field, "is not a valid id")))
     }
 
     /// Parses a form's number field.
     pub fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, UiError> {
-        value.trim().parse().map_err(|_| UiError(domain::Error::invalid(field, "must be a whole number")))
+        value
+            .trim()
+            .parse()
+            .map_err(|_| UiError(domain::Error::invalid(field, "must be a whole number")))
     }
 
     /// Parses an optional id (empty = none).
@@ -134,7 +157,9 @@ mod ssr {
 #[server(prefix = "/_fn")]
 pub async fn whoami() -> UiResult<Option<Me>> {
     use domain::Action;
-    let Ok((_, caller)) = ssr::context() else { return Ok(None) };
+    let Ok((_, caller)) = ssr::context() else {
+        return Ok(None);
+    };
     let a = &caller.actor;
     Ok(Some(Me {
         name: a.name.clone(),
@@ -156,9 +181,18 @@ pub async fn load_dashboard() -> UiResult<Dashboard> {
 
 /// Teams, filtered and paged.
 #[server(prefix = "/_fn")]
-pub async fn list_teams(q: Option<String>, include_archived: bool, page: u32) -> UiResult<Page<Team>> {
+pub async fn list_teams(
+    q: Option<String>,
+    include_archived: bool,
+    page: u32,
+) -> UiResult<Page<Team>> {
     let (pool, caller) = ssr::context()?;
-    let query = domain::model::ListQuery { page, per_page: 50, include_archived, q };
+    let query = domain::model::ListQuery {
+        page,
+        per_page: 50,
+        include_archived,
+        q,
+    };
     Ok(domain::teams::list(&pool, &caller, &query).await?)
 }
 
@@ -168,11 +202,24 @@ pub async fn load_team(id: String) -> UiResult<TeamDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
     let team = domain::teams::get(&pool, &caller, id).await?;
-    let query = domain::model::ListQuery { per_page: 200, include_archived: true, ..Default::default() };
-    let filter = domain::applications::Filter { team_id: Some(id), environment_id: None };
-    let applications = domain::applications::list(&pool, &caller, &query, &filter).await?.items;
+    let query = domain::model::ListQuery {
+        per_page: 200,
+        include_archived: true,
+        ..Default::default()
+    };
+    let filter = domain::applications::Filter {
+        team_id: Some(id),
+        environment_id: None,
+    };
+    let applications = domain::applications::list(&pool, &caller, &query, &filter)
+        .await?
+        .items;
     let can_edit = caller.actor.may(domain::Action::ManageTeams);
-    Ok(TeamDetail { team, applications, can_edit })
+    Ok(TeamDetail {
+        team,
+        applications,
+        can_edit,
+    })
 }
 
 /// Creates (no id) or edits a team, then shows it.
@@ -186,7 +233,12 @@ pub async fn save_team(
     contact: String,
 ) -> UiResult<Team> {
     let (pool, caller) = ssr::context()?;
-    let input = domain::model::TeamInput { slug, name, description, contact };
+    let input = domain::model::TeamInput {
+        slug,
+        name,
+        description,
+        contact,
+    };
     let team = match ssr::maybe_uuid("id", &id)? {
         None => domain::teams::create(&pool, &caller, input).await?,
         Some(id) => {
@@ -210,7 +262,11 @@ pub async fn archive_team(id: String, version: String, archive: bool) -> UiResul
 #[server(prefix = "/_fn")]
 pub async fn list_platforms(include_archived: bool) -> UiResult<Page<Platform>> {
     let (pool, caller) = ssr::context()?;
-    let query = domain::model::ListQuery { per_page: 200, include_archived, ..Default::default() };
+    let query = domain::model::ListQuery {
+        per_page: 200,
+        include_archived,
+        ..Default::default()
+    };
     Ok(domain::platforms::list(&pool, &caller, &query).await?)
 }
 
@@ -222,7 +278,11 @@ pub async fn load_platform(id: String) -> UiResult<PlatformDetail> {
     let platform = domain::platforms::get(&pool, &caller, id).await?;
     let environments = domain::environments::list(&pool, &caller, id, true).await?;
     let can_edit = caller.actor.may(domain::Action::ManagePlatforms);
-    Ok(PlatformDetail { platform, environments, can_edit })
+    Ok(PlatformDetail {
+        platform,
+        environments,
+        can_edit,
+    })
 }
 
 /// Creates (no id) or edits a platform, then shows it.
@@ -235,7 +295,11 @@ pub async fn save_platform(
     description: String,
 ) -> UiResult<Platform> {
     let (pool, caller) = ssr::context()?;
-    let input = domain::model::PlatformInput { slug, name, description };
+    let input = domain::model::PlatformInput {
+        slug,
+        name,
+        description,
+    };
     let platform = match ssr::maybe_uuid("id", &id)? {
         None => domain::platforms::create(&pool, &caller, input).await?,
         Some(id) => {
@@ -287,7 +351,11 @@ pub async fn save_environment(
 
 /// Archives or restores an environment.
 #[server(prefix = "/_fn")]
-pub async fn archive_environment(id: String, version: String, archive: bool) -> UiResult<Environment> {
+pub async fn archive_environment(
+    id: String,
+    version: String,
+    archive: bool,
+) -> UiResult<Environment> {
     let (pool, caller) = ssr::context()?;
     let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
     Ok(domain::environments::set_archived(&pool, &caller, id, version, archive).await?)
@@ -302,25 +370,43 @@ pub async fn list_applications(
     page: u32,
 ) -> UiResult<Page<Application>> {
     let (pool, caller) = ssr::context()?;
-    let query = domain::model::ListQuery { page, per_page: 50, include_archived, q };
-    let filter = domain::applications::Filter { team_id: ssr::maybe_uuid("team_id", &team_id)?, environment_id: None };
+    let query = domain::model::ListQuery {
+        page,
+        per_page: 50,
+        include_archived,
+        q,
+    };
+    let filter = domain::applications::Filter {
+        team_id: ssr::maybe_uuid("team_id", &team_id)?,
+        environment_id: None,
+    };
     Ok(domain::applications::list(&pool, &caller, &query, &filter).await?)
 }
 
 #[cfg(feature = "ssr")]
 async fn choices(pool: &domain::db::PgPool, caller: &domain::db::Caller) -> UiResult<AppChoices> {
-    let query = domain::model::ListQuery { per_page: 200, ..Default::default() };
+    let query = domain::model::ListQuery {
+        per_page: 200,
+        ..Default::default()
+    };
     let teams = domain::teams::list(pool, caller, &query).await?.items;
     let platforms = domain::platforms::list(pool, caller, &query).await?.items;
     let environments = domain::environments::all(pool, caller)
         .await?
         .into_iter()
         .map(|e| {
-            let name = platforms.iter().find(|p| p.id == e.platform_id).map(|p| p.name.clone()).unwrap_or_default();
+            let name = platforms
+                .iter()
+                .find(|p| p.id == e.platform_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
             (name, e)
         })
         .collect();
-    Ok(AppChoices { teams, environments })
+    Ok(AppChoices {
+        teams,
+        environments,
+    })
 }
 
 /// Teams and environments for a new application's form.
@@ -336,9 +422,15 @@ pub async fn load_application(id: String) -> UiResult<ApplicationDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
     let application = domain::applications::get(&pool, &caller, id).await?;
-    let can_edit = caller.actor.may(domain::Action::ManageApplication { team: &application.team_slug });
+    let can_edit = caller.actor.may(domain::Action::ManageApplication {
+        team: &application.team_slug,
+    });
     let choices = choices(&pool, &caller).await?;
-    Ok(ApplicationDetail { application, choices, can_edit })
+    Ok(ApplicationDetail {
+        application,
+        choices,
+        can_edit,
+    })
 }
 
 /// Creates (no id) or edits an application, then shows it.
@@ -356,8 +448,16 @@ pub async fn save_application(
     let mut parsed = Vec::new();
     for field in placements {
         let environment_id = ssr::uuid("placements", &field.environment_id)?;
-        for namespace in field.namespaces.split([',', ' ', '\n']).map(str::trim).filter(|n| !n.is_empty()) {
-            parsed.push(domain::model::Placement { environment_id, namespace: namespace.to_owned() });
+        for namespace in field
+            .namespaces
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            parsed.push(domain::model::Placement {
+                environment_id,
+                namespace: namespace.to_owned(),
+            });
         }
     }
     let team_id = if team_id.trim().is_empty() {
@@ -365,7 +465,13 @@ pub async fn save_application(
     } else {
         ssr::uuid("team_id", &team_id)?
     };
-    let input = domain::model::ApplicationInput { team_id, slug, name, description, placements: parsed };
+    let input = domain::model::ApplicationInput {
+        team_id,
+        slug,
+        name,
+        description,
+        placements: parsed,
+    };
     let app = match ssr::maybe_uuid("id", &id)? {
         None => domain::applications::create(&pool, &caller, input).await?,
         Some(id) => {
@@ -379,7 +485,11 @@ pub async fn save_application(
 
 /// Archives or restores an application.
 #[server(prefix = "/_fn")]
-pub async fn archive_application(id: String, version: String, archive: bool) -> UiResult<Application> {
+pub async fn archive_application(
+    id: String,
+    version: String,
+    archive: bool,
+) -> UiResult<Application> {
     let (pool, caller) = ssr::context()?;
     let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
     Ok(domain::applications::set_archived(&pool, &caller, id, version, archive).await?)
@@ -394,7 +504,14 @@ pub async fn audit_log(
     before_id: Option<i64>,
 ) -> UiResult<Vec<AuditEntry>> {
     let (pool, caller) = ssr::context()?;
-    let query = domain::model::AuditQuery { entity_type, actor, action, before_id, limit: Some(100), ..Default::default() };
+    let query = domain::model::AuditQuery {
+        entity_type,
+        actor,
+        action,
+        before_id,
+        limit: Some(100),
+        ..Default::default()
+    };
     Ok(domain::audit::list(&pool, &caller, &query).await?)
 }
 
@@ -407,7 +524,11 @@ pub async fn list_tokens() -> UiResult<Vec<ApiToken>> {
 
 /// Creates an API token; the secret is in the answer, once.
 #[server(prefix = "/_fn")]
-pub async fn create_token(name: String, scope: String, expires_in_days: String) -> UiResult<CreatedApiToken> {
+pub async fn create_token(
+    name: String,
+    scope: String,
+    expires_in_days: String,
+) -> UiResult<CreatedApiToken> {
     let (pool, caller) = ssr::context()?;
     let input = domain::model::ApiTokenInput {
         name,

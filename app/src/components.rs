@@ -29,7 +29,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </div>
                 }
                 .into_any(),
-                _ => view! { <a href="/auth/login" rel="external" class="button">"Sign in"</a> }.into_any(),
+                _ => view! { <a href="/auth/login" rel="external" class="button">"Sign in"</a> }
+                    .into_any(),
             }
         })
     };
@@ -97,7 +98,11 @@ pub fn TextField(
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let error = move || errors.read().get(name).cloned();
-    let input_type = if input_type.is_empty() { "text" } else { input_type };
+    let input_type = if input_type.is_empty() {
+        "text"
+    } else {
+        input_type
+    };
     view! {
         <div class="field" class:invalid=move || error().is_some()>
             <label for=id.clone()>{label}</label>
@@ -142,7 +147,11 @@ pub fn TextArea(
 /// The form-level message of an action's last error (conflicts, permissions...).
 #[component]
 pub fn FormError(error: Signal<Option<UiError>>) -> impl IntoView {
-    move || error.get().map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })
+    move || {
+        error
+            .get()
+            .map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })
+    }
 }
 
 /// An error where a page's data should be.

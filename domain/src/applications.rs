@@ -54,7 +54,12 @@ pub struct Filter {
 
 /// Lists applications by name, optionally of one team or one environment.
 #[tracing::instrument(skip_all)]
-pub async fn list(pool: &PgPool, caller: &Caller, query: &ListQuery, filter: &Filter) -> Result<Page<Application>> {
+pub async fn list(
+    pool: &PgPool,
+    caller: &Caller,
+    query: &ListQuery,
+    filter: &Filter,
+) -> Result<Page<Application>> {
     caller.actor.authorize(Action::Read)?;
     let (limit, offset) = query.limit_offset();
     let pattern = query.pattern();
@@ -102,10 +107,18 @@ pub async fn list(pool: &PgPool, caller: &Caller, query: &ListQuery, filter: &Fi
             r.into_application(p)
         })
         .collect();
-    Ok(Page { items, page: query.page.max(1), per_page: limit as u32, total })
+    Ok(Page {
+        items,
+        page: query.page.max(1),
+        per_page: limit as u32,
+        total,
+    })
 }
 
-async fn placements_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Placement>>> {
+async fn placements_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Placement>>> {
     let rows = sqlx::query!(
         "SELECT application_id, environment_id, namespace FROM application_namespaces
          WHERE application_id = ANY($1) ORDER BY environment_id, namespace",
@@ -115,9 +128,10 @@ async fn placements_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<
     .await?;
     let mut map: HashMap<Uuid, Vec<Placement>> = HashMap::new();
     for r in rows {
-        map.entry(r.application_id)
-            .or_default()
-            .push(Placement { environment_id: r.environment_id, namespace: r.namespace });
+        map.entry(r.application_id).or_default().push(Placement {
+            environment_id: r.environment_id,
+            namespace: r.namespace,
+        });
     }
     Ok(map)
 }
@@ -152,16 +166,22 @@ async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Applicat
         .await?
     };
     let row = row.ok_or_else(|| Error::not_found("application"))?;
-    let placements = placements_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    let placements = placements_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     Ok(row.into_application(placements))
 }
 
 /// Checks the referenced team and environments exist and are active; returns the team's slug.
 async fn check_references(conn: &mut PgConnection, input: &ApplicationInput) -> Result<String> {
     let team = teams::slug_of(conn, input.team_id).await?;
-    let archived = sqlx::query_scalar!("SELECT archived_at IS NOT NULL AS \"a!\" FROM teams WHERE id = $1", input.team_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let archived = sqlx::query_scalar!(
+        "SELECT archived_at IS NOT NULL AS \"a!\" FROM teams WHERE id = $1",
+        input.team_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     if archived {
         return Err(Error::invalid("team_id", "refers to an archived team"));
     }
@@ -177,16 +197,26 @@ async fn check_references(conn: &mut PgConnection, input: &ApplicationInput) -> 
         distinct.sort();
         distinct.dedup();
         if known != distinct.len() as i64 {
-            return Err(Error::invalid("placements", "refers to an environment that does not exist or is archived"));
+            return Err(Error::invalid(
+                "placements",
+                "refers to an environment that does not exist or is archived",
+            ));
         }
     }
     Ok(team)
 }
 
-async fn write_placements(conn: &mut PgConnection, id: Uuid, placements: &[Placement]) -> Result<()> {
-    sqlx::query!("DELETE FROM application_namespaces WHERE application_id = $1", id)
-        .execute(&mut *conn)
-        .await?;
+async fn write_placements(
+    conn: &mut PgConnection,
+    id: Uuid,
+    placements: &[Placement],
+) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM application_namespaces WHERE application_id = $1",
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
     let envs: Vec<Uuid> = placements.iter().map(|p| p.environment_id).collect();
     let namespaces: Vec<String> = placements.iter().map(|p| p.namespace.clone()).collect();
     sqlx::query!(
@@ -203,12 +233,18 @@ async fn write_placements(conn: &mut PgConnection, id: Uuid, placements: &[Place
 
 /// Registers an application for a team.
 #[tracing::instrument(skip_all)]
-pub async fn create(pool: &PgPool, caller: &Caller, mut input: ApplicationInput) -> Result<Application> {
+pub async fn create(
+    pool: &PgPool,
+    caller: &Caller,
+    mut input: ApplicationInput,
+) -> Result<Application> {
     caller.actor.authorize(Action::Read)?;
     validate::application(&mut input)?;
     let mut tx = pool.begin().await?;
     let team = check_references(&mut tx, &input).await?;
-    caller.actor.authorize(Action::ManageApplication { team: &team })?;
+    caller
+        .actor
+        .authorize(Action::ManageApplication { team: &team })?;
     let id = sqlx::query_scalar!(
         "INSERT INTO applications (team_id, slug, name, description) VALUES ($1, $2, $3, $4) RETURNING id",
         input.team_id,
@@ -220,8 +256,16 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut input: ApplicationInput)
     .await?;
     write_placements(&mut tx, id, &input.placements).await?;
     let app = fetch(&mut tx, id, false).await?;
-    audit::record(&mut tx, caller, "create", "application", &id.to_string(), None::<&Application>, Some(&app))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "create",
+        "application",
+        &id.to_string(),
+        None::<&Application>,
+        Some(&app),
+    )
+    .await?;
     tx.commit().await?;
     Ok(app)
 }
@@ -240,12 +284,16 @@ pub async fn update(
     validate::application(&mut input)?;
     let mut tx = pool.begin().await?;
     let before = fetch(&mut tx, id, true).await?;
-    caller.actor.authorize(Action::ManageApplication { team: &before.team_slug })?;
+    caller.actor.authorize(Action::ManageApplication {
+        team: &before.team_slug,
+    })?;
     if before.version != expected_version {
         return Err(Error::stale("application"));
     }
     let team = check_references(&mut tx, &input).await?;
-    caller.actor.authorize(Action::ManageApplication { team: &team })?;
+    caller
+        .actor
+        .authorize(Action::ManageApplication { team: &team })?;
     sqlx::query!(
         "UPDATE applications SET team_id = $2, slug = $3, name = $4, description = $5, version = version + 1
          WHERE id = $1",
@@ -259,8 +307,16 @@ pub async fn update(
     .await?;
     write_placements(&mut tx, id, &input.placements).await?;
     let after = fetch(&mut tx, id, false).await?;
-    audit::record(&mut tx, caller, "update", "application", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "update",
+        "application",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -277,7 +333,9 @@ pub async fn set_archived(
     caller.actor.authorize(Action::Read)?;
     let mut tx = pool.begin().await?;
     let before = fetch(&mut tx, id, true).await?;
-    caller.actor.authorize(Action::ManageApplication { team: &before.team_slug })?;
+    caller.actor.authorize(Action::ManageApplication {
+        team: &before.team_slug,
+    })?;
     if before.version != expected_version {
         return Err(Error::stale("application"));
     }
@@ -291,8 +349,16 @@ pub async fn set_archived(
     .await?;
     let after = fetch(&mut tx, id, false).await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(&mut tx, caller, action, "application", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        action,
+        "application",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -312,7 +378,11 @@ pub async fn dashboard(pool: &PgPool, caller: &Caller) -> Result<crate::model::D
     )
     .fetch_one(pool)
     .await?;
-    let recent_changes = if caller.actor.may(Action::ReadAuditLog) { audit::recent(pool, 8).await? } else { vec![] };
+    let recent_changes = if caller.actor.may(Action::ReadAuditLog) {
+        audit::recent(pool, 8).await?
+    } else {
+        vec![]
+    };
     Ok(crate::model::Dashboard {
         teams: counts.teams,
         platforms: counts.platforms,

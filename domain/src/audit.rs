@@ -21,8 +21,14 @@ pub async fn record<B: Serialize, A: Serialize>(
     after: Option<&A>,
 ) -> Result<()> {
     let (kind, id) = actor_ref(&caller.actor.kind);
-    let before = before.map(serde_json::to_value).transpose().map_err(|e| internal(&e))?;
-    let after = after.map(serde_json::to_value).transpose().map_err(|e| internal(&e))?;
+    let before = before
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| internal(&e))?;
+    let after = after
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| internal(&e))?;
     sqlx::query!(
         "INSERT INTO audit_log (actor_kind, actor_id, actor_name, action, entity_type, entity_id, before, after, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -55,7 +61,12 @@ fn actor_ref(kind: &ActorKind) -> (&'static str, String) {
 pub async fn list(pool: &PgPool, caller: &Caller, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     caller.actor.authorize(Action::ReadAuditLog)?;
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 500));
-    let actor = query.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{s}%"));
+    let actor = query
+        .actor
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{s}%"));
     let entries = sqlx::query_as!(
         AuditEntry,
         r#"SELECT id, at, actor_kind, actor_id, actor_name, action, entity_type, entity_id, before, after, request_id

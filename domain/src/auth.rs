@@ -161,16 +161,23 @@ impl Actor {
             }
             _ if !self.can_write => "This token is read-only.".to_owned(),
             Action::Read => "You cannot see this.".to_owned(),
-            Action::ReadAuditLog => "Only administrators and auditors can read the audit log.".to_owned(),
-            Action::ManageTeams => "Only platform engineers and administrators manage teams.".to_owned(),
+            Action::ReadAuditLog => {
+                "Only administrators and auditors can read the audit log.".to_owned()
+            }
+            Action::ManageTeams => {
+                "Only platform engineers and administrators manage teams.".to_owned()
+            }
             Action::ManagePlatforms => {
-                "Only platform engineers and administrators manage platforms and environments.".to_owned()
+                "Only platform engineers and administrators manage platforms and environments."
+                    .to_owned()
             }
             Action::ManageTokens => {
                 "Only platform engineers and administrators manage API tokens.".to_owned()
             }
             Action::ManageApplication { team } => {
-                format!("Only members of team {team} and platform engineers can change its applications.")
+                format!(
+                    "Only members of team {team} and platform engineers can change its applications."
+                )
             }
         };
         Err(Error::forbidden(message))
@@ -182,7 +189,11 @@ impl Actor {
         if !self.teams.is_empty() {
             labels.push("Application team");
         }
-        if labels.is_empty() { "No access".into() } else { labels.join(", ") }
+        if labels.is_empty() {
+            "No access".into()
+        } else {
+            labels.join(", ")
+        }
     }
 }
 
@@ -235,7 +246,10 @@ mod tests {
     fn someone_without_groups_gets_nothing() {
         let a = actor(&[], &[]);
         assert!(!a.may(Action::Read));
-        assert!(matches!(a.authorize(Action::Read), Err(Error::Forbidden { .. })));
+        assert!(matches!(
+            a.authorize(Action::Read),
+            Err(Error::Forbidden { .. })
+        ));
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub struct Caller {
 impl Caller {
     /// A caller for Demarc's own work (demo data, maintenance).
     pub fn system() -> Caller {
-        Caller { actor: Actor::system(), request_id: None }
+        Caller {
+            actor: Actor::system(),
+            request_id: None,
+        }
     }
 }
 
@@ -26,5 +29,8 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// True when the database answers a trivial query: what the readiness probe asks.
 pub async fn ping(pool: &PgPool) -> bool {
-    sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(pool).await.is_ok()
+    sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+        .fetch_one(pool)
+        .await
+        .is_ok()
 }

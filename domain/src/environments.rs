@@ -91,7 +91,9 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     let platform = platforms::fetch(&mut tx, platform_id, false).await?;
     if platform.archived_at.is_some() {
-        return Err(Error::Conflict { message: "This platform is archived; restore it first.".into() });
+        return Err(Error::Conflict {
+            message: "This platform is archived; restore it first.".into(),
+        });
     }
     let env = sqlx::query_as!(
         Environment,
@@ -106,7 +108,16 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     let id = env.id.to_string();
-    audit::record(&mut tx, caller, "create", "environment", &id, None::<&Environment>, Some(&env)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "create",
+        "environment",
+        &id,
+        None::<&Environment>,
+        Some(&env),
+    )
+    .await?;
     tx.commit().await?;
     Ok(env)
 }
@@ -140,8 +151,16 @@ pub async fn update(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, caller, "update", "environment", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "update",
+        "environment",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -172,8 +191,16 @@ pub async fn set_archived(
     .fetch_one(&mut *tx)
     .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(&mut tx, caller, action, "environment", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        action,
+        "environment",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

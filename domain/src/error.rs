@@ -40,12 +40,16 @@ impl Error {
 
     /// A forbidden error with a message that says what is missing.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Error::Forbidden { message: message.into() }
+        Error::Forbidden {
+            message: message.into(),
+        }
     }
 
     /// A not-found error for an entity kind ("team", "application"...).
     pub fn not_found(entity: &str) -> Self {
-        Error::NotFound { entity: entity.to_owned() }
+        Error::NotFound {
+            entity: entity.to_owned(),
+        }
     }
 
     /// The stale-edit conflict every optimistic update reports.
@@ -93,9 +97,14 @@ impl std::fmt::Display for Error {
                 f.write_str(&parts.join("; "))
             }
             Error::Conflict { message } | Error::Stale { message } => f.write_str(message),
-            Error::Unavailable => f.write_str("Demarc cannot reach its database right now. Try again shortly."),
+            Error::Unavailable => {
+                f.write_str("Demarc cannot reach its database right now. Try again shortly.")
+            }
             Error::Internal { reference } => {
-                write!(f, "Something went wrong on our side (reference {reference}).")
+                write!(
+                    f,
+                    "Something went wrong on our side (reference {reference})."
+                )
             }
         }
     }
@@ -107,7 +116,9 @@ impl std::error::Error for Error {}
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match &err {
-            sqlx::Error::RowNotFound => Error::NotFound { entity: "record".into() },
+            sqlx::Error::RowNotFound => Error::NotFound {
+                entity: "record".into(),
+            },
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Error::Unavailable
@@ -138,8 +149,17 @@ fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> Option<Error> {
     let kind = db.kind();
     match kind {
         sqlx::error::ErrorKind::UniqueViolation => {
-            let field = if constraint.contains("slug") { "slug" } else if constraint.contains("namespace") { "namespaces" } else { "name" };
-            Some(Error::invalid(field, "is already taken; choose another one"))
+            let field = if constraint.contains("slug") {
+                "slug"
+            } else if constraint.contains("namespace") {
+                "namespaces"
+            } else {
+                "name"
+            };
+            Some(Error::invalid(
+                field,
+                "is already taken; choose another one",
+            ))
         }
         sqlx::error::ErrorKind::ForeignKeyViolation => {
             let field = if constraint.contains("team") {
@@ -151,7 +171,10 @@ fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> Option<Error> {
             } else {
                 "reference"
             };
-            Some(Error::invalid(field, "refers to something that does not exist"))
+            Some(Error::invalid(
+                field,
+                "refers to something that does not exist",
+            ))
         }
         sqlx::error::ErrorKind::CheckViolation => {
             let field = ["slug", "name", "namespace", "position", "scope", "role"]

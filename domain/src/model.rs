@@ -147,7 +147,12 @@ pub struct ListQuery {
 
 impl Default for ListQuery {
     fn default() -> Self {
-        ListQuery { page: 1, per_page: 50, include_archived: false, q: None }
+        ListQuery {
+            page: 1,
+            per_page: 50,
+            include_archived: false,
+            q: None,
+        }
     }
 }
 
@@ -165,7 +170,14 @@ impl ListQuery {
             .as_deref()
             .map(str::trim)
             .filter(|q| !q.is_empty())
-            .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+            .map(|q| {
+                format!(
+                    "%{}%",
+                    q.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            })
     }
 }
 

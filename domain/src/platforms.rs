@@ -38,7 +38,12 @@ pub async fn list(pool: &PgPool, caller: &Caller, query: &ListQuery) -> Result<P
     )
     .fetch_all(&mut *tx)
     .await?;
-    Ok(Page { items, page: query.page.max(1), per_page: limit as u32, total })
+    Ok(Page {
+        items,
+        page: query.page.max(1),
+        per_page: limit as u32,
+        total,
+    })
 }
 
 /// Reads one platform.
@@ -88,7 +93,16 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut input: PlatformInput) ->
     .fetch_one(&mut *tx)
     .await?;
     let id = platform.id.to_string();
-    audit::record(&mut tx, caller, "create", "platform", &id, None::<&Platform>, Some(&platform)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "create",
+        "platform",
+        &id,
+        None::<&Platform>,
+        Some(&platform),
+    )
+    .await?;
     tx.commit().await?;
     Ok(platform)
 }
@@ -121,8 +135,16 @@ pub async fn update(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, caller, "update", "platform", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "update",
+        "platform",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -153,8 +175,16 @@ pub async fn set_archived(
     .fetch_one(&mut *tx)
     .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(&mut tx, caller, action, "platform", &id.to_string(), Some(&before), Some(&after))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        action,
+        "platform",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -10,7 +10,12 @@ fn key(id: &str) -> Vec<u8> {
 }
 
 /// Inserts a new session; false when the id is taken (the caller picks another).
-pub async fn create(pool: &PgPool, id: &str, data: &serde_json::Value, expires_at: DateTime<Utc>) -> sqlx::Result<bool> {
+pub async fn create(
+    pool: &PgPool,
+    id: &str,
+    data: &serde_json::Value,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         key(id),
@@ -23,7 +28,12 @@ pub async fn create(pool: &PgPool, id: &str, data: &serde_json::Value, expires_a
 }
 
 /// Inserts or replaces a session.
-pub async fn save(pool: &PgPool, id: &str, data: &serde_json::Value, expires_at: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn save(
+    pool: &PgPool,
+    id: &str,
+    data: &serde_json::Value,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (id_hash) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at",
@@ -37,7 +47,10 @@ pub async fn save(pool: &PgPool, id: &str, data: &serde_json::Value, expires_at:
 }
 
 /// Loads a live session.
-pub async fn load(pool: &PgPool, id: &str) -> sqlx::Result<Option<(serde_json::Value, DateTime<Utc>)>> {
+pub async fn load(
+    pool: &PgPool,
+    id: &str,
+) -> sqlx::Result<Option<(serde_json::Value, DateTime<Utc>)>> {
     let row = sqlx::query!(
         "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > now()",
         key(id)
@@ -49,11 +62,18 @@ pub async fn load(pool: &PgPool, id: &str) -> sqlx::Result<Option<(serde_json::V
 
 /// Deletes a session.
 pub async fn delete(pool: &PgPool, id: &str) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM sessions WHERE id_hash = $1", key(id)).execute(pool).await?;
+    sqlx::query!("DELETE FROM sessions WHERE id_hash = $1", key(id))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// Deletes expired sessions; returns how many.
 pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()").execute(pool).await?.rows_affected())
+    Ok(
+        sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }

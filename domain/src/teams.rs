@@ -38,7 +38,12 @@ pub async fn list(pool: &PgPool, caller: &Caller, query: &ListQuery) -> Result<P
     )
     .fetch_all(&mut *tx)
     .await?;
-    Ok(Page { items, page: query.page.max(1), per_page: limit as u32, total })
+    Ok(Page {
+        items,
+        page: query.page.max(1),
+        per_page: limit as u32,
+        total,
+    })
 }
 
 /// Reads one team.
@@ -88,7 +93,16 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut input: TeamInput) -> Res
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, caller, "create", "team", &team.id.to_string(), None::<&Team>, Some(&team)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "create",
+        "team",
+        &team.id.to_string(),
+        None::<&Team>,
+        Some(&team),
+    )
+    .await?;
     tx.commit().await?;
     Ok(team)
 }
@@ -122,7 +136,16 @@ pub async fn update(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, caller, "update", "team", &id.to_string(), Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "update",
+        "team",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -153,7 +176,16 @@ pub async fn set_archived(
     .fetch_one(&mut *tx)
     .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(&mut tx, caller, action, "team", &id.to_string(), Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        action,
+        "team",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -24,16 +24,29 @@ fn hash(secret: &str) -> Vec<u8> {
 /// Creates a token for the signed-in person. The token acts with that person's highest staff
 /// role; the secret is returned this once.
 #[tracing::instrument(skip_all)]
-pub async fn create(pool: &PgPool, caller: &Caller, mut input: ApiTokenInput) -> Result<CreatedApiToken> {
+pub async fn create(
+    pool: &PgPool,
+    caller: &Caller,
+    mut input: ApiTokenInput,
+) -> Result<CreatedApiToken> {
     caller.actor.authorize(Action::ManageTokens)?;
     let ActorKind::User { id: user_id } = caller.actor.kind else {
-        return Err(Error::forbidden("Only a signed-in person can create API tokens."));
+        return Err(Error::forbidden(
+            "Only a signed-in person can create API tokens.",
+        ));
     };
     validate::api_token(&mut input)?;
-    let role = if caller.actor.has(Role::Admin) { Role::Admin } else { Role::PlatformEngineer };
+    let role = if caller.actor.has(Role::Admin) {
+        Role::Admin
+    } else {
+        Role::PlatformEngineer
+    };
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
     let prefix = secret[..TOKEN_PREFIX.len() + 6].to_owned();
     let expires_at = Utc::now() + Duration::days(input.expires_in_days);
     let mut tx = pool.begin().await?;
@@ -51,8 +64,16 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut input: ApiTokenInput) ->
     .fetch_one(&mut *tx)
     .await?;
     let token = fetch(&mut tx, id).await?;
-    audit::record(&mut tx, caller, "create", "api_token", &id.to_string(), None::<&ApiToken>, Some(&token))
-        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "create",
+        "api_token",
+        &id.to_string(),
+        None::<&ApiToken>,
+        Some(&token),
+    )
+    .await?;
     tx.commit().await?;
     Ok(CreatedApiToken { token, secret })
 }
@@ -90,20 +111,37 @@ pub async fn list(pool: &PgPool, caller: &Caller) -> Result<Vec<ApiToken>> {
 pub async fn revoke(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<ApiToken> {
     caller.actor.authorize(Action::ManageTokens)?;
     let mut tx = pool.begin().await?;
-    let owner = sqlx::query_scalar!("SELECT created_by FROM api_tokens WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::not_found("API token"))?;
+    let owner = sqlx::query_scalar!(
+        "SELECT created_by FROM api_tokens WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("API token"))?;
     let own = matches!(caller.actor.kind, ActorKind::User { id: uid } if uid == owner);
     if !own && !caller.actor.has(Role::Admin) {
-        return Err(Error::forbidden("Only administrators can revoke tokens created by someone else."));
+        return Err(Error::forbidden(
+            "Only administrators can revoke tokens created by someone else.",
+        ));
     }
     let before = fetch(&mut tx, id).await?;
-    sqlx::query!("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
     let after = fetch(&mut tx, id).await?;
-    audit::record(&mut tx, caller, "revoke", "api_token", &id.to_string(), Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "revoke",
+        "api_token",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -123,8 +161,16 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Actor>> 
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    if row.last_used_at.is_none_or(|t| Utc::now() - t > Duration::minutes(1)) {
-        sqlx::query!("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", row.id).execute(pool).await?;
+    if row
+        .last_used_at
+        .is_none_or(|t| Utc::now() - t > Duration::minutes(1))
+    {
+        sqlx::query!(
+            "UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
+            row.id
+        )
+        .execute(pool)
+        .await?;
     }
     let role = Role::parse(&row.role).unwrap_or(Role::PlatformEngineer);
     Ok(Some(Actor {

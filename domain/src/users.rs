@@ -19,7 +19,11 @@ pub struct Login {
 /// Creates or refreshes the person's record and returns Demarc's id for them. The login is
 /// recorded in the audit log with the groups it carried, so access can be traced later.
 #[tracing::instrument(skip_all)]
-pub async fn record_login(pool: &PgPool, login: &Login, request_id: Option<String>) -> Result<Uuid> {
+pub async fn record_login(
+    pool: &PgPool,
+    login: &Login,
+    request_id: Option<String>,
+) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO users (issuer, subject, name, email, groups) VALUES ($1, $2, $3, $4, $5)
@@ -45,7 +49,16 @@ pub async fn record_login(pool: &PgPool, login: &Login, request_id: Option<Strin
         request_id,
     };
     let after = serde_json::json!({ "groups": login.groups });
-    audit::record(&mut tx, &caller, "login", "user", &id.to_string(), None::<&()>, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        "login",
+        "user",
+        &id.to_string(),
+        None::<&()>,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

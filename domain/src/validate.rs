@@ -12,12 +12,18 @@ pub struct Problems(BTreeMap<String, String>);
 impl Problems {
     /// Records a problem with a field (the first one per field wins).
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     /// Ok when nothing was recorded.
     pub fn finish(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::Invalid { fields: self.0 }) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid { fields: self.0 })
+        }
     }
 }
 
@@ -27,7 +33,9 @@ pub fn slug(problems: &mut Problems, field: &str, value: &str) {
         problems.add(field, "is required");
     } else if value.len() > 63 {
         problems.add(field, "must be at most 63 characters");
-    } else if !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    } else if !value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         || value.starts_with('-')
         || value.ends_with('-')
     {
@@ -133,14 +141,22 @@ mod tests {
 
     #[test]
     fn a_slug_with_capitals_names_the_field() {
-        let mut input = TeamInput { slug: "Payments".into(), name: "Payments".into(), ..Default::default() };
+        let mut input = TeamInput {
+            slug: "Payments".into(),
+            name: "Payments".into(),
+            ..Default::default()
+        };
         let err = team(&mut input).unwrap_err();
         assert!(err.field_errors()["slug"].contains("lowercase"));
     }
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let mut input = TeamInput { slug: "".into(), name: "  ".into(), ..Default::default() };
+        let mut input = TeamInput {
+            slug: "".into(),
+            name: "  ".into(),
+            ..Default::default()
+        };
         let fields = team(&mut input).unwrap_err().field_errors();
         assert_eq!(fields.len(), 2);
         assert_eq!(fields["name"], "is required");
@@ -148,7 +164,11 @@ mod tests {
 
     #[test]
     fn input_is_trimmed_before_it_is_checked() {
-        let mut input = PlatformInput { slug: " core ".into(), name: " Core ".into(), ..Default::default() };
+        let mut input = PlatformInput {
+            slug: " core ".into(),
+            name: " Core ".into(),
+            ..Default::default()
+        };
         platform(&mut input).unwrap();
         assert_eq!(input.slug, "core");
         assert_eq!(input.name, "Core");
@@ -156,7 +176,11 @@ mod tests {
 
     #[test]
     fn token_lifetime_is_bounded() {
-        let mut input = ApiTokenInput { name: "ci".into(), scope: "admin".into(), expires_in_days: 0 };
+        let mut input = ApiTokenInput {
+            name: "ci".into(),
+            scope: "admin".into(),
+            expires_in_days: 0,
+        };
         let fields = api_token(&mut input).unwrap_err().field_errors();
         assert!(fields.contains_key("scope"));
         assert!(fields.contains_key("expires_in_days"));

@@ -42,7 +42,10 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -57,12 +60,24 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog::get_platform, catalog::update_platform))
         .routes(routes!(catalog::archive_platform))
         .routes(routes!(catalog::restore_platform))
-        .routes(routes!(catalog::list_environments, catalog::create_environment))
-        .routes(routes!(catalog::get_environment, catalog::update_environment))
+        .routes(routes!(
+            catalog::list_environments,
+            catalog::create_environment
+        ))
+        .routes(routes!(
+            catalog::get_environment,
+            catalog::update_environment
+        ))
         .routes(routes!(catalog::archive_environment))
         .routes(routes!(catalog::restore_environment))
-        .routes(routes!(catalog::list_applications, catalog::create_application))
-        .routes(routes!(catalog::get_application, catalog::update_application))
+        .routes(routes!(
+            catalog::list_applications,
+            catalog::create_application
+        ))
+        .routes(routes!(
+            catalog::get_application,
+            catalog::update_application
+        ))
         .routes(routes!(catalog::archive_application))
         .routes(routes!(catalog::restore_application))
         .routes(routes!(admin::list_audit_entries))
@@ -106,8 +121,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .and_then(|v| v.parse().ok())
             .map(IfMatch)
             .ok_or_else(|| {
-                error::ApiError(domain::Error::invalid("If-Match", "must be an ETag this API returned, such as \"3\""))
-                    .into_response()
+                error::ApiError(domain::Error::invalid(
+                    "If-Match",
+                    "must be an ETag this API returned, such as \"3\"",
+                ))
+                .into_response()
             })
     }
 }

@@ -49,13 +49,20 @@ pub async fn resolve_caller(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let request_id =
-        req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let bearer = bearer_token(req.headers());
     let resolved = match bearer {
         Some(token) => match actor_from_bearer(&state, &token).await {
             Ok(Some(actor)) => Some((actor, Via::Bearer)),
-            Ok(None) => return crate::api::error::unauthenticated("The bearer token is not valid, has expired or was revoked."),
+            Ok(None) => {
+                return crate::api::error::unauthenticated(
+                    "The bearer token is not valid, has expired or was revoked.",
+                );
+            }
             Err(e) => return crate::api::error::ApiError(e).into_response(),
         },
         None => match actor_from_session(&state, &session).await {
@@ -63,7 +70,9 @@ pub async fn resolve_caller(
             Err(resp) => return resp,
         },
     };
-    if resolved.as_ref().is_none_or(|(_, via)| *via == Via::Session)
+    if resolved
+        .as_ref()
+        .is_none_or(|(_, via)| *via == Via::Session)
         && !is_safe(req.method())
         && !same_origin(&state, req.headers())
     {
@@ -85,10 +94,11 @@ fn is_safe(method: &Method) -> bool {
 /// Referer) must be Demarc's public origin. Browsers always send Origin on POST.
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let expected = state.config.public_url.origin().ascii_serialization();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         return origin == expected;
@@ -103,7 +113,9 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 async fn actor_from_bearer(state: &AppState, token: &str) -> domain::Result<Option<Actor>> {
@@ -114,10 +126,16 @@ async fn actor_from_bearer(state: &AppState, token: &str) -> domain::Result<Opti
         Ok(claims) => {
             let groups = state.oidc.groups_of(&claims);
             let (roles, teams) = state.config.groups.resolve(&groups);
-            let client_id = claims.client_id.clone().or(claims.sub.clone()).unwrap_or_else(|| "unknown".into());
+            let client_id = claims
+                .client_id
+                .clone()
+                .or(claims.sub.clone())
+                .unwrap_or_else(|| "unknown".into());
             let can_write = claims.scope.split(' ').any(|s| s == "demarc:write");
             Ok(Some(Actor {
-                kind: ActorKind::Client { client_id: client_id.clone() },
+                kind: ActorKind::Client {
+                    client_id: client_id.clone(),
+                },
                 name: format!("client {client_id}"),
                 roles,
                 teams,
@@ -131,9 +149,17 @@ async fn actor_from_bearer(state: &AppState, token: &str) -> domain::Result<Opti
     }
 }
 
-async fn actor_from_session(state: &AppState, session: &Session) -> Result<Option<Actor>, Response> {
-    let user: Option<SessionUser> = session.get(SESSION_USER).await.map_err(session_unavailable)?;
-    let Some(mut user) = user else { return Ok(None) };
+async fn actor_from_session(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Actor>, Response> {
+    let user: Option<SessionUser> = session
+        .get(SESSION_USER)
+        .await
+        .map_err(session_unavailable)?;
+    let Some(mut user) = user else {
+        return Ok(None);
+    };
     let now = chrono::Utc::now().timestamp();
     let idle = state.config.session_idle_minutes * 60;
     let absolute = state.config.session_absolute_hours * 3600;
@@ -143,7 +169,10 @@ async fn actor_from_session(state: &AppState, session: &Session) -> Result<Optio
     }
     if now - user.seen_at > 60 {
         user.seen_at = now;
-        session.insert(SESSION_USER, &user).await.map_err(session_unavailable)?;
+        session
+            .insert(SESSION_USER, &user)
+            .await
+            .map_err(session_unavailable)?;
     }
     Ok(Some(Actor {
         kind: ActorKind::User { id: user.user_id },

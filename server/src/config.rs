@@ -41,7 +41,10 @@ pub struct GroupMapping {
 impl GroupMapping {
     /// Roles and team slugs for a person's groups.
     pub fn resolve(&self, groups: &[String]) -> (Vec<Role>, Vec<String>) {
-        let mut roles: Vec<Role> = groups.iter().filter_map(|g| self.roles.get(g).copied()).collect();
+        let mut roles: Vec<Role> = groups
+            .iter()
+            .filter_map(|g| self.roles.get(g).copied())
+            .collect();
         roles.sort();
         roles.dedup();
         let mut teams: Vec<String> = groups
@@ -59,8 +62,9 @@ impl GroupMapping {
     pub fn parse_roles(spec: &str) -> Result<BTreeMap<String, Role>, String> {
         let mut roles = BTreeMap::new();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (group, role) =
-                pair.split_once('=').ok_or_else(|| format!("DEMARC_ROLE_GROUPS: `{pair}` is not group=role"))?;
+            let (group, role) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("DEMARC_ROLE_GROUPS: `{pair}` is not group=role"))?;
             let role = Role::parse(role.trim()).ok_or_else(|| {
                 format!("DEMARC_ROLE_GROUPS: unknown role `{role}` (use admin, platform_engineer or auditor)")
             })?;
@@ -109,7 +113,10 @@ fn var(name: &str) -> Option<String> {
 fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| format!("{name}: cannot parse `{v}`")),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}: cannot parse `{v}`")),
     }
 }
 
@@ -121,14 +128,25 @@ impl Config {
     /// Reads the configuration from the environment. Errors name the variable.
     pub fn from_env() -> Result<Config, String> {
         let listen: SocketAddr = match var("DEMARC_LISTEN") {
-            Some(v) => v.parse().map_err(|_| format!("DEMARC_LISTEN: `{v}` is not host:port"))?,
-            None => parse("LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().expect("valid default"))?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("DEMARC_LISTEN: `{v}` is not host:port"))?,
+            None => parse(
+                "LEPTOS_SITE_ADDR",
+                "127.0.0.1:3000".parse().expect("valid default"),
+            )?,
         };
-        let ops_listen = parse("DEMARC_OPS_LISTEN", "127.0.0.1:9464".parse().expect("valid default"))?;
+        let ops_listen = parse(
+            "DEMARC_OPS_LISTEN",
+            "127.0.0.1:9464".parse().expect("valid default"),
+        )?;
         let public_url = var("DEMARC_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
         let public_url =
             url::Url::parse(&public_url).map_err(|e| format!("DEMARC_PUBLIC_URL: {e}"))?;
-        let local = matches!(public_url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let local = matches!(
+            public_url.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]")
+        );
         let roles = GroupMapping::parse_roles(&var("DEMARC_ROLE_GROUPS").unwrap_or_else(|| {
             "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor".into()
         }))?;
@@ -180,8 +198,12 @@ mod tests {
             roles: GroupMapping::parse_roles("ops=platform_engineer, audit=auditor").unwrap(),
             team_prefix: "team-".into(),
         };
-        let (roles, teams) =
-            mapping.resolve(&["ops".into(), "team-payments".into(), "team-".into(), "other".into()]);
+        let (roles, teams) = mapping.resolve(&[
+            "ops".into(),
+            "team-payments".into(),
+            "team-".into(),
+            "other".into(),
+        ]);
         assert_eq!(roles, vec![Role::PlatformEngineer]);
         assert_eq!(teams, vec!["payments".to_string()]);
     }

@@ -3,13 +3,19 @@
 //! catalogue already has teams.
 
 use domain::db::{Caller, PgPool};
-use domain::model::{ApplicationInput, EnvironmentInput, ListQuery, Placement, PlatformInput, TeamInput};
+use domain::model::{
+    ApplicationInput, EnvironmentInput, ListQuery, Placement, PlatformInput, TeamInput,
+};
 use domain::{applications, environments, platforms, teams};
 
 /// Loads the demo data unless there is data already.
 pub async fn load(pool: &PgPool) -> domain::Result<()> {
     let caller = Caller::system();
-    if teams::list(pool, &caller, &ListQuery::default()).await?.total > 0 {
+    if teams::list(pool, &caller, &ListQuery::default())
+        .await?
+        .total
+        > 0
+    {
         tracing::info!("demo data skipped: the catalogue is not empty");
         return Ok(());
     }
@@ -19,9 +25,39 @@ pub async fn load(pool: &PgPool) -> domain::Result<()> {
         description: description.into(),
         contact: contact.into(),
     };
-    let payments = teams::create(pool, &caller, team("payments", "Payments", "#payments-oncall", "Checkout, refunds and the ledger.")).await?;
-    let search = teams::create(pool, &caller, team("search", "Search", "search@example.test", "Product search and recommendations.")).await?;
-    teams::create(pool, &caller, team("platform", "Platform team", "#platform", "Runs the Kubernetes platforms.")).await?;
+    let payments = teams::create(
+        pool,
+        &caller,
+        team(
+            "payments",
+            "Payments",
+            "#payments-oncall",
+            "Checkout, refunds and the ledger.",
+        ),
+    )
+    .await?;
+    let search = teams::create(
+        pool,
+        &caller,
+        team(
+            "search",
+            "Search",
+            "search@example.test",
+            "Product search and recommendations.",
+        ),
+    )
+    .await?;
+    teams::create(
+        pool,
+        &caller,
+        team(
+            "platform",
+            "Platform team",
+            "#platform",
+            "Runs the Kubernetes platforms.",
+        ),
+    )
+    .await?;
     let core = platforms::create(
         pool,
         &caller,
@@ -38,18 +74,55 @@ pub async fn load(pool: &PgPool) -> domain::Result<()> {
         position,
         is_production,
     };
-    let staging = environments::create(pool, &caller, core.id, env("staging", "Staging", 0, false)).await?;
-    let production = environments::create(pool, &caller, core.id, env("production", "Production", 1, true)).await?;
+    let staging =
+        environments::create(pool, &caller, core.id, env("staging", "Staging", 0, false)).await?;
+    let production = environments::create(
+        pool,
+        &caller,
+        core.id,
+        env("production", "Production", 1, true),
+    )
+    .await?;
     let apps = [
-        (&payments, "checkout", "Checkout", "The web checkout and its API.", true),
-        (&payments, "ledger", "Ledger", "Double-entry bookkeeping service.", true),
-        (&search, "search-api", "Search API", "Query endpoint behind the shop's search box.", true),
-        (&search, "indexer", "Indexer", "Builds the search index from the catalogue feed.", false),
+        (
+            &payments,
+            "checkout",
+            "Checkout",
+            "The web checkout and its API.",
+            true,
+        ),
+        (
+            &payments,
+            "ledger",
+            "Ledger",
+            "Double-entry bookkeeping service.",
+            true,
+        ),
+        (
+            &search,
+            "search-api",
+            "Search API",
+            "Query endpoint behind the shop's search box.",
+            true,
+        ),
+        (
+            &search,
+            "indexer",
+            "Indexer",
+            "Builds the search index from the catalogue feed.",
+            false,
+        ),
     ];
     for (team, slug, name, description, in_production) in apps {
-        let mut placements = vec![Placement { environment_id: staging.id, namespace: format!("{}-{slug}", team.slug) }];
+        let mut placements = vec![Placement {
+            environment_id: staging.id,
+            namespace: format!("{}-{slug}", team.slug),
+        }];
         if in_production {
-            placements.push(Placement { environment_id: production.id, namespace: format!("{}-{slug}", team.slug) });
+            placements.push(Placement {
+                environment_id: production.id,
+                namespace: format!("{}-{slug}", team.slug),
+            });
         }
         applications::create(
             pool,

@@ -38,17 +38,27 @@ use crate::state::{AppState, ShutdownFlag};
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Connects to the database, runs migrations, discovers the OpenID provider.
-pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
+pub async fn build_state(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, String> {
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect(config.database_url.expose())
         .await
         .map_err(|e| format!("cannot connect to the database (DATABASE_URL): {e}"))?;
-    domain::db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))?;
+    domain::db::migrate(&pool)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
     let oidc = Oidc::discover(&config.oidc, &config.redirect_uri(), &config.groups.claim)
         .await
-        .map_err(|e| format!("OpenID provider at {} (DEMARC_OIDC_ISSUER): {e}", config.oidc.issuer))?;
+        .map_err(|e| {
+            format!(
+                "OpenID provider at {} (DEMARC_OIDC_ISSUER): {e}",
+                config.oidc.issuer
+            )
+        })?;
     Ok(AppState {
         pool,
         config: Arc::new(config),
@@ -64,15 +74,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let pool = state.pool.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(pool.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(pool.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .route_layer(axum::middleware::from_fn(pages::guard));
     let (api, openapi) = api::router();
     let store = sessions::PgSessionStore::new(state.pool.clone());
@@ -81,7 +86,9 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(state.config.session_idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(
+            state.config.session_idle_minutes,
+        )));
     Router::new()
         .route("/auth/login", get(auth::web::login))
         .route("/auth/callback", get(auth::web::callback))

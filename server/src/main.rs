@@ -5,9 +5,13 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let json = std::env::var("DEMARC_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     if json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -30,12 +34,18 @@ async fn run() -> Result<(), String> {
     match command.as_str() {
         "serve" => {
             if demo {
-                server::demo::load(&state.pool).await.map_err(|e| format!("demo data: {e}"))?;
+                server::demo::load(&state.pool)
+                    .await
+                    .map_err(|e| format!("demo data: {e}"))?;
             }
             server::serve(state).await.map_err(|e| e.to_string())
         }
         "migrate" => Ok(()),
-        "demo-data" => server::demo::load(&state.pool).await.map_err(|e| format!("demo data: {e}")),
-        other => Err(format!("unknown command `{other}`: use serve, migrate or demo-data")),
+        "demo-data" => server::demo::load(&state.pool)
+            .await
+            .map_err(|e| format!("demo data: {e}")),
+        other => Err(format!(
+            "unknown command `{other}`: use serve, migrate or demo-data"
+        )),
     }
 }

@@ -21,7 +21,9 @@ pub fn metrics_handle() -> PrometheusHandle {
             PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".into()),
-                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
                 )
                 .expect("valid buckets")
                 .install_recorder()
@@ -54,7 +56,8 @@ async fn ready(State(state): State<AppState>) -> Response {
 async fn render_metrics(State(state): State<AppState>) -> String {
     metrics::gauge!("db_pool_connections").set(f64::from(state.pool.size()));
     metrics::gauge!("db_pool_idle_connections").set(state.pool.num_idle() as f64);
-    metrics::gauge!("db_pool_max_connections").set(f64::from(state.config.database_max_connections));
+    metrics::gauge!("db_pool_max_connections")
+        .set(f64::from(state.config.database_max_connections));
     metrics_handle().render()
 }
 
@@ -67,7 +70,13 @@ pub async fn track(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| if req.uri().path().starts_with("/pkg/") { "/pkg/*".into() } else { "page".into() });
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/pkg/") {
+                "/pkg/*".into()
+            } else {
+                "page".into()
+            }
+        });
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)

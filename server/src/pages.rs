@@ -22,7 +22,12 @@ pub enum PageRule {
 
 /// The rule for a page path (a Leptos route).
 pub fn rule(path: &str) -> PageRule {
-    match path.trim_start_matches('/').split('/').next().unwrap_or_default() {
+    match path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+    {
         "audit" => PageRule::AuditLog,
         "tokens" => PageRule::Tokens,
         _ => PageRule::Read,
@@ -54,7 +59,11 @@ pub async fn guard(req: Request, next: Next) -> Response {
     }
     let path = req.uri().path().to_owned();
     let Some(caller) = req.extensions().get::<Caller>().cloned() else {
-        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
         return Redirect::to(&format!("/auth/login?next={next_param}")).into_response();
     };
@@ -69,9 +78,16 @@ pub async fn guard(req: Request, next: Next) -> Response {
              administrator to add you to your team's group or to a role group.",
         )
     } else {
-        ("Not for your role", "This page is for other roles. Your role does not include it.")
+        (
+            "Not for your role",
+            "This page is for other roles. Your role does not include it.",
+        )
     };
-    let page = Denied { title, message, name: &caller.actor.name };
+    let page = Denied {
+        title,
+        message,
+        name: &caller.actor.name,
+    };
     let html = page.render().unwrap_or_else(|_| message.to_owned());
     (StatusCode::FORBIDDEN, Html(html)).into_response()
 }

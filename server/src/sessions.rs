@@ -59,21 +59,36 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        domain::sessions::save(&self.pool, &record.id.to_string(), &data(record)?, expiry(record))
-            .await
-            .map_err(backend)
+        domain::sessions::save(
+            &self.pool,
+            &record.id.to_string(),
+            &data(record)?,
+            expiry(record),
+        )
+        .await
+        .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some((value, expires_at)) = domain::sessions::load(&self.pool, &id.to_string()).await.map_err(backend)? else {
+        let Some((value, expires_at)) = domain::sessions::load(&self.pool, &id.to_string())
+            .await
+            .map_err(backend)?
+        else {
             return Ok(None);
         };
         let data = serde_json::from_value(value).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at.timestamp())
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        domain::sessions::delete(&self.pool, &id.to_string()).await.map_err(backend)
+        domain::sessions::delete(&self.pool, &id.to_string())
+            .await
+            .map_err(backend)
     }
 }

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{AppChoices, ArchiveApplication, SaveApplication, application_choices, load_application, list_applications};
+use crate::api::{
+    AppChoices, ArchiveApplication, SaveApplication, application_choices, list_applications,
+    load_application,
+};
 use crate::components::{ErrorBox, FormError, TextArea, TextField, field_errors, last_error};
 use domain::model::Application;
 
@@ -14,7 +17,13 @@ pub fn ApplicationsPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q");
     let team = move || query.read().get("team_id").filter(|t| !t.is_empty());
-    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
     let archived = move || query.read().get("archived").is_some();
     let data = Resource::new(
         move || (q(), team(), archived(), page()),
@@ -83,13 +92,19 @@ fn urlencode(s: &str) -> String {
 }
 
 #[component]
-fn ApplicationForm(choices: AppChoices, #[prop(optional)] app: Option<Application>) -> impl IntoView {
+fn ApplicationForm(
+    choices: AppChoices,
+    #[prop(optional)] app: Option<Application>,
+) -> impl IntoView {
     let save = ServerAction::<SaveApplication>::new();
     let error = last_error(save.value());
     let errors = field_errors(error);
     let editing = app.is_some();
     let app_team = app.as_ref().map(|a| a.team_id);
-    let placements = app.as_ref().map(|a| a.placements.clone()).unwrap_or_default();
+    let placements = app
+        .as_ref()
+        .map(|a| a.placements.clone())
+        .unwrap_or_default();
     let team_error = move || errors.read().get("team_id").cloned();
     let placement_error = move || errors.read().get("placements").cloned();
     view! {
@@ -159,7 +174,12 @@ pub fn ApplicationPage() -> impl IntoView {
     let params = use_params_map();
     let archive = ServerAction::<ArchiveApplication>::new();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), archive.version().get()),
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                archive.version().get(),
+            )
+        },
         |(id, _)| load_application(id),
     );
     view! {

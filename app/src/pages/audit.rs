@@ -13,7 +13,12 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &'static str| move || query.read().get(k).filter(|v| !v.is_empty());
     let (entity, actor, action) = (get("entity_type"), get("actor"), get("action"));
-    let before = move || query.read().get("before_id").and_then(|v| v.parse::<i64>().ok());
+    let before = move || {
+        query
+            .read()
+            .get("before_id")
+            .and_then(|v| v.parse::<i64>().ok())
+    };
     let data = Resource::new(
         move || (entity(), actor(), action(), before()),
         |(e, a, ac, b)| audit_log(e, a, ac, b),

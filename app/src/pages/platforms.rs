@@ -4,8 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{ArchiveEnvironment, ArchivePlatform, SaveEnvironment, SavePlatform, list_platforms, load_platform};
-use crate::components::{ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me};
+use crate::api::{
+    ArchiveEnvironment, ArchivePlatform, SaveEnvironment, SavePlatform, list_platforms,
+    load_platform,
+};
+use crate::components::{
+    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me,
+};
 use domain::model::Environment;
 
 /// `/platforms`
@@ -63,7 +68,11 @@ fn PlatformForm(
     let save = ServerAction::<SavePlatform>::new();
     let error = last_error(save.value());
     let errors = field_errors(error);
-    let label = if id.is_some() { "Save changes" } else { "Create platform" };
+    let label = if id.is_some() {
+        "Save changes"
+    } else {
+        "Create platform"
+    };
     view! {
         <ActionForm action=save>
             <FormError error=error/>
@@ -88,14 +97,32 @@ pub fn NewPlatformPage() -> impl IntoView {
 }
 
 #[component]
-fn EnvironmentForm(platform_id: String, #[prop(optional)] env: Option<Environment>, next_position: i32) -> impl IntoView {
+fn EnvironmentForm(
+    platform_id: String,
+    #[prop(optional)] env: Option<Environment>,
+    next_position: i32,
+) -> impl IntoView {
     let save = ServerAction::<SaveEnvironment>::new();
     let error = last_error(save.value());
     let errors = field_errors(error);
     let editing = env.is_some();
     let (id, version, slug, name, position, production) = match env {
-        Some(e) => (e.id.to_string(), e.version.to_string(), e.slug, e.name, e.position, e.is_production),
-        None => (String::new(), String::new(), String::new(), String::new(), next_position, false),
+        Some(e) => (
+            e.id.to_string(),
+            e.version.to_string(),
+            e.slug,
+            e.name,
+            e.position,
+            e.is_production,
+        ),
+        None => (
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            next_position,
+            false,
+        ),
     };
     view! {
         <ActionForm action=save attr:class="inline-form">
@@ -122,7 +149,13 @@ pub fn PlatformPage() -> impl IntoView {
     let archive = ServerAction::<ArchivePlatform>::new();
     let archive_env = ServerAction::<ArchiveEnvironment>::new();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), archive.version().get(), archive_env.version().get()),
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                archive.version().get(),
+                archive_env.version().get(),
+            )
+        },
         |(id, _, _)| load_platform(id),
     );
     view! {

@@ -5,9 +5,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{ArchiveTeam, SaveTeam, list_teams, load_team};
-use crate::components::{ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me};
+use crate::components::{
+    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me,
+};
 
-const SLUG_HINT: &str = "Lowercase letters, digits and dashes. Team members come from the group team-<slug>.";
+const SLUG_HINT: &str =
+    "Lowercase letters, digits and dashes. Team members come from the group team-<slug>.";
 
 /// `/teams`
 #[component]
@@ -15,7 +18,10 @@ pub fn TeamsPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q");
     let archived = move || query.read().get("archived").is_some();
-    let data = Resource::new(move || (q(), archived()), |(q, archived)| list_teams(q, archived, 1));
+    let data = Resource::new(
+        move || (q(), archived()),
+        |(q, archived)| list_teams(q, archived, 1),
+    );
     let me = use_me();
     view! {
         <Title text="Teams"/>
@@ -74,7 +80,11 @@ fn TeamForm(
     let save = ServerAction::<SaveTeam>::new();
     let error = last_error(save.value());
     let errors = field_errors(error);
-    let label = if id.is_some() { "Save changes" } else { "Create team" };
+    let label = if id.is_some() {
+        "Save changes"
+    } else {
+        "Create team"
+    };
     view! {
         <ActionForm action=save>
             <FormError error=error/>
@@ -105,7 +115,12 @@ pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let archive = ServerAction::<ArchiveTeam>::new();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), archive.version().get()),
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                archive.version().get(),
+            )
+        },
         |(id, _)| load_team(id),
     );
     view! {

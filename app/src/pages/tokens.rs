@@ -13,7 +13,10 @@ pub fn TokensPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeToken>::new();
     let error = last_error(create.value());
     let errors = field_errors(error);
-    let data = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    let data = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
     let me = use_me();
     let created = move || match create.value().get() {
         Some(Ok(t)) => Some(view! {

@@ -27,7 +27,10 @@ pub async fn list_audit_entries(
 
 /// List API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<ApiToken>)))]
-pub async fn list_tokens(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> Result<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> Result<Json<Vec<ApiToken>>> {
     Ok(Json(tokens::list(&s.pool, &c).await?))
 }
 
@@ -39,13 +42,20 @@ pub async fn create_token(
     ApiCaller(c): ApiCaller,
     JsonBody(input): JsonBody<ApiTokenInput>,
 ) -> Result<(StatusCode, Json<CreatedApiToken>)> {
-    Ok((StatusCode::CREATED, Json(tokens::create(&s.pool, &c, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(tokens::create(&s.pool, &c, input).await?),
+    ))
 }
 
 /// Revoke an API token at once.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiToken), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>) -> Result<Json<ApiToken>> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ApiToken>> {
     Ok(Json(tokens::revoke(&s.pool, &c, id).await?))
 }
 

@@ -3,8 +3,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use domain::model::{
-    Application, ApplicationInput, Environment, EnvironmentInput, ListQuery, Page, Platform, PlatformInput,
-    Team, TeamInput,
+    Application, ApplicationInput, Environment, EnvironmentInput, ListQuery, Page, Platform,
+    PlatformInput, Team, TeamInput,
 };
 use domain::{applications, environments, platforms, teams};
 use serde::Deserialize;
@@ -23,14 +23,22 @@ use axum::Json;
 /// List teams.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "catalogue", params(ListQuery),
     responses((status = 200, body = Page<Team>), (status = 401, body = ErrorBody)))]
-pub async fn list_teams(State(s): State<AppState>, ApiCaller(c): ApiCaller, Query(q): Query<ListQuery>) -> Result<Json<Page<Team>>> {
+pub async fn list_teams(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Team>>> {
     Ok(Json(teams::list(&s.pool, &c, &q).await?))
 }
 
 /// Create a team.
 #[utoipa::path(post, path = "/api/v1/teams", tag = "catalogue", request_body = TeamInput,
     responses((status = 201, body = Team), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, JsonBody(input): JsonBody<TeamInput>) -> Result<Tagged<Team>> {
+pub async fn create_team(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    JsonBody(input): JsonBody<TeamInput>,
+) -> Result<Tagged<Team>> {
     let team = teams::create(&s.pool, &c, input).await?;
     Ok(Tagged(StatusCode::CREATED, team.version, team))
 }
@@ -38,7 +46,11 @@ pub async fn create_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Jso
 /// Read a team.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "catalogue", params(("id" = Uuid, Path)),
     responses((status = 200, body = Team, headers(("ETag" = String))), (status = 404, body = ErrorBody)))]
-pub async fn get_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>) -> Result<Tagged<Team>> {
+pub async fn get_team(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Tagged<Team>> {
     let team = teams::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
 }
@@ -61,7 +73,12 @@ pub async fn update_team(
 /// Archive a team.
 #[utoipa::path(post, path = "/api/v1/teams/{id}/archive", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Team)))]
-pub async fn archive_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Team>> {
+pub async fn archive_team(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Team>> {
     let team = teams::set_archived(&s.pool, &c, id, v, true).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
 }
@@ -69,7 +86,12 @@ pub async fn archive_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Pa
 /// Restore an archived team.
 #[utoipa::path(post, path = "/api/v1/teams/{id}/restore", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Team)))]
-pub async fn restore_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Team>> {
+pub async fn restore_team(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Team>> {
     let team = teams::set_archived(&s.pool, &c, id, v, false).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
 }
@@ -79,14 +101,22 @@ pub async fn restore_team(State(s): State<AppState>, ApiCaller(c): ApiCaller, Pa
 /// List platforms.
 #[utoipa::path(get, path = "/api/v1/platforms", tag = "catalogue", params(ListQuery),
     responses((status = 200, body = Page<Platform>)))]
-pub async fn list_platforms(State(s): State<AppState>, ApiCaller(c): ApiCaller, Query(q): Query<ListQuery>) -> Result<Json<Page<Platform>>> {
+pub async fn list_platforms(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Platform>>> {
     Ok(Json(platforms::list(&s.pool, &c, &q).await?))
 }
 
 /// Create a platform.
 #[utoipa::path(post, path = "/api/v1/platforms", tag = "catalogue", request_body = PlatformInput,
     responses((status = 201, body = Platform), (status = 422, body = ErrorBody)))]
-pub async fn create_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller, JsonBody(input): JsonBody<PlatformInput>) -> Result<Tagged<Platform>> {
+pub async fn create_platform(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    JsonBody(input): JsonBody<PlatformInput>,
+) -> Result<Tagged<Platform>> {
     let p = platforms::create(&s.pool, &c, input).await?;
     Ok(Tagged(StatusCode::CREATED, p.version, p))
 }
@@ -94,7 +124,11 @@ pub async fn create_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller,
 /// Read a platform.
 #[utoipa::path(get, path = "/api/v1/platforms/{id}", tag = "catalogue", params(("id" = Uuid, Path)),
     responses((status = 200, body = Platform), (status = 404, body = ErrorBody)))]
-pub async fn get_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>) -> Result<Tagged<Platform>> {
+pub async fn get_platform(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Tagged<Platform>> {
     let p = platforms::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
 }
@@ -117,7 +151,12 @@ pub async fn update_platform(
 /// Archive a platform.
 #[utoipa::path(post, path = "/api/v1/platforms/{id}/archive", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Platform)))]
-pub async fn archive_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Platform>> {
+pub async fn archive_platform(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Platform>> {
     let p = platforms::set_archived(&s.pool, &c, id, v, true).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
 }
@@ -125,7 +164,12 @@ pub async fn archive_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller
 /// Restore an archived platform.
 #[utoipa::path(post, path = "/api/v1/platforms/{id}/restore", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Platform)))]
-pub async fn restore_platform(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Platform>> {
+pub async fn restore_platform(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Platform>> {
     let p = platforms::set_archived(&s.pool, &c, id, v, false).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
 }
@@ -149,7 +193,9 @@ pub async fn list_environments(
     Path(id): Path<Uuid>,
     Query(q): Query<EnvironmentQuery>,
 ) -> Result<Json<Vec<Environment>>> {
-    Ok(Json(environments::list(&s.pool, &c, id, q.include_archived).await?))
+    Ok(Json(
+        environments::list(&s.pool, &c, id, q.include_archived).await?,
+    ))
 }
 
 /// Add an environment to a platform.
@@ -169,7 +215,11 @@ pub async fn create_environment(
 /// Read an environment.
 #[utoipa::path(get, path = "/api/v1/environments/{id}", tag = "catalogue", params(("id" = Uuid, Path)),
     responses((status = 200, body = Environment), (status = 404, body = ErrorBody)))]
-pub async fn get_environment(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>) -> Result<Tagged<Environment>> {
+pub async fn get_environment(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Tagged<Environment>> {
     let e = environments::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
 }
@@ -192,7 +242,12 @@ pub async fn update_environment(
 /// Archive an environment.
 #[utoipa::path(post, path = "/api/v1/environments/{id}/archive", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Environment)))]
-pub async fn archive_environment(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Environment>> {
+pub async fn archive_environment(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Environment>> {
     let e = environments::set_archived(&s.pool, &c, id, v, true).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
 }
@@ -200,7 +255,12 @@ pub async fn archive_environment(State(s): State<AppState>, ApiCaller(c): ApiCal
 /// Restore an archived environment.
 #[utoipa::path(post, path = "/api/v1/environments/{id}/restore", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Environment)))]
-pub async fn restore_environment(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Environment>> {
+pub async fn restore_environment(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Environment>> {
     let e = environments::set_archived(&s.pool, &c, id, v, false).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
 }
@@ -240,7 +300,10 @@ pub async fn list_applications(
         include_archived: q.include_archived,
         q: q.q,
     };
-    let filter = applications::Filter { team_id: q.team_id, environment_id: q.environment_id };
+    let filter = applications::Filter {
+        team_id: q.team_id,
+        environment_id: q.environment_id,
+    };
     Ok(Json(applications::list(&s.pool, &c, &list, &filter).await?))
 }
 
@@ -259,7 +322,11 @@ pub async fn create_application(
 /// Read an application.
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "catalogue", params(("id" = Uuid, Path)),
     responses((status = 200, body = Application), (status = 404, body = ErrorBody)))]
-pub async fn get_application(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>) -> Result<Tagged<Application>> {
+pub async fn get_application(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Tagged<Application>> {
     let a = applications::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))
 }
@@ -282,7 +349,12 @@ pub async fn update_application(
 /// Archive an application.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/archive", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Application)))]
-pub async fn archive_application(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Application>> {
+pub async fn archive_application(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Application>> {
     let a = applications::set_archived(&s.pool, &c, id, v, true).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))
 }
@@ -290,7 +362,12 @@ pub async fn archive_application(State(s): State<AppState>, ApiCaller(c): ApiCal
 /// Restore an archived application.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/restore", tag = "catalogue",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Application)))]
-pub async fn restore_application(State(s): State<AppState>, ApiCaller(c): ApiCaller, Path(id): Path<Uuid>, IfMatch(v): IfMatch) -> Result<Tagged<Application>> {
+pub async fn restore_application(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> Result<Tagged<Application>> {
     let a = applications::set_archived(&s.pool, &c, id, v, false).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))
 }

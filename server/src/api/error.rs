@@ -59,15 +59,24 @@ impl IntoResponse for ApiError {
             E::Unavailable => "unavailable",
             E::Internal { .. } => "internal",
         };
-        let status = StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = match &self.0 {
             E::Invalid { .. } => "The request has invalid fields.".to_owned(),
             other => other.to_string(),
         };
-        let body = ErrorBody { error: ErrorDetail { code, message, fields: self.0.field_errors() } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                fields: self.0.field_errors(),
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert("www-authenticate", "Bearer".parse().expect("valid header"));
+            response
+                .headers_mut()
+                .insert("www-authenticate", "Bearer".parse().expect("valid header"));
         }
         response
     }
@@ -76,16 +85,28 @@ impl IntoResponse for ApiError {
 /// A 401 with the standard body.
 pub fn unauthenticated(message: &str) -> Response {
     let body = ErrorBody {
-        error: ErrorDetail { code: "unauthenticated", message: message.to_owned(), fields: BTreeMap::new() },
+        error: ErrorDetail {
+            code: "unauthenticated",
+            message: message.to_owned(),
+            fields: BTreeMap::new(),
+        },
     };
     let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    response.headers_mut().insert("www-authenticate", "Bearer".parse().expect("valid header"));
+    response
+        .headers_mut()
+        .insert("www-authenticate", "Bearer".parse().expect("valid header"));
     response
 }
 
 /// A plain error with a code and status (for HTTP-level problems such as a missing If-Match).
 pub fn plain(status: StatusCode, code: &'static str, message: &str) -> Response {
-    let body = ErrorBody { error: ErrorDetail { code, message: message.to_owned(), fields: BTreeMap::new() } };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code,
+            message: message.to_owned(),
+            fields: BTreeMap::new(),
+        },
+    };
     (status, Json(body)).into_response()
 }
 
@@ -117,19 +138,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Err(e) => return Err(plain(StatusCode::BAD_REQUEST, "invalid", &e.body_text())),
         };
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(JsonBody).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let (field, message) = if path == "." || path.is_empty() {
-                match missing_field(&inner.to_string()) {
-                    Some(f) => (f, "is required".to_owned()),
-                    None => ("body".to_owned(), format!("is not valid JSON for this request: {inner}")),
-                }
-            } else {
-                (path, clean(&inner.to_string()))
-            };
-            ApiError(domain::Error::invalid(&field, message)).into_response()
-        })
+        serde_path_to_error::deserialize(de)
+            .map(JsonBody)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let (field, message) = if path == "." || path.is_empty() {
+                    match missing_field(&inner.to_string()) {
+                        Some(f) => (f, "is required".to_owned()),
+                        None => (
+                            "body".to_owned(),
+                            format!("is not valid JSON for this request: {inner}"),
+                        ),
+                    }
+                } else {
+                    (path, clean(&inner.to_string()))
+                };
+                ApiError(domain::Error::invalid(&field, message)).into_response()
+            })
     }
 }
 
@@ -146,5 +172,9 @@ fn missing_field(message: &str) -> Option<String> {
 }
 
 fn clean(message: &str) -> String {
-    message.split(" at line ").next().unwrap_or(message).to_owned()
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
 }

@@ -11,14 +11,15 @@ use openidconnect::core::{
     CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
     CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
     CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
-    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse,
+    CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IdTokenFields, IssuerUrl, JsonWebKey, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse,
+    AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, JsonWebKey, LogoutRequest, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl,
+    Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -145,14 +146,18 @@ pub struct Oidc {
 
 impl Oidc {
     /// Discovers the provider's metadata and keys.
-    pub async fn discover(config: &OidcConfig, redirect_uri: &str, groups_claim: &str) -> Result<Oidc, OidcError> {
+    pub async fn discover(
+        config: &OidcConfig,
+        redirect_uri: &str,
+        groups_claim: &str,
+    ) -> Result<Oidc, OidcError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| OidcError::Discovery(e.to_string()))?;
-        let redirect_uri =
-            RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| OidcError::Discovery(e.to_string()))?;
+        let redirect_uri = RedirectUrl::new(redirect_uri.to_owned())
+            .map_err(|e| OidcError::Discovery(e.to_string()))?;
         let discovered = fetch(&http, config, &redirect_uri).await?;
         Ok(Oidc {
             http,
@@ -185,7 +190,11 @@ impl Oidc {
         let current = self.current();
         let (url, state, nonce) = current
             .client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new(self.groups_claim.clone()))
@@ -225,7 +234,9 @@ impl Oidc {
             .request_async(&self.http)
             .await
             .map_err(|e| OidcError::Exchange(describe(&e)))?;
-        let id_token = response.id_token().ok_or_else(|| OidcError::InvalidToken("no ID token".into()))?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| OidcError::InvalidToken("no ID token".into()))?;
         let nonce = Nonce::new(pending.nonce.clone());
         let claims = match id_token.claims(&current.client.id_token_verifier(), &nonce) {
             Ok(claims) => claims.clone(),
@@ -259,7 +270,8 @@ impl Oidc {
     pub fn logout_url(&self, id_token: Option<&str>, post_logout: &str) -> Option<url::Url> {
         let current = self.current();
         let endpoint = current.end_session.clone()?;
-        let mut request = LogoutRequest::from(endpoint).set_client_id(ClientId::new(self.config.client_id.clone()));
+        let mut request = LogoutRequest::from(endpoint)
+            .set_client_id(ClientId::new(self.config.client_id.clone()));
         if let Ok(url) = PostLogoutRedirectUrl::new(post_logout.to_owned()) {
             request = request.set_post_logout_redirect_uri(url);
         }
@@ -275,13 +287,15 @@ impl Oidc {
     pub async fn verify_access_token(&self, token: &str) -> Result<AccessClaims, OidcError> {
         let invalid = |m: &str| OidcError::InvalidToken(m.to_owned());
         let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid("not a JWT"));
         };
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header: JwtHeader =
-            serde_json::from_slice(&b64.decode(header).map_err(|_| invalid("bad header"))?).map_err(|_| invalid("bad header"))?;
+            serde_json::from_slice(&b64.decode(header).map_err(|_| invalid("bad header"))?)
+                .map_err(|_| invalid("bad header"))?;
         let alg = match header.alg.as_str() {
             "RS256" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             "RS384" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
@@ -291,12 +305,17 @@ impl Oidc {
             "EdDSA" => CoreJwsSigningAlgorithm::EdDsa,
             _ => return Err(invalid("unsupported signing algorithm")),
         };
-        let signature = b64.decode(signature).map_err(|_| invalid("bad signature encoding"))?;
+        let signature = b64
+            .decode(signature)
+            .map_err(|_| invalid("bad signature encoding"))?;
         let message = &token[..header_payload_len(token)];
         let mut discovered = self.current();
         for attempt in 0..2 {
             let key = discovered.jwks.keys().iter().find(|k| {
-                header.kid.as_deref().is_none_or(|kid| k.key_id().map(|id| id.as_str()) == Some(kid))
+                header
+                    .kid
+                    .as_deref()
+                    .is_none_or(|kid| k.key_id().map(|id| id.as_str()) == Some(kid))
             });
             match key {
                 Some(key) => {
@@ -308,8 +327,9 @@ impl Oidc {
                 None => return Err(invalid("signed by an unknown key")),
             }
         }
-        let claims: AccessClaims = serde_json::from_slice(&b64.decode(payload).map_err(|_| invalid("bad payload"))?)
-            .map_err(|e| OidcError::InvalidToken(format!("bad claims: {e}")))?;
+        let claims: AccessClaims =
+            serde_json::from_slice(&b64.decode(payload).map_err(|_| invalid("bad payload"))?)
+                .map_err(|e| OidcError::InvalidToken(format!("bad claims: {e}")))?;
         if claims.iss != self.config.issuer {
             return Err(invalid("wrong issuer"));
         }
@@ -376,8 +396,15 @@ pub struct AccessClaims {
 
 fn string_list(value: Option<&serde_json::Value>) -> Vec<String> {
     match value {
-        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
-        Some(serde_json::Value::String(s)) => s.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(serde_json::Value::String(s)) => s
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         _ => vec![],
     }
 }
@@ -397,9 +424,16 @@ fn describe<E: std::error::Error>(e: &E) -> String {
     text
 }
 
-async fn fetch(http: &reqwest::Client, config: &OidcConfig, redirect: &RedirectUrl) -> Result<Discovered, OidcError> {
-    let issuer = IssuerUrl::new(config.issuer.clone()).map_err(|e| OidcError::Discovery(e.to_string()))?;
-    let metadata = Metadata::discover_async(issuer, http).await.map_err(|e| OidcError::Discovery(describe(&e)))?;
+async fn fetch(
+    http: &reqwest::Client,
+    config: &OidcConfig,
+    redirect: &RedirectUrl,
+) -> Result<Discovered, OidcError> {
+    let issuer =
+        IssuerUrl::new(config.issuer.clone()).map_err(|e| OidcError::Discovery(e.to_string()))?;
+    let metadata = Metadata::discover_async(issuer, http)
+        .await
+        .map_err(|e| OidcError::Discovery(describe(&e)))?;
     let extra = metadata.additional_metadata().clone();
     let jwks = metadata.jwks().clone();
     let client = OidcClient::from_provider_metadata(

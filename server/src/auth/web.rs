@@ -25,11 +25,18 @@ fn local_path(next: Option<String>) -> String {
 }
 
 /// GET /auth/login: sends the browser to the provider.
-pub async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let (url, pending) = state.oidc.start(local_path(q.next));
     if let Err(e) = session.insert(PENDING_LOGIN, &pending).await {
         tracing::warn!(error = %e, "could not store the pending login");
-        return failure(StatusCode::SERVICE_UNAVAILABLE, "Demarc cannot store your session right now.");
+        return failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Demarc cannot store your session right now.",
+        );
     }
     Redirect::to(url.as_str()).into_response()
 }
@@ -50,17 +57,28 @@ pub async fn callback(
     headers: axum::http::HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let pending: Option<PendingLogin> = session.remove(PENDING_LOGIN).await.unwrap_or(None);
     let result = async {
         if let Some(error) = q.error {
-            return Err(OidcError::Provider(format!("{error} {}", q.error_description.unwrap_or_default())));
+            return Err(OidcError::Provider(format!(
+                "{error} {}",
+                q.error_description.unwrap_or_default()
+            )));
         }
         let pending = pending.ok_or(OidcError::NoPendingLogin)?;
         let (Some(code), Some(returned_state)) = (q.code, q.state) else {
-            return Err(OidcError::Provider("the callback lacks code or state".into()));
+            return Err(OidcError::Provider(
+                "the callback lacks code or state".into(),
+            ));
         };
-        let login = state.oidc.finish(&pending, &code, &returned_state, q.iss.as_deref()).await?;
+        let login = state
+            .oidc
+            .finish(&pending, &code, &returned_state, q.iss.as_deref())
+            .await?;
         Ok((pending.next, login))
     }
     .await;
@@ -106,7 +124,10 @@ pub async fn callback(
     .await
     {
         tracing::warn!(error = %e, "could not store the session");
-        return failure(StatusCode::SERVICE_UNAVAILABLE, "Demarc cannot store your session right now.");
+        return failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Demarc cannot store your session right now.",
+        );
     }
     tracing::info!(user = %user_id, "signed in");
     Redirect::to(&next).into_response()
@@ -119,7 +140,10 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
         tracing::warn!(error = %e, "could not delete the session");
     }
     let home = state.config.url("/");
-    match state.oidc.logout_url(user.as_ref().map(|u| u.id_token.as_str()), &home) {
+    match state
+        .oidc
+        .logout_url(user.as_ref().map(|u| u.id_token.as_str()), &home)
+    {
         Some(url) if user.is_some() => Redirect::to(url.as_str()).into_response(),
         _ => Redirect::to("/").into_response(),
     }
@@ -133,7 +157,12 @@ struct AuthError<'a> {
 }
 
 fn failure(status: StatusCode, message: &str) -> Response {
-    let page = AuthError { message, at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string() };
+    let page = AuthError {
+        message,
+        at: chrono::Utc::now()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
