@@ -41,6 +41,8 @@ impl std::fmt::Display for UiError {
 
 impl From<domain::Error> for UiError {
     fn from(e: domain::Error) -> Self {
+        #[cfg(feature = "ssr")]
+        ssr::set_status(&e);
         UiError(e)
     }
 }
@@ -108,24 +110,38 @@ mod ssr {
 
     use super::UiError;
 
-    /// The pool and the caller of this request (resolved by the server's middleware).
-    pub fn context() -> Result<(PgPool, Caller), UiError> {
-        let parts = use_context::<http::request::Parts>().ok_or_else(|| {
-            UiError(domain::Error::Internal {
-                reference: "no request".into(),
-            })
-        })?;
-        let caller = parts
+    /// The caller of this request, if signed in (resolved by the server's middleware).
+    pub fn caller() -> Option<Caller> {
+        use_context::<http::request::Parts>()?
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or(UiError(domain::Error::Unauthenticated))?;
-        let pool = use_context::<PgPool>().ok_or_else(|| {
-            UiError(domain::Error::Internal {
-                reference: "no pool".into(),
-            })
+    }
+
+    /// The pool and the caller of this request; an error when nobody is signed in.
+    pub fn context() -> Result<(PgPool, Caller), UiError> {
+        let caller = caller().ok_or(domain::Error::Unauthenticated)?;
+        let pool = use_context::<PgPool>().ok_or_else(|| domain::Error::Internal {
+            reference: "no database pool in context".into(),
         })?;
         Ok((pool, caller))
+    }
+
+    /// Answers a failed call from a script with the error's own status (422 for bad input,
+    /// 403...) instead of a blanket 500. A plain HTML form post keeps the redirect back to its
+    /// page, which carries the error in its address.
+    pub fn set_status(error: &domain::Error) {
+        let from_form = use_context::<http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if let (false, Some(response)) = (from_form, use_context::<leptos_axum::ResponseOptions>())
+            && let Ok(status) = http::StatusCode::from_u16(error.status_code())
+        {
+            response.set_status(status);
+        }
     }
 
     /// Parses a form's id field.
@@ -133,7 +149,7 @@ mod ssr {
         value
             .trim()
             .parse()
-            .map_err(|_| UiError(domain::Error::invalid(field, "is not a valid id")))
+            .map_err(|_| UiError::from(domain::Error::invalid(field, "is not a valid id")))
     }
 
     /// Parses a form's number field.
@@ -141,7 +157,7 @@ mod ssr {
         value
             .trim()
             .parse()
-            .map_err(|_| UiError(domain::Error::invalid(field, "must be a whole number")))
+            .map_err(|_| UiError::from(domain::Error::invalid(field, "must be a whole number")))
     }
 
     /// Parses an optional id (empty = none).
@@ -157,7 +173,7 @@ mod ssr {
 #[server(prefix = "/_fn")]
 pub async fn whoami() -> UiResult<Option<Me>> {
     use domain::Action;
-    let Ok((_, caller)) = ssr::context() else {
+    let Some(caller) = ssr::caller() else {
         return Ok(None);
     };
     let a = &caller.actor;

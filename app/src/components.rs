@@ -46,6 +46,10 @@ pub fn Layout(children: Children) -> impl IntoView {
             show.then(|| view! { <A href="/tokens">"API tokens"</A> })
         })
     };
+    // Effects run only in the browser: the attribute tells tests (and curious people) that the
+    // page is hydrated and interactive.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="top">
@@ -64,7 +68,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </nav>
             <Suspense fallback=|| ()>{user}</Suspense>
         </header>
-        <main id="main">{children()}</main>
+        <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>{children()}</main>
     }
 }
 
