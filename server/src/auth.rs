@@ -28,8 +28,6 @@ pub struct SessionUser {
     pub login_at: i64,
     /// Unix time of the last request, refreshed at most once a minute (idle timeout).
     pub seen_at: i64,
-    /// The raw ID token, for the logout hint.
-    pub id_token: String,
 }
 
 /// Session key of [`SessionUser`].

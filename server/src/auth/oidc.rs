@@ -111,8 +111,6 @@ pub struct VerifiedLogin {
     pub name: String,
     pub email: Option<String>,
     pub groups: Vec<String>,
-    /// The raw ID token, kept for the logout hint.
-    pub id_token: String,
 }
 
 /// Why a login or token was refused. Shown to people in general terms; details are logged.
@@ -262,12 +260,12 @@ impl Oidc {
             name,
             email: claims.email().map(|e| e.to_string()),
             groups: string_list(claims.additional_claims().other.get(&self.groups_claim)),
-            id_token: id_token.to_string(),
         })
     }
 
-    /// The provider's logout URL (RP-initiated logout), if it has one.
-    pub fn logout_url(&self, id_token: Option<&str>, post_logout: &str) -> Option<url::Url> {
+    /// The provider's logout URL (RP-initiated logout), if it has one. It names this client
+    /// instead of sending the ID token back, so no token needs to be kept in the session.
+    pub fn logout_url(&self, post_logout: &str) -> Option<url::Url> {
         let current = self.current();
         let endpoint = current.end_session.clone()?;
         let mut request = LogoutRequest::from(endpoint)
@@ -275,11 +273,7 @@ impl Oidc {
         if let Ok(url) = PostLogoutRedirectUrl::new(post_logout.to_owned()) {
             request = request.set_post_logout_redirect_uri(url);
         }
-        let mut url = request.http_get_url();
-        if let Some(token) = id_token {
-            url.query_pairs_mut().append_pair("id_token_hint", token);
-        }
-        Some(url)
+        Some(request.http_get_url())
     }
 
     /// Verifies a JWT access token issued by the provider to an automation client: signature by

@@ -114,7 +114,6 @@ pub async fn callback(
         teams,
         login_at: now,
         seen_at: now,
-        id_token: login.id_token,
     };
     // A new session id at login, so a session id planted before login is worthless.
     if let Err(e) = async {
@@ -142,7 +141,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
     let home = state.config.url("/");
     match state
         .oidc
-        .logout_url(user.as_ref().map(|u| u.id_token.as_str()), &home)
+        .logout_url(&home)
     {
         Some(url) if user.is_some() => Redirect::to(url.as_str()).into_response(),
         _ => Redirect::to("/").into_response(),
