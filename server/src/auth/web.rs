@@ -139,10 +139,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
         tracing::warn!(error = %e, "could not delete the session");
     }
     let home = state.config.url("/");
-    match state
-        .oidc
-        .logout_url(&home)
-    {
+    match state.oidc.logout_url(&home) {
         Some(url) if user.is_some() => Redirect::to(url.as_str()).into_response(),
         _ => Redirect::to("/").into_response(),
     }
