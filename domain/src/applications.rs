@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
-use crate::db::{Caller, PgPool};
+use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{Application, ApplicationInput, ListQuery, Page, Placement};
 use crate::{teams, validate};
@@ -282,43 +282,42 @@ pub async fn update(
 ) -> Result<Application> {
     caller.actor.authorize(Action::Read)?;
     validate::application(&mut input)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    caller.actor.authorize(Action::ManageApplication {
-        team: &before.team_slug,
-    })?;
-    if before.version != expected_version {
-        return Err(Error::stale("application"));
-    }
-    let team = check_references(&mut tx, &input).await?;
-    caller
-        .actor
-        .authorize(Action::ManageApplication { team: &team })?;
-    sqlx::query!(
-        "UPDATE applications SET team_id = $2, slug = $3, name = $4, description = $5, version = version + 1
-         WHERE id = $1",
-        id,
-        input.team_id,
-        input.slug,
-        input.name,
-        input.description,
-    )
-    .execute(&mut *tx)
-    .await?;
-    write_placements(&mut tx, id, &input.placements).await?;
-    let after = fetch(&mut tx, id, false).await?;
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        "update",
         "application",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        "update",
+        id,
+        expected_version,
+        async |conn| lock_managed(conn, caller, id).await,
+        async |conn, _| {
+            let team = check_references(conn, &input).await?;
+            caller.actor.authorize(Action::ManageApplication { team: &team })?;
+            sqlx::query!(
+                "UPDATE applications SET team_id = $2, slug = $3, name = $4, description = $5, version = version + 1
+         WHERE id = $1",
+                id,
+                input.team_id,
+                input.slug,
+                input.name,
+                input.description,
+            )
+            .execute(&mut *conn)
+            .await?;
+            write_placements(conn, id, &input.placements).await?;
+            fetch(conn, id, false).await
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
+}
+
+/// Locks an application the caller may manage (checked before anything else is revealed).
+async fn lock_managed(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Application> {
+    let app = fetch(conn, id, true).await?;
+    caller.actor.authorize(Action::ManageApplication {
+        team: &app.team_slug,
+    })?;
+    Ok(app)
 }
 
 /// Archives (or restores) an application.
@@ -331,36 +330,34 @@ pub async fn set_archived(
     archived: bool,
 ) -> Result<Application> {
     caller.actor.authorize(Action::Read)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    caller.actor.authorize(Action::ManageApplication {
-        team: &before.team_slug,
-    })?;
-    if before.version != expected_version {
-        return Err(Error::stale("application"));
-    }
-    sqlx::query!(
-        "UPDATE applications SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
-         WHERE id = $1",
-        id,
-        archived,
-    )
-    .execute(&mut *tx)
-    .await?;
-    let after = fetch(&mut tx, id, false).await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        action,
         "application",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        action,
+        id,
+        expected_version,
+        async |conn| lock_managed(conn, caller, id).await,
+        async |conn, _| {
+            sqlx::query!(
+                "UPDATE applications SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
+         WHERE id = $1",
+                id,
+                archived,
+            )
+            .execute(&mut *conn)
+            .await?;
+            fetch(conn, id, false).await
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
+}
+
+impl Versioned for Application {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 
 /// The dashboard's counts.

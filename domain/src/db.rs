@@ -34,3 +34,44 @@ pub async fn ping(pool: &PgPool) -> bool {
         .await
         .is_ok()
 }
+
+/// Something edited under optimistic concurrency: it carries the version the caller saw.
+pub trait Versioned: serde::Serialize {
+    /// The version stored with the record; each change increments it.
+    fn version(&self) -> i32;
+}
+
+/// The one shape of every edit: in a transaction, lock the record, refuse a stale edit, apply the
+/// change, append the audit record with before and after, commit. `apply` receives the locked
+/// record, so it can check rules that depend on it.
+#[allow(clippy::too_many_arguments)]
+pub async fn versioned_change<T: Versioned>(
+    pool: &PgPool,
+    caller: &Caller,
+    entity: &'static str,
+    action: &str,
+    id: uuid::Uuid,
+    expected_version: i32,
+    lock: impl AsyncFnOnce(&mut sqlx::PgConnection) -> crate::Result<T>,
+    apply: impl AsyncFnOnce(&mut sqlx::PgConnection, &T) -> crate::Result<T>,
+) -> crate::Result<T> {
+    let mut tx = pool.begin().await?;
+    let before = lock(&mut tx).await?;
+    if before.version() != expected_version {
+        return Err(crate::Error::stale(entity));
+    }
+    let after = apply(&mut tx, &before).await?;
+    let id = id.to_string();
+    crate::audit::record(
+        &mut tx,
+        caller,
+        action,
+        entity,
+        &id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
-use crate::db::{Caller, PgPool};
+use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{Environment, EnvironmentInput};
 use crate::{platforms, validate};
@@ -133,36 +133,29 @@ pub async fn update(
 ) -> Result<Environment> {
     caller.actor.authorize(Action::ManagePlatforms)?;
     validate::environment(&mut input)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("environment"));
-    }
-    let after = sqlx::query_as!(
-        Environment,
-        "UPDATE environments SET slug = $2, name = $3, position = $4, is_production = $5, version = version + 1
-         WHERE id = $1
-         RETURNING id, platform_id, slug, name, position, is_production, archived_at, version, created_at, updated_at",
-        id,
-        input.slug,
-        input.name,
-        input.position,
-        input.is_production,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        "update",
         "environment",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        "update",
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Environment,
+                "UPDATE environments SET slug = $2, name = $3, position = $4, is_production = $5, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, platform_id, slug, name, position, is_production, archived_at, version, created_at, updated_at",
+                id,
+                input.slug,
+                input.name,
+                input.position,
+                input.is_production,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Archives (or restores) an environment.
@@ -175,32 +168,31 @@ pub async fn set_archived(
     archived: bool,
 ) -> Result<Environment> {
     caller.actor.authorize(Action::ManagePlatforms)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("environment"));
-    }
-    let after = sqlx::query_as!(
-        Environment,
-        "UPDATE environments SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
-         WHERE id = $1
-         RETURNING id, platform_id, slug, name, position, is_production, archived_at, version, created_at, updated_at",
-        id,
-        archived,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        action,
         "environment",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        action,
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Environment,
+                "UPDATE environments SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, platform_id, slug, name, position, is_production, archived_at, version, created_at, updated_at",
+                id,
+                archived,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
+}
+
+impl Versioned for Environment {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }

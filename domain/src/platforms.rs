@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
-use crate::db::{Caller, PgPool};
+use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{ListQuery, Page, Platform, PlatformInput};
 use crate::validate;
@@ -118,35 +118,28 @@ pub async fn update(
 ) -> Result<Platform> {
     caller.actor.authorize(Action::ManagePlatforms)?;
     validate::platform(&mut input)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("platform"));
-    }
-    let after = sqlx::query_as!(
-        Platform,
-        "UPDATE platforms SET slug = $2, name = $3, description = $4, version = version + 1
-         WHERE id = $1
-         RETURNING id, slug, name, description, archived_at, version, created_at, updated_at",
-        id,
-        input.slug,
-        input.name,
-        input.description,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        "update",
         "platform",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        "update",
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Platform,
+                "UPDATE platforms SET slug = $2, name = $3, description = $4, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, slug, name, description, archived_at, version, created_at, updated_at",
+                id,
+                input.slug,
+                input.name,
+                input.description,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Archives (or restores) a platform.
@@ -159,32 +152,31 @@ pub async fn set_archived(
     archived: bool,
 ) -> Result<Platform> {
     caller.actor.authorize(Action::ManagePlatforms)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("platform"));
-    }
-    let after = sqlx::query_as!(
-        Platform,
-        "UPDATE platforms SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
-         WHERE id = $1
-         RETURNING id, slug, name, description, archived_at, version, created_at, updated_at",
-        id,
-        archived,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        action,
         "platform",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        action,
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Platform,
+                "UPDATE platforms SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, slug, name, description, archived_at, version, created_at, updated_at",
+                id,
+                archived,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
+}
+
+impl Versioned for Platform {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }

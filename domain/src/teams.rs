@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
-use crate::db::{Caller, PgPool};
+use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{ListQuery, Page, Team, TeamInput};
 use crate::validate;
@@ -118,36 +118,29 @@ pub async fn update(
 ) -> Result<Team> {
     caller.actor.authorize(Action::ManageTeams)?;
     validate::team(&mut input)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("team"));
-    }
-    let after = sqlx::query_as!(
-        Team,
-        "UPDATE teams SET slug = $2, name = $3, description = $4, contact = $5, version = version + 1
-         WHERE id = $1
-         RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
-        id,
-        input.slug,
-        input.name,
-        input.description,
-        input.contact,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        "update",
         "team",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        "update",
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Team,
+                "UPDATE teams SET slug = $2, name = $3, description = $4, contact = $5, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
+                id,
+                input.slug,
+                input.name,
+                input.description,
+                input.contact,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Archives (or restores) a team. Archived teams keep their history and applications.
@@ -160,34 +153,27 @@ pub async fn set_archived(
     archived: bool,
 ) -> Result<Team> {
     caller.actor.authorize(Action::ManageTeams)?;
-    let mut tx = pool.begin().await?;
-    let before = fetch(&mut tx, id, true).await?;
-    if before.version != expected_version {
-        return Err(Error::stale("team"));
-    }
-    let after = sqlx::query_as!(
-        Team,
-        "UPDATE teams SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
-         WHERE id = $1
-         RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
-        id,
-        archived,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let action = if archived { "archive" } else { "restore" };
-    audit::record(
-        &mut tx,
+    db::versioned_change(
+        pool,
         caller,
-        action,
         "team",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
+        action,
+        id,
+        expected_version,
+        async |conn| fetch(conn, id, true).await,
+        async |conn, _| Ok(sqlx::query_as!(
+                Team,
+                "UPDATE teams SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
+                 WHERE id = $1
+                 RETURNING id, slug, name, description, contact, archived_at, version, created_at, updated_at",
+                id,
+                archived,
+            )
+        .fetch_one(conn)
+        .await?),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Finds a team by slug (for the UI's team pages and the policy's team checks).
@@ -196,4 +182,10 @@ pub async fn slug_of(conn: &mut PgConnection, id: Uuid) -> Result<String> {
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| Error::invalid("team_id", "refers to a team that does not exist"))
+}
+
+impl Versioned for Team {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
