@@ -174,3 +174,28 @@ pub fn when(at: DateTime<Utc>) -> impl IntoView {
 pub fn use_me() -> MeResource {
     expect_context::<MeResource>()
 }
+
+/// A page-wide counter that forms bump after a successful save, so the page's data reloads even
+/// when the save leads back to the same address.
+#[derive(Clone, Copy)]
+pub struct Refresh(pub RwSignal<u32>);
+
+/// Provides a [`Refresh`] for the page and returns it, for the page's resources to depend on.
+pub fn provide_refresh() -> RwSignal<u32> {
+    let counter = RwSignal::new(0);
+    provide_context(Refresh(counter));
+    counter
+}
+
+/// Bumps the page's [`Refresh`] each time the action succeeds.
+pub fn refresh_on_success<T: Clone + Send + Sync + 'static>(
+    value: MappedSignal<Option<Result<T, UiError>>>,
+) {
+    if let Some(Refresh(counter)) = use_context::<Refresh>() {
+        Effect::new(move |_| {
+            if matches!(value.get(), Some(Ok(_))) {
+                counter.update(|n| *n += 1);
+            }
+        });
+    }
+}

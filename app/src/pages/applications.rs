@@ -8,7 +8,10 @@ use crate::api::{
     AppChoices, ArchiveApplication, SaveApplication, application_choices, list_applications,
     load_application,
 };
-use crate::components::{ErrorBox, FormError, TextArea, TextField, field_errors, last_error};
+use crate::components::{
+    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
+    refresh_on_success,
+};
 use domain::model::Application;
 
 /// `/applications`
@@ -98,6 +101,7 @@ fn ApplicationForm(
 ) -> impl IntoView {
     let save = ServerAction::<SaveApplication>::new();
     let error = last_error(save.value());
+    refresh_on_success(save.value());
     let errors = field_errors(error);
     let editing = app.is_some();
     let app_team = app.as_ref().map(|a| a.team_id);
@@ -172,12 +176,13 @@ pub fn NewApplicationPage() -> impl IntoView {
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
     let params = use_params_map();
+    let refresh = provide_refresh();
     let archive = ServerAction::<ArchiveApplication>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                archive.version().get(),
+                archive.version().get() + refresh.get() as usize,
             )
         },
         |(id, _)| load_application(id),

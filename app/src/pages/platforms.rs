@@ -9,7 +9,8 @@ use crate::api::{
     load_platform,
 };
 use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me,
+    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
+    refresh_on_success, use_me,
 };
 use domain::model::Environment;
 
@@ -67,6 +68,7 @@ fn PlatformForm(
 ) -> impl IntoView {
     let save = ServerAction::<SavePlatform>::new();
     let error = last_error(save.value());
+    refresh_on_success(save.value());
     let errors = field_errors(error);
     let label = if id.is_some() {
         "Save changes"
@@ -104,6 +106,7 @@ fn EnvironmentForm(
 ) -> impl IntoView {
     let save = ServerAction::<SaveEnvironment>::new();
     let error = last_error(save.value());
+    refresh_on_success(save.value());
     let errors = field_errors(error);
     let editing = env.is_some();
     let (id, version, slug, name, position, production) = match env {
@@ -146,13 +149,14 @@ fn EnvironmentForm(
 #[component]
 pub fn PlatformPage() -> impl IntoView {
     let params = use_params_map();
+    let refresh = provide_refresh();
     let archive = ServerAction::<ArchivePlatform>::new();
     let archive_env = ServerAction::<ArchiveEnvironment>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                archive.version().get(),
+                archive.version().get() + refresh.get() as usize,
                 archive_env.version().get(),
             )
         },

@@ -6,7 +6,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{ArchiveTeam, SaveTeam, list_teams, load_team};
 use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, use_me,
+    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
+    refresh_on_success, use_me,
 };
 
 const SLUG_HINT: &str =
@@ -79,6 +80,7 @@ fn TeamForm(
 ) -> impl IntoView {
     let save = ServerAction::<SaveTeam>::new();
     let error = last_error(save.value());
+    refresh_on_success(save.value());
     let errors = field_errors(error);
     let label = if id.is_some() {
         "Save changes"
@@ -113,12 +115,13 @@ pub fn NewTeamPage() -> impl IntoView {
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
+    let refresh = provide_refresh();
     let archive = ServerAction::<ArchiveTeam>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                archive.version().get(),
+                archive.version().get() + refresh.get() as usize,
             )
         },
         |(id, _)| load_team(id),
