@@ -38,7 +38,10 @@ pub fn TokensPage() -> impl IntoView {
                 matches!(me.await, Ok(Some(ref m)) if !m.read_only && m.manages_platform).then(|| view! {
                     <section class="edit no-print">
                         <h2>"New token"</h2>
-                        <ActionForm action=create>
+                        <noscript>
+                            <p class="alert alert-info">"Creating a token needs JavaScript: the secret is shown in this page once and never sent again."</p>
+                        </noscript>
+                        <ActionForm action=create attr:class="needs-script">
                             <FormError error=error/>
                             <TextField label="Name" name="name" required=true hint="What uses it, e.g. gitops-sync." errors=errors/>
                             <div class="field">
