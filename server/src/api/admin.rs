@@ -1,6 +1,6 @@
 //! REST handlers for the audit log, API tokens and the caller's own identity.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use domain::model::{ApiToken, ApiTokenInput, AuditEntry, AuditQuery, CreatedApiToken};
 use domain::{audit, tokens};
@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -20,7 +20,7 @@ use axum::Json;
 pub async fn list_audit_entries(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>> {
     Ok(Json(audit::list(&s.pool, &c, &q).await?))
 }
@@ -54,7 +54,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ApiToken>> {
     Ok(Json(tokens::revoke(&s.pool, &c, id).await?))
 }

@@ -1,6 +1,6 @@
 //! REST handlers for the catalogue. Each parses, calls the domain, maps the result: no rules here.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use domain::model::{
     Application, ApplicationInput, Environment, EnvironmentInput, ListQuery, Page, Platform,
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged};
 use crate::state::AppState;
 
@@ -26,7 +26,7 @@ use axum::Json;
 pub async fn list_teams(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<Team>>> {
     Ok(Json(teams::list(&s.pool, &c, &q).await?))
 }
@@ -49,7 +49,7 @@ pub async fn create_team(
 pub async fn get_team(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Tagged<Team>> {
     let team = teams::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
@@ -62,7 +62,7 @@ pub async fn get_team(
 pub async fn update_team(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
     JsonBody(input): JsonBody<TeamInput>,
 ) -> Result<Tagged<Team>> {
@@ -76,7 +76,7 @@ pub async fn update_team(
 pub async fn archive_team(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Team>> {
     let team = teams::set_archived(&s.pool, &c, id, v, true).await?;
@@ -89,7 +89,7 @@ pub async fn archive_team(
 pub async fn restore_team(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Team>> {
     let team = teams::set_archived(&s.pool, &c, id, v, false).await?;
@@ -104,7 +104,7 @@ pub async fn restore_team(
 pub async fn list_platforms(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<Platform>>> {
     Ok(Json(platforms::list(&s.pool, &c, &q).await?))
 }
@@ -127,7 +127,7 @@ pub async fn create_platform(
 pub async fn get_platform(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Tagged<Platform>> {
     let p = platforms::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
@@ -140,7 +140,7 @@ pub async fn get_platform(
 pub async fn update_platform(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
     JsonBody(input): JsonBody<PlatformInput>,
 ) -> Result<Tagged<Platform>> {
@@ -154,7 +154,7 @@ pub async fn update_platform(
 pub async fn archive_platform(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Platform>> {
     let p = platforms::set_archived(&s.pool, &c, id, v, true).await?;
@@ -167,7 +167,7 @@ pub async fn archive_platform(
 pub async fn restore_platform(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Platform>> {
     let p = platforms::set_archived(&s.pool, &c, id, v, false).await?;
@@ -190,8 +190,8 @@ pub struct EnvironmentQuery {
 pub async fn list_environments(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
-    Query(q): Query<EnvironmentQuery>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<EnvironmentQuery>,
 ) -> Result<Json<Vec<Environment>>> {
     Ok(Json(
         environments::list(&s.pool, &c, id, q.include_archived).await?,
@@ -205,7 +205,7 @@ pub async fn list_environments(
 pub async fn create_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     JsonBody(input): JsonBody<EnvironmentInput>,
 ) -> Result<Tagged<Environment>> {
     let e = environments::create(&s.pool, &c, id, input).await?;
@@ -218,7 +218,7 @@ pub async fn create_environment(
 pub async fn get_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Tagged<Environment>> {
     let e = environments::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
@@ -231,7 +231,7 @@ pub async fn get_environment(
 pub async fn update_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
     JsonBody(input): JsonBody<EnvironmentInput>,
 ) -> Result<Tagged<Environment>> {
@@ -245,7 +245,7 @@ pub async fn update_environment(
 pub async fn archive_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Environment>> {
     let e = environments::set_archived(&s.pool, &c, id, v, true).await?;
@@ -258,7 +258,7 @@ pub async fn archive_environment(
 pub async fn restore_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Environment>> {
     let e = environments::set_archived(&s.pool, &c, id, v, false).await?;
@@ -291,7 +291,7 @@ pub struct ApplicationQuery {
 pub async fn list_applications(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<ApplicationQuery>,
+    ApiQuery(q): ApiQuery<ApplicationQuery>,
 ) -> Result<Json<Page<Application>>> {
     let defaults = ListQuery::default();
     let list = ListQuery {
@@ -325,7 +325,7 @@ pub async fn create_application(
 pub async fn get_application(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Tagged<Application>> {
     let a = applications::get(&s.pool, &c, id).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))
@@ -338,7 +338,7 @@ pub async fn get_application(
 pub async fn update_application(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
     JsonBody(input): JsonBody<ApplicationInput>,
 ) -> Result<Tagged<Application>> {
@@ -352,7 +352,7 @@ pub async fn update_application(
 pub async fn archive_application(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Application>> {
     let a = applications::set_archived(&s.pool, &c, id, v, true).await?;
@@ -365,7 +365,7 @@ pub async fn archive_application(
 pub async fn restore_application(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
 ) -> Result<Tagged<Application>> {
     let a = applications::set_archived(&s.pool, &c, id, v, false).await?;

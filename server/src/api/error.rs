@@ -159,6 +159,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// Query parameters whose errors come back in the API's error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Path parameters (ids) whose errors come back in the API's error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        let text = r.body_text();
+        let detail = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        let (field, message) = match detail.split_once(": ") {
+            Some((field, message)) if !field.contains(' ') => {
+                (field.to_owned(), message.to_owned())
+            }
+            _ => ("query".to_owned(), detail.to_owned()),
+        };
+        ApiError(domain::Error::invalid(&field, message))
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        ApiError(domain::Error::invalid("id", "is not a valid id (a UUID)"))
+    }
+}
+
 /// Converts axum's own JSON rejections (if any handler uses `Json` directly).
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
