@@ -70,6 +70,8 @@ pub async fn build_state(
 
 /// The public router: pages, server functions, REST API, OpenAPI, login.
 pub fn router(state: AppState) -> Router {
+    // Install the metrics recorder before the first request, so every request is counted.
+    ops::metrics_handle();
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let pool = state.pool.clone();

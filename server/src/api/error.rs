@@ -141,19 +141,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         serde_path_to_error::deserialize(de)
             .map(JsonBody)
             .map_err(|e| {
+                use serde_json::error::Category;
                 let path = e.path().to_string();
                 let inner = e.into_inner();
-                let (field, message) = if path == "." || path.is_empty() {
-                    match missing_field(&inner.to_string()) {
-                        Some(f) => (f, "is required".to_owned()),
-                        None => (
-                            "body".to_owned(),
-                            format!("is not valid JSON for this request: {inner}"),
-                        ),
-                    }
-                } else {
-                    (path, clean(&inner.to_string()))
-                };
+                let text = clean(&inner.to_string());
+                let (field, message) =
+                    if matches!(inner.classify(), Category::Syntax | Category::Eof) {
+                        ("body".to_owned(), format!("is not valid JSON: {text}"))
+                    } else if path == "." || path == "?" || path.is_empty() {
+                        match missing_field(&text) {
+                            Some(f) => (f, "is required".to_owned()),
+                            None => (
+                                "body".to_owned(),
+                                format!("does not fit this request: {text}"),
+                            ),
+                        }
+                    } else {
+                        (path, text)
+                    };
                 ApiError(domain::Error::invalid(&field, message)).into_response()
             })
     }
