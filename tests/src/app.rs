@@ -16,8 +16,13 @@ use crate::db::TestDb;
 use crate::provider::{DEMO_PASSWORD, Provider};
 use crate::{init_tracing, workspace_root};
 
+/// How long a test waits for one HTTP answer: a hung handler fails the test instead of
+/// hanging the suite.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Group-to-role mapping of every test server (the production default).
-pub const ROLE_GROUPS: &str = "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor";
+pub const ROLE_GROUPS: &str =
+    "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor";
 
 /// A running server. Dropping it stops the server and drops its database.
 pub struct TestApp {
@@ -27,6 +32,8 @@ pub struct TestApp {
     pub ops: String,
     /// The OpenID provider's issuer this server trusts.
     pub issuer: String,
+    /// The server's client id at that provider.
+    pub client_id: String,
     /// The server's own pool (for direct checks in the database).
     pub pool: PgPool,
     /// The state the router was built with.
@@ -59,22 +66,42 @@ impl TestApp {
     pub async fn spawn() -> TestApp {
         init_tracing();
         let provider = Provider::get();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the app's port");
-        let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("address").port());
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the app's port");
+        let base = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("address").port()
+        );
         let client = provider.register_client(&base).await;
-        TestApp::start(listener, &provider.issuer, &client.client_id, &client.client_secret).await
+        TestApp::start(
+            listener,
+            &provider.issuer,
+            &client.client_id,
+            &client.client_secret,
+        )
+        .await
     }
 
     /// A server trusting another provider (e.g. a [`crate::FakeProvider`]).
     pub async fn spawn_with_issuer(issuer: &str, client_id: &str, client_secret: &str) -> TestApp {
         init_tracing();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the app's port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the app's port");
         TestApp::start(listener, issuer, client_id, client_secret).await
     }
 
-    async fn start(listener: TcpListener, issuer: &str, client_id: &str, client_secret: &str) -> TestApp {
+    async fn start(
+        listener: TcpListener,
+        issuer: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> TestApp {
         let addr = listener.local_addr().expect("address");
-        let ops_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the ops port");
+        let ops_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the ops port");
         let ops_addr = ops_listener.local_addr().expect("address");
         let db = TestDb::create().await;
         let config = config(&db.url, addr, ops_addr, issuer, client_id, client_secret);
@@ -82,7 +109,11 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("the server did not start: {e}"));
         let pool = state.pool.clone();
-        let app = server::router(state.clone());
+        let app = {
+            let _generating = ROUTE_GENERATION.write().await;
+            server::router(state.clone())
+        };
+        let app = app.layer(axum::middleware::from_fn(outside_route_generation));
         let ops = server::ops::router(state.clone());
         let tasks = vec![
             tokio::spawn(async move {
@@ -96,6 +127,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             ops: format!("http://{ops_addr}"),
             issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
             pool,
             state,
             tasks,
@@ -119,6 +151,7 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("HTTP client")
     }
@@ -133,6 +166,7 @@ impl TestApp {
         reqwest::Client::builder()
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("HTTP client")
     }
@@ -153,7 +187,11 @@ impl TestApp {
     /// redirects to the provider, such as `/auth/login?next=...`).
     pub async fn login_from(&self, client: &reqwest::Client, start: &str, user: &str) -> url::Url {
         let start = url::Url::parse(&self.url(start)).expect("URL");
-        let response = client.get(start.clone()).send().await.expect("GET /auth/login");
+        let response = client
+            .get(start.clone())
+            .send()
+            .await
+            .expect("GET /auth/login");
         assert!(
             response.status().is_redirection(),
             "GET {start} answered {} instead of a redirect to the provider",
@@ -165,7 +203,11 @@ impl TestApp {
             if url.as_str().starts_with(&callback) {
                 return url;
             }
-            let response = client.get(url.clone()).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            let response = client
+                .get(url.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
             let status = response.status();
             if status.is_redirection() {
                 url = location(&url, &response);
@@ -173,8 +215,12 @@ impl TestApp {
             }
             if status == StatusCode::OK && url.path().starts_with("/interaction/") {
                 let form = [("login", user), ("password", DEMO_PASSWORD)];
-                let response =
-                    client.post(url.clone()).form(&form).send().await.unwrap_or_else(|e| panic!("POST {url}: {e}"));
+                let response = client
+                    .post(url.clone())
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("POST {url}: {e}"));
                 let status = response.status();
                 if !status.is_redirection() {
                     let body = response.text().await.unwrap_or_default();
@@ -189,7 +235,9 @@ impl TestApp {
                 Provider::get().log_file.display()
             );
         }
-        panic!("the login of {user} did not come back to {callback} within 20 redirects (last: {url})");
+        panic!(
+            "the login of {user} did not come back to {callback} within 20 redirects (last: {url})"
+        );
     }
 
     /// A client signed in as `user` (a demo user: admin, pat, alice, bob, audrey, nobody)
@@ -197,7 +245,11 @@ impl TestApp {
     pub async fn login(&self, user: &str) -> reqwest::Client {
         let client = self.client();
         let callback = self.login_until_callback(&client, user).await;
-        let response = client.get(callback.clone()).send().await.expect("GET /auth/callback");
+        let response = client
+            .get(callback.clone())
+            .send()
+            .await
+            .expect("GET /auth/callback");
         let status = response.status();
         if !status.is_redirection() {
             let body = response.text().await.unwrap_or_default();
@@ -219,8 +271,15 @@ impl TestApp {
             .expect("POST /api/v1/tokens");
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert_eq!(status, StatusCode::CREATED, "creating a token as {user}: {body}");
-        body["secret"].as_str().expect("secret in the answer").to_owned()
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "creating a token as {user}: {body}"
+        );
+        body["secret"]
+            .as_str()
+            .expect("secret in the answer")
+            .to_owned()
     }
 
     /// A write token of `user` (see [`TestApp::api_token_with_scope`]).
@@ -236,7 +295,9 @@ impl TestApp {
     /// Loads the demo data set (teams payments/search/platform, platform core with staging and
     /// production, four applications) and returns their ids.
     pub async fn seed(&self) -> Seed {
-        server::demo::load(&self.pool).await.expect("demo data loads");
+        server::demo::load(&self.pool)
+            .await
+            .expect("demo data loads");
         let id = |table: &'static str, slug: &'static str| {
             let pool = self.pool.clone();
             async move {
@@ -279,15 +340,45 @@ impl Drop for TestApp {
     }
 }
 
+/// Leptos suppresses resource loading in the whole process while it generates a route list
+/// (`leptos_server`'s `IS_SUPPRESSING_RESOURCE_LOAD`, set by `generate_route_list`, which
+/// `server::router` calls): a page rendered meanwhile, on any thread, waits forever for its data.
+/// A deployment generates its routes once, before it serves; tests start servers while other
+/// tests' servers are serving. So route generation takes this lock for writing and every request
+/// to a test server holds it for reading: the two never overlap.
+pub static ROUTE_GENERATION: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+async fn outside_route_generation(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let _serving = ROUTE_GENERATION.read().await;
+    next.run(request).await
+}
+
+/// The app's page routes, generated while no test server renders a page (see
+/// [`ROUTE_GENERATION`]).
+pub async fn generate_route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    let _generating = ROUTE_GENERATION.write().await;
+    leptos_axum::generate_route_list(app::App)
+}
+
 /// The absolute target of a redirect.
 pub fn location(current: &url::Url, response: &reqwest::Response) -> url::Url {
     let value = response
         .headers()
         .get(LOCATION)
-        .unwrap_or_else(|| panic!("{} from {current} has no Location header", response.status()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} from {current} has no Location header",
+                response.status()
+            )
+        })
         .to_str()
         .expect("Location is ASCII");
-    current.join(value).unwrap_or_else(|e| panic!("Location `{value}`: {e}"))
+    current
+        .join(value)
+        .unwrap_or_else(|e| panic!("Location `{value}`: {e}"))
 }
 
 fn config(
@@ -328,7 +419,12 @@ fn config(
 pub fn leptos_options(addr: SocketAddr) -> leptos::config::LeptosOptions {
     leptos::config::LeptosOptions::builder()
         .output_name("demarc")
-        .site_root(workspace_root().join("target/site").to_string_lossy().into_owned())
+        .site_root(
+            workspace_root()
+                .join("target/site")
+                .to_string_lossy()
+                .into_owned(),
+        )
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()

@@ -42,7 +42,13 @@ impl Chromedriver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
-        let driver = Chromedriver { url: format!("http://127.0.0.1:{port}"), child, profiles: vec![], sessions: vec![], log_file };
+        let driver = Chromedriver {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            profiles: vec![],
+            sessions: vec![],
+            log_file,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let ready = reqwest::get(format!("{}/status", driver.url))
@@ -65,7 +71,10 @@ impl Chromedriver {
 
     /// A new headless browser session with a fresh profile.
     pub async fn browser(&mut self) -> fantoccini::Client {
-        let profile = std::env::temp_dir().join(format!("demarc-test-chromium-{}", uuid::Uuid::new_v4().simple()));
+        let profile = std::env::temp_dir().join(format!(
+            "demarc-test-chromium-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&profile).expect("profile folder");
         self.profiles.push(profile.clone());
         let args = [
@@ -85,13 +94,21 @@ impl Chromedriver {
         all_args.push(format!("--user-data-dir={}", profile.display()));
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
-        caps.insert("goog:chromeOptions".into(), json!({ "binary": CHROMIUM, "args": all_args }));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": CHROMIUM, "args": all_args }),
+        );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = fantoccini::ClientBuilder::new(connector)
             .capabilities(caps)
             .connect(&self.url)
             .await
-            .unwrap_or_else(|e| panic!("cannot open a Chromium session (log: {}): {e}", self.log_file.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot open a Chromium session (log: {}): {e}",
+                    self.log_file.display()
+                )
+            });
         if let Ok(Some(id)) = client.session_id().await {
             self.sessions.push(id);
         }
@@ -102,8 +119,12 @@ impl Chromedriver {
     /// that Chromium quits before chromedriver is killed.
     fn delete_session(&self, id: &str) {
         use std::io::{Read, Write};
-        let Some(addr) = self.url.strip_prefix("http://") else { return };
-        let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return };
+        let Some(addr) = self.url.strip_prefix("http://") else {
+            return;
+        };
+        let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+            return;
+        };
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let request = format!(
             "DELETE /session/{id} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

@@ -48,7 +48,11 @@ impl TestDb {
         let _ = admin.close().await;
         let mut url = url::Url::parse(&admin_url).expect("DEMARC_TEST_DATABASE_URL is a URL");
         url.set_path(&format!("/{name}"));
-        TestDb { name, url: url.to_string(), admin_url }
+        TestDb {
+            name,
+            url: url.to_string(),
+            admin_url,
+        }
     }
 }
 
@@ -62,7 +66,10 @@ impl Drop for TestDb {
         let name = self.name.clone();
         let admin_url = self.admin_url.clone();
         let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut admin = PgConnection::connect(&admin_url).await.ok()?;
                 sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
@@ -79,12 +86,15 @@ impl Drop for TestDb {
 
 /// Drops `demarc_test_*` databases older than an hour (runs killed before they cleaned up).
 async fn drop_leftovers(admin: &mut PgConnection) {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'demarc\\_test\\_%'")
-            .fetch_all(&mut *admin)
-            .await
-            .unwrap_or_default();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'demarc\\_test\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     for name in names {
         let Some(created) = name
             .strip_prefix("demarc_test_")
@@ -95,7 +105,9 @@ async fn drop_leftovers(admin: &mut PgConnection) {
             continue;
         };
         if now.saturating_sub(created) > LEFTOVER_AGE {
-            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await;
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }

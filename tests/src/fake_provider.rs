@@ -17,7 +17,8 @@ use tokio::task::JoinHandle;
 
 use crate::workspace_root;
 
-const B64: base64::engine::general_purpose::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+const B64: base64::engine::general_purpose::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// A test-only RSA private key (PKCS#1 PEM): generated with `openssl genrsa -traditional 2048`
 /// when openssl is on the machine, else read from `tests/fixtures/test-rsa-key-<n>.pem`.
@@ -45,9 +46,15 @@ pub struct SigningKey {
 impl SigningKey {
     /// A fresh test key (see [`test_rsa_pem`]).
     pub fn new(n: u8, kid: &str) -> SigningKey {
-        let key = CoreRsaPrivateSigningKey::from_pem(&test_rsa_pem(n), Some(JsonWebKeyId::new(kid.to_owned())))
-            .expect("a PKCS#1 RSA key");
-        SigningKey { kid: kid.to_owned(), key }
+        let key = CoreRsaPrivateSigningKey::from_pem(
+            &test_rsa_pem(n),
+            Some(JsonWebKeyId::new(kid.to_owned())),
+        )
+        .expect("a PKCS#1 RSA key");
+        SigningKey {
+            kid: kid.to_owned(),
+            key,
+        }
     }
 
     /// The public half as a JWK (what a JWKS lists).
@@ -57,9 +64,18 @@ impl SigningKey {
 
     /// Signs `header.claims` with RS256 and returns the compact JWT.
     pub fn sign(&self, header: &Value, claims: &Value) -> String {
-        let message = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
-        let signature =
-            self.key.sign(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, message.as_bytes()).expect("RS256 signing");
+        let message = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
+        let signature = self
+            .key
+            .sign(
+                &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                message.as_bytes(),
+            )
+            .expect("RS256 signing");
         format!("{message}.{}", B64.encode(signature))
     }
 
@@ -72,7 +88,11 @@ impl SigningKey {
 /// An unsigned JWT (`alg: none`, empty signature).
 pub fn unsigned_jwt(claims: &Value) -> String {
     let header = json!({ "alg": "none", "typ": "JWT" });
-    format!("{}.{}.", B64.encode(header.to_string()), B64.encode(claims.to_string()))
+    format!(
+        "{}.{}.",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    )
 }
 
 /// Replaces the claims of a signed JWT but keeps its signature (a forgery).
@@ -110,11 +130,20 @@ pub struct FakeProvider {
 impl FakeProvider {
     /// Starts the provider.
     pub async fn start() -> FakeProvider {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
-        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().expect("local address").port());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a port");
+        let issuer = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("local address").port()
+        );
         let key = SigningKey::new(1, "fake-provider-key");
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let state = FakeState { issuer: issuer.clone(), jwks: json!({ "keys": [key.public_jwk()] }), shared: shared.clone() };
+        let state = FakeState {
+            issuer: issuer.clone(),
+            jwks: json!({ "keys": [key.public_jwk()] }),
+            shared: shared.clone(),
+        };
         let router = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
@@ -123,7 +152,12 @@ impl FakeProvider {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        FakeProvider { issuer, key, shared, task }
+        FakeProvider {
+            issuer,
+            key,
+            shared,
+            task,
+        }
     }
 
     /// The ID token the token endpoint returns to the next code exchange.
@@ -197,6 +231,10 @@ async fn token(State(s): State<FakeState>) -> axum::response::Response {
             "id_token": id_token,
         }))
         .into_response(),
-        None => (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response(),
+        None => (
+            axum::http::StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant" })),
+        )
+            .into_response(),
     }
 }

@@ -10,6 +10,10 @@
 //! ([`FakeProvider`]) that hands out crafted ID tokens. Browser tests drive headless Chromium
 //! through chromedriver ([`Chromedriver`]).
 //!
+//! Tests run in parallel, each with its own server. One thing is shared by the process: Leptos
+//! stops every page from loading data while it generates a route list, so starting a server and
+//! serving a page must not overlap; [`app::ROUTE_GENERATION`] keeps them apart.
+//!
 //! # Running
 //!
 //! `scripts/test` runs everything. By hand (PostgreSQL on 127.0.0.1:5432, `npm ci` done in
@@ -21,7 +25,8 @@
 //!
 //! Environment: `DEMARC_TEST_DATABASE_URL` (an admin URL used to create and drop the per-test
 //! databases, default `postgres://postgres@127.0.0.1:5432/postgres`), `DEMARC_TEST_KEEP_DB=1`
-//! (keep the databases for a post-mortem), `RUST_LOG` (show the server's logs).
+//! (keep the databases for a post-mortem; a later run drops test databases older than an hour),
+//! `RUST_LOG` (show the server's logs).
 
 pub mod app;
 pub mod browser;
@@ -32,7 +37,7 @@ pub mod provider;
 use std::path::PathBuf;
 use std::sync::Once;
 
-pub use app::{Seed, TestApp, location};
+pub use app::{Seed, TestApp, generate_route_list, location};
 pub use browser::Chromedriver;
 pub use db::TestDb;
 pub use fake_provider::FakeProvider;
@@ -40,7 +45,10 @@ pub use provider::Provider;
 
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 /// A loopback port that was free a moment ago (for programs that need a port number given to
@@ -67,5 +75,8 @@ pub fn init_tracing() {
 pub async fn json(response: reqwest::Response) -> (reqwest::StatusCode, serde_json::Value) {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }

@@ -64,7 +64,8 @@ impl Provider {
                 dir.display()
             );
         }
-        let log_file = std::env::temp_dir().join(format!("demarc-test-oidc-{}.log", std::process::id()));
+        let log_file =
+            std::env::temp_dir().join(format!("demarc-test-oidc-{}.log", std::process::id()));
         let stderr = std::fs::File::create(&log_file).expect("create the provider's log file");
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
@@ -79,7 +80,9 @@ impl Provider {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `node` for the OpenID provider (is Node.js installed?): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start `node` for the OpenID provider (is Node.js installed?): {e}")
+            });
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
@@ -96,10 +99,17 @@ impl Provider {
             Err(_) => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(&log_file).unwrap_or_default();
-                panic!("the OpenID provider did not print its ready line within 30 s; its stderr:\n{log}");
+                panic!(
+                    "the OpenID provider did not print its ready line within 30 s; its stderr:\n{log}"
+                );
             }
         };
-        Provider { issuer, log_file, _child: Mutex::new(child), _stdin: Mutex::new(stdin) }
+        Provider {
+            issuer,
+            log_file,
+            _child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+        }
     }
 
     /// The provider's discovery document.
@@ -111,7 +121,9 @@ impl Provider {
     /// (`http://127.0.0.1:<port>`), with its callback and post-logout URIs.
     pub async fn register_client(&self, app_base: &str) -> RegisteredClient {
         let discovery = self.discovery().await;
-        let endpoint = discovery.registration_endpoint.expect("the provider offers dynamic registration");
+        let endpoint = discovery
+            .registration_endpoint
+            .expect("the provider offers dynamic registration");
         let body = serde_json::json!({
             "client_name": "Demarc under test",
             "redirect_uris": [format!("{app_base}/auth/callback")],
@@ -120,10 +132,18 @@ impl Provider {
             "response_types": ["code"],
             "token_endpoint_auth_method": "client_secret_basic",
         });
-        let response = reqwest::Client::new().post(&endpoint).json(&body).send().await.expect("registration request");
+        let response = http()
+            .post(&endpoint)
+            .json(&body)
+            .send()
+            .await
+            .expect("registration request");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "client registration failed with {status}: {text}");
+        assert!(
+            status.is_success(),
+            "client registration failed with {status}: {text}"
+        );
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("registration answer {text}: {e}"))
     }
 
@@ -136,7 +156,7 @@ impl Provider {
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
-        let response = reqwest::Client::new()
+        let response = http()
             .post(&discovery.token_endpoint)
             .basic_auth(AUTOMATION_CLIENT_ID, Some(AUTOMATION_SECRET))
             .form(&form)
@@ -145,18 +165,34 @@ impl Provider {
             .expect("token request");
         let status = response.status();
         let body: serde_json::Value = response.json().await.expect("token answer is JSON");
-        assert!(status.is_success(), "client credentials grant failed with {status}: {body}");
-        body["access_token"].as_str().expect("access_token in the answer").to_owned()
+        assert!(
+            status.is_success(),
+            "client credentials grant failed with {status}: {body}"
+        );
+        body["access_token"]
+            .as_str()
+            .expect("access_token in the answer")
+            .to_owned()
     }
 }
 
 /// Reads `<issuer>/.well-known/openid-configuration`.
 pub async fn discover(issuer: &str) -> Discovery {
     let url = format!("{issuer}/.well-known/openid-configuration");
-    reqwest::get(&url)
+    http()
+        .get(&url)
+        .send()
         .await
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
         .json()
         .await
         .unwrap_or_else(|e| panic!("discovery document at {url}: {e}"))
+}
+
+/// A plain HTTP client with a timeout, for talking to the provider.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(crate::app::REQUEST_TIMEOUT)
+        .build()
+        .expect("HTTP client")
 }

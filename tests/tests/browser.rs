@@ -41,7 +41,11 @@ async fn wait_for_text(browser: &Client, text: &str) {
             return;
         }
         if Instant::now() > deadline {
-            let url = browser.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let url = browser
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
             panic!("the page at {url} does not show {text:?} after {WAIT:?}; it shows:\n{body}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -59,28 +63,72 @@ async fn field(browser: &Client, css: &str) -> fantoccini::elements::Element {
 
 async fn type_into(browser: &Client, css: &str, text: &str) {
     let input = field(browser, css).await;
-    input.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
-    input.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    input
+        .clear()
+        .await
+        .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    input
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Waits until the page is hydrated: the layout marks `<main data-hydrated="true">` from an
+/// effect, which only runs in the browser once the wasm took over the server-rendered page.
+async fn wait_hydrated(browser: &Client) {
+    if let Err(e) = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("main#main[data-hydrated='true']"))
+        .await
+    {
+        let url = browser
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        panic!(
+            "the page at {url} did not hydrate within {WAIT:?} (is target/site/pkg current?): {e}"
+        );
+    }
+}
+
+/// Opens a page of the app and waits until it is hydrated.
+async fn open(browser: &Client, url: &str) {
+    browser
+        .goto(url)
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    wait_hydrated(browser).await;
 }
 
 /// True once the page is hydrated: a click on a router link then navigates in the page
 /// instead of loading a new document (a marker set on `window` survives).
 async fn navigates_in_the_page(browser: &Client, app: &TestApp) -> bool {
-    browser.execute("window.__demarc_marker = 'still here'; return null;", vec![]).await.expect("run JS");
+    browser
+        .execute(
+            "window.__demarc_marker = 'still here'; return null;",
+            vec![],
+        )
+        .await
+        .expect("run JS");
     let link = field(browser, "header nav a[href='/teams']").await;
     link.click().await.expect("click Teams");
     wait_for_url(browser, "the Teams link", |u| u.path() == "/teams").await;
     wait_for_text(browser, "Teams").await;
-    let marker = browser.execute("return window.__demarc_marker || null;", vec![]).await.expect("run JS");
+    let marker = browser
+        .execute("return window.__demarc_marker || null;", vec![])
+        .await
+        .expect("run JS");
     let hydrated = marker.as_str() == Some("still here");
-    browser.goto(&app.url("/")).await.expect("back to the dashboard");
+    open(browser, &app.url("/")).await;
     hydrated
 }
 
 #[tokio::test]
 async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     let pkg = workspace_root().join("target/site/pkg");
-    for file in ["demarc.js", "demarc_bg.wasm", "demarc.css"] {
+    for file in ["demarc.js", "demarc.wasm", "demarc.css"] {
         assert!(
             pkg.join(file).is_file(),
             "{} is missing: build the site first with `cargo leptos build` (scripts/test does)",
@@ -94,34 +142,44 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     // Anonymous: the dashboard sends the browser to the provider's login form.
     browser.goto(&app.url("/")).await.expect("open Demarc");
     let issuer = Provider::get().issuer.clone();
-    wait_for_url(&browser, "the login form", |u| u.as_str().starts_with(&issuer)).await;
+    wait_for_url(&browser, "the login form", |u| {
+        u.as_str().starts_with(&issuer)
+    })
+    .await;
     type_into(&browser, "#login", "pat").await;
     type_into(&browser, "#password", "demo").await;
-    field(&browser, "#sign-in").await.click().await.expect("click Sign in");
+    field(&browser, "#sign-in")
+        .await
+        .click()
+        .await
+        .expect("click Sign in");
 
     // Back on the dashboard, signed in.
-    wait_for_url(&browser, "the dashboard after login", |u| u.as_str() == app.url("/")).await;
+    wait_for_url(&browser, "the dashboard after login", |u| {
+        u.as_str() == app.url("/")
+    })
+    .await;
     wait_for_text(&browser, "Pat Platform").await;
 
-    // The page is live (hydrated), not only server-rendered. Hydration finishes shortly after
-    // the page loads: give it a few tries.
-    let mut hydrated = false;
-    for _ in 0..5 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        if navigates_in_the_page(&browser, &app).await {
-            hydrated = true;
-            break;
-        }
-    }
-    assert!(hydrated, "the page never hydrated: router links load whole pages (is target/site/pkg current?)");
+    // The page is live (hydrated), not only server-rendered: router links navigate in the page.
+    wait_hydrated(&browser).await;
+    let hydrated = navigates_in_the_page(&browser, &app).await;
+    assert!(
+        hydrated,
+        "the page never hydrated: router links load whole pages (is target/site/pkg current?)"
+    );
 
     // A new team.
-    browser.goto(&app.url("/teams/new")).await.expect("open the new team form");
+    open(&browser, &app.url("/teams/new")).await;
     type_into(&browser, "#field-slug", "browser-team").await;
     type_into(&browser, "#field-name", "Browser Team").await;
     type_into(&browser, "#field-contact", "#browser-team").await;
     type_into(&browser, "#field-description", "Made by the browser test.").await;
-    field(&browser, "#save").await.click().await.expect("click Create team");
+    field(&browser, "#save")
+        .await
+        .click()
+        .await
+        .expect("click Create team");
     let team_url = wait_for_url(&browser, "the new team's page", |u| {
         u.path().starts_with("/teams/") && u.path() != "/teams/new"
     })
@@ -129,16 +187,29 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     wait_for_text(&browser, "Browser Team").await;
     wait_for_text(&browser, "team-browser-team").await;
 
-    browser.goto(&app.url("/teams")).await.expect("open the team list");
+    open(&browser, &app.url("/teams")).await;
     wait_for_text(&browser, "Browser Team").await;
 
     // A new application of that team.
-    browser.goto(&app.url("/applications/new")).await.expect("open the new application form");
-    field(&browser, "#field-team_id").await.select_by_label("Browser Team").await.expect("choose the team");
+    open(&browser, &app.url("/applications/new")).await;
+    field(&browser, "#field-team_id")
+        .await
+        .select_by_label("Browser Team")
+        .await
+        .expect("choose the team");
     type_into(&browser, "#field-slug", "browser-app").await;
     type_into(&browser, "#field-name", "Browser App").await;
-    type_into(&browser, "#field-description", "Registered by the browser test.").await;
-    field(&browser, "#save").await.click().await.expect("click Register application");
+    type_into(
+        &browser,
+        "#field-description",
+        "Registered by the browser test.",
+    )
+    .await;
+    field(&browser, "#save")
+        .await
+        .click()
+        .await
+        .expect("click Register application");
     wait_for_url(&browser, "the new application's page", |u| {
         u.path().starts_with("/applications/") && u.path() != "/applications/new"
     })
@@ -146,9 +217,9 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     wait_for_text(&browser, "Browser App").await;
     wait_for_text(&browser, "browser-team").await;
 
-    browser.goto(&app.url("/applications")).await.expect("open the application list");
+    open(&browser, &app.url("/applications")).await;
     wait_for_text(&browser, "Browser App").await;
-    browser.goto(team_url.as_str()).await.expect("open the team again");
+    open(&browser, team_url.as_str()).await;
     wait_for_text(&browser, "Browser App").await;
 
     // What the browser did is on record as pat's doing.
@@ -161,17 +232,38 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     assert_eq!(
         actors,
         [
-            ("team".to_owned(), "create".to_owned(), "Pat Platform".to_owned()),
-            ("application".to_owned(), "create".to_owned(), "Pat Platform".to_owned()),
+            (
+                "team".to_owned(),
+                "create".to_owned(),
+                "Pat Platform".to_owned()
+            ),
+            (
+                "application".to_owned(),
+                "create".to_owned(),
+                "Pat Platform".to_owned()
+            ),
         ]
     );
 
     // Sign out: the provider session ends too, so Demarc asks for the password again.
-    field(&browser, "#sign-out").await.click().await.expect("click Sign out");
-    wait_for_url(&browser, "the login form after logout", |u| u.as_str().starts_with(&issuer)).await;
+    field(&browser, "#sign-out")
+        .await
+        .click()
+        .await
+        .expect("click Sign out");
+    wait_for_url(&browser, "the login form after logout", |u| {
+        u.as_str().starts_with(&issuer)
+    })
+    .await;
     field(&browser, "#login").await;
-    browser.goto(&app.url("/teams")).await.expect("open Demarc again");
-    wait_for_url(&browser, "the login form for a signed-out browser", |u| u.as_str().starts_with(&issuer)).await;
+    browser
+        .goto(&app.url("/teams"))
+        .await
+        .expect("open Demarc again");
+    wait_for_url(&browser, "the login form for a signed-out browser", |u| {
+        u.as_str().starts_with(&issuer)
+    })
+    .await;
 
     browser.close().await.expect("close the browser");
 }

@@ -9,9 +9,16 @@ use super::support::{etag, get, id, same_origin};
 
 /// Sends a request with an `x-request-id` and checks the server echoes it.
 async fn send_with_id(request: reqwest::RequestBuilder, request_id: &str) -> (StatusCode, Value) {
-    let response = request.header("x-request-id", request_id).send().await.unwrap();
+    let response = request
+        .header("x-request-id", request_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
         Some(request_id),
         "the request id comes back in the response"
     );
@@ -27,7 +34,8 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
     let alice = app.login("alice").await;
 
     let (status, team) = send_with_id(
-        pat.post(app.url("/api/v1/teams")).json(&json!({ "slug": "ledger-team", "name": "Ledger" })),
+        pat.post(app.url("/api/v1/teams"))
+            .json(&json!({ "slug": "ledger-team", "name": "Ledger" })),
         "req-team-create",
     )
     .await;
@@ -42,7 +50,8 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
     .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = send_with_id(
-        pat.post(app.url(&format!("/api/v1/teams/{team_id}/archive"))).header("if-match", etag(2)),
+        pat.post(app.url(&format!("/api/v1/teams/{team_id}/archive")))
+            .header("if-match", etag(2)),
         "req-team-archive",
     )
     .await;
@@ -62,21 +71,37 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
         .send()
         .await
         .unwrap();
-    let generated = response.headers().get("x-request-id").expect("a generated request id").to_str().unwrap().to_owned();
+    let generated = response
+        .headers()
+        .get("x-request-id")
+        .expect("a generated request id")
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(!generated.is_empty());
     let (_, platform) = tests::json(response).await;
 
     let admin = app.login("admin").await;
-    let (status, entries) = get(&app, &admin, &format!("/api/v1/audit-entries?entity_type=team&entity_id={team_id}")).await;
+    let (status, entries) = get(
+        &app,
+        &admin,
+        &format!("/api/v1/audit-entries?entity_type=team&entity_id={team_id}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{entries}");
     let entries = entries.as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["archive", "update", "create"], "newest first");
     for entry in entries {
         assert_eq!(entry["actor_kind"], "token");
         assert_eq!(entry["actor_name"], "token pat write token");
     }
-    let [archive, update, create] = entries.as_slice() else { unreachable!() };
+    let [archive, update, create] = entries.as_slice() else {
+        unreachable!()
+    };
     assert_eq!(create["request_id"], "req-team-create");
     assert!(create["before"].is_null());
     assert_eq!(create["after"]["name"], "Ledger");
@@ -87,36 +112,69 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
     assert!(archive["before"]["archived_at"].is_null());
     assert!(archive["after"]["archived_at"].is_string());
 
-    let (_, by_alice) =
-        get(&app, &admin, &format!("/api/v1/audit-entries?entity_type=application&entity_id={}", id(&application))).await;
+    let (_, by_alice) = get(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/audit-entries?entity_type=application&entity_id={}",
+            id(&application)
+        ),
+    )
+    .await;
     assert_eq!(by_alice[0]["action"], "create");
     assert_eq!(by_alice[0]["actor_kind"], "user");
     assert_eq!(by_alice[0]["actor_name"], "Alice Payments");
     assert_eq!(by_alice[0]["request_id"], "req-alice-app");
     assert_eq!(by_alice[0]["after"]["team_slug"], "payments");
 
-    let (_, platform_entries) =
-        get(&app, &admin, &format!("/api/v1/audit-entries?entity_type=platform&entity_id={}", id(&platform))).await;
+    let (_, platform_entries) = get(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/audit-entries?entity_type=platform&entity_id={}",
+            id(&platform)
+        ),
+    )
+    .await;
     assert_eq!(platform_entries[0]["request_id"], generated.as_str());
 
     // Logins and token creation are on record too.
     let (_, logins) = get(&app, &admin, "/api/v1/audit-entries?action=login").await;
-    let names: Vec<&str> = logins.as_array().unwrap().iter().map(|e| e["actor_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = logins
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor_name"].as_str().unwrap())
+        .collect();
     for person in ["Pat Platform", "Alice Payments", "Ada Admin"] {
-        assert!(names.contains(&person), "the login of {person} is recorded: {names:?}");
+        assert!(
+            names.contains(&person),
+            "the login of {person} is recorded: {names:?}"
+        );
     }
-    let alice_login = logins.as_array().unwrap().iter().find(|e| e["actor_name"] == "Alice Payments").unwrap();
+    let alice_login = logins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["actor_name"] == "Alice Payments")
+        .unwrap();
     assert_eq!(alice_login["after"]["groups"], json!(["team-payments"]));
     let (_, tokens) = get(&app, &admin, "/api/v1/audit-entries?entity_type=api_token").await;
     assert_eq!(tokens[0]["action"], "create");
-    assert!(!tokens.to_string().contains(&pat_secret), "no token secrets in the log: {tokens}");
+    assert!(
+        !tokens.to_string().contains(&pat_secret),
+        "no token secrets in the log: {tokens}"
+    );
 }
 
 #[tokio::test]
 async fn the_database_refuses_to_change_or_delete_audit_records() {
     let app = TestApp::spawn().await;
     app.seed().await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&app.pool).await.unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert!(before > 0, "the demo data was audited");
 
     for statement in [
@@ -125,16 +183,25 @@ async fn the_database_refuses_to_change_or_delete_audit_records() {
         "DELETE FROM audit_log WHERE id = (SELECT min(id) FROM audit_log)",
         "TRUNCATE audit_log",
     ] {
-        let error = sqlx::query(statement).execute(&app.pool).await.expect_err(statement);
-        let db = error.as_database_error().unwrap_or_else(|| panic!("{statement}: {error}"));
+        let error = sqlx::query(statement)
+            .execute(&app.pool)
+            .await
+            .expect_err(statement);
+        let db = error
+            .as_database_error()
+            .unwrap_or_else(|| panic!("{statement}: {error}"));
         assert_eq!(db.code().as_deref(), Some("42501"), "{statement}: {db}");
         assert!(db.message().contains("append-only"), "{statement}: {db}");
     }
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(after, before, "nothing was changed or deleted");
-    let renamed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor_name = 'someone else'")
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
         .fetch_one(&app.pool)
         .await
         .unwrap();
+    assert_eq!(after, before, "nothing was changed or deleted");
+    let renamed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor_name = 'someone else'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(renamed, 0);
 }

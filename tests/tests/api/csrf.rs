@@ -23,7 +23,12 @@ fn team_form(slug: &str) -> Vec<(&'static str, String)> {
 async fn a_cross_site_logout_is_refused() {
     let app = TestApp::spawn().await;
     let pat = app.login("pat").await;
-    let response = pat.post(app.url("/auth/logout")).header(ORIGIN, EVIL).send().await.unwrap();
+    let response = pat
+        .post(app.url("/auth/logout"))
+        .header(ORIGIN, EVIL)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let (status, _) = get(&app, &pat, "/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "still signed in");
@@ -39,12 +44,22 @@ async fn a_cross_site_server_function_call_is_refused() {
         pat.post(&save_team).header(ORIGIN, EVIL),
         pat.post(&save_team).header(REFERER, format!("{EVIL}/page")),
         pat.post(&save_team),
-        pat.post(&save_team).header(ORIGIN, app.origin()).header("sec-fetch-site", "cross-site"),
+        pat.post(&save_team)
+            .header(ORIGIN, app.origin())
+            .header("sec-fetch-site", "cross-site"),
         pat.post(&save_team).header(ORIGIN, "null"),
     ];
     for (n, request) in forged.into_iter().enumerate() {
-        let response = request.form(&team_form(&format!("forged-{n}"))).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "forged request #{n} is refused");
+        let response = request
+            .form(&team_form(&format!("forged-{n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "forged request #{n} is refused"
+        );
     }
     assert_eq!(count(&app, "teams").await, 0, "no forged team was created");
 
@@ -57,7 +72,11 @@ async fn a_cross_site_server_function_call_is_refused() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "a same-origin call works: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "a same-origin call works: {}",
+        response.status()
+    );
     assert_eq!(count(&app, "teams").await, 1);
 }
 

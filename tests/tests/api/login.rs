@@ -20,13 +20,17 @@ async fn pat_signs_in_through_the_provider_and_is_a_platform_engineer() {
     let page = pat.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Pat Platform"), "the dashboard names the signed-in person:\n{html}");
+    assert!(
+        html.contains("Pat Platform"),
+        "the dashboard names the signed-in person:\n{html}"
+    );
 
     // The login is on record, with the groups it carried.
-    let groups: Vec<String> = sqlx::query_scalar("SELECT unnest(groups) FROM users WHERE subject = 'pat'")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
+    let groups: Vec<String> =
+        sqlx::query_scalar("SELECT unnest(groups) FROM users WHERE subject = 'pat'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(groups, ["platform-engineers"]);
 }
 
@@ -38,8 +42,14 @@ async fn someone_without_groups_signs_in_but_gets_a_no_access_page() {
     let page = nobody.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     let html = page.text().await.unwrap();
-    assert!(html.contains("No access"), "the page says there is no access:\n{html}");
-    assert!(html.contains("Nobody Noaccess"), "the page says who is signed in:\n{html}");
+    assert!(
+        html.contains("No access"),
+        "the page says there is no access:\n{html}"
+    );
+    assert!(
+        html.contains("Nobody Noaccess"),
+        "the page says who is signed in:\n{html}"
+    );
 
     let (status, body) = get(&app, &nobody, "/api/v1/teams").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -52,7 +62,10 @@ async fn an_anonymous_visit_is_sent_to_the_login_and_comes_back_afterwards() {
 
     let response = client.get(app.url("/teams?q=pay")).send().await.unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
-    assert_eq!(response.headers()[LOCATION], "/auth/login?next=%2Fteams%3Fq%3Dpay");
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/auth/login?next=%2Fteams%3Fq%3Dpay"
+    );
 
     // Walk the login from where the redirect pointed: the callback sends us back there.
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
@@ -67,12 +80,22 @@ async fn an_anonymous_visit_is_sent_to_the_login_and_comes_back_afterwards() {
 #[tokio::test]
 async fn the_login_only_sends_people_back_to_local_pages() {
     let app = TestApp::spawn().await;
-    for next in ["%2F%2Fevil.example%2F", "https%3A%2F%2Fevil.example%2F", "%2F%5Cevil.example"] {
+    for next in [
+        "%2F%2Fevil.example%2F",
+        "https%3A%2F%2Fevil.example%2F",
+        "%2F%5Cevil.example",
+    ] {
         let client = app.client();
-        let callback = app.login_from(&client, &format!("/auth/login?next={next}"), "pat").await;
+        let callback = app
+            .login_from(&client, &format!("/auth/login?next={next}"), "pat")
+            .await;
         let response = client.get(callback).send().await.unwrap();
         assert!(response.status().is_redirection());
-        assert_eq!(response.headers()[LOCATION], "/", "next={next} must not leave Demarc");
+        assert_eq!(
+            response.headers()[LOCATION],
+            "/",
+            "next={next} must not leave Demarc"
+        );
     }
 }
 
@@ -83,14 +106,21 @@ async fn the_session_cookie_is_http_only_same_site_and_renewed_at_login() {
     let response = client.get(app.url("/auth/login")).send().await.unwrap();
     let before = session_cookie(&response).expect("the pending login is kept in a session");
     assert!(before.to_ascii_lowercase().contains("httponly"), "{before}");
-    assert!(before.to_ascii_lowercase().contains("samesite=lax"), "{before}");
+    assert!(
+        before.to_ascii_lowercase().contains("samesite=lax"),
+        "{before}"
+    );
 
     let callback = app.login_until_callback(&client, "pat").await;
     let response = client.get(callback).send().await.unwrap();
     assert!(response.status().is_redirection());
     let after = session_cookie(&response).expect("the login sets the session cookie");
     let value = |c: &str| c.split(';').next().unwrap_or_default().to_owned();
-    assert_ne!(value(&before), value(&after), "the session id changes at login (no session fixation)");
+    assert_ne!(
+        value(&before),
+        value(&after),
+        "the session id changes at login (no session fixation)"
+    );
 }
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -108,27 +138,63 @@ async fn signing_out_ends_the_session_here_and_at_the_provider() {
     let app = TestApp::spawn().await;
     let pat = app.login("pat").await;
 
-    let response = same_origin(&app, pat.post(app.url("/auth/logout"))).send().await.unwrap();
+    let response = same_origin(&app, pat.post(app.url("/auth/logout")))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
-    let end_session = tests::location(&url::Url::parse(&app.url("/auth/logout")).unwrap(), &response);
+    let end_session = tests::location(
+        &url::Url::parse(&app.url("/auth/logout")).unwrap(),
+        &response,
+    );
     let discovery = Provider::get().discovery().await;
-    let endpoint = discovery.end_session_endpoint.expect("the provider has an end_session endpoint");
-    assert!(end_session.as_str().starts_with(&endpoint), "logout goes on to the provider: {end_session}");
-    assert!(end_session.query_pairs().any(|(k, _)| k == "id_token_hint"));
+    let endpoint = discovery
+        .end_session_endpoint
+        .expect("the provider has an end_session endpoint");
+    assert!(
+        end_session.as_str().starts_with(&endpoint),
+        "logout goes on to the provider: {end_session}"
+    );
+    let param = |name: &str| {
+        end_session
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        param("client_id").as_deref(),
+        Some(app.client_id.as_str()),
+        "{end_session}"
+    );
+    assert_eq!(
+        param("post_logout_redirect_uri"),
+        Some(app.url("/")),
+        "{end_session}"
+    );
 
     let response = pat.get(end_session.clone()).send().await.unwrap();
     assert!(response.status().is_redirection());
     let back = tests::location(&end_session, &response);
-    assert_eq!(back.as_str().split('?').next().unwrap(), app.url("/"), "the provider sends people back to Demarc");
+    assert_eq!(
+        back.as_str().split('?').next().unwrap(),
+        app.url("/"),
+        "the provider sends people back to Demarc"
+    );
 
     let (status, _) = get(&app, &pat, "/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the session is gone");
     let page = pat.get(app.url("/")).send().await.unwrap();
-    assert!(page.status().is_redirection(), "the dashboard asks for a login again");
+    assert!(
+        page.status().is_redirection(),
+        "the dashboard asks for a login again"
+    );
 
     // The provider session is gone too: signing in again shows its login form.
     let response = pat.get(app.url("/auth/login")).send().await.unwrap();
-    let mut url = tests::location(&url::Url::parse(&app.url("/auth/login")).unwrap(), &response);
+    let mut url = tests::location(
+        &url::Url::parse(&app.url("/auth/login")).unwrap(),
+        &response,
+    );
     let mut saw_form = false;
     for _ in 0..10 {
         let response = pat.get(url.clone()).send().await.unwrap();
@@ -138,6 +204,9 @@ async fn signing_out_ends_the_session_here_and_at_the_provider() {
         }
         url = tests::location(&url, &response);
     }
-    assert!(saw_form, "after logout the provider asks for the password again");
+    assert!(
+        saw_form,
+        "after logout the provider asks for the password again"
+    );
     assert_eq!(count(&app, "users").await, 1);
 }

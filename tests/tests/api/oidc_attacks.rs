@@ -10,18 +10,41 @@ use tests::{FakeProvider, Provider, TestApp};
 use super::support::{count, get};
 
 /// What a refused login looks like to the person and in the database.
-async fn assert_refused(app: &TestApp, client: &reqwest::Client, response: reqwest::Response, what: &str) {
+async fn assert_refused(
+    app: &TestApp,
+    client: &reqwest::Client,
+    response: reqwest::Response,
+    what: &str,
+) {
     let status = response.status();
     let html = response.text().await.unwrap_or_default();
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: the callback must be refused:\n{html}");
-    assert!(html.contains("Sign-in did not complete"), "{what}: the refusal page is shown:\n{html}");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{what}: the callback must be refused:\n{html}"
+    );
+    assert!(
+        html.contains("Sign-in did not complete"),
+        "{what}: the refusal page is shown:\n{html}"
+    );
     let (me, _) = get(app, client, "/api/v1/me").await;
-    assert_eq!(me, StatusCode::UNAUTHORIZED, "{what}: no session may be created");
-    assert_eq!(count(app, "users").await, 0, "{what}: nobody may be recorded as signed in");
+    assert_eq!(
+        me,
+        StatusCode::UNAUTHORIZED,
+        "{what}: no session may be created"
+    );
+    assert_eq!(
+        count(app, "users").await,
+        0,
+        "{what}: nobody may be recorded as signed in"
+    );
 }
 
 fn with_param(url: &url::Url, name: &str, value: Option<&str>) -> url::Url {
-    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let mut changed = url.clone();
     {
         let mut query = changed.query_pairs_mut();
@@ -48,7 +71,13 @@ async fn a_callback_with_a_wrong_state_is_refused() {
     assert_refused(&app, &client, response, "wrong state").await;
     // The pending login was used up: even the genuine callback fails now.
     let response = client.get(callback).send().await.unwrap();
-    assert_refused(&app, &client, response, "genuine callback after a wrong state").await;
+    assert_refused(
+        &app,
+        &client,
+        response,
+        "genuine callback after a wrong state",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -68,21 +97,36 @@ async fn a_replayed_code_is_refused() {
     let client = app.client();
     let callback = app.login_until_callback(&client, "pat").await;
     let response = client.get(callback.clone()).send().await.unwrap();
-    assert!(response.status().is_redirection(), "the first use of the code signs in");
+    assert!(
+        response.status().is_redirection(),
+        "the first use of the code signs in"
+    );
 
     // The same callback again, in another browser that has its own pending login: the code is
     // spent (and bound to the first browser's PKCE verifier).
     let other = app.client();
     let start = other.get(app.url("/auth/login")).send().await.unwrap();
     let authorize = tests::location(&url::Url::parse(&app.url("/auth/login")).unwrap(), &start);
-    let state = authorize.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
     let replay = with_param(&callback, "state", Some(&state));
     let response = other.get(replay).send().await.unwrap();
     let status = response.status();
     let html = response.text().await.unwrap();
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a replayed code is refused:\n{html}");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a replayed code is refused:\n{html}"
+    );
     let (me, _) = get(&app, &other, "/api/v1/me").await;
-    assert_eq!(me, StatusCode::UNAUTHORIZED, "the replaying browser has no session");
+    assert_eq!(
+        me,
+        StatusCode::UNAUTHORIZED,
+        "the replaying browser has no session"
+    );
 
     // And the first browser cannot replay it either (its pending login is used up).
     let response = client.get(callback).send().await.unwrap();
@@ -95,7 +139,10 @@ async fn a_callback_naming_another_issuer_is_refused() {
     let client = app.client();
     let callback = app.login_until_callback(&client, "pat").await;
     assert_eq!(
-        callback.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned()),
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == "iss")
+            .map(|(_, v)| v.into_owned()),
         Some(Provider::get().issuer.clone()),
         "the provider sends the RFC 9207 iss parameter"
     );
@@ -107,13 +154,19 @@ async fn a_callback_naming_another_issuer_is_refused() {
 #[tokio::test]
 async fn a_callback_without_the_iss_parameter_is_refused_when_the_provider_sends_it() {
     let app = TestApp::spawn().await;
-    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", app.issuer))
+    let discovery: Value = app
+        .client()
+        .get(format!("{}/.well-known/openid-configuration", app.issuer))
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
     let client = app.client();
     let callback = app.login_until_callback(&client, "pat").await;
     let stripped = with_param(&callback, "iss", None);
@@ -148,8 +201,18 @@ async fn login_with_crafted_token(
     let start = url::Url::parse(&app.url("/auth/login")).unwrap();
     let response = client.get(start.clone()).send().await.unwrap();
     let authorize = tests::location(&start, &response);
-    assert!(authorize.as_str().starts_with(&format!("{}/authorize", fake.issuer)), "{authorize}");
-    let param = |name: &str| authorize.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    assert!(
+        authorize
+            .as_str()
+            .starts_with(&format!("{}/authorize", fake.issuer)),
+        "{authorize}"
+    );
+    let param = |name: &str| {
+        authorize
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
     let state = param("state").expect("state in the authorization request");
     let nonce = param("nonce").expect("nonce in the authorization request");
     assert!(param("code_challenge").is_some(), "PKCE is used");
@@ -166,7 +229,11 @@ async fn login_with_crafted_token(
 
 async fn assert_id_token_refused(what: &str, craft: impl FnOnce(&FakeProvider, &str) -> String) {
     let (fake, app, client, response) = login_with_crafted_token(craft).await;
-    assert_eq!(fake.token_requests(), 1, "{what}: the server exchanged the code, so the ID token was judged");
+    assert_eq!(
+        fake.token_requests(),
+        1,
+        "{what}: the server exchanged the code, so the ID token was judged"
+    );
     assert_refused(&app, &client, response, what).await;
 }
 
@@ -176,7 +243,11 @@ async fn a_correctly_signed_id_token_from_the_test_provider_is_accepted() {
     let (fake, app, client, response) =
         login_with_crafted_token(|fake, nonce| fake.sign(&fake.claims(CLIENT_ID, nonce))).await;
     assert_eq!(fake.token_requests(), 1);
-    assert!(response.status().is_redirection(), "a valid ID token signs in: {}", response.status());
+    assert!(
+        response.status().is_redirection(),
+        "a valid ID token signs in: {}",
+        response.status()
+    );
     let (status, me) = get(&app, &client, "/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["name"], "Mallory Forger");
@@ -185,7 +256,10 @@ async fn a_correctly_signed_id_token_from_the_test_provider_is_accepted() {
 
 #[tokio::test]
 async fn an_id_token_with_another_nonce_is_refused() {
-    assert_id_token_refused("wrong nonce", |fake, _| fake.sign(&fake.claims(CLIENT_ID, "a-nonce-from-elsewhere"))).await;
+    assert_id_token_refused("wrong nonce", |fake, _| {
+        fake.sign(&fake.claims(CLIENT_ID, "a-nonce-from-elsewhere"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -243,7 +317,10 @@ async fn an_id_token_with_a_tampered_payload_is_refused() {
 
 #[tokio::test]
 async fn an_unsigned_id_token_is_refused() {
-    assert_id_token_refused("alg none", |fake, nonce| unsigned_jwt(&fake.claims(CLIENT_ID, nonce))).await;
+    assert_id_token_refused("alg none", |fake, nonce| {
+        unsigned_jwt(&fake.claims(CLIENT_ID, nonce))
+    })
+    .await;
 }
 
 #[tokio::test]

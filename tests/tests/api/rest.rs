@@ -29,14 +29,22 @@ async fn a_team_is_created_listed_read_and_updated_with_etags() {
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["slug"], "payments");
 
-    let response = pat.get(app.url(&format!("/api/v1/teams/{team_id}"))).send().await.unwrap();
+    let response = pat
+        .get(app.url(&format!("/api/v1/teams/{team_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[ETAG], "\"1\"");
 
     let path = format!("/api/v1/teams/{team_id}");
     let change = json!({ "slug": "payments", "name": "Payments & Ledger", "contact": "#payments" });
     let (status, body) = put(&app, &pat, &path, None, &change).await;
-    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "an update without If-Match is refused: {body}");
+    assert_eq!(
+        status,
+        StatusCode::PRECONDITION_REQUIRED,
+        "an update without If-Match is refused: {body}"
+    );
     assert_eq!(code(&body), "precondition_required");
 
     let (status, body) = put(&app, &pat, &path, Some("\"1\""), &change).await;
@@ -46,16 +54,28 @@ async fn a_team_is_created_listed_read_and_updated_with_etags() {
 
     let stale = json!({ "slug": "payments", "name": "Overwritten", "contact": "" });
     let (status, body) = put(&app, &pat, &path, Some("\"1\""), &stale).await;
-    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "a stale ETag is refused: {body}");
+    assert_eq!(
+        status,
+        StatusCode::PRECONDITION_FAILED,
+        "a stale ETag is refused: {body}"
+    );
     assert_eq!(code(&body), "precondition_failed");
     let (_, current) = get(&app, &pat, &path).await;
-    assert_eq!(current["name"], "Payments & Ledger", "the stale update changed nothing");
+    assert_eq!(
+        current["name"], "Payments & Ledger",
+        "the stale update changed nothing"
+    );
 
     let (status, body) = put(&app, &pat, &path, Some("yesterday"), &change).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["If-Match"].is_string(), "{body}");
 
-    let (status, body) = get(&app, &pat, &format!("/api/v1/teams/{}", uuid::Uuid::new_v4())).await;
+    let (status, body) = get(
+        &app,
+        &pat,
+        &format!("/api/v1/teams/{}", uuid::Uuid::new_v4()),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(code(&body), "not_found");
 }
@@ -65,17 +85,38 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     let app = TestApp::spawn().await;
     let pat = app.bearer(&app.api_token("pat").await);
 
-    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "Not A Slug", "name": " " })).await;
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "Not A Slug", "name": " " }),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(code(&body), "invalid");
     let fields = &body["error"]["fields"];
-    assert!(fields["slug"].as_str().unwrap_or_default().contains("lowercase"), "{body}");
+    assert!(
+        fields["slug"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lowercase"),
+        "{body}"
+    );
     assert_eq!(fields["name"], "is required", "{body}");
 
     // Wrong JSON types name the field too.
-    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": 42, "name": "Numbers" })).await;
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": 42, "name": "Numbers" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["error"]["fields"]["slug"].is_string(), "the field with the wrong type is named: {body}");
+    assert!(
+        body["error"]["fields"]["slug"].is_string(),
+        "the field with the wrong type is named: {body}"
+    );
 
     let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "name": "No slug" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -91,11 +132,29 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["body"].is_string(), "{body}");
 
-    let (status, _) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "taken", "name": "First" })).await;
+    let (status, _) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "taken", "name": "First" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "taken", "name": "Second" })).await;
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "taken", "name": "Second" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["error"]["fields"]["slug"].as_str().unwrap_or_default().contains("taken"), "{body}");
+    assert!(
+        body["error"]["fields"]["slug"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("taken"),
+        "{body}"
+    );
 
     let (status, body) = post(
         &app,
@@ -114,8 +173,13 @@ async fn lists_come_in_pages_with_a_total() {
     let app = TestApp::spawn().await;
     let pat = app.bearer(&app.api_token("pat").await);
     for n in 1..=5 {
-        let (status, body) =
-            post(&app, &pat, "/api/v1/teams", &json!({ "slug": format!("team-{n}"), "name": format!("Team {n}") })).await;
+        let (status, body) = post(
+            &app,
+            &pat,
+            "/api/v1/teams",
+            &json!({ "slug": format!("team-{n}"), "name": format!("Team {n}") }),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let (status, page) = get(&app, &pat, "/api/v1/teams?per_page=2").await;
@@ -139,20 +203,47 @@ async fn an_application_runs_in_namespaces_per_environment() {
     let app = TestApp::spawn().await;
     let pat = app.bearer(&app.api_token("pat").await);
 
-    let (_, platform) = post(&app, &pat, "/api/v1/platforms", &json!({ "slug": "core", "name": "Core" })).await;
+    let (_, platform) = post(
+        &app,
+        &pat,
+        "/api/v1/platforms",
+        &json!({ "slug": "core", "name": "Core" }),
+    )
+    .await;
     let platform_id = id(&platform);
     let envs = format!("/api/v1/platforms/{platform_id}/environments");
     let (status, production) =
         post(&app, &pat, &envs, &json!({ "slug": "production", "name": "Production", "position": 1, "is_production": true }))
             .await;
     assert_eq!(status, StatusCode::CREATED, "{production}");
-    let (status, staging) = post(&app, &pat, &envs, &json!({ "slug": "staging", "name": "Staging", "position": 0 })).await;
+    let (status, staging) = post(
+        &app,
+        &pat,
+        &envs,
+        &json!({ "slug": "staging", "name": "Staging", "position": 0 }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{staging}");
     let (_, listed) = get(&app, &pat, &envs).await;
-    let order: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["slug"].as_str().unwrap()).collect();
-    assert_eq!(order, ["staging", "production"], "environments come in their order");
+    let order: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["staging", "production"],
+        "environments come in their order"
+    );
 
-    let (_, team) = post(&app, &pat, "/api/v1/teams", &json!({ "slug": "payments", "name": "Payments" })).await;
+    let (_, team) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "payments", "name": "Payments" }),
+    )
+    .await;
     let application = json!({
         "team_id": id(&team),
         "slug": "checkout",
@@ -167,21 +258,30 @@ async fn an_application_runs_in_namespaces_per_environment() {
     assert_eq!(created["team_slug"], "payments");
     assert_eq!(created["placements"].as_array().unwrap().len(), 2);
 
-    let (_, in_production) =
-        get(&app, &pat, &format!("/api/v1/applications?environment_id={}", id(&production))).await;
+    let (_, in_production) = get(
+        &app,
+        &pat,
+        &format!("/api/v1/applications?environment_id={}", id(&production)),
+    )
+    .await;
     assert_eq!(in_production["total"], 1);
     assert_eq!(in_production["items"][0]["slug"], "checkout");
 
     // Leave production: the placement goes, the version moves on.
     let path = format!("/api/v1/applications/{}", id(&created));
     let mut change = application.clone();
-    change["placements"] = json!([{ "environment_id": id(&staging), "namespace": "payments-checkout" }]);
+    change["placements"] =
+        json!([{ "environment_id": id(&staging), "namespace": "payments-checkout" }]);
     let (status, updated) = put(&app, &pat, &path, Some(&etag(1)), &change).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["placements"].as_array().unwrap().len(), 1);
     assert_eq!(updated["version"], 2);
-    let (_, in_production) =
-        get(&app, &pat, &format!("/api/v1/applications?environment_id={}", id(&production))).await;
+    let (_, in_production) = get(
+        &app,
+        &pat,
+        &format!("/api/v1/applications?environment_id={}", id(&production)),
+    )
+    .await;
     assert_eq!(in_production["total"], 0);
 
     let mut bad = application.clone();
@@ -208,7 +308,8 @@ async fn archived_things_leave_the_lists_and_can_be_restored() {
     let (status, body) = post_empty(&app, &pat, &format!("{path}/archive"), None).await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
 
-    let (status, archived) = post_empty(&app, &pat, &format!("{path}/archive"), Some(&etag(1))).await;
+    let (status, archived) =
+        post_empty(&app, &pat, &format!("{path}/archive"), Some(&etag(1))).await;
     assert_eq!(status, StatusCode::OK, "{archived}");
     assert!(archived["archived_at"].is_string());
     let (_, list) = get(&app, &pat, "/api/v1/applications").await;
@@ -216,7 +317,8 @@ async fn archived_things_leave_the_lists_and_can_be_restored() {
     let (_, all) = get(&app, &pat, "/api/v1/applications?include_archived=true").await;
     assert_eq!(all["total"], 4, "it is still there when asked for");
 
-    let (status, restored) = post_empty(&app, &pat, &format!("{path}/restore"), Some(&etag(2))).await;
+    let (status, restored) =
+        post_empty(&app, &pat, &format!("{path}/restore"), Some(&etag(2))).await;
     assert_eq!(status, StatusCode::OK, "{restored}");
     assert!(restored["archived_at"].is_null());
     let (_, list) = get(&app, &pat, "/api/v1/applications").await;
@@ -228,8 +330,13 @@ async fn archived_things_leave_the_lists_and_can_be_restored() {
     assert_eq!(status, StatusCode::OK);
     let (_, teams) = get(&app, &pat, "/api/v1/teams").await;
     assert_eq!(teams["total"], 2);
-    let (status, body) =
-        post(&app, &pat, "/api/v1/applications", &json!({ "team_id": seed.search, "slug": "late", "name": "Late" })).await;
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/applications",
+        &json!({ "team_id": seed.search, "slug": "late", "name": "Late" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["team_id"].is_string(), "{body}");
 }
@@ -240,14 +347,32 @@ async fn an_auditor_reads_everything_but_changes_nothing() {
     let seed = app.seed().await;
     let audrey = app.login("audrey").await;
 
-    for path in ["/api/v1/teams", "/api/v1/applications", "/api/v1/platforms", "/api/v1/audit-entries", "/api/v1/tokens"] {
+    for path in [
+        "/api/v1/teams",
+        "/api/v1/applications",
+        "/api/v1/platforms",
+        "/api/v1/audit-entries",
+        "/api/v1/tokens",
+    ] {
         let (status, body) = get(&app, &audrey, path).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
     }
-    let (status, body) = post(&app, &audrey, "/api/v1/teams", &json!({ "slug": "audit", "name": "Audit" })).await;
+    let (status, body) = post(
+        &app,
+        &audrey,
+        "/api/v1/teams",
+        &json!({ "slug": "audit", "name": "Audit" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(code(&body), "forbidden");
-    assert!(body["error"]["message"].as_str().unwrap().contains("read-only"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read-only"),
+        "{body}"
+    );
     let (status, _) = put(
         &app,
         &audrey,
@@ -257,11 +382,26 @@ async fn an_auditor_reads_everything_but_changes_nothing() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = post_empty(&app, &audrey, &format!("/api/v1/applications/{}/archive", seed.checkout), Some(&etag(1))).await;
+    let (status, _) = post_empty(
+        &app,
+        &audrey,
+        &format!("/api/v1/applications/{}/archive", seed.checkout),
+        Some(&etag(1)),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) =
-        post(&app, &audrey, "/api/v1/tokens", &json!({ "name": "mine", "scope": "read", "expires_in_days": 1 })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "auditors cannot create tokens");
+    let (status, _) = post(
+        &app,
+        &audrey,
+        "/api/v1/tokens",
+        &json!({ "name": "mine", "scope": "read", "expires_in_days": 1 }),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "auditors cannot create tokens"
+    );
     assert_eq!(count(&app, "teams").await, 3, "nothing changed");
 }
 
@@ -279,12 +419,31 @@ async fn a_team_member_manages_only_their_own_teams_applications() {
                  "placements": [{ "environment_id": seed.staging, "namespace": "payments-refunds" }] }),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "alice may add to team payments: {body}");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "alice may add to team payments: {body}"
+    );
 
-    let (status, body) =
-        post(&app, &alice, "/api/v1/applications", &json!({ "team_id": seed.search, "slug": "spy", "name": "Spy" })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "alice may not add to team search: {body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("search"), "{body}");
+    let (status, body) = post(
+        &app,
+        &alice,
+        "/api/v1/applications",
+        &json!({ "team_id": seed.search, "slug": "spy", "name": "Spy" }),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "alice may not add to team search: {body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("search"),
+        "{body}"
+    );
 
     let (status, _) = put(
         &app,
@@ -305,12 +464,30 @@ async fn a_team_member_manages_only_their_own_teams_applications() {
         &json!({ "team_id": seed.search, "slug": "ledger", "name": "Ledger" }),
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "nor hand an application to a team she is not in");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "nor hand an application to a team she is not in"
+    );
 
-    let (status, _) = post(&app, &alice, "/api/v1/teams", &json!({ "slug": "mine", "name": "Mine" })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "team members do not manage teams");
+    let (status, _) = post(
+        &app,
+        &alice,
+        "/api/v1/teams",
+        &json!({ "slug": "mine", "name": "Mine" }),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "team members do not manage teams"
+    );
     let (status, _) = get(&app, &alice, "/api/v1/audit-entries").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "team members do not read the audit log");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "team members do not read the audit log"
+    );
     let (status, _) = get(&app, &alice, "/api/v1/teams").await;
     assert_eq!(status, StatusCode::OK, "but they read the catalogue");
     assert_eq!(count(&app, "applications").await, 5);
@@ -326,17 +503,34 @@ async fn a_read_only_token_reads_but_cannot_write() {
     assert_eq!(me["roles"], json!(["admin"]));
     let (status, _) = get(&app, &reader, "/api/v1/audit-entries").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = post(&app, &reader, "/api/v1/teams", &json!({ "slug": "nope", "name": "Nope" })).await;
+    let (status, body) = post(
+        &app,
+        &reader,
+        "/api/v1/teams",
+        &json!({ "slug": "nope", "name": "Nope" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("read-only"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read-only"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn a_revoked_token_stops_working_at_once() {
     let app = TestApp::spawn().await;
     let pat = app.login("pat").await;
-    let (status, created) =
-        post(&app, &pat, "/api/v1/tokens", &json!({ "name": "ci", "scope": "write", "expires_in_days": 7 })).await;
+    let (status, created) = post(
+        &app,
+        &pat,
+        "/api/v1/tokens",
+        &json!({ "name": "ci", "scope": "write", "expires_in_days": 7 }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("dmc_"));
@@ -347,9 +541,18 @@ async fn a_revoked_token_stops_working_at_once() {
 
     let (status, listed) = get(&app, &pat, "/api/v1/tokens").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!listed.to_string().contains(&secret), "token lists never show secrets");
+    assert!(
+        !listed.to_string().contains(&secret),
+        "token lists never show secrets"
+    );
 
-    let (status, revoked) = post_empty(&app, &pat, &format!("/api/v1/tokens/{token_id}/revoke"), None).await;
+    let (status, revoked) = post_empty(
+        &app,
+        &pat,
+        &format!("/api/v1/tokens/{token_id}/revoke"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{revoked}");
     assert!(revoked["revoked_at"].is_string());
 
@@ -368,7 +571,12 @@ async fn unknown_or_forged_bearer_tokens_are_refused() {
     let claims = json!({ "iss": app.issuer, "aud": "demarc-api", "exp": now + 300, "client_id": "forger",
                          "scope": "demarc:read demarc:write", "groups": ["demarc-admins"] });
     let forged = key.sign(&key.header(), &claims);
-    for token in ["dmc_thisisnotatoken", "garbage", forged.as_str(), unsigned_jwt(&claims).as_str()] {
+    for token in [
+        "dmc_thisisnotatoken",
+        "garbage",
+        forged.as_str(),
+        unsigned_jwt(&claims).as_str(),
+    ] {
         let (status, body) = get(&app, &app.bearer(token), "/api/v1/teams").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "token {token}: {body}");
     }
@@ -380,8 +588,13 @@ async fn unknown_or_forged_bearer_tokens_are_refused() {
 async fn tokens_cannot_mint_tokens() {
     let app = TestApp::spawn().await;
     let admin = app.bearer(&app.api_token("admin").await);
-    let (status, body) =
-        post(&app, &admin, "/api/v1/tokens", &json!({ "name": "child", "scope": "write", "expires_in_days": 1 })).await;
+    let (status, body) = post(
+        &app,
+        &admin,
+        "/api/v1/tokens",
+        &json!({ "name": "child", "scope": "write", "expires_in_days": 1 }),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
@@ -391,9 +604,19 @@ async fn an_access_token_from_the_provider_reads_and_writes_as_its_scope_allows(
     let full = app.bearer(&app.client_credentials_token(None).await);
     let (status, me) = get(&app, &full, "/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me["roles"], json!(["platform_engineer"]), "the client's groups give its role");
+    assert_eq!(
+        me["roles"],
+        json!(["platform_engineer"]),
+        "the client's groups give its role"
+    );
     assert_eq!(me["can_write"], true);
-    let (status, body) = post(&app, &full, "/api/v1/teams", &json!({ "slug": "automated", "name": "Automated" })).await;
+    let (status, body) = post(
+        &app,
+        &full,
+        "/api/v1/teams",
+        &json!({ "slug": "automated", "name": "Automated" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, list) = get(&app, &full, "/api/v1/teams").await;
     assert_eq!(status, StatusCode::OK);
@@ -405,13 +628,26 @@ async fn an_access_token_from_the_provider_reads_and_writes_as_its_scope_allows(
     assert_eq!(me["can_write"], false);
     let (status, _) = get(&app, &reader, "/api/v1/teams").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = post(&app, &reader, "/api/v1/teams", &json!({ "slug": "nope", "name": "Nope" })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a demarc:read token cannot write: {body}");
+    let (status, body) = post(
+        &app,
+        &reader,
+        "/api/v1/teams",
+        &json!({ "slug": "nope", "name": "Nope" }),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a demarc:read token cannot write: {body}"
+    );
 
     let actor: (String, String) =
         sqlx::query_as("SELECT actor_kind, actor_id FROM audit_log WHERE entity_type = 'team' AND action = 'create'")
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    assert_eq!(actor, ("token".to_owned(), "client:demarc-automation".to_owned()));
+    assert_eq!(
+        actor,
+        ("token".to_owned(), "client:demarc-automation".to_owned())
+    );
 }

@@ -43,7 +43,13 @@ pub async fn post(app: &TestApp, client: &Client, path: &str, body: &Value) -> (
 }
 
 /// PUT JSON to `path` from the app's origin, with `If-Match` when given.
-pub async fn put(app: &TestApp, client: &Client, path: &str, if_match: Option<&str>, body: &Value) -> (StatusCode, Value) {
+pub async fn put(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    if_match: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
     let mut request = same_origin(app, client.put(app.url(path)).json(body));
     if let Some(etag) = if_match {
         request = request.header("if-match", etag);
@@ -52,7 +58,12 @@ pub async fn put(app: &TestApp, client: &Client, path: &str, if_match: Option<&s
 }
 
 /// POST without a body (archive, restore, revoke) with `If-Match` when given.
-pub async fn post_empty(app: &TestApp, client: &Client, path: &str, if_match: Option<&str>) -> (StatusCode, Value) {
+pub async fn post_empty(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    if_match: Option<&str>,
+) -> (StatusCode, Value) {
     let mut request = same_origin(app, client.post(app.url(path)));
     if let Some(etag) = if_match {
         request = request.header("if-match", etag);
@@ -72,7 +83,10 @@ pub fn code(body: &Value) -> &str {
 
 /// The id of a JSON resource.
 pub fn id(body: &Value) -> uuid::Uuid {
-    body["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no id in {body}"))
+    body["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {body}"))
 }
 
 /// Number of rows in a table (direct database check).
