@@ -69,6 +69,10 @@ pub async fn build_state(
 }
 
 /// The public router: pages, server functions, REST API, OpenAPI, login.
+///
+/// Build it once, before serving: it walks the Leptos routes (`generate_route_list`), which sets a
+/// process-wide flag that suspends resource loading while it runs, so building a router while
+/// another one serves pages in the same process can stall those pages (the tests serialise it).
 pub fn router(state: AppState) -> Router {
     // Install the metrics recorder before the first request, so every request is counted.
     ops::metrics_handle();
