@@ -192,7 +192,13 @@ pub async fn whoami() -> UiResult<Option<Me>> {
 #[server(prefix = "/_fn")]
 pub async fn load_dashboard() -> UiResult<Dashboard> {
     let (pool, caller) = ssr::context()?;
-    Ok(domain::applications::dashboard(&pool, &caller).await?)
+    let cache =
+        use_context::<std::sync::Arc<domain::cache::CatalogueCache>>().ok_or_else(|| {
+            domain::Error::Internal {
+                reference: "no cache in context".into(),
+            }
+        })?;
+    Ok(domain::applications::dashboard(&pool, &cache, &caller).await?)
 }
 
 /// Teams, filtered and paged.

@@ -2,6 +2,7 @@
 //! their own team's applications; platform engineers manage all of them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
+use crate::cache::CatalogueCache;
 use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{Application, ApplicationInput, ListQuery, Page, Placement};
@@ -361,8 +363,29 @@ impl Versioned for Application {
 }
 
 /// The dashboard's counts.
-pub async fn dashboard(pool: &PgPool, caller: &Caller) -> Result<crate::model::Dashboard> {
+pub async fn dashboard(
+    pool: &PgPool,
+    cache: &CatalogueCache,
+    caller: &Caller,
+) -> Result<crate::model::Dashboard> {
     caller.actor.authorize(Action::Read)?;
+    let version = crate::cache::version(pool).await?;
+    let mut dashboard = match cache.dashboard(version) {
+        Some(d) => d,
+        None => {
+            let d = counts(pool).await?;
+            cache.put_dashboard(version, d.clone());
+            d
+        }
+    };
+    if caller.actor.may(Action::ReadAuditLog) {
+        dashboard.recent_changes = audit::recent(pool, 8).await?;
+    }
+    Ok(dashboard)
+}
+
+/// The catalogue's counts (the expensive part of the dashboard, cached per catalogue version).
+async fn counts(pool: &PgPool) -> Result<crate::model::Dashboard> {
     let counts = sqlx::query!(
         r#"SELECT
              (SELECT count(*) FROM teams WHERE archived_at IS NULL) AS "teams!",
@@ -375,17 +398,32 @@ pub async fn dashboard(pool: &PgPool, caller: &Caller) -> Result<crate::model::D
     )
     .fetch_one(pool)
     .await?;
-    let recent_changes = if caller.actor.may(Action::ReadAuditLog) {
-        audit::recent(pool, 8).await?
-    } else {
-        vec![]
-    };
     Ok(crate::model::Dashboard {
         teams: counts.teams,
         platforms: counts.platforms,
         environments: counts.environments,
         applications: counts.applications,
         applications_without_production: counts.without_prod,
-        recent_changes,
+        recent_changes: vec![],
     })
+}
+
+/// [`list`] through the replica's cache: the same answer, recomputed only when the catalogue
+/// changed since it was cached.
+pub async fn list_cached(
+    pool: &PgPool,
+    cache: &CatalogueCache,
+    caller: &Caller,
+    query: &ListQuery,
+    filter: &Filter,
+) -> Result<Arc<Page<Application>>> {
+    caller.actor.authorize(Action::Read)?;
+    let version = crate::cache::version(pool).await?;
+    let key = format!("{query:?}|{filter:?}");
+    if let Some(page) = cache.page(&key, version) {
+        return Ok(page);
+    }
+    let page = Arc::new(list(pool, caller, query, filter).await?);
+    cache.put_page(key, version, page.clone());
+    Ok(page)
 }

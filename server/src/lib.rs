@@ -64,6 +64,7 @@ pub async fn build_state(
         config: Arc::new(config),
         oidc: Arc::new(oidc),
         leptos_options,
+        cache: Arc::default(),
         shutting_down: Arc::new(ShutdownFlag::default()),
     })
 }
@@ -79,11 +80,20 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let pool = state.pool.clone();
+    let cache = state.cache.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_context(pool.clone()), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(pool.clone());
+                provide_context(cache.clone());
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .route_layer(axum::middleware::from_fn(pages::guard));
     let (api, openapi) = api::router();
     let store = sessions::PgSessionStore::new(state.pool.clone());

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRef;
+use domain::cache::CatalogueCache;
 use domain::db::PgPool;
 use leptos::prelude::LeptosOptions;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub oidc: Arc<Oidc>,
     pub leptos_options: LeptosOptions,
+    /// This replica's cache of read-heavy catalogue answers.
+    pub cache: Arc<CatalogueCache>,
     pub shutting_down: Arc<ShutdownFlag>,
 }
 

@@ -292,7 +292,7 @@ pub async fn list_applications(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<Page<Application>>> {
+) -> Result<Json<std::sync::Arc<Page<Application>>>> {
     let defaults = ListQuery::default();
     let list = ListQuery {
         page: q.page.unwrap_or(defaults.page),
@@ -304,7 +304,9 @@ pub async fn list_applications(
         team_id: q.team_id,
         environment_id: q.environment_id,
     };
-    Ok(Json(applications::list(&s.pool, &c, &list, &filter).await?))
+    Ok(Json(
+        applications::list_cached(&s.pool, &s.cache, &c, &list, &filter).await?,
+    ))
 }
 
 /// Register an application.

@@ -651,3 +651,36 @@ async fn an_access_token_from_the_provider_reads_and_writes_as_its_scope_allows(
         ("token".to_owned(), "client:demarc-automation".to_owned())
     );
 }
+
+#[tokio::test]
+async fn a_cached_list_shows_a_change_at_once() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+    let (_, before) = get(&app, &pat, "/api/v1/applications?q=indexer").await;
+    assert_eq!(before["items"][0]["name"], "Indexer");
+    let (_, again) = get(&app, &pat, "/api/v1/applications?q=indexer").await;
+    assert_eq!(
+        again, before,
+        "an unchanged catalogue gives the same answer"
+    );
+
+    let path = format!("/api/v1/applications/{}", seed.indexer);
+    let (_, current) = get(&app, &pat, &path).await;
+    let mut change = current.clone();
+    change["name"] = json!("Indexer v2");
+    change["placements"] = json!([]);
+    let (status, body) = put(&app, &pat, &path, Some(&etag(1)), &change).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (_, after) = get(&app, &pat, "/api/v1/applications?q=indexer").await;
+    assert_eq!(
+        after["items"][0]["name"], "Indexer v2",
+        "the rename shows in the next list"
+    );
+    assert_eq!(
+        after["items"][0]["placements"],
+        json!([]),
+        "so does the removed placement"
+    );
+}
