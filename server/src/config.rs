@@ -152,7 +152,11 @@ impl Config {
         }))?;
         Ok(Config {
             database_url: Secret::new(required("DATABASE_URL")?),
-            database_max_connections: parse("DEMARC_DATABASE_MAX_CONNECTIONS", 20)?,
+            // A few connections per core: more only adds context switches (see BENCHMARKS.md).
+            database_max_connections: parse(
+                "DEMARC_DATABASE_MAX_CONNECTIONS",
+                std::thread::available_parallelism().map_or(8, |n| 4 * n.get() as u32),
+            )?,
             listen,
             ops_listen,
             public_url,
