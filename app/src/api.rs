@@ -10,6 +10,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+pub mod scope;
+
 /// The error every server function returns: a domain error the UI can show per field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UiError(pub domain::Error);

@@ -59,7 +59,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/teams">"Teams"</A>
                 <A href="/platforms">"Platforms"</A>
                 <A href="/applications">"Applications"</A>
-                <span class="soon" title="Arrives with the scope feature">"Scope"</span>
+                <A href="/scope">"Scope"</A>
                 <span class="soon" title="Arrives with the go-live feature">"Go-live"</span>
                 <span class="soon" title="Arrives with the calendar feature">"Calendar"</span>
                 <Suspense fallback=|| ()>{audit_link}</Suspense>
@@ -98,8 +98,11 @@ pub fn TextField(
     #[prop(optional)] pattern: &'static str,
     #[prop(optional)] input_type: &'static str,
     #[prop(into)] errors: Signal<BTreeMap<String, String>>,
+    /// Keeps ids unique when a page holds several forms with the same fields.
+    #[prop(into, optional)]
+    prefix: String,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = format!("field-{prefix}{name}");
     let error_id = format!("{id}-error");
     let error = move || errors.read().get(name).cloned();
     let input_type = if input_type.is_empty() {
@@ -134,8 +137,11 @@ pub fn TextArea(
     #[prop(into, optional)] value: String,
     #[prop(optional)] hint: &'static str,
     #[prop(into)] errors: Signal<BTreeMap<String, String>>,
+    /// Keeps ids unique when a page holds several forms with the same fields.
+    #[prop(into, optional)]
+    prefix: String,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = format!("field-{prefix}{name}");
     let error_id = format!("{id}-error");
     let error = move || errors.read().get(name).cloned();
     view! {

@@ -20,6 +20,9 @@ use crate::pages::{
     audit::AuditPage,
     dashboard::DashboardPage,
     platforms::{NewPlatformPage, PlatformPage, PlatformsPage},
+    scope::{
+        ScopeAuditPage, ScopeAuditsPage, ScopeDiffPage, ScopeDraftPage, ScopeIndexPage, ScopePage,
+    },
     teams::{NewTeamPage, TeamPage, TeamsPage},
     tokens::TokensPage,
 };
@@ -62,6 +65,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platforms") view=PlatformsPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/new") view=NewPlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id") view=PlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope") view=ScopePage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/draft") view=ScopeDraftPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/diff") view=ScopeDiffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope") view=ScopeIndexPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits") view=ScopeAuditsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits/:id") view=ScopeAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications") view=ApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/new") view=NewApplicationPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/:id") view=ApplicationPage ssr=SsrMode::Async/>

@@ -4,6 +4,7 @@ pub mod applications;
 pub mod audit;
 pub mod dashboard;
 pub mod platforms;
+pub mod scope;
 pub mod teams;
 pub mod tokens;
 

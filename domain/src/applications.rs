@@ -369,17 +369,22 @@ pub async fn dashboard(
     caller: &Caller,
 ) -> Result<crate::model::Dashboard> {
     caller.actor.authorize(Action::Read)?;
-    let version = crate::cache::version(pool).await?;
-    let mut dashboard = match cache.dashboard(version) {
+    let (version, today) = crate::cache::version_and_date(pool).await?;
+    let key = (version, today);
+    let mut dashboard = match cache.dashboard(key) {
         Some(d) => d,
         None => {
             let d = counts(pool).await?;
-            cache.put_dashboard(version, d.clone());
+            cache.put_dashboard(key, d.clone());
             d
         }
     };
     if caller.actor.may(Action::ReadAuditLog) {
         dashboard.recent_changes = audit::recent(pool, 8).await?;
+    }
+    if !caller.actor.teams.is_empty() {
+        dashboard.pending_acknowledgements =
+            crate::scope::store::pending_for_teams(pool, &caller.actor.teams).await?;
     }
     Ok(dashboard)
 }
@@ -398,7 +403,11 @@ async fn counts(pool: &PgPool) -> Result<crate::model::Dashboard> {
     )
     .fetch_one(pool)
     .await?;
+    let (overdue_audits, overdue_audit_list) = crate::scope::audits::overdue(pool, 5).await?;
     Ok(crate::model::Dashboard {
+        overdue_audits,
+        overdue_audit_list,
+        pending_acknowledgements: vec![],
         teams: counts.teams,
         platforms: counts.platforms,
         environments: counts.environments,

@@ -90,6 +90,11 @@ pub enum Action<'a> {
     ReadAuditLog,
     /// Create, list and revoke API tokens.
     ManageTokens,
+    /// Edit and publish platforms' scopes, manage scope templates and the audits of what is
+    /// outside the fence.
+    EditScope,
+    /// Acknowledge a scope revision on behalf of the given team (slug): only its members.
+    AcknowledgeScope { team: &'a str },
 }
 
 impl Actor {
@@ -136,9 +141,11 @@ impl Actor {
         match action {
             Action::Read => true,
             Action::ReadAuditLog => self.has(Role::Admin) || self.has(Role::Auditor),
-            Action::ManageTeams | Action::ManagePlatforms | Action::ManageTokens => {
-                self.is_platform_staff()
-            }
+            Action::ManageTeams
+            | Action::ManagePlatforms
+            | Action::ManageTokens
+            | Action::EditScope => self.is_platform_staff(),
+            Action::AcknowledgeScope { team } => self.teams.iter().any(|t| t == team),
             Action::ManageApplication { team } => {
                 self.is_platform_staff() || self.teams.iter().any(|t| t == team)
             }
@@ -178,6 +185,12 @@ impl Actor {
                 format!(
                     "Only members of team {team} and platform engineers can change its applications."
                 )
+            }
+            Action::EditScope => {
+                "Only platform engineers and administrators edit a platform's scope.".to_owned()
+            }
+            Action::AcknowledgeScope { team } => {
+                format!("Only members of team {team} can acknowledge the scope for it.")
             }
         };
         Err(Error::forbidden(message))
@@ -221,6 +234,8 @@ mod tests {
             Action::ManagePlatforms,
             Action::ManageTokens,
             Action::ManageApplication { team: "x" },
+            Action::EditScope,
+            Action::AcknowledgeScope { team: "x" },
         ] {
             assert!(!a.may(action), "{action:?}");
         }
@@ -240,6 +255,16 @@ mod tests {
         assert!(!a.may(Action::ManageApplication { team: "search" }));
         assert!(!a.may(Action::ManageTeams));
         assert!(!a.may(Action::ReadAuditLog));
+        assert!(a.may(Action::AcknowledgeScope { team: "payments" }));
+        assert!(!a.may(Action::AcknowledgeScope { team: "search" }));
+        assert!(!a.may(Action::EditScope));
+    }
+
+    #[test]
+    fn platform_engineers_edit_scope_but_do_not_acknowledge_for_teams() {
+        let a = actor(&[Role::PlatformEngineer], &[]);
+        assert!(a.may(Action::EditScope));
+        assert!(!a.may(Action::AcknowledgeScope { team: "payments" }));
     }
 
     #[test]

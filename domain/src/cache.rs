@@ -15,11 +15,14 @@ const MAX_ENTRIES: usize = 512;
 /// A list page and the catalogue version it was computed at.
 type VersionedPage = (i64, Arc<Page<Application>>);
 
+/// The dashboard depends on the catalogue and on the date (audits become overdue at midnight).
+pub type DashboardKey = (i64, chrono::NaiveDate);
+
 /// Cached answers for one database.
 #[derive(Default)]
 pub struct CatalogueCache {
     pages: Mutex<HashMap<String, VersionedPage>>,
-    dashboard: Mutex<Option<(i64, Dashboard)>>,
+    dashboard: Mutex<Option<(DashboardKey, Dashboard)>>,
 }
 
 impl std::fmt::Debug for CatalogueCache {
@@ -33,6 +36,14 @@ pub async fn version(pool: &PgPool) -> crate::Result<i64> {
     Ok(sqlx::query_scalar!("SELECT version FROM catalogue_version")
         .fetch_one(pool)
         .await?)
+}
+
+/// The current catalogue version and the database's current date.
+pub async fn version_and_date(pool: &PgPool) -> crate::Result<DashboardKey> {
+    let row = sqlx::query!(r#"SELECT version, current_date AS "today!" FROM catalogue_version"#)
+        .fetch_one(pool)
+        .await?;
+    Ok((row.version, row.today))
 }
 
 impl CatalogueCache {
@@ -54,16 +65,16 @@ impl CatalogueCache {
         pages.insert(key, (version, page));
     }
 
-    /// The dashboard's counts computed at `version`, if still current.
-    pub fn dashboard(&self, version: i64) -> Option<Dashboard> {
+    /// The dashboard's counts computed at `key`, if still current.
+    pub fn dashboard(&self, key: DashboardKey) -> Option<Dashboard> {
         let d = self.dashboard.lock().expect("cache lock poisoned");
         d.as_ref()
-            .filter(|(v, _)| *v == version)
+            .filter(|(k, _)| *k == key)
             .map(|(_, d)| d.clone())
     }
 
     /// Remembers the dashboard's counts.
-    pub fn put_dashboard(&self, version: i64, dashboard: Dashboard) {
-        *self.dashboard.lock().expect("cache lock poisoned") = Some((version, dashboard));
+    pub fn put_dashboard(&self, key: DashboardKey, dashboard: Dashboard) {
+        *self.dashboard.lock().expect("cache lock poisoned") = Some((key, dashboard));
     }
 }

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod model;
+pub mod scope;
 pub mod validate;
 
 #[cfg(feature = "server")]

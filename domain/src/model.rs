@@ -279,4 +279,10 @@ pub struct Dashboard {
     /// Applications without any namespace in a production environment.
     pub applications_without_production: i64,
     pub recent_changes: Vec<AuditEntry>,
+    /// Planned audits of what is outside a fence, past their due date.
+    pub overdue_audits: i64,
+    /// The first few of them, oldest due first.
+    pub overdue_audit_list: Vec<crate::scope::ScopeAudit>,
+    /// For application-team members: scope revisions their teams have not acknowledged.
+    pub pending_acknowledgements: Vec<crate::scope::PendingAck>,
 }

@@ -267,3 +267,107 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
 
     browser.close().await.expect("close the browser");
 }
+
+/// Signs in through the provider's login form, starting from a Demarc page.
+async fn sign_in(browser: &Client, app: &TestApp, user: &str) {
+    browser.goto(&app.url("/")).await.expect("open Demarc");
+    let issuer = Provider::get().issuer.clone();
+    wait_for_url(browser, "the login form", |u| u.as_str().starts_with(&issuer)).await;
+    type_into(browser, "#login", user).await;
+    type_into(browser, "#password", "demo").await;
+    field(browser, "#sign-in")
+        .await
+        .click()
+        .await
+        .expect("click Sign in");
+    wait_for_url(browser, "the dashboard after login", |u| {
+        u.as_str() == app.url("/")
+    })
+    .await;
+    wait_hydrated(browser).await;
+}
+
+async fn sign_out(browser: &Client) {
+    field(browser, "#sign-out")
+        .await
+        .click()
+        .await
+        .expect("click Sign out");
+    let issuer = Provider::get().issuer.clone();
+    wait_for_url(browser, "the login form after logout", |u| {
+        u.as_str().starts_with(&issuer)
+    })
+    .await;
+}
+
+async fn click(browser: &Client, css: &str) {
+    field(browser, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+#[tokio::test]
+async fn a_scope_is_drafted_published_acknowledged_and_printed_as_of_a_date() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let mut driver = Chromedriver::start().await;
+    let browser = driver.browser().await;
+    let scope = app.url(&format!("/platforms/{}/scope", seed.core));
+
+    // Pat starts the draft from the built-in template, adds an item and publishes.
+    sign_in(&browser, &app, "pat").await;
+    open(&browser, &format!("{scope}/draft")).await;
+    click(&browser, "#apply-template").await;
+    wait_for_text(&browser, "Continuous delivery tool").await;
+    wait_for_text(&browser, "Identity provider").await;
+    click(&browser, "details.add-item > summary").await;
+    type_into(&browser, "#field-new-name", "Service mesh").await;
+    type_into(&browser, "#field-new-category", "Platform").await;
+    type_into(&browser, "input[name='responsible'][id='responsible-new']", "@platform").await;
+    type_into(&browser, "input[name='raci[0][activity]'][list='parties-new']", "Mesh upgrades").await;
+    type_into(&browser, "input[name='raci[0][responsible]'][list='parties-new']", "@platform").await;
+    // Two accountable parties: refused, with the reason next to the row.
+    type_into(&browser, "input[name='raci[0][accountable]'][list='parties-new']", "@platform, payments").await;
+    click(&browser, "#add-item").await;
+    wait_for_text(&browser, "exactly one Accountable party (found 2)").await;
+    type_into(&browser, "input[name='raci[0][accountable]'][list='parties-new']", "@platform").await;
+    click(&browser, "#add-item").await;
+    wait_for_text(&browser, "Edit “Service mesh”").await;
+    type_into(&browser, "#field-summary", "First scope: the known-to-work split plus the mesh.").await;
+    click(&browser, "#publish-button").await;
+    wait_for_url(&browser, "the published scope", |u| u.as_str() == scope).await;
+    wait_for_text(&browser, "Revision 1 · published").await;
+    wait_for_text(&browser, "Service mesh").await;
+    let first_published = chrono::Utc::now();
+    sign_out(&browser).await;
+
+    // Alice acknowledges revision 1 for her team.
+    sign_in(&browser, &app, "alice").await;
+    open(&browser, &scope).await;
+    wait_for_text(&browser, "has not acknowledged this platform's scope yet").await;
+    click(&browser, "#acknowledge-payments").await;
+    wait_for_text(&browser, "Up to date").await;
+    let acked: (i32, String) = sqlx::query_as(
+        "SELECT revision, acknowledged_by FROM scope_acknowledgements WHERE team_id = $1",
+    )
+    .bind(seed.payments)
+    .fetch_one(&app.pool)
+    .await
+    .expect("an acknowledgement");
+    assert_eq!(acked, (1, "Alice Payments".to_owned()));
+    sign_out(&browser).await;
+
+    // Audrey opens the printable statement as of today.
+    sign_in(&browser, &app, "audrey").await;
+    let date = first_published.format("%Y-%m-%d");
+    browser
+        .goto(&format!("{scope}/statement?as_of={date}"))
+        .await
+        .expect("open the statement");
+    wait_for_text(&browser, "Revision 1").await;
+    wait_for_text(&browser, "Service mesh").await;
+    wait_for_text(&browser, "No hostPath volumes").await;
+    browser.close().await.expect("close the browser");
+}

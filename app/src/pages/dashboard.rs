@@ -30,6 +30,33 @@ pub fn DashboardPage() -> impl IntoView {
                                 " applications have no namespace in a production environment yet."
                             </p>
                         })}
+                        {(!d.pending_acknowledgements.is_empty()).then(|| view! {
+                            <section class="alert alert-info" id="dashboard-pending">
+                                <h2>"Scope revisions to acknowledge"</h2>
+                                <ul>
+                                    {d.pending_acknowledgements.into_iter().map(|p| view! {
+                                        <li>
+                                            <a href=format!("/platforms/{}/scope", p.platform_id)>{p.platform_name}</a>
+                                            ": revision "{p.latest_revision}" is waiting for "{p.team_name}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        {(d.overdue_audits > 0).then(|| view! {
+                            <section class="alert alert-error" id="dashboard-overdue-audits">
+                                <h2>{d.overdue_audits}" overdue audits outside the fence"</h2>
+                                <ul>
+                                    {d.overdue_audit_list.into_iter().map(|a| view! {
+                                        <li>
+                                            <a href=format!("/scope/audits/{}", a.id)>{a.title}</a>
+                                            " · "{a.platform_name}" · due "{a.due_on.to_string()}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <p><a href="/scope/audits?overdue=on">"All overdue audits"</a></p>
+                            </section>
+                        })}
                         {(!d.recent_changes.is_empty()).then(|| view! {
                             <section>
                                 <h2>"Recent changes"</h2>
