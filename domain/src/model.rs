@@ -132,7 +132,7 @@ pub struct ApplicationInput {
 
 /// Paging and filtering of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(IntoParams))]
+#[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ListQuery {
     /// Page number, from 1.
@@ -214,7 +214,7 @@ pub struct AuditEntry {
 
 /// Filters for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(IntoParams))]
+#[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct AuditQuery {
     pub entity_type: Option<String>,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod error;
+pub mod scope;
 
 use axum::Json;
 use axum::extract::FromRequestParts;
@@ -33,6 +34,9 @@ use crate::state::AppState;
         (name = "catalogue", description = "Teams, platforms, environments and applications"),
         (name = "audit", description = "The append-only audit log"),
         (name = "tokens", description = "API tokens"),
+        (name = "scope", description = "Platform scope: the fence, RACI, tenant rules, templates, \
+                                        published revisions, acknowledgements and audits of what \
+                                        is outside the fence"),
     )
 )]
 struct ApiDoc;
@@ -51,7 +55,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API's routes and the OpenAPI document describing exactly them.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalog::list_teams, catalog::create_team))
         .routes(routes!(catalog::get_team, catalog::update_team))
         .routes(routes!(catalog::archive_team))
@@ -84,7 +88,58 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::me))
-        .split_for_parts()
+        .routes(routes!(scope::get_scope))
+        .routes(routes!(scope::get_draft))
+        .routes(routes!(scope::create_item))
+        .routes(routes!(scope::update_item, scope::delete_item))
+        .routes(routes!(scope::create_rule))
+        .routes(routes!(scope::update_rule, scope::delete_rule))
+        .routes(routes!(scope::apply_template))
+        .routes(routes!(scope::list_revisions, scope::publish))
+        .routes(routes!(scope::get_revision))
+        .routes(routes!(scope::get_diff))
+        .routes(routes!(scope::list_acknowledgements, scope::acknowledge))
+        .routes(routes!(scope::export_csv))
+        .routes(routes!(scope::list_templates, scope::save_template))
+        .routes(routes!(scope::delete_template))
+        .routes(routes!(scope::list_audits))
+        .routes(routes!(scope::create_audit))
+        .routes(routes!(scope::get_audit, scope::update_audit))
+        .split_for_parts();
+    describe_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// OpenAPI requires a description on every response; where a handler gives none, the status
+/// code's reason phrase ("OK", "Not Found"...) stands in.
+fn describe_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
+            }
+        }
+    }
 }
 
 /// A resource with its ETag (its version), as every single-resource answer is sent.

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod pages;
 pub mod sessions;
 pub mod state;
+pub mod statement;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +96,10 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .route_layer(axum::middleware::from_fn(pages::guard));
+    // Server-rendered pages outside the Leptos app, behind the same guard.
+    let documents = Router::new()
+        .route("/platforms/{id}/scope/statement", get(statement::statement))
+        .route_layer(axum::middleware::from_fn(pages::guard));
     let (api, openapi) = api::router();
     let store = sessions::PgSessionStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
@@ -112,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
         .merge(pages)
+        .merge(documents)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_caller))
         .layer(sessions)

@@ -12,5 +12,6 @@ mod api {
     mod oidc_attacks;
     mod probes;
     mod rest;
+    mod scope;
     pub mod support;
 }

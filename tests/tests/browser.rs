@@ -272,7 +272,10 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
 async fn sign_in(browser: &Client, app: &TestApp, user: &str) {
     browser.goto(&app.url("/")).await.expect("open Demarc");
     let issuer = Provider::get().issuer.clone();
-    wait_for_url(browser, "the login form", |u| u.as_str().starts_with(&issuer)).await;
+    wait_for_url(browser, "the login form", |u| {
+        u.as_str().starts_with(&issuer)
+    })
+    .await;
     type_into(browser, "#login", user).await;
     type_into(browser, "#password", "demo").await;
     field(browser, "#sign-in")
@@ -325,17 +328,47 @@ async fn a_scope_is_drafted_published_acknowledged_and_printed_as_of_a_date() {
     click(&browser, "details.add-item > summary").await;
     type_into(&browser, "#field-new-name", "Service mesh").await;
     type_into(&browser, "#field-new-category", "Platform").await;
-    type_into(&browser, "input[name='responsible'][id='responsible-new']", "@platform").await;
-    type_into(&browser, "input[name='raci[0][activity]'][list='parties-new']", "Mesh upgrades").await;
-    type_into(&browser, "input[name='raci[0][responsible]'][list='parties-new']", "@platform").await;
+    type_into(
+        &browser,
+        "input[name='responsible'][id='responsible-new']",
+        "@platform",
+    )
+    .await;
+    type_into(
+        &browser,
+        "input[name='raci[0][activity]'][list='parties-new']",
+        "Mesh upgrades",
+    )
+    .await;
+    type_into(
+        &browser,
+        "input[name='raci[0][responsible]'][list='parties-new']",
+        "@platform",
+    )
+    .await;
     // Two accountable parties: refused, with the reason next to the row.
-    type_into(&browser, "input[name='raci[0][accountable]'][list='parties-new']", "@platform, payments").await;
+    type_into(
+        &browser,
+        "input[name='raci[0][accountable]'][list='parties-new']",
+        "@platform, payments",
+    )
+    .await;
     click(&browser, "#add-item").await;
     wait_for_text(&browser, "exactly one Accountable party (found 2)").await;
-    type_into(&browser, "input[name='raci[0][accountable]'][list='parties-new']", "@platform").await;
+    type_into(
+        &browser,
+        "input[name='raci[0][accountable]'][list='parties-new']",
+        "@platform",
+    )
+    .await;
     click(&browser, "#add-item").await;
     wait_for_text(&browser, "Edit “Service mesh”").await;
-    type_into(&browser, "#field-summary", "First scope: the known-to-work split plus the mesh.").await;
+    type_into(
+        &browser,
+        "#field-summary",
+        "First scope: the known-to-work split plus the mesh.",
+    )
+    .await;
     click(&browser, "#publish-button").await;
     wait_for_url(&browser, "the published scope", |u| u.as_str() == scope).await;
     wait_for_text(&browser, "Revision 1 · published").await;

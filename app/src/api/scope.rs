@@ -1,5 +1,7 @@
 //! Server functions of the scope pages. Thin like the rest: parse the form, call
 //! `domain::scope`, return its answer.
+// A server function takes one argument per form field, so the forms with many fields have many.
+#![allow(clippy::too_many_arguments)]
 
 use domain::model::Platform;
 use domain::scope::{
@@ -246,7 +248,6 @@ pub async fn load_scope_diff(
 
 /// Adds (no id) or edits an item of the draft.
 #[server(prefix = "/_fn")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_scope_item(
     platform_id: String,
     id: Option<String>,
@@ -321,7 +322,6 @@ pub async fn delete_scope_item(platform_id: String, id: String, version: String)
 
 /// Adds (no id) or edits a tenant rule of the draft.
 #[server(prefix = "/_fn")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_tenant_rule(
     platform_id: String,
     id: Option<String>,
@@ -440,7 +440,7 @@ pub async fn acknowledge_scope(
 #[server(prefix = "/_fn")]
 pub async fn load_scope_audits(
     platform_id: Option<String>,
-    overdue: bool,
+    #[server(default)] overdue: bool,
 ) -> UiResult<AuditsPageData> {
     let (pool, caller) = ssr::context()?;
     let query = domain::scope::AuditListQuery {
@@ -483,7 +483,6 @@ pub async fn load_scope_audit(id: String) -> UiResult<(ScopeAudit, bool)> {
 
 /// Plans (no id) or edits an audit.
 #[server(prefix = "/_fn")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_scope_audit(
     id: Option<String>,
     version: Option<String>,
@@ -505,10 +504,8 @@ pub async fn save_scope_audit(
     let (pool, caller) = ssr::context()?;
     let kind = AuditKind::parse(&kind)
         .ok_or_else(|| domain::Error::invalid("kind", "choose application or provider"))?;
-    let status = match status.as_deref().unwrap_or("planned") {
-        s => AuditStatus::parse(s)
-            .ok_or_else(|| domain::Error::invalid("status", "is not a known status"))?,
-    };
+    let status = AuditStatus::parse(status.as_deref().unwrap_or("planned"))
+        .ok_or_else(|| domain::Error::invalid("status", "is not a known status"))?;
     let outcome = match outcome.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(o) => Some(

@@ -67,13 +67,13 @@ pub async fn list(
     query: &AuditListQuery,
 ) -> Result<Vec<ScopeAudit>> {
     caller.actor.authorize(Action::Read)?;
-    if let Some(s) = query.status.as_deref() {
-        if AuditStatus::parse(s).is_none() {
-            return Err(Error::invalid(
-                "status",
-                "must be planned, completed or cancelled",
-            ));
-        }
+    if let Some(s) = query.status.as_deref()
+        && AuditStatus::parse(s).is_none()
+    {
+        return Err(Error::invalid(
+            "status",
+            "must be planned, completed or cancelled",
+        ));
     }
     let rows = sqlx::query_as!(
         Row,

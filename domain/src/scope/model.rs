@@ -305,7 +305,7 @@ pub struct ScopeView {
 
 /// Which scope to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(IntoParams))]
+#[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ScopeQuery {
     /// A published revision number.
@@ -602,7 +602,7 @@ fn planned() -> AuditStatus {
 
 /// Filters for the list of audits.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(IntoParams))]
+#[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct AuditListQuery {
     pub platform_id: Option<Uuid>,
@@ -653,11 +653,12 @@ pub fn resolve_item(
         );
     }
     let parse_all = |values: &[String]| -> Vec<Party> {
-        let mut parties: Vec<Party> = values
-            .iter()
-            .filter_map(|v| Party::parse(v, teams))
-            .collect();
-        parties.dedup();
+        let mut parties: Vec<Party> = Vec::with_capacity(values.len());
+        for party in values.iter().filter_map(|v| Party::parse(v, teams)) {
+            if !parties.contains(&party) {
+                parties.push(party);
+            }
+        }
         parties
     };
     let mut rows = Vec::with_capacity(input.raci.len());
@@ -665,6 +666,15 @@ pub fn resolve_item(
         let activity = row.activity.trim().to_owned();
         let field = |name: &str| format!("raci.{n}.{name}");
         required(&mut p, &field("activity"), &activity, 120);
+        if input.raci[..n]
+            .iter()
+            .any(|earlier| earlier.activity.trim().eq_ignore_ascii_case(&activity))
+        {
+            p.add(
+                &field("activity"),
+                format!("\"{activity}\" is listed twice: give each activity one row"),
+            );
+        }
         let responsible = parse_all(&row.responsible);
         let accountable = parse_all(&row.accountable);
         if responsible.is_empty() {
@@ -822,6 +832,7 @@ mod tests {
                 row("Restore", &["@platform"], &[]),
                 row("Backup", &["@platform"], &["@platform", "payments"]),
                 row("Verify", &[], &["@platform"]),
+                row("restore ", &["@platform"], &["@platform"]),
             ],
             ..Default::default()
         };
@@ -830,6 +841,7 @@ mod tests {
         assert!(err["raci.0.accountable"].contains("exactly one Accountable party (found 0)"));
         assert!(err["raci.1.accountable"].contains("(found 2)"));
         assert!(err["raci.2.responsible"].contains("at least one Responsible"));
+        assert!(err["raci.3.activity"].contains("listed twice"));
     }
 
     #[test]

@@ -165,6 +165,12 @@ pub async fn view(
     query: &ScopeQuery,
 ) -> Result<ScopeView> {
     caller.actor.authorize(Action::Read)?;
+    if query.revision.is_some() && query.as_of.is_some() {
+        return Err(Error::invalid(
+            "as_of",
+            "ask for a revision or for a date, not both",
+        ));
+    }
     let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
     let mut conn = pool.acquire().await?;
     let platform = platforms::fetch(&mut conn, platform_id, false).await?;
@@ -1011,7 +1017,10 @@ pub async fn save_template(
     let mut tx = pool.begin().await?;
     platforms::fetch(&mut tx, input.platform_id, false)
         .await
-        .map_err(|_| Error::invalid("platform_id", "is not a known platform"))?;
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid("platform_id", "is not a known platform"),
+            other => other,
+        })?;
     let content = draft_content(&mut tx, input.platform_id).await?;
     if content.items.is_empty() && content.rules.is_empty() {
         return Err(Error::invalid(

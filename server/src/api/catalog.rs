@@ -178,6 +178,7 @@ pub async fn restore_platform(
 
 /// Filter for listing environments.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct EnvironmentQuery {
     /// Include archived environments.
@@ -269,6 +270,7 @@ pub async fn restore_environment(
 
 /// Filters for listing applications.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ApplicationQuery {
     /// Page number, from 1.

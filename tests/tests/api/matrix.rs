@@ -8,13 +8,19 @@
 //! with access reads the catalogue; team members (alice, team payments) manage their team's
 //! applications; auditors (audrey) read everything including the audit log and the token list
 //! and change nothing; platform engineers (pat) manage teams, platforms, applications and
-//! tokens; administrators (admin) do all of that and read the audit log.
+//! tokens; administrators (admin) do all of that and read the audit log. Platform scope: pat and
+//! admin edit and publish it; team members acknowledge it for their own team only (alice for
+//! payments; platform engineers do not acknowledge for teams); everyone with access reads it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use domain::db::Caller;
 use domain::model::{EnvironmentInput, PlatformInput, TeamInput};
+use domain::scope::{
+    ApplyTemplateInput, AuditKind, AuditStatus, PublishInput, ScopeAuditInput, ScopeItemInput,
+    TemplateInput, TenantRuleInput, audits, store,
+};
 use reqwest::header::{LOCATION, ORIGIN};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -77,6 +83,10 @@ enum Rule {
     TokenList,
     /// Create and revoke tokens (the revoked token is pat's own).
     ManageTokens,
+    /// Edit and publish platform scope, templates and audits of what is outside the fence.
+    EditScope,
+    /// Acknowledge a scope revision for team payments (alice's team): its members only.
+    AcknowledgePayments,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +115,8 @@ const POLICY: &[(Rule, [Outcome; 6])] = &[
     (Rule::AuditLog,            [S,        D,     D,    A,     D,   A]),
     (Rule::TokenList,           [S,        D,     D,    A,     A,   A]),
     (Rule::ManageTokens,        [S,        D,     D,    D,     A,   A]),
+    (Rule::EditScope,           [S,        D,     D,    D,     A,   A]),
+    (Rule::AcknowledgePayments, [S,        D,     A,    D,     D,   D]),
 ];
 
 fn expected(rule: Rule, who: Who) -> Outcome {
@@ -129,6 +141,12 @@ const PAGES: &[(&str, Rule)] = &[
     ("/applications/{id}", Rule::Read),
     ("/audit", Rule::AuditLog),
     ("/tokens", Rule::TokenList),
+    ("/scope", Rule::Read),
+    ("/scope/audits", Rule::Read),
+    ("/scope/audits/{id}", Rule::Read),
+    ("/platforms/{id}/scope", Rule::Read),
+    ("/platforms/{id}/scope/draft", Rule::Read),
+    ("/platforms/{id}/scope/diff", Rule::Read),
 ];
 
 /// Every REST operation (method, OpenAPI path) and what it needs.
@@ -190,6 +208,77 @@ const REST: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/tokens", Rule::ManageTokens),
     ("POST", "/api/v1/tokens/{id}/revoke", Rule::ManageTokens),
     ("GET", "/api/v1/me", Rule::SignedIn),
+    ("GET", "/api/v1/platforms/{id}/scope", Rule::Read),
+    ("GET", "/api/v1/platforms/{id}/scope/draft", Rule::Read),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/items",
+        Rule::EditScope,
+    ),
+    (
+        "PUT",
+        "/api/v1/platforms/{id}/scope/items/{item_id}",
+        Rule::EditScope,
+    ),
+    (
+        "DELETE",
+        "/api/v1/platforms/{id}/scope/items/{item_id}",
+        Rule::EditScope,
+    ),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/rules",
+        Rule::EditScope,
+    ),
+    (
+        "PUT",
+        "/api/v1/platforms/{id}/scope/rules/{rule_id}",
+        Rule::EditScope,
+    ),
+    (
+        "DELETE",
+        "/api/v1/platforms/{id}/scope/rules/{rule_id}",
+        Rule::EditScope,
+    ),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/apply-template",
+        Rule::EditScope,
+    ),
+    ("GET", "/api/v1/platforms/{id}/scope/revisions", Rule::Read),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/revisions",
+        Rule::EditScope,
+    ),
+    (
+        "GET",
+        "/api/v1/platforms/{id}/scope/revisions/{number}",
+        Rule::Read,
+    ),
+    ("GET", "/api/v1/platforms/{id}/scope/diff", Rule::Read),
+    (
+        "GET",
+        "/api/v1/platforms/{id}/scope/acknowledgements",
+        Rule::Read,
+    ),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/acknowledgements",
+        Rule::AcknowledgePayments,
+    ),
+    ("GET", "/api/v1/platforms/{id}/scope/export.csv", Rule::Read),
+    ("GET", "/api/v1/scope-templates", Rule::Read),
+    ("POST", "/api/v1/scope-templates", Rule::EditScope),
+    ("DELETE", "/api/v1/scope-templates/{id}", Rule::EditScope),
+    ("GET", "/api/v1/scope-audits", Rule::Read),
+    (
+        "POST",
+        "/api/v1/platforms/{id}/scope/audits",
+        Rule::EditScope,
+    ),
+    ("GET", "/api/v1/scope-audits/{id}", Rule::Read),
+    ("PUT", "/api/v1/scope-audits/{id}", Rule::EditScope),
 ];
 
 /// Every server function, what it needs, and the calls made (one per variant).
@@ -239,11 +328,39 @@ const SERVER_FNS: &[(&str, Rule, &[&str])] = &[
     ("list_tokens", Rule::TokenList, &["call"]),
     ("create_token", Rule::ManageTokens, &["call"]),
     ("revoke_token", Rule::ManageTokens, &["call"]),
+    ("load_scope_index", Rule::Read, &["call"]),
+    ("load_scope", Rule::Read, &["call"]),
+    ("load_scope_draft", Rule::Read, &["call"]),
+    ("load_scope_diff", Rule::Read, &["call"]),
+    ("save_scope_item", Rule::EditScope, &["create", "update"]),
+    ("delete_scope_item", Rule::EditScope, &["call"]),
+    ("save_tenant_rule", Rule::EditScope, &["create", "update"]),
+    ("delete_tenant_rule", Rule::EditScope, &["call"]),
+    ("apply_scope_template", Rule::EditScope, &["call"]),
+    ("publish_scope", Rule::EditScope, &["call"]),
+    ("save_scope_template", Rule::EditScope, &["call"]),
+    ("acknowledge_scope", Rule::AcknowledgePayments, &["call"]),
+    ("load_scope_audits", Rule::Read, &["call"]),
+    ("load_scope_audit", Rule::Read, &["call"]),
+    ("save_scope_audit", Rule::EditScope, &["create", "update"]),
 ];
 
 /// Routes outside the three registries, with the exact status per person
 /// (anonymous, nobody, alice, audrey, pat, admin). `/auth/logout` runs last: it ends sessions.
+/// `{core}` is replaced by platform core's id.
 const OTHER_ROUTES: &[(&str, &str, [u16; 6])] = &[
+    // The printable scope statement (askama, behind the page guard): anonymous people are sent
+    // to the login, people without access get the "no access" page.
+    (
+        "GET",
+        "/platforms/{core}/scope/statement",
+        [303, 403, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/platforms/{core}/scope/statement?as_of=2000-01-01",
+        [303, 403, 200, 200, 200, 200],
+    ),
     ("GET", "/api/v1/openapi.json", [200; 6]),
     ("GET", "/api/docs/", [200; 6]),
     // Starts a login at the provider, whoever asks.
@@ -299,6 +416,86 @@ impl Ctx<'_> {
         body["token"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A fresh item in platform core's scope draft, to be changed or removed (version 1).
+    async fn scope_item(&self) -> Uuid {
+        let input = ScopeItemInput {
+            name: self.unique("Matrix item"),
+            inside: true,
+            responsible: "@platform".into(),
+            ..Default::default()
+        };
+        store::create_item(&self.app.pool, &Caller::system(), self.seed.core, input)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A fresh tenant rule in platform core's scope draft (version 1).
+    async fn scope_rule(&self) -> Uuid {
+        let input = TenantRuleInput {
+            title: self.unique("Matrix rule"),
+            reason: "Because".into(),
+            ..Default::default()
+        };
+        store::create_rule(&self.app.pool, &Caller::system(), self.seed.core, input)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// The version of platform core's scope draft (the ETag a publish sends back).
+    async fn draft_version(&self) -> String {
+        sqlx::query_scalar::<_, i32>("SELECT version FROM scope_drafts WHERE platform_id = $1")
+            .bind(self.seed.core)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap()
+            .to_string()
+    }
+
+    /// A fresh saved scope template, to be deleted.
+    async fn scope_template(&self) -> String {
+        let input = TemplateInput {
+            name: self.unique("Matrix template"),
+            description: String::new(),
+            platform_id: self.seed.core,
+        };
+        store::save_template(&self.app.pool, &Caller::system(), input)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A fresh planned provider audit of platform core (version 1).
+    async fn scope_audit(&self) -> Uuid {
+        audits::create(
+            &self.app.pool,
+            &Caller::system(),
+            self.seed.core,
+            self.audit_input(),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    fn audit_input(&self) -> ScopeAuditInput {
+        ScopeAuditInput {
+            kind: AuditKind::Provider,
+            title: self.unique("Matrix audit"),
+            subject: "ACME Cloud".into(),
+            application_id: None,
+            aspects: vec!["technical".into()],
+            due_on: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+            status: AuditStatus::Planned,
+            completed_on: None,
+            outcome: None,
+            findings: String::new(),
+            actions: vec![],
+            repeats_yearly: false,
+        }
+    }
+
     fn checkout_placements(&self) -> Value {
         json!([
             { "environment_id": self.seed.staging, "namespace": "payments-checkout" },
@@ -351,6 +548,32 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             name: "Matrix environment".into(),
             position: 5,
             is_production: false,
+        },
+    )
+    .await
+    .unwrap();
+
+    // Platform core has a published scope (revision 1) for the scope routes to read, diff and
+    // acknowledge.
+    store::apply_template(
+        &app.pool,
+        &system,
+        seed.core,
+        ApplyTemplateInput {
+            template_id: "builtin".into(),
+            replace: false,
+        },
+    )
+    .await
+    .unwrap();
+    let draft = store::draft(&app.pool, &system, seed.core).await.unwrap();
+    store::publish(
+        &app.pool,
+        &system,
+        seed.core,
+        draft.draft.expect("the draft").version,
+        PublishInput {
+            summary: "Matrix revision".into(),
         },
     )
     .await
@@ -411,6 +634,10 @@ async fn check_pages(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures)
         let path = match *template {
             "/teams/{id}" => format!("/teams/{}", ctx.seed.payments),
             "/platforms/{id}" => format!("/platforms/{}", ctx.seed.core),
+            "/platforms/{id}/scope"
+            | "/platforms/{id}/scope/draft"
+            | "/platforms/{id}/scope/diff" => template.replace("{id}", &ctx.seed.core.to_string()),
+            "/scope/audits/{id}" => format!("/scope/audits/{}", ctx.scope_audit().await),
             "/applications/{id}" => format!("/applications/{}", ctx.seed.checkout),
             other if other.contains('{') => {
                 failures.add(format!(
@@ -546,11 +773,13 @@ async fn check_rest(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) 
             let (status, answer) = tests::json(response).await;
             let want = expected(*rule, who);
             let wanted_status = match want {
+                Outcome::Allowed if *method == "DELETE" => StatusCode::NO_CONTENT,
                 Outcome::Allowed
                     if *method == "POST"
                         && !template.ends_with("}/archive")
                         && !template.ends_with("}/restore")
-                        && !template.ends_with("}/revoke") =>
+                        && !template.ends_with("}/revoke")
+                        && !template.ends_with("/apply-template") =>
                 {
                     StatusCode::CREATED
                 }
@@ -699,6 +928,121 @@ async fn rest_call(
             None,
             None,
         ),
+        (
+            "GET",
+            "/api/v1/platforms/{id}/scope"
+            | "/api/v1/platforms/{id}/scope/draft"
+            | "/api/v1/platforms/{id}/scope/revisions"
+            | "/api/v1/platforms/{id}/scope/acknowledgements"
+            | "/api/v1/platforms/{id}/scope/export.csv",
+        ) => (template.replace("{id}", &s.core.to_string()), None, None),
+        ("GET", "/api/v1/platforms/{id}/scope/revisions/{number}") => (
+            format!("/api/v1/platforms/{}/scope/revisions/1", s.core),
+            None,
+            None,
+        ),
+        ("GET", "/api/v1/platforms/{id}/scope/diff") => (
+            format!("/api/v1/platforms/{}/scope/diff?from=1", s.core),
+            None,
+            None,
+        ),
+        ("GET", "/api/v1/scope-templates" | "/api/v1/scope-audits") => {
+            (template.to_owned(), None, None)
+        }
+        ("POST", "/api/v1/platforms/{id}/scope/items") => (
+            format!("/api/v1/platforms/{}/scope/items", s.core),
+            Some(
+                json!({ "name": ctx.unique("REST item"), "inside": true, "responsible": "@platform" }),
+            ),
+            None,
+        ),
+        ("PUT", "/api/v1/platforms/{id}/scope/items/{item_id}") => (
+            format!(
+                "/api/v1/platforms/{}/scope/items/{}",
+                s.core,
+                ctx.scope_item().await
+            ),
+            Some(
+                json!({ "name": ctx.unique("REST item"), "inside": false, "responsible": "ACME" }),
+            ),
+            Some("1".to_owned()),
+        ),
+        ("DELETE", "/api/v1/platforms/{id}/scope/items/{item_id}") => (
+            format!(
+                "/api/v1/platforms/{}/scope/items/{}",
+                s.core,
+                ctx.scope_item().await
+            ),
+            None,
+            Some("1".to_owned()),
+        ),
+        ("POST", "/api/v1/platforms/{id}/scope/rules") => (
+            format!("/api/v1/platforms/{}/scope/rules", s.core),
+            Some(json!({ "title": ctx.unique("REST rule"), "reason": "Because" })),
+            None,
+        ),
+        ("PUT", "/api/v1/platforms/{id}/scope/rules/{rule_id}") => (
+            format!(
+                "/api/v1/platforms/{}/scope/rules/{}",
+                s.core,
+                ctx.scope_rule().await
+            ),
+            Some(json!({ "title": ctx.unique("REST rule"), "reason": "Changed" })),
+            Some("1".to_owned()),
+        ),
+        ("DELETE", "/api/v1/platforms/{id}/scope/rules/{rule_id}") => (
+            format!(
+                "/api/v1/platforms/{}/scope/rules/{}",
+                s.core,
+                ctx.scope_rule().await
+            ),
+            None,
+            Some("1".to_owned()),
+        ),
+        ("POST", "/api/v1/platforms/{id}/scope/apply-template") => (
+            format!("/api/v1/platforms/{}/scope/apply-template", s.core),
+            Some(json!({ "template_id": "builtin", "replace": true })),
+            None,
+        ),
+        ("POST", "/api/v1/platforms/{id}/scope/revisions") => {
+            // Something new to publish, and the draft's current version.
+            ctx.scope_item().await;
+            (
+                format!("/api/v1/platforms/{}/scope/revisions", s.core),
+                Some(json!({ "summary": ctx.unique("REST revision") })),
+                Some(ctx.draft_version().await),
+            )
+        }
+        ("POST", "/api/v1/platforms/{id}/scope/acknowledgements") => (
+            format!("/api/v1/platforms/{}/scope/acknowledgements", s.core),
+            Some(json!({ "team_id": s.payments, "revision": 1 })),
+            None,
+        ),
+        ("POST", "/api/v1/scope-templates") => (
+            template.to_owned(),
+            Some(json!({ "name": ctx.unique("REST template"), "platform_id": s.core })),
+            None,
+        ),
+        ("DELETE", "/api/v1/scope-templates/{id}") => (
+            format!("/api/v1/scope-templates/{}", ctx.scope_template().await),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/platforms/{id}/scope/audits") => (
+            format!("/api/v1/platforms/{}/scope/audits", s.core),
+            Some(serde_json::to_value(ctx.audit_input()).unwrap()),
+            None,
+        ),
+        ("GET", "/api/v1/scope-audits/{id}") => (
+            format!("/api/v1/scope-audits/{}", ctx.scope_audit().await),
+            None,
+            None,
+        ),
+        ("PUT", "/api/v1/scope-audits/{id}") => (
+            format!("/api/v1/scope-audits/{}", ctx.scope_audit().await),
+            Some(serde_json::to_value(ctx.audit_input()).unwrap()),
+            Some("1".to_owned()),
+        ),
         _ => return None,
     };
     Some(call)
@@ -795,6 +1139,109 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
         ("list_teams", "call") => {
             pairs(&[("include_archived", "false".into()), ("page", "1".into())])
         }
+        ("load_scope_index" | "load_scope_audits", "call") => vec![],
+        ("load_scope" | "load_scope_draft", "call") => pairs(&[("id", s.core.to_string())]),
+        ("load_scope_diff", "call") => pairs(&[("id", s.core.to_string())]),
+        ("load_scope_audit", "call") => pairs(&[("id", ctx.scope_audit().await.to_string())]),
+        ("save_scope_item", "create") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("name", ctx.unique("Matrix item")),
+            ("category", String::new()),
+            ("side", "inside".into()),
+            ("responsible", "@platform".into()),
+            ("escalation_contact", String::new()),
+            ("notes", String::new()),
+            ("position", "1".into()),
+            ("raci[0][activity]", "Upgrades".into()),
+            ("raci[0][responsible]", "@platform".into()),
+            ("raci[0][accountable]", "@platform".into()),
+        ]),
+        ("save_scope_item", "update") => {
+            let item = ctx.scope_item().await;
+            pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("id", item.to_string()),
+                ("version", "1".into()),
+                ("name", ctx.unique("Matrix item")),
+                ("category", String::new()),
+                ("side", "outside".into()),
+                ("responsible", "ACME Cloud".into()),
+                ("escalation_contact", String::new()),
+                ("notes", String::new()),
+                ("position", "1".into()),
+            ])
+        }
+        ("delete_scope_item", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("id", ctx.scope_item().await.to_string()),
+            ("version", "1".into()),
+        ]),
+        ("save_tenant_rule", "create") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("title", ctx.unique("Matrix rule")),
+            ("description", String::new()),
+            ("reason", "Because.".into()),
+            ("exception_process", String::new()),
+            ("position", "1".into()),
+        ]),
+        ("save_tenant_rule", "update") | ("delete_tenant_rule", "call") => {
+            let mut args = pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("id", ctx.scope_rule().await.to_string()),
+                ("version", "1".into()),
+            ]);
+            if name == "save_tenant_rule" {
+                args.extend(pairs(&[
+                    ("title", ctx.unique("Matrix rule")),
+                    ("description", String::new()),
+                    ("reason", "Because.".into()),
+                    ("exception_process", String::new()),
+                    ("position", "1".into()),
+                ]));
+            }
+            args
+        }
+        ("apply_scope_template", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("template_id", "builtin".into()),
+            ("replace", "on".into()),
+        ]),
+        ("publish_scope", "call") => {
+            // A change to publish, and the draft version that includes it.
+            ctx.scope_item().await;
+            pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("draft_version", ctx.draft_version().await),
+                ("summary", ctx.unique("Matrix revision")),
+            ])
+        }
+        ("save_scope_template", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("name", ctx.unique("Matrix template")),
+            ("description", String::new()),
+        ]),
+        ("acknowledge_scope", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("team_id", s.payments.to_string()),
+            ("revision", "1".into()),
+        ]),
+        ("save_scope_audit", "create") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("kind", "provider".into()),
+            ("title", ctx.unique("Matrix audit")),
+            ("subject", "ACME Cloud".into()),
+            ("due_on", "2027-01-31".into()),
+            ("aspects[0]", "technical".into()),
+        ]),
+        ("save_scope_audit", "update") => pairs(&[
+            ("id", ctx.scope_audit().await.to_string()),
+            ("version", "1".into()),
+            ("kind", "provider".into()),
+            ("title", ctx.unique("Matrix audit")),
+            ("subject", "ACME Cloud".into()),
+            ("due_on", "2027-02-28".into()),
+            ("status", "planned".into()),
+        ]),
         ("load_team", "call") => pairs(&[("id", s.payments.to_string())]),
         ("save_team", "create") => pairs(&[
             ("slug", ctx.unique("fn-team")),
@@ -906,6 +1353,7 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
 
 async fn check_other_routes(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) {
     for (method, path, statuses) in OTHER_ROUTES {
+        let path = &path.replace("{core}", &ctx.seed.core.to_string());
         for who in EVERYONE {
             let response = clients[who.index()]
                 .request(
