@@ -31,6 +31,9 @@ impl FromServerFnError for UiError {
                 reference: other.to_string(),
             },
         };
+        // A form that cannot be read is the caller's mistake (422), not the server's (500).
+        #[cfg(feature = "ssr")]
+        ssr::set_status(&error);
         UiError(error)
     }
 }

@@ -336,20 +336,20 @@ async fn a_scope_is_drafted_published_acknowledged_and_printed_as_of_a_date() {
     .await;
     type_into(
         &browser,
-        "input[name='raci[0][activity]'][list='parties-new']",
+        "details.add-item input[name='raci[0][activity]']",
         "Mesh upgrades",
     )
     .await;
     type_into(
         &browser,
-        "input[name='raci[0][responsible]'][list='parties-new']",
+        "details.add-item input[name='raci[0][responsible]']",
         "@platform",
     )
     .await;
     // Two accountable parties: refused, with the reason next to the row.
     type_into(
         &browser,
-        "input[name='raci[0][accountable]'][list='parties-new']",
+        "details.add-item input[name='raci[0][accountable]']",
         "@platform, payments",
     )
     .await;
@@ -357,7 +357,7 @@ async fn a_scope_is_drafted_published_acknowledged_and_printed_as_of_a_date() {
     wait_for_text(&browser, "exactly one Accountable party (found 2)").await;
     type_into(
         &browser,
-        "input[name='raci[0][accountable]'][list='parties-new']",
+        "details.add-item input[name='raci[0][accountable]']",
         "@platform",
     )
     .await;

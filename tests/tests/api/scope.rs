@@ -1393,3 +1393,28 @@ async fn the_openapi_document_describes_the_scope_routes_correctly() {
         .collect();
     assert_eq!(scope_query, ["revision", "as_of"]);
 }
+
+/// A form that misses a field is the caller's mistake: 422 naming the form, never a 500.
+#[tokio::test]
+async fn a_server_function_call_missing_a_field_is_refused_as_invalid() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let response = same_origin(
+        &app,
+        pat.post(app.url(&super::support::server_fn_path("publish_scope"))),
+    )
+    .form(&[("platform_id", seed.core.to_string())])
+    .send()
+    .await
+    .unwrap();
+    let (status, body) = tests::json(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["kind"], "invalid", "{body}");
+    assert!(
+        body["fields"]["form"]
+            .as_str()
+            .is_some_and(|m| m.contains("draft_version")),
+        "{body}"
+    );
+}
