@@ -5,6 +5,10 @@
 //! (`SsrMode::Async`), so it reads and prints without JavaScript; forms are plain HTML forms that
 //! hydration turns into in-place updates.
 
+// The scope pages nest deep typed views; without erased components (release builds) the
+// compiler needs more than the default 128 levels to lay out their hydration futures.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod pages;
