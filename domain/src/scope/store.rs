@@ -148,8 +148,13 @@ async fn latest_number(conn: &mut PgConnection, platform_id: Uuid) -> Result<Opt
     .await?)
 }
 
-async fn latest_content(conn: &mut PgConnection, platform_id: Uuid) -> Result<ScopeContent> {
-    Ok(match latest_number(&mut *conn, platform_id).await? {
+/// The content of revision `number` (the newest one, as the caller read it), or nothing.
+async fn content_of(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    number: Option<i32>,
+) -> Result<ScopeContent> {
+    Ok(match number {
         Some(n) => revision(conn, platform_id, n).await?.1,
         None => ScopeContent::default(),
     })
@@ -214,7 +219,7 @@ pub async fn draft(pool: &PgPool, caller: &Caller, platform_id: Uuid) -> Result<
     .unwrap_or(0);
     let content = draft_content(&mut conn, platform_id).await?;
     let latest = latest_number(&mut conn, platform_id).await?;
-    let published = latest_content(&mut conn, platform_id).await?;
+    let published = content_of(&mut conn, platform_id, latest).await?;
     let has_changes = !compute_diff(&published, &content, latest, None).is_empty();
     Ok(ScopeView {
         platform_id,
@@ -760,7 +765,7 @@ pub async fn publish(
         });
     }
     let latest = latest_number(&mut tx, platform_id).await?;
-    let published = latest_content(&mut tx, platform_id).await?;
+    let published = content_of(&mut tx, platform_id, latest).await?;
     if compute_diff(&published, &content, latest, None).is_empty() {
         return Err(Error::Conflict {
             message: format!(
