@@ -10,6 +10,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+pub mod golive;
 pub mod scope;
 
 /// The error every server function returns: a domain error the UI can show per field.

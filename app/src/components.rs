@@ -60,7 +60,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/platforms">"Platforms"</A>
                 <A href="/applications">"Applications"</A>
                 <A href="/scope">"Scope"</A>
-                <span class="soon" title="Arrives with the go-live feature">"Go-live"</span>
+                <A href="/golive">"Go-live"</A>
                 <span class="soon" title="Arrives with the calendar feature">"Calendar"</span>
                 <Suspense fallback=|| ()>{audit_link}</Suspense>
                 <Suspense fallback=|| ()>{tokens_link}</Suspense>

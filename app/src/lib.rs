@@ -23,6 +23,7 @@ use crate::pages::{
     applications::{ApplicationPage, ApplicationsPage, NewApplicationPage},
     audit::AuditPage,
     dashboard::DashboardPage,
+    golive::{ChecklistPage, ClustersPage, FrozenReviewPage, GoLiveBoardPage, ReviewPage},
     platforms::{NewPlatformPage, PlatformPage, PlatformsPage},
     scope::{
         ScopeAuditPage, ScopeAuditsPage, ScopeDiffPage, ScopeDraftPage, ScopeIndexPage, ScopePage,
@@ -72,9 +73,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platforms/:id/scope") view=ScopePage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id/scope/draft") view=ScopeDraftPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id/scope/diff") view=ScopeDiffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/checklist") view=ChecklistPage ssr=SsrMode::Async/>
                     <Route path=path!("/scope") view=ScopeIndexPage ssr=SsrMode::Async/>
                     <Route path=path!("/scope/audits") view=ScopeAuditsPage ssr=SsrMode::Async/>
                     <Route path=path!("/scope/audits/:id") view=ScopeAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive") view=GoLiveBoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/clusters") view=ClustersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id") view=ReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id/frozen") view=FrozenReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications") view=ApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/new") view=NewApplicationPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/:id") view=ApplicationPage ssr=SsrMode::Async/>

@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod audit;
 pub mod dashboard;
+pub mod golive;
 pub mod platforms;
 pub mod scope;
 pub mod teams;

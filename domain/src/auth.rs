@@ -95,6 +95,15 @@ pub enum Action<'a> {
     EditScope,
     /// Acknowledge a scope revision on behalf of the given team (slug): only its members.
     AcknowledgeScope { team: &'a str },
+    /// Edit checklist templates and cluster connections, approve waivers, sign off for the
+    /// platform team, verify whole environments.
+    ManageGoLive,
+    /// Work on the go-live reviews of the given team's applications (slug): open a review,
+    /// attest items, start verifications, upload evidence, set the team's webhooks. Members and
+    /// platform staff.
+    WorkOnGoLive { team: &'a str },
+    /// Sign a go-live review off on behalf of the application's team (slug): only its members.
+    SignOffForTeam { team: &'a str },
 }
 
 impl Actor {
@@ -144,9 +153,12 @@ impl Actor {
             Action::ManageTeams
             | Action::ManagePlatforms
             | Action::ManageTokens
-            | Action::EditScope => self.is_platform_staff(),
-            Action::AcknowledgeScope { team } => self.teams.iter().any(|t| t == team),
-            Action::ManageApplication { team } => {
+            | Action::EditScope
+            | Action::ManageGoLive => self.is_platform_staff(),
+            Action::AcknowledgeScope { team } | Action::SignOffForTeam { team } => {
+                self.teams.iter().any(|t| t == team)
+            }
+            Action::ManageApplication { team } | Action::WorkOnGoLive { team } => {
                 self.is_platform_staff() || self.teams.iter().any(|t| t == team)
             }
         }
@@ -191,6 +203,17 @@ impl Actor {
             }
             Action::AcknowledgeScope { team } => {
                 format!("Only members of team {team} can acknowledge the scope for it.")
+            }
+            Action::ManageGoLive => {
+                "Only platform engineers and administrators manage checklists, cluster connections and waivers, and sign off for the platform team.".to_owned()
+            }
+            Action::WorkOnGoLive { team } => {
+                format!(
+                    "Only members of team {team} and platform engineers work on its go-live reviews."
+                )
+            }
+            Action::SignOffForTeam { team } => {
+                format!("Only members of team {team} can sign off for it.")
             }
         };
         Err(Error::forbidden(message))

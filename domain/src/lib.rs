@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod golive;
 pub mod model;
 pub mod scope;
 pub mod validate;
@@ -18,9 +19,15 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod cache;
 #[cfg(feature = "server")]
+pub mod clock;
+#[cfg(feature = "server")]
+pub mod crypto;
+#[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
 pub mod environments;
+#[cfg(feature = "server")]
+pub mod jobs;
 #[cfg(feature = "server")]
 pub mod platforms;
 #[cfg(feature = "server")]

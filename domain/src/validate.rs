@@ -17,6 +17,16 @@ impl Problems {
             .or_insert_with(|| message.into());
     }
 
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The messages by field.
+    pub fn into_fields(self) -> BTreeMap<String, String> {
+        self.0
+    }
+
     /// Ok when nothing was recorded.
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod error;
+pub mod golive;
 pub mod scope;
 
 use axum::Json;
@@ -37,6 +38,9 @@ use crate::state::AppState;
         (name = "scope", description = "Platform scope: the fence, RACI, tenant rules, templates, \
                                         published revisions, acknowledgements and audits of what \
                                         is outside the fence"),
+        (name = "go-live", description = "Go-live checklists verified against the cluster: \
+                                          templates, reviews, waivers, sign-off, verification \
+                                          runs, cluster connections and team webhooks"),
     )
 )]
 struct ApiDoc;
@@ -105,7 +109,35 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scope::list_audits))
         .routes(routes!(scope::create_audit))
         .routes(routes!(scope::get_audit, scope::update_audit))
+        .routes(routes!(golive::get_template, golive::save_template))
+        .routes(routes!(golive::list_template_versions))
+        .routes(routes!(golive::board))
+        .routes(routes!(golive::open_review))
+        .routes(routes!(golive::get_review))
+        .routes(routes!(golive::withdraw_review))
+        .routes(routes!(golive::attest))
+        .routes(routes!(golive::waive))
+        .routes(routes!(golive::revoke_waiver))
+        .routes(routes!(golive::sign_off))
+        .routes(routes!(golive::frozen))
+        .routes(routes!(golive::upload_file))
+        .routes(routes!(golive::download_file))
+        .routes(routes!(golive::request_run, golive::list_runs))
+        .routes(routes!(golive::get_run))
+        .routes(routes!(golive::run_results))
+        .routes(routes!(golive::upload))
+        .routes(routes!(golive::check_report))
+        .routes(routes!(
+            golive::get_connection,
+            golive::set_connection,
+            golive::remove_connection
+        ))
+        .routes(routes!(golive::test_connection))
+        .routes(routes!(golive::list_webhooks, golive::add_webhook))
+        .routes(routes!(golive::remove_webhook))
         .split_for_parts();
+    // Evidence files and uploaded Lists are larger than axum's 2 MB default.
+    let router = router.layer(axum::extract::DefaultBodyLimit::max(24 * 1024 * 1024));
     describe_responses(&mut openapi);
     (router, openapi)
 }

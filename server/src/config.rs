@@ -104,6 +104,12 @@ pub struct Config {
     pub demo_data: bool,
     /// Seconds to wait for in-flight requests on shutdown.
     pub shutdown_grace_seconds: u64,
+    /// The key that seals cluster credentials and webhook URLs at rest (DEMARC_SECRET_KEY).
+    pub secret_key: Option<Secret>,
+    /// Run the job worker in this process (DEMARC_WORKER, default true).
+    pub worker: bool,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub worker_poll_ms: u64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -176,6 +182,9 @@ impl Config {
             session_absolute_hours: parse("DEMARC_SESSION_ABSOLUTE_HOURS", 12)?,
             demo_data: parse("DEMARC_DEMO_DATA", false)?,
             shutdown_grace_seconds: parse("DEMARC_SHUTDOWN_GRACE_SECONDS", 20)?,
+            secret_key: var("DEMARC_SECRET_KEY").map(Secret::new),
+            worker: parse("DEMARC_WORKER", true)?,
+            worker_poll_ms: parse("DEMARC_WORKER_POLL_MS", 1000)?,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod sessions;
 pub mod state;
 pub mod statement;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::oidc::Oidc;
 use crate::config::Config;
 use crate::state::{AppState, ShutdownFlag};
+use domain::clock::Clock;
+use domain::crypto::SecretBox;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,6 +63,15 @@ pub async fn build_state(
                 config.oidc.issuer
             )
         })?;
+    let secrets = match &config.secret_key {
+        Some(key) => SecretBox::new(key.expose())?,
+        None => {
+            tracing::warn!(
+                "DEMARC_SECRET_KEY is not set: cluster credentials and webhooks cannot be stored"
+            );
+            SecretBox::disabled()
+        }
+    };
     Ok(AppState {
         pool,
         config: Arc::new(config),
@@ -67,6 +79,8 @@ pub async fn build_state(
         leptos_options,
         cache: Arc::default(),
         shutting_down: Arc::new(ShutdownFlag::default()),
+        secrets: Arc::new(secrets),
+        clock: Clock::real(),
     })
 }
 
@@ -82,6 +96,8 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let pool = state.pool.clone();
     let cache = state.cache.clone();
+    let secrets = state.secrets.clone();
+    let clock = state.clock.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -89,6 +105,8 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(pool.clone());
                 provide_context(cache.clone());
+                provide_context(secrets.clone());
+                provide_context(clock.clone());
             },
             {
                 let options = leptos_options.clone();
@@ -154,6 +172,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let ops = axum::serve(ops_listener, ops::router(state.clone()));
     let ops_task = tokio::spawn(async move { ops.await });
     sessions::PgSessionStore::new(state.pool.clone()).spawn_cleanup();
+    if config.worker {
+        worker::spawn(state.clone());
+    }
     let app = router(state);
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let shutdown = async move {

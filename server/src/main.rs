@@ -1,9 +1,22 @@
-//! `server [serve|migrate|demo-data]`: runs Demarc, or only its migrations, or loads demo data.
+//! `server [serve|migrate|demo-data|check]`: runs Demarc, or only its migrations, or loads demo
+//! data, or verifies go-live checks on manifests or a cluster (`server check --help`).
 
 use tracing_subscriber::EnvFilter;
 
+mod cli;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `check` needs no configuration or database, and its standard output is the report: logs
+    // (the kube client's) go to standard error, warnings only unless RUST_LOG says otherwise.
+    if std::env::args().nth(1).as_deref() == Some("check") {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return cli::run(std::env::args().skip(2).collect()).await;
+    }
     let json = std::env::var("DEMARC_LOG_FORMAT").is_ok_and(|v| v == "json");
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
@@ -45,7 +58,7 @@ async fn run() -> Result<(), String> {
             .await
             .map_err(|e| format!("demo data: {e}")),
         other => Err(format!(
-            "unknown command `{other}`: use serve, migrate or demo-data"
+            "unknown command `{other}`: use serve, migrate, demo-data or check"
         )),
     }
 }

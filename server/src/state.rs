@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRef;
 use domain::cache::CatalogueCache;
+use domain::clock::Clock;
+use domain::crypto::SecretBox;
 use domain::db::PgPool;
 use leptos::prelude::LeptosOptions;
 
@@ -21,6 +23,10 @@ pub struct AppState {
     /// This replica's cache of read-heavy catalogue answers.
     pub cache: Arc<CatalogueCache>,
     pub shutting_down: Arc<ShutdownFlag>,
+    /// Seals and opens secrets at rest (cluster credentials, webhook URLs).
+    pub secrets: Arc<SecretBox>,
+    /// The time every rule reads (settable in tests).
+    pub clock: Clock,
 }
 
 /// Set when SIGTERM arrives, so readiness fails while in-flight requests finish.

@@ -115,14 +115,15 @@ impl TestApp {
         };
         let app = app.layer(axum::middleware::from_fn(outside_route_generation));
         let ops = server::ops::router(state.clone());
-        let tasks = vec![
+        let mut tasks = server::worker::spawn(state.clone());
+        tasks.extend([
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app.into_make_service()).await;
             }),
             tokio::spawn(async move {
                 let _ = axum::serve(ops_listener, ops).await;
             }),
-        ];
+        ]);
         TestApp {
             base: format!("http://{addr}"),
             ops: format!("http://{ops_addr}"),
@@ -411,6 +412,9 @@ fn config(
         session_absolute_hours: 12,
         demo_data: false,
         shutdown_grace_seconds: 1,
+        secret_key: Some(Secret::new("test-secret-key-0123456789abcdef0123456789")),
+        worker: true,
+        worker_poll_ms: 100,
     }
 }
 

@@ -32,6 +32,7 @@ pub mod app;
 pub mod browser;
 pub mod db;
 pub mod fake_provider;
+pub mod kube;
 pub mod provider;
 
 use std::path::PathBuf;

@@ -6,7 +6,9 @@
 
 mod api {
     mod audit;
+    mod cluster;
     mod csrf;
+    mod golive;
     mod login;
     mod matrix;
     mod oidc_attacks;

@@ -87,6 +87,12 @@ enum Rule {
     EditScope,
     /// Acknowledge a scope revision for team payments (alice's team): its members only.
     AcknowledgePayments,
+    /// Checklist templates, cluster connections, waivers, the platform's sign-off.
+    ManageGoLive,
+    /// Work on the go-live reviews of team payments' applications: members and platform staff.
+    GoLivePayments,
+    /// Sign a review off for team payments: its members only.
+    SignOffPayments,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +123,9 @@ const POLICY: &[(Rule, [Outcome; 6])] = &[
     (Rule::ManageTokens,        [S,        D,     D,    D,     A,   A]),
     (Rule::EditScope,           [S,        D,     D,    D,     A,   A]),
     (Rule::AcknowledgePayments, [S,        D,     A,    D,     D,   D]),
+    (Rule::ManageGoLive,        [S,        D,     D,    D,     A,   A]),
+    (Rule::GoLivePayments,      [S,        D,     A,    D,     A,   A]),
+    (Rule::SignOffPayments,     [S,        D,     A,    D,     D,   D]),
 ];
 
 fn expected(rule: Rule, who: Who) -> Outcome {
@@ -147,6 +156,11 @@ const PAGES: &[(&str, Rule)] = &[
     ("/platforms/{id}/scope", Rule::Read),
     ("/platforms/{id}/scope/draft", Rule::Read),
     ("/platforms/{id}/scope/diff", Rule::Read),
+    ("/golive", Rule::Read),
+    ("/golive/clusters", Rule::Read),
+    ("/golive/reviews/{id}", Rule::Read),
+    ("/golive/reviews/{id}/frozen", Rule::Read),
+    ("/platforms/{id}/checklist", Rule::Read),
 ];
 
 /// Every REST operation (method, OpenAPI path) and what it needs.
@@ -279,6 +293,89 @@ const REST: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/api/v1/scope-audits/{id}", Rule::Read),
     ("PUT", "/api/v1/scope-audits/{id}", Rule::EditScope),
+    (
+        "GET",
+        "/api/v1/platforms/{id}/checklist-template",
+        Rule::Read,
+    ),
+    (
+        "PUT",
+        "/api/v1/platforms/{id}/checklist-template",
+        Rule::ManageGoLive,
+    ),
+    (
+        "GET",
+        "/api/v1/platforms/{id}/checklist-template/versions",
+        Rule::Read,
+    ),
+    ("GET", "/api/v1/golive/board", Rule::Read),
+    ("POST", "/api/v1/golive/reviews", Rule::GoLivePayments),
+    ("GET", "/api/v1/golive/reviews/{id}", Rule::Read),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/withdraw",
+        Rule::GoLivePayments,
+    ),
+    (
+        "PUT",
+        "/api/v1/golive/reviews/{id}/items/{key}",
+        Rule::GoLivePayments,
+    ),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/items/{key}/waivers",
+        Rule::ManageGoLive,
+    ),
+    ("DELETE", "/api/v1/golive/waivers/{id}", Rule::ManageGoLive),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/signoffs",
+        Rule::SignOffPayments,
+    ),
+    ("GET", "/api/v1/golive/reviews/{id}/frozen", Rule::Read),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/items/{key}/files",
+        Rule::GoLivePayments,
+    ),
+    ("GET", "/api/v1/golive/files/{id}", Rule::Read),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/runs",
+        Rule::GoLivePayments,
+    ),
+    ("GET", "/api/v1/golive/reviews/{id}/runs", Rule::Read),
+    ("GET", "/api/v1/golive/runs/{id}", Rule::Read),
+    ("GET", "/api/v1/golive/runs/{id}/results", Rule::Read),
+    (
+        "POST",
+        "/api/v1/golive/reviews/{id}/uploads",
+        Rule::GoLivePayments,
+    ),
+    ("POST", "/api/v1/check-reports", Rule::GoLivePayments),
+    (
+        "GET",
+        "/api/v1/environments/{id}/cluster-connection",
+        Rule::Read,
+    ),
+    (
+        "PUT",
+        "/api/v1/environments/{id}/cluster-connection",
+        Rule::ManageGoLive,
+    ),
+    (
+        "DELETE",
+        "/api/v1/environments/{id}/cluster-connection",
+        Rule::ManageGoLive,
+    ),
+    (
+        "POST",
+        "/api/v1/environments/{id}/cluster-connection/test",
+        Rule::ManageGoLive,
+    ),
+    ("GET", "/api/v1/teams/{id}/webhooks", Rule::Read),
+    ("POST", "/api/v1/teams/{id}/webhooks", Rule::GoLivePayments),
+    ("DELETE", "/api/v1/webhooks/{id}", Rule::GoLivePayments),
 ];
 
 /// Every server function, what it needs, and the calls made (one per variant).
@@ -343,6 +440,31 @@ const SERVER_FNS: &[(&str, Rule, &[&str])] = &[
     ("load_scope_audits", Rule::Read, &["call"]),
     ("load_scope_audit", Rule::Read, &["call"]),
     ("save_scope_audit", Rule::EditScope, &["create", "update"]),
+    ("load_board", Rule::Read, &["call"]),
+    ("open_review", Rule::GoLivePayments, &["call"]),
+    ("load_review", Rule::Read, &["call"]),
+    ("load_run", Rule::Read, &["call"]),
+    ("request_run", Rule::GoLivePayments, &["call"]),
+    ("upload_run", Rule::GoLivePayments, &["call"]),
+    ("attest_item", Rule::GoLivePayments, &["call"]),
+    ("waive_item", Rule::ManageGoLive, &["call"]),
+    ("revoke_waiver", Rule::ManageGoLive, &["call"]),
+    ("sign_off", Rule::SignOffPayments, &["call"]),
+    ("withdraw_review", Rule::GoLivePayments, &["call"]),
+    ("load_frozen", Rule::Read, &["call"]),
+    ("load_checklist", Rule::Read, &["call"]),
+    (
+        "save_checklist_item",
+        Rule::ManageGoLive,
+        &["create", "update"],
+    ),
+    ("remove_checklist_item", Rule::ManageGoLive, &["call"]),
+    ("load_clusters", Rule::Read, &["call"]),
+    ("save_connection", Rule::ManageGoLive, &["call"]),
+    ("test_connection", Rule::ManageGoLive, &["call"]),
+    ("remove_connection", Rule::ManageGoLive, &["call"]),
+    ("add_webhook", Rule::GoLivePayments, &["call"]),
+    ("remove_webhook", Rule::GoLivePayments, &["call"]),
 ];
 
 /// Routes outside the three registries, with the exact status per person
@@ -384,6 +506,125 @@ struct Ctx<'a> {
     /// Sets up tokens to revoke.
     pat: Client,
     counter: AtomicUsize,
+    golive: GoLiveFixtures,
+}
+
+/// Go-live things the read routes look at, made once.
+struct GoLiveFixtures {
+    /// An approved review (frozen evidence).
+    approved: Uuid,
+    /// An evidence file.
+    file: Uuid,
+    /// A finished verification run (an upload).
+    run: Uuid,
+}
+
+/// Alice's team, as the system: signs off for team payments in the set-up.
+fn payments_member() -> Caller {
+    Caller {
+        actor: domain::Actor {
+            kind: domain::ActorKind::System,
+            name: "Matrix payments member".into(),
+            roles: vec![],
+            teams: vec!["payments".into()],
+            can_write: true,
+        },
+        request_id: None,
+    }
+}
+
+async fn golive_setup(app: &TestApp, seed: &Seed) -> GoLiveFixtures {
+    use domain::golive::model::{
+        AttestInput, ConnectionInput, ItemDef, SignoffSide, TemplateInput,
+    };
+    use domain::golive::{connections, runs, store};
+    let system = Caller::system();
+    let now = chrono::Utc::now();
+    let items: Vec<ItemDef> = serde_json::from_value(golive_items()).unwrap();
+    store::save_template(
+        &app.pool,
+        &system,
+        seed.core,
+        TemplateInput {
+            items,
+            note: String::new(),
+            base_version: 0,
+        },
+    )
+    .await
+    .unwrap();
+    connections::set(
+        &app.pool,
+        &system,
+        &app.state.secrets,
+        seed.production,
+        ConnectionInput {
+            mode: "token".into(),
+            server_url: "http://127.0.0.1:9".into(),
+            secret: "matrix-token".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let review = store::open_review(&app.pool, &system, seed.checkout, seed.production, now)
+        .await
+        .unwrap();
+    let file = store::upload_file(
+        &app.pool,
+        &system,
+        review.id,
+        "evidence",
+        "report.txt",
+        "text/plain",
+        b"42",
+    )
+    .await
+    .unwrap();
+    store::attest(
+        &app.pool,
+        &system,
+        review.id,
+        "evidence",
+        AttestInput {
+            status: "passed".into(),
+            note: "Report 42".into(),
+            file_id: Some(file),
+            version: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let run = runs::upload(
+        &app.pool,
+        &system,
+        review.id,
+        "list.json",
+        r#"{"apiVersion":"v1","kind":"List","items":[]}"#,
+        now,
+    )
+    .await
+    .unwrap()
+    .id;
+    store::sign_off(
+        &app.pool,
+        &payments_member(),
+        review.id,
+        SignoffSide::Team,
+        now,
+    )
+    .await
+    .unwrap();
+    store::sign_off(&app.pool, &system, review.id, SignoffSide::Platform, now)
+        .await
+        .unwrap();
+    GoLiveFixtures {
+        approved: review.id,
+        file,
+        run,
+    }
 }
 
 impl Ctx<'_> {
@@ -496,6 +737,186 @@ impl Ctx<'_> {
         }
     }
 
+    /// The current version of platform core's checklist template.
+    async fn template_version(&self) -> String {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT max(version) FROM checklist_templates WHERE platform_id = $1",
+        )
+        .bind(self.seed.core)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+        .to_string()
+    }
+
+    /// Adds an item with a fresh key to platform core's checklist; returns the key.
+    async fn extra_checklist_item(&self) -> String {
+        use domain::golive::model::{ItemDef, TemplateInput};
+        let key = self.unique("extra");
+        let current =
+            domain::golive::store::template(&self.app.pool, &Caller::system(), self.seed.core)
+                .await
+                .unwrap();
+        let mut items = current.items;
+        let mut item: ItemDef =
+            serde_json::from_value(json!({ "key": key, "title": "Extra" })).unwrap();
+        item.required = false;
+        items.push(item);
+        domain::golive::store::save_template(
+            &self.app.pool,
+            &Caller::system(),
+            self.seed.core,
+            TemplateInput {
+                items,
+                note: String::new(),
+                base_version: current.version,
+            },
+        )
+        .await
+        .unwrap();
+        key
+    }
+
+    /// The position of `key` in platform core's checklist, or one past the end.
+    async fn checklist_index(&self, key: &str) -> String {
+        let items =
+            domain::golive::store::template(&self.app.pool, &Caller::system(), self.seed.core)
+                .await
+                .unwrap()
+                .items;
+        items
+            .iter()
+            .position(|i| i.key == key)
+            .unwrap_or(items.len())
+            .to_string()
+    }
+
+    /// A fresh application of team payments on production.
+    async fn golive_app(&self) -> Uuid {
+        let slug = self.unique("golive-app");
+        domain::applications::create(
+            &self.app.pool,
+            &Caller::system(),
+            domain::model::ApplicationInput {
+                team_id: self.seed.payments,
+                slug: slug.clone(),
+                name: slug,
+                description: String::new(),
+                placements: vec![domain::model::Placement {
+                    environment_id: self.seed.production,
+                    namespace: "shop".into(),
+                }],
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    async fn open_review(&self, application: Uuid) -> Uuid {
+        domain::golive::store::open_review(
+            &self.app.pool,
+            &Caller::system(),
+            application,
+            self.seed.production,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// A fresh open review (items at version 1).
+    async fn golive_review(&self) -> Uuid {
+        let app = self.golive_app().await;
+        self.open_review(app).await
+    }
+
+    /// A fresh review whose required item passed: ready for sign-off.
+    async fn ready_review(&self) -> Uuid {
+        let review = self.golive_review().await;
+        domain::golive::store::attest(
+            &self.app.pool,
+            &Caller::system(),
+            review,
+            "evidence",
+            domain::golive::model::AttestInput {
+                status: "passed".into(),
+                note: "Report".into(),
+                version: 1,
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        review
+    }
+
+    /// A fresh waiver to revoke.
+    async fn golive_waiver(&self) -> Uuid {
+        let review = self.golive_review().await;
+        domain::golive::store::waive(
+            &self.app.pool,
+            &Caller::system(),
+            review,
+            "replicas",
+            domain::golive::model::WaiverInput {
+                reason: "Matrix".into(),
+                expires_at: Some(chrono::Utc::now() + chrono::Duration::days(3)),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// A fresh webhook of team payments to remove.
+    async fn golive_webhook(&self) -> Uuid {
+        domain::golive::notify::add_webhook(
+            &self.app.pool,
+            &Caller::system(),
+            &self.app.state.secrets,
+            self.seed.payments,
+            domain::golive::model::WebhookInput {
+                url: "https://hooks.example.com/remove-me".into(),
+                format: "json".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    async fn connection_version(&self, environment: Uuid) -> i32 {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT version FROM cluster_connections WHERE environment_id = $1",
+        )
+        .bind(environment)
+        .fetch_optional(&self.app.pool)
+        .await
+        .unwrap()
+        .unwrap_or(0)
+    }
+
+    /// (Re)creates a connection of `environment`, to be removed.
+    async fn connect(&self, environment: Uuid) {
+        domain::golive::connections::set(
+            &self.app.pool,
+            &Caller::system(),
+            &self.app.state.secrets,
+            environment,
+            domain::golive::model::ConnectionInput {
+                mode: "in_cluster".into(),
+                version: self.connection_version(environment).await,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
     fn checkout_placements(&self) -> Value {
         json!([
             { "environment_id": self.seed.staging, "namespace": "payments-checkout" },
@@ -586,6 +1007,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             Some(user) => app.login(user).await,
         });
     }
+    let golive = golive_setup(&app, &seed).await;
     let ctx = Ctx {
         app: &app,
         seed,
@@ -594,6 +1016,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
         environment: environment.id,
         pat: clients[Who::Pat.index()].clone(),
         counter: AtomicUsize::new(0),
+        golive,
     };
     let mut failures = Failures(vec![]);
 
@@ -638,6 +1061,10 @@ async fn check_pages(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures)
             | "/platforms/{id}/scope/draft"
             | "/platforms/{id}/scope/diff" => template.replace("{id}", &ctx.seed.core.to_string()),
             "/scope/audits/{id}" => format!("/scope/audits/{}", ctx.scope_audit().await),
+            "/golive/reviews/{id}" | "/golive/reviews/{id}/frozen" => {
+                template.replace("{id}", &ctx.golive.approved.to_string())
+            }
+            "/platforms/{id}/checklist" => format!("/platforms/{}/checklist", ctx.seed.core),
             "/applications/{id}" => format!("/applications/{}", ctx.seed.checkout),
             other if other.contains('{') => {
                 failures.add(format!(
@@ -773,7 +1200,18 @@ async fn check_rest(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) 
             let (status, answer) = tests::json(response).await;
             let want = expected(*rule, who);
             let wanted_status = match want {
-                Outcome::Allowed if *method == "DELETE" => StatusCode::NO_CONTENT,
+                Outcome::Allowed if *method == "DELETE" || template.ends_with("/withdraw") => {
+                    StatusCode::NO_CONTENT
+                }
+                Outcome::Allowed if *method == "POST" && template.ends_with("}/runs") => {
+                    StatusCode::ACCEPTED
+                }
+                Outcome::Allowed
+                    if *method == "POST"
+                        && (template.ends_with("/signoffs") || template.ends_with("/test")) =>
+                {
+                    StatusCode::OK
+                }
                 Outcome::Allowed
                     if *method == "POST"
                         && !template.ends_with("}/archive")
@@ -1043,9 +1481,172 @@ async fn rest_call(
             Some(serde_json::to_value(ctx.audit_input()).unwrap()),
             Some("1".to_owned()),
         ),
+        (
+            "GET",
+            "/api/v1/platforms/{id}/checklist-template"
+            | "/api/v1/platforms/{id}/checklist-template/versions",
+        ) => (template.replace("{id}", &s.core.to_string()), None, None),
+        ("PUT", "/api/v1/platforms/{id}/checklist-template") => (
+            template.replace("{id}", &s.core.to_string()),
+            Some(json!({ "items": golive_items() })),
+            Some(ctx.template_version().await),
+        ),
+        ("GET", "/api/v1/golive/board") => (template.to_owned(), None, None),
+        ("POST", "/api/v1/golive/reviews") => (
+            template.to_owned(),
+            Some(
+                json!({ "application_id": ctx.golive_app().await, "environment_id": s.production }),
+            ),
+            None,
+        ),
+        ("GET", "/api/v1/golive/reviews/{id}" | "/api/v1/golive/reviews/{id}/runs") => (
+            template.replace("{id}", &ctx.golive_review().await.to_string()),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/withdraw") => (
+            template.replace("{id}", &ctx.golive_review().await.to_string()),
+            None,
+            Some("1".to_owned()),
+        ),
+        ("PUT", "/api/v1/golive/reviews/{id}/items/{key}") => (
+            format!(
+                "/api/v1/golive/reviews/{}/items/evidence",
+                ctx.golive_review().await
+            ),
+            Some(json!({ "status": "passed", "note": "Load test report 42", "version": 1 })),
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/items/{key}/waivers") => (
+            format!(
+                "/api/v1/golive/reviews/{}/items/replicas/waivers",
+                ctx.golive_review().await
+            ),
+            Some(json!({
+                "reason": "Matrix",
+                "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+            })),
+            None,
+        ),
+        ("DELETE", "/api/v1/golive/waivers/{id}") => (
+            format!("/api/v1/golive/waivers/{}", ctx.golive_waiver().await),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/signoffs") => (
+            format!(
+                "/api/v1/golive/reviews/{}/signoffs",
+                ctx.ready_review().await
+            ),
+            Some(json!({ "side": "team" })),
+            None,
+        ),
+        ("GET", "/api/v1/golive/reviews/{id}/frozen") => (
+            format!("/api/v1/golive/reviews/{}/frozen", ctx.golive.approved),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/items/{key}/files") => (
+            format!(
+                "/api/v1/golive/reviews/{}/items/evidence/files?name=report.txt",
+                ctx.golive_review().await
+            ),
+            Some(json!({ "report": "attached" })),
+            None,
+        ),
+        ("GET", "/api/v1/golive/files/{id}") => (
+            format!("/api/v1/golive/files/{}", ctx.golive.file),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/runs") => (
+            format!("/api/v1/golive/reviews/{}/runs", ctx.golive_review().await),
+            None,
+            None,
+        ),
+        ("GET", "/api/v1/golive/runs/{id}" | "/api/v1/golive/runs/{id}/results") => (
+            template.replace("{id}", &ctx.golive.run.to_string()),
+            None,
+            None,
+        ),
+        ("POST", "/api/v1/golive/reviews/{id}/uploads") => (
+            format!(
+                "/api/v1/golive/reviews/{}/uploads",
+                ctx.golive_review().await
+            ),
+            Some(json!({ "apiVersion": "v1", "kind": "List", "items": [] })),
+            None,
+        ),
+        ("POST", "/api/v1/check-reports") => {
+            let app = ctx.golive_app().await;
+            let slug: String = sqlx::query_scalar("SELECT slug FROM applications WHERE id = $1")
+                .bind(app)
+                .fetch_one(&ctx.app.pool)
+                .await
+                .unwrap();
+            ctx.open_review(app).await;
+            (
+                template.to_owned(),
+                Some(json!({ "application": slug, "environment": "production", "results": [] })),
+                None,
+            )
+        }
+        ("GET", "/api/v1/environments/{id}/cluster-connection") => (
+            format!("/api/v1/environments/{}/cluster-connection", s.production),
+            None,
+            None,
+        ),
+        ("PUT", "/api/v1/environments/{id}/cluster-connection") => (
+            format!("/api/v1/environments/{}/cluster-connection", s.production),
+            Some(json!({
+                "mode": "token", "server_url": "http://127.0.0.1:9", "secret": "matrix-token",
+                "version": ctx.connection_version(s.production).await,
+            })),
+            None,
+        ),
+        ("DELETE", "/api/v1/environments/{id}/cluster-connection") => {
+            ctx.connect(ctx.environment).await;
+            (
+                format!(
+                    "/api/v1/environments/{}/cluster-connection",
+                    ctx.environment
+                ),
+                None,
+                None,
+            )
+        }
+        ("POST", "/api/v1/environments/{id}/cluster-connection/test") => (
+            format!(
+                "/api/v1/environments/{}/cluster-connection/test",
+                s.production
+            ),
+            None,
+            None,
+        ),
+        ("GET", "/api/v1/teams/{id}/webhooks") => {
+            (format!("/api/v1/teams/{}/webhooks", s.payments), None, None)
+        }
+        ("POST", "/api/v1/teams/{id}/webhooks") => (
+            format!("/api/v1/teams/{}/webhooks", s.payments),
+            Some(json!({ "url": "https://hooks.example.com/matrix", "format": "slack" })),
+            None,
+        ),
+        ("DELETE", "/api/v1/webhooks/{id}") => (
+            format!("/api/v1/webhooks/{}", ctx.golive_webhook().await),
+            None,
+            None,
+        ),
         _ => return None,
     };
     Some(call)
+}
+
+/// The checklist the matrix's reviews use: one manual required item, one automatic optional.
+fn golive_items() -> Value {
+    json!([
+        { "key": "evidence", "title": "Matrix evidence", "required": true },
+        { "key": "replicas", "title": "Matrix replicas", "required": false, "check": "replicas" },
+    ])
 }
 
 // ---- server functions -------------------------------------------------------------------------
@@ -1242,6 +1843,109 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
             ("due_on", "2027-02-28".into()),
             ("status", "planned".into()),
         ]),
+        ("load_board" | "load_clusters", "call") => vec![],
+        ("open_review", "call") => pairs(&[
+            ("application_id", ctx.golive_app().await.to_string()),
+            ("environment_id", s.production.to_string()),
+        ]),
+        ("load_review" | "load_frozen", "call") => {
+            pairs(&[("id", ctx.golive.approved.to_string())])
+        }
+        ("load_run", "call") => pairs(&[("id", ctx.golive.run.to_string())]),
+        ("request_run", "call") => pairs(&[("review_id", ctx.golive_review().await.to_string())]),
+        ("upload_run", "call") => pairs(&[
+            ("review_id", ctx.golive_review().await.to_string()),
+            ("file_name", "list.json".into()),
+            (
+                "text",
+                r#"{"apiVersion":"v1","kind":"List","items":[]}"#.into(),
+            ),
+        ]),
+        ("attest_item", "call") => pairs(&[
+            ("review_id", ctx.golive_review().await.to_string()),
+            ("key", "evidence".into()),
+            ("version", "1".into()),
+            ("status", "passed".into()),
+            ("note", "Report 42".into()),
+            ("link", String::new()),
+        ]),
+        ("waive_item", "call") => pairs(&[
+            ("review_id", ctx.golive_review().await.to_string()),
+            ("key", "replicas".into()),
+            ("reason", "Matrix".into()),
+            (
+                "expires_at",
+                (chrono::Utc::now() + chrono::Duration::days(30))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
+        ]),
+        ("revoke_waiver", "call") => {
+            let waiver = ctx.golive_waiver().await;
+            let review: Uuid =
+                sqlx::query_scalar("SELECT review_id FROM golive_waivers WHERE id = $1")
+                    .bind(waiver)
+                    .fetch_one(&ctx.app.pool)
+                    .await
+                    .unwrap();
+            pairs(&[
+                ("review_id", review.to_string()),
+                ("waiver_id", waiver.to_string()),
+            ])
+        }
+        ("sign_off", "call") => pairs(&[
+            ("review_id", ctx.ready_review().await.to_string()),
+            ("side", "team".into()),
+        ]),
+        ("withdraw_review", "call") => pairs(&[
+            ("review_id", ctx.golive_review().await.to_string()),
+            ("version", "1".into()),
+        ]),
+        ("load_checklist", "call") => pairs(&[("platform_id", s.core.to_string())]),
+        ("save_checklist_item", "create" | "update") => {
+            let key = if variant == "create" {
+                ctx.unique("new-item")
+            } else {
+                ctx.extra_checklist_item().await
+            };
+            pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("base_version", ctx.template_version().await),
+                ("index", ctx.checklist_index(&key).await),
+                ("key", key),
+                ("title", ctx.unique("Matrix item")),
+                ("required", "on".into()),
+            ])
+        }
+        ("remove_checklist_item", "call") => {
+            let key = ctx.extra_checklist_item().await;
+            pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("base_version", ctx.template_version().await),
+                ("key", key),
+            ])
+        }
+        ("save_connection", "call") => pairs(&[
+            ("environment_id", s.production.to_string()),
+            (
+                "version",
+                ctx.connection_version(s.production).await.to_string(),
+            ),
+            ("mode", "token".into()),
+            ("server_url", "http://127.0.0.1:9".into()),
+            ("secret", "matrix-token".into()),
+        ]),
+        ("test_connection", "call") => pairs(&[("environment_id", s.production.to_string())]),
+        ("remove_connection", "call") => {
+            ctx.connect(ctx.environment).await;
+            pairs(&[("environment_id", ctx.environment.to_string())])
+        }
+        ("add_webhook", "call") => pairs(&[
+            ("team_id", s.payments.to_string()),
+            ("url", "https://hooks.example.com/fn".into()),
+            ("format", "json".into()),
+        ]),
+        ("remove_webhook", "call") => pairs(&[("id", ctx.golive_webhook().await.to_string())]),
         ("load_team", "call") => pairs(&[("id", s.payments.to_string())]),
         ("save_team", "create") => pairs(&[
             ("slug", ctx.unique("fn-team")),

@@ -1,0 +1,966 @@
+//! The go-live check engine: a pure function from a [`Snapshot`] to [`CheckResult`]s.
+//!
+//! [`evaluate`] builds per-namespace indexes of the snapshot once, gathers the workloads
+//! ([`workloads`]) and their Pods (selector matching within the namespace, through a label
+//! index), then runs each requested check on each workload. Results come check by check in the
+//! order asked, and within a check workload by workload (sorted by namespace, kind, name).
+//!
+//! Subjects: every check is answered per workload, except `backups`, which is answered per
+//! Namespace (Velero backs up namespaces, not workloads). The `metrics_alerts` check answers per
+//! workload and includes the namespace's PrometheusRules in each answer.
+//!
+//! When a workload kind itself cannot be listed (Forbidden/Failed), each check gets one `Error`
+//! result whose subject is that kind with name `*`, so a missing permission never looks like a
+//! clean bill of health.
+//!
+//! Judging Pods versus templates: security and resource checks (resources, non_root, image,
+//! qos_priority's guaranteed part) judge the running Pods when there are any, because admission
+//! (LimitRange defaults, mutating webhooks) changes what actually runs; they judge the template
+//! otherwise. Structural checks (probes, rollout, graceful_shutdown, service_account) read the
+//! template; placement checks (spread, drain_capacity) need the running Pods.
+
+mod availability;
+mod hardening;
+mod index;
+mod operations;
+pub mod quantity;
+pub mod selector;
+#[cfg(test)]
+mod testing;
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::Value;
+
+use crate::snapshot::{Snapshot, Source};
+use crate::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, Params};
+
+pub use index::Index;
+use selector::Labels;
+
+/// The kinds of workload the checks look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
+    Job,
+    /// argoproj.io Rollout.
+    Rollout,
+}
+
+impl WorkloadKind {
+    /// The Kubernetes kind ("StatefulSet").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::Rollout => "Rollout",
+        }
+    }
+
+    /// Runs to completion (CronJob, Job) rather than serving continuously.
+    pub fn is_batch(self) -> bool {
+        matches!(self, WorkloadKind::CronJob | WorkloadKind::Job)
+    }
+
+    /// Has a replica count (Deployment, StatefulSet, Rollout).
+    pub fn has_replicas(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::Rollout
+        )
+    }
+}
+
+/// How a workload replaces its Pods on an update.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Strategy {
+    /// RollingUpdate, Recreate, OnDelete, Canary, BlueGreen; `None` when not set (Kubernetes
+    /// then defaults to RollingUpdate).
+    pub type_: Option<String>,
+    pub max_unavailable: Option<IntOrString>,
+    pub max_surge: Option<IntOrString>,
+    /// Where the strategy lives ("spec.strategy", "spec.updateStrategy").
+    pub field: &'static str,
+}
+
+/// One workload, whatever its kind: the fields the checks need, borrowed from the snapshot
+/// (Argo Rollouts, kept as JSON, are parsed into owned values).
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub kind: WorkloadKind,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub resource_version: Option<&'a str>,
+    /// The workload object's own labels (`None` for Argo Rollouts, kept as JSON).
+    pub labels: Option<&'a Labels>,
+    /// The Pod selector; `None` when the object has none (then the template labels are used).
+    pub selector: Option<Cow<'a, LabelSelector>>,
+    /// spec.replicas as written (`None`: absent, Kubernetes defaults to 1).
+    pub replicas: Option<i32>,
+    /// status.readyReplicas (`None` when absent).
+    pub ready_replicas: Option<i32>,
+    /// Whether the object carries a status at all (objects from manifests do not).
+    pub has_status: bool,
+    pub template: Cow<'a, PodTemplateSpec>,
+    /// The path of the pod template's spec, for messages ("spec.template.spec").
+    pub template_path: &'static str,
+    pub strategy: Strategy,
+    /// Things worth saying in every result (e.g. an Argo workloadRef that is not followed).
+    pub notes: Vec<String>,
+}
+
+static EMPTY_POD_SPEC: LazyLock<PodSpec> = LazyLock::new(PodSpec::default);
+
+impl<'a> Workload<'a> {
+    /// The workload as the subject of a result.
+    pub fn subject(&self) -> ObjectRef {
+        ObjectRef {
+            kind: self.kind.as_str().to_string(),
+            namespace: Some(self.namespace.to_string()),
+            name: self.name.to_string(),
+            resource_version: self.resource_version.map(str::to_string),
+        }
+    }
+
+    /// "Deployment shop/cart".
+    pub fn display(&self) -> String {
+        format!("{} {}/{}", self.kind.as_str(), self.namespace, self.name)
+    }
+
+    /// The pod template's spec (an empty one when the template has none).
+    pub fn pod_spec(&self) -> &PodSpec {
+        self.template.spec.as_ref().unwrap_or(&EMPTY_POD_SPEC)
+    }
+
+    /// The pod template's labels.
+    pub fn template_labels(&self) -> Option<&Labels> {
+        self.template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.as_ref())
+    }
+
+    /// The effective selector: the object's, or the template labels as matchLabels.
+    pub fn effective_selector(&self) -> Cow<'_, LabelSelector> {
+        match &self.selector {
+            Some(s) => Cow::Borrowed(s.as_ref()),
+            None => Cow::Owned(LabelSelector {
+                match_labels: Some(self.template_labels().cloned().unwrap_or_default()),
+                match_expressions: None,
+            }),
+        }
+    }
+}
+
+fn ns_of(meta: &ObjectMeta) -> &str {
+    meta.namespace.as_deref().unwrap_or("default")
+}
+
+fn name_of(meta: &ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or("")
+}
+
+/// An evidence reference to a typed object.
+pub(crate) fn obj_ref(kind: &str, meta: &ObjectMeta) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_string(),
+        namespace: meta.namespace.clone(),
+        name: name_of(meta).to_string(),
+        resource_version: meta.resource_version.clone(),
+    }
+}
+
+/// An evidence reference to a custom object kept as JSON.
+pub(crate) fn custom_ref(kind: &str, v: &Value) -> ObjectRef {
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    ObjectRef {
+        kind: kind.to_string(),
+        namespace: s("/metadata/namespace"),
+        name: s("/metadata/name").unwrap_or_default(),
+        resource_version: s("/metadata/resourceVersion"),
+    }
+}
+
+pub(crate) fn jstr<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+fn strategy_of(
+    type_: Option<&String>,
+    max_unavailable: Option<&IntOrString>,
+    max_surge: Option<&IntOrString>,
+    field: &'static str,
+) -> Strategy {
+    Strategy {
+        type_: type_.cloned(),
+        max_unavailable: max_unavailable.cloned(),
+        max_surge: max_surge.cloned(),
+        field,
+    }
+}
+
+/// Every workload of the snapshot (in its namespaces, when it names them), sorted by namespace,
+/// kind and name. Jobs created by a CronJob are left out: the CronJob stands for them.
+pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
+    let mut out = Vec::new();
+    for d in snapshot.deployments.items_or_empty() {
+        let spec = d.spec.as_ref();
+        let rolling = spec
+            .and_then(|s| s.strategy.as_ref())
+            .and_then(|s| s.rolling_update.as_ref());
+        out.push(Workload {
+            kind: WorkloadKind::Deployment,
+            namespace: ns_of(&d.metadata),
+            name: name_of(&d.metadata),
+            resource_version: d.metadata.resource_version.as_deref(),
+            labels: d.metadata.labels.as_ref(),
+            selector: spec.map(|s| Cow::Borrowed(&s.selector)),
+            replicas: spec.and_then(|s| s.replicas),
+            ready_replicas: d.status.as_ref().and_then(|s| s.ready_replicas),
+            has_status: d.status.is_some(),
+            template: spec.map_or_else(
+                || Cow::Owned(PodTemplateSpec::default()),
+                |s| Cow::Borrowed(&s.template),
+            ),
+            template_path: "spec.template.spec",
+            strategy: strategy_of(
+                spec.and_then(|s| s.strategy.as_ref())
+                    .and_then(|s| s.type_.as_ref()),
+                rolling.and_then(|r| r.max_unavailable.as_ref()),
+                rolling.and_then(|r| r.max_surge.as_ref()),
+                "spec.strategy",
+            ),
+            notes: Vec::new(),
+        });
+    }
+    for s in snapshot.stateful_sets.items_or_empty() {
+        let spec = s.spec.as_ref();
+        let strategy = spec.and_then(|s| s.update_strategy.as_ref());
+        let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
+        out.push(Workload {
+            kind: WorkloadKind::StatefulSet,
+            namespace: ns_of(&s.metadata),
+            name: name_of(&s.metadata),
+            resource_version: s.metadata.resource_version.as_deref(),
+            labels: s.metadata.labels.as_ref(),
+            selector: spec.map(|s| Cow::Borrowed(&s.selector)),
+            replicas: spec.and_then(|s| s.replicas),
+            ready_replicas: s.status.as_ref().and_then(|s| s.ready_replicas),
+            has_status: s.status.is_some(),
+            template: spec.map_or_else(
+                || Cow::Owned(PodTemplateSpec::default()),
+                |s| Cow::Borrowed(&s.template),
+            ),
+            template_path: "spec.template.spec",
+            strategy: strategy_of(
+                strategy.and_then(|s| s.type_.as_ref()),
+                rolling.and_then(|r| r.max_unavailable.as_ref()),
+                None,
+                "spec.updateStrategy",
+            ),
+            notes: Vec::new(),
+        });
+    }
+    for d in snapshot.daemon_sets.items_or_empty() {
+        let spec = d.spec.as_ref();
+        let strategy = spec.and_then(|s| s.update_strategy.as_ref());
+        let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
+        out.push(Workload {
+            kind: WorkloadKind::DaemonSet,
+            namespace: ns_of(&d.metadata),
+            name: name_of(&d.metadata),
+            resource_version: d.metadata.resource_version.as_deref(),
+            labels: d.metadata.labels.as_ref(),
+            selector: spec.map(|s| Cow::Borrowed(&s.selector)),
+            replicas: None,
+            ready_replicas: d.status.as_ref().map(|s| s.number_ready),
+            has_status: d.status.is_some(),
+            template: spec.map_or_else(
+                || Cow::Owned(PodTemplateSpec::default()),
+                |s| Cow::Borrowed(&s.template),
+            ),
+            template_path: "spec.template.spec",
+            strategy: strategy_of(
+                strategy.and_then(|s| s.type_.as_ref()),
+                rolling.and_then(|r| r.max_unavailable.as_ref()),
+                rolling.and_then(|r| r.max_surge.as_ref()),
+                "spec.updateStrategy",
+            ),
+            notes: Vec::new(),
+        });
+    }
+    for c in snapshot.cron_jobs.items_or_empty() {
+        let job_spec = c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref());
+        out.push(Workload {
+            kind: WorkloadKind::CronJob,
+            namespace: ns_of(&c.metadata),
+            name: name_of(&c.metadata),
+            resource_version: c.metadata.resource_version.as_deref(),
+            labels: c.metadata.labels.as_ref(),
+            selector: None,
+            replicas: None,
+            ready_replicas: None,
+            has_status: c.status.is_some(),
+            template: job_spec.map_or_else(
+                || Cow::Owned(PodTemplateSpec::default()),
+                |s| Cow::Borrowed(&s.template),
+            ),
+            template_path: "spec.jobTemplate.spec.template.spec",
+            strategy: Strategy::default(),
+            notes: Vec::new(),
+        });
+    }
+    for j in snapshot.jobs.items_or_empty() {
+        let owned_by_cron = j
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|o| o.kind == "CronJob");
+        if owned_by_cron {
+            continue;
+        }
+        let spec = j.spec.as_ref();
+        out.push(Workload {
+            kind: WorkloadKind::Job,
+            namespace: ns_of(&j.metadata),
+            name: name_of(&j.metadata),
+            resource_version: j.metadata.resource_version.as_deref(),
+            labels: j.metadata.labels.as_ref(),
+            selector: spec.and_then(|s| s.selector.as_ref()).map(Cow::Borrowed),
+            replicas: None,
+            ready_replicas: None,
+            has_status: j.status.is_some(),
+            template: spec.map_or_else(
+                || Cow::Owned(PodTemplateSpec::default()),
+                |s| Cow::Borrowed(&s.template),
+            ),
+            template_path: "spec.template.spec",
+            strategy: Strategy::default(),
+            notes: Vec::new(),
+        });
+    }
+    for r in snapshot.rollouts.items_or_empty() {
+        out.push(rollout_workload(r));
+    }
+    if !snapshot.namespaces.is_empty() {
+        let wanted: BTreeSet<&str> = snapshot.namespaces.iter().map(String::as_str).collect();
+        out.retain(|w| wanted.contains(w.namespace));
+    }
+    out.sort_by(|a, b| (a.namespace, a.kind, a.name).cmp(&(b.namespace, b.kind, b.name)));
+    out
+}
+
+/// An Argo Rollout (JSON) as a workload.
+fn rollout_workload(r: &Value) -> Workload<'_> {
+    let mut notes = Vec::new();
+    let template = match r.pointer("/spec/template") {
+        Some(t) => match serde_json::from_value::<PodTemplateSpec>(t.clone()) {
+            Ok(t) => t,
+            Err(e) => {
+                notes.push(format!(
+                    "spec.template could not be read ({e}); judged as empty"
+                ));
+                PodTemplateSpec::default()
+            }
+        },
+        None => PodTemplateSpec::default(),
+    };
+    if r.pointer("/spec/workloadRef").is_some() {
+        notes.push(
+            "spec.workloadRef (a pod template borrowed from a Deployment) is not followed; the \
+             referenced Deployment is checked on its own"
+                .to_string(),
+        );
+    }
+    let selector = r
+        .pointer("/spec/selector")
+        .and_then(|s| serde_json::from_value::<LabelSelector>(s.clone()).ok())
+        .map(Cow::Owned);
+    let int = |p: &str| {
+        r.pointer(p)
+            .and_then(Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())
+    };
+    let (type_, mu, ms) = if let Some(c) = r.pointer("/spec/strategy/canary") {
+        (Some("Canary"), c.get("maxUnavailable"), c.get("maxSurge"))
+    } else if r.pointer("/spec/strategy/blueGreen").is_some() {
+        (Some("BlueGreen"), None, None)
+    } else {
+        (None, None, None)
+    };
+    let ios =
+        |v: Option<&Value>| v.and_then(|v| serde_json::from_value::<IntOrString>(v.clone()).ok());
+    Workload {
+        kind: WorkloadKind::Rollout,
+        namespace: jstr(r, "/metadata/namespace").unwrap_or("default"),
+        name: jstr(r, "/metadata/name").unwrap_or(""),
+        resource_version: jstr(r, "/metadata/resourceVersion"),
+        labels: None,
+        selector,
+        replicas: int("/spec/replicas"),
+        ready_replicas: int("/status/readyReplicas"),
+        has_status: r.get("status").is_some(),
+        template: Cow::Owned(template),
+        template_path: "spec.template.spec",
+        strategy: Strategy {
+            type_: type_.map(str::to_string),
+            max_unavailable: ios(mu),
+            max_surge: ios(ms),
+            field: "spec.strategy",
+        },
+        notes,
+    }
+}
+
+/// One check's answer before the subject is attached.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    pub outcome: Outcome,
+    pub message: String,
+    pub evidence: Evidence,
+}
+
+impl Verdict {
+    pub fn new(outcome: Outcome, message: impl Into<String>, evidence: Evidence) -> Verdict {
+        Verdict {
+            outcome,
+            message: message.into(),
+            evidence,
+        }
+    }
+
+    pub fn na(message: impl Into<String>) -> Verdict {
+        Verdict::new(Outcome::NotApplicable, message, Evidence::default())
+    }
+}
+
+/// Evidence being gathered.
+pub(crate) trait EvidenceExt {
+    fn obj(&mut self, r: ObjectRef);
+    fn val(&mut self, key: impl Into<String>, v: impl Into<Value>);
+}
+
+impl EvidenceExt for Evidence {
+    fn obj(&mut self, r: ObjectRef) {
+        if !self.objects.contains(&r) {
+            self.objects.push(r);
+        }
+    }
+
+    fn val(&mut self, key: impl Into<String>, v: impl Into<Value>) {
+        self.values.insert(key.into(), v.into());
+    }
+}
+
+/// `Some("cannot list nodes: <reason>")` when a source could not be read. A kind that is not
+/// installed is not an error here: callers decide what its absence means.
+pub(crate) fn source_error<T>(source: &Source<T>, what: &str) -> Option<String> {
+    match source {
+        Source::Forbidden(reason) => Some(format!("cannot list {what}: forbidden ({reason})")),
+        Source::Failed(reason) => Some(format!("cannot list {what}: {reason}")),
+        Source::Read(_) | Source::NotInstalled => None,
+    }
+}
+
+/// The error verdict for an unreadable source.
+pub(crate) fn error(message: String) -> Verdict {
+    Verdict::new(Outcome::Error, message, Evidence::default())
+}
+
+/// What one check on one workload sees.
+pub(crate) struct Cx<'s, 'a> {
+    pub idx: &'s Index<'a>,
+    pub w: &'s Workload<'a>,
+    /// The Pods matching the workload (any phase).
+    pub pods: &'s [&'a Pod],
+}
+
+impl<'a> Cx<'_, 'a> {
+    /// The Pods that are not finished (phase other than Succeeded/Failed).
+    pub fn live_pods(&self) -> Vec<&'a Pod> {
+        self.pods
+            .iter()
+            .copied()
+            .filter(|p| {
+                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+                !matches!(phase, Some("Succeeded" | "Failed"))
+                    && p.metadata.deletion_timestamp.is_none()
+            })
+            .collect()
+    }
+
+    /// The pod specs to judge: the running Pods' when there are any (for batch workloads, any
+    /// Pod), else the template's. The label names where a violation was seen.
+    pub fn judged_specs(&self) -> (Vec<(&'a str, &PodSpec)>, JudgedFrom) {
+        let pods = if self.w.kind.is_batch() {
+            self.pods.to_vec()
+        } else {
+            self.live_pods()
+        };
+        let specs: Vec<(&'a str, &PodSpec)> = pods
+            .iter()
+            .filter_map(|p| p.spec.as_ref().map(|s| (name_of(&p.metadata), s)))
+            .collect();
+        if specs.is_empty() {
+            let from = match source_error(&self.idx.snap.pods, "pods") {
+                Some(e) => JudgedFrom::TemplatePodsUnreadable(e),
+                None => JudgedFrom::Template,
+            };
+            (vec![("", self.w.pod_spec())], from)
+        } else {
+            (specs, JudgedFrom::Pods)
+        }
+    }
+}
+
+/// Whether the running Pods or the template were judged.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum JudgedFrom {
+    Pods,
+    Template,
+    TemplatePodsUnreadable(String),
+}
+
+/// The findings of [`judge_specs`].
+pub(crate) struct Judged {
+    /// The distinct problems, in the order first seen.
+    pub problems: Vec<String>,
+    /// Where they were seen ("in the pod template", "in 2 of 3 running Pod(s) (e.g. cart-1)").
+    pub scope: String,
+    pub from: JudgedFrom,
+}
+
+/// Runs `judge` on the judged specs (running Pods, else the template) and folds the findings.
+pub(crate) fn judge_specs(
+    cx: &Cx<'_, '_>,
+    ev: &mut Evidence,
+    mut judge: impl FnMut(&PodSpec) -> Vec<String>,
+) -> Judged {
+    let (specs, from) = cx.judged_specs();
+    let total = specs.len();
+    let mut problems: Vec<String> = Vec::new();
+    let mut bad_pods: Vec<&str> = Vec::new();
+    for (pod, spec) in &specs {
+        let found = judge(spec);
+        if !found.is_empty() {
+            bad_pods.push(pod);
+        }
+        for p in found {
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+    }
+    let scope = match &from {
+        JudgedFrom::Pods => {
+            ev.val("judged", "running Pods");
+            match bad_pods.first() {
+                None => format!("in {total} running Pod(s)"),
+                Some(first) => format!(
+                    "in {} of {total} running Pod(s) (e.g. {first})",
+                    bad_pods.len()
+                ),
+            }
+        }
+        JudgedFrom::Template => {
+            ev.val("judged", format!("pod template ({})", cx.w.template_path));
+            "in the pod template (no running Pods)".to_string()
+        }
+        JudgedFrom::TemplatePodsUnreadable(e) => {
+            ev.val("judged", format!("pod template ({})", cx.w.template_path));
+            format!("in the pod template ({e})")
+        }
+    };
+    Judged {
+        problems,
+        scope,
+        from,
+    }
+}
+
+/// All containers of a spec with their field path: init containers first.
+pub(crate) fn all_containers(
+    spec: &PodSpec,
+) -> impl Iterator<Item = (&'static str, &k8s_openapi::api::core::v1::Container)> {
+    spec.init_containers
+        .iter()
+        .flatten()
+        .map(|c| ("initContainers", c))
+        .chain(spec.containers.iter().map(|c| ("containers", c)))
+}
+
+/// Below this many workloads, evaluation stays on the calling thread.
+const PARALLEL_FROM: usize = 512;
+
+/// Evaluates `checks` on `snapshot` at `now`. Large snapshots are evaluated on up to 8 scoped
+/// threads; the results are the same, in the same order.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    checks: &[(CheckId, Params)],
+    now: DateTime<Utc>,
+) -> Vec<CheckResult> {
+    let idx = Index::new(snapshot);
+    let ws = workloads(snapshot);
+    let pods: Vec<Vec<&Pod>> = ws.iter().map(|w| idx.pods_of(w)).collect();
+    let namespaces = namespaces(snapshot, &ws);
+    let unreadable_kinds: Vec<(&str, String)> = [
+        (
+            "Deployment",
+            source_error(&snapshot.deployments, "deployments"),
+        ),
+        (
+            "StatefulSet",
+            source_error(&snapshot.stateful_sets, "statefulsets"),
+        ),
+        (
+            "DaemonSet",
+            source_error(&snapshot.daemon_sets, "daemonsets"),
+        ),
+        ("CronJob", source_error(&snapshot.cron_jobs, "cronjobs")),
+        ("Job", source_error(&snapshot.jobs, "jobs")),
+        (
+            "Rollout",
+            source_error(&snapshot.rollouts, "rollouts.argoproj.io"),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, e)| e.map(|e| (k, e)))
+    .collect();
+
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let mut out = Vec::with_capacity(checks.len() * (ws.len() + 1));
+    for (check, params) in checks {
+        if *check == CheckId::Backups {
+            for (ns, v) in operations::backups(&idx, &namespaces, params, now) {
+                let subject = ObjectRef {
+                    kind: "Namespace".to_string(),
+                    namespace: None,
+                    name: ns.to_string(),
+                    resource_version: idx.namespace_version(ns).map(str::to_string),
+                };
+                out.push(finish(*check, subject, v, &[]));
+            }
+            continue;
+        }
+        for (kind, e) in &unreadable_kinds {
+            out.push(CheckResult {
+                check: *check,
+                subject: ObjectRef {
+                    kind: kind.to_string(),
+                    namespace: None,
+                    name: "*".to_string(),
+                    resource_version: None,
+                },
+                outcome: Outcome::Error,
+                message: format!("{e}; these workloads were not checked"),
+                evidence: Evidence::default(),
+            });
+        }
+        if threads > 1 && ws.len() >= PARALLEL_FROM {
+            // Checks are independent per workload: split the workloads over the cores and
+            // keep the order by joining the chunks in sequence.
+            let chunk = ws.len().div_ceil(threads);
+            let idx = &idx;
+            let parts: Vec<Vec<CheckResult>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = ws
+                    .chunks(chunk)
+                    .zip(pods.chunks(chunk))
+                    .map(|(wc, pc)| {
+                        scope.spawn(move || {
+                            wc.iter()
+                                .zip(pc)
+                                .map(|(w, p)| run_one(idx, *check, params, now, w, p))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+            out.extend(parts.into_iter().flatten());
+        } else {
+            out.extend(
+                ws.iter()
+                    .zip(&pods)
+                    .map(|(w, p)| run_one(&idx, *check, params, now, w, p)),
+            );
+        }
+    }
+    out
+}
+
+fn run_one<'a>(
+    idx: &Index<'a>,
+    check: CheckId,
+    params: &Params,
+    now: DateTime<Utc>,
+    w: &Workload<'a>,
+    pods: &[&'a Pod],
+) -> CheckResult {
+    let cx = Cx { idx, w, pods };
+    let v = run(check, &cx, params, now);
+    finish(check, w.subject(), v, &w.notes)
+}
+
+fn finish(check: CheckId, subject: ObjectRef, v: Verdict, notes: &[String]) -> CheckResult {
+    let mut evidence = v.evidence;
+    if subject.kind != "Namespace" && !evidence.objects.contains(&subject) {
+        evidence.objects.insert(0, subject.clone());
+    }
+    let mut message = v.message;
+    for n in notes {
+        message.push_str(" (Note: ");
+        message.push_str(n);
+        message.push(')');
+    }
+    CheckResult {
+        check,
+        subject,
+        outcome: v.outcome,
+        message,
+        evidence,
+    }
+}
+
+fn run(check: CheckId, cx: &Cx<'_, '_>, params: &Params, now: DateTime<Utc>) -> Verdict {
+    match check {
+        CheckId::Replicas => availability::replicas(cx, params),
+        CheckId::Probes => availability::probes(cx),
+        CheckId::Spread => availability::spread(cx),
+        CheckId::Resources => hardening::resources(cx),
+        CheckId::DrainCapacity => availability::drain_capacity(cx),
+        CheckId::DisruptionBudget => availability::disruption_budget(cx),
+        CheckId::GracefulShutdown => availability::graceful_shutdown(cx, params),
+        CheckId::Rollout => availability::rollout(cx),
+        CheckId::NonRoot => hardening::non_root(cx),
+        CheckId::NetworkPolicy => hardening::network_policy(cx),
+        CheckId::Image => hardening::image(cx, params),
+        CheckId::QosPriority => hardening::qos_priority(cx, params),
+        CheckId::ServiceAccount => hardening::service_account(cx),
+        CheckId::MetricsAlerts => operations::metrics_alerts(cx),
+        CheckId::Tls => operations::tls(cx, params, now),
+        // Answered per namespace in `evaluate`.
+        CheckId::Backups => Verdict::na("backups are checked per namespace"),
+    }
+}
+
+/// The namespaces namespace-wide checks answer for: the snapshot's list, else every namespace
+/// seen among Namespace objects and workloads.
+fn namespaces<'a>(snapshot: &'a Snapshot, ws: &[Workload<'a>]) -> Vec<&'a str> {
+    if !snapshot.namespaces.is_empty() {
+        let set: BTreeSet<&str> = snapshot.namespaces.iter().map(String::as_str).collect();
+        return set.into_iter().collect();
+    }
+    let mut set: BTreeSet<&str> = ws.iter().map(|w| w.namespace).collect();
+    for n in snapshot.namespace_objects.items_or_empty() {
+        if let Some(name) = n.metadata.name.as_deref() {
+            set.insert(name);
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// A percentage or count resolved against a total (`"25%"` of 4 = 1 when rounding down).
+pub(crate) fn scaled(v: &IntOrString, total: i32, round_up: bool) -> Option<i32> {
+    match v {
+        IntOrString::Int(i) => Some(*i),
+        IntOrString::String(s) => {
+            let pct: f64 = s.trim().strip_suffix('%')?.trim().parse().ok()?;
+            let x = pct * f64::from(total) / 100.0;
+            Some(if round_up { x.ceil() } else { x.floor() } as i32)
+        }
+    }
+}
+
+pub(crate) fn ios_display(v: &IntOrString) -> Value {
+    match v {
+        IntOrString::Int(i) => Value::from(*i),
+        IntOrString::String(s) => Value::from(s.as_str()),
+    }
+}
+
+/// Up to `n` items joined, with "and N more".
+pub(crate) fn list_some(items: &[String], n: usize) -> String {
+    if items.len() <= n {
+        items.join(", ")
+    } else {
+        format!("{} and {} more", items[..n].join(", "), items.len() - n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn workloads_cover_every_kind_and_skip_jobs_of_cron_jobs() {
+        let mut s = healthy_shop();
+        let template =
+            json!({"metadata": {"labels": {"app": "report"}}, "spec": good_pod_spec("report")});
+        s.cron_jobs.push(obj(json!({
+            "metadata": {"name": "report", "namespace": "shop"},
+            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}}
+        })));
+        s.jobs.push(obj(json!({
+            "metadata": {"name": "report-29000000", "namespace": "shop",
+                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "report", "uid": "1"}]},
+            "spec": {"template": template}
+        })));
+        s.jobs.push(obj(json!({"metadata": {"name": "migrate", "namespace": "shop"}, "spec": {"template": template}})));
+        s.pods.push(obj(json!({
+            "metadata": {"name": "report-29000000-x", "namespace": "shop", "labels": {"app": "report"},
+                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "report-29000000", "uid": "2"}]},
+            "spec": good_pod_spec("report"),
+            "status": {"phase": "Succeeded"}
+        })));
+        let ws = workloads(&s);
+        let names: Vec<String> = ws
+            .iter()
+            .map(|w| format!("{}/{}", w.kind.as_str(), w.name))
+            .collect();
+        assert_eq!(names, ["Deployment/cart", "CronJob/report", "Job/migrate"]);
+        let idx = Index::new(&s);
+        assert_eq!(idx.pods_of(&ws[0]).len(), 2);
+        assert_eq!(idx.pods_of(&ws[1]).len(), 1);
+        assert_eq!(ws[1].template_path, "spec.jobTemplate.spec.template.spec");
+        let r = result_for(&s, CheckId::Replicas, "report");
+        assert_eq!(r.outcome, Outcome::NotApplicable);
+    }
+
+    #[test]
+    fn an_unreadable_workload_kind_is_reported_as_an_error() {
+        let mut s = healthy_shop();
+        s.stateful_sets = Source::Forbidden("list statefulsets in shop".into());
+        let results = check(&s, CheckId::Replicas);
+        let err = results.iter().find(|r| r.subject.kind == "StatefulSet");
+        assert!(err.is_some_and(
+            |r| r.outcome == Outcome::Error && r.message.contains("cannot list statefulsets")
+        ));
+    }
+
+    #[test]
+    fn the_healthy_shop_passes_every_check_that_applies() {
+        let mut s = healthy_shop();
+        s.network_policies.push(obj(json!({
+            "metadata": {"name": "deny", "namespace": "shop"}, "spec": {"podSelector": {}}
+        })));
+        s.service_monitors = Source::NotInstalled;
+        s.pod_monitors = Source::NotInstalled;
+        s.prometheus_rules = Source::NotInstalled;
+        s.velero_schedules = Source::NotInstalled;
+        s.velero_backups = Source::NotInstalled;
+        let all: Vec<(CheckId, Params)> = CheckId::ALL
+            .iter()
+            .map(|c| (*c, Params::default()))
+            .collect();
+        let results = evaluate(&s, &all, now());
+        assert_eq!(results.len(), 16);
+        for r in &results {
+            assert!(
+                matches!(r.outcome, Outcome::Pass | Outcome::NotApplicable),
+                "{} {:?}: {}",
+                r.check,
+                r.outcome,
+                r.message
+            );
+        }
+    }
+
+    #[test]
+    fn workload_notes_reach_the_message() {
+        let mut s = Snapshot::default();
+        s.rollouts.push(json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 1, "workloadRef": {"kind": "Deployment", "name": "web"}}
+        }));
+        let r = result_for(&s, CheckId::Replicas, "web");
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.message.contains("workloadRef"), "{}", r.message);
+    }
+}
+
+#[cfg(test)]
+mod scale {
+    use serde_json::json;
+
+    use super::testing::*;
+    use super::*;
+
+    /// 1,000 namespaces, 10,000 Deployments, 25,000 Pods, 100 nodes, every check. Run with
+    /// `cargo test --release -p checks --features engine -- --ignored --nocapture scale`.
+    #[test]
+    #[ignore = "timing; run in release mode"]
+    fn ten_thousand_workloads_evaluate_well_under_a_second() {
+        let mut s = Snapshot::default();
+        for n in 0..100 {
+            s.nodes
+                .push(node(&format!("n{n}"), &format!("z{}", n % 3), "16", "64Gi"));
+        }
+        let mut pod_count = 0;
+        for ns in 0..1000 {
+            let namespace = format!("team-{ns}");
+            for w in 0..10 {
+                let name = format!("app-{w}");
+                let mut d: serde_json::Value = json!({
+                    "metadata": {"name": name, "namespace": namespace, "resourceVersion": "1"},
+                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                             "template": {"metadata": {"labels": {"app": name}}, "spec": good_pod_spec(&name)}},
+                    "status": {"readyReplicas": 2}
+                });
+                let replicas = if w < 5 { 3 } else { 2 };
+                d["spec"]["replicas"] = json!(replicas);
+                s.deployments.push(obj(d));
+                for r in 0..replicas {
+                    let mut p = pod(
+                        &format!("{name}-{r}"),
+                        &name,
+                        &format!("n{}", (ns * 7 + w * 3 + r) % 100),
+                        good_pod_spec(&name),
+                    );
+                    p.metadata.namespace = Some(namespace.clone());
+                    s.pods.push(p);
+                    pod_count += 1;
+                }
+            }
+            s.network_policies.push(obj(json!({"metadata": {"name": "deny", "namespace": namespace}, "spec": {"podSelector": {}}})));
+            s.services.push(obj(json!({"metadata": {"name": "app-0", "namespace": namespace}, "spec": {"selector": {"app": "app-0"}}})));
+        }
+        let all: Vec<(CheckId, Params)> = CheckId::ALL
+            .iter()
+            .map(|c| (*c, Params::default()))
+            .collect();
+        let started = std::time::Instant::now();
+        let results = evaluate(&s, &all, now());
+        let took = started.elapsed();
+        println!("{} results for {pod_count} pods in {took:?}", results.len());
+        for c in CheckId::ALL {
+            let t = std::time::Instant::now();
+            let _ = evaluate(&s, &[(c, Params::default())], now());
+            println!("  {c}: {:?}", t.elapsed());
+        }
+        assert_eq!(results.len(), 15 * 10_000 + 1000);
+        if !cfg!(debug_assertions) {
+            assert!(took.as_millis() < 1000, "took {took:?}");
+        }
+    }
+}

@@ -1,0 +1,1354 @@
+//! Checks that keep the application up through deploys, node drains and failures: replicas,
+//! probes, spread, drain capacity, disruption budgets, graceful shutdown, rollout strategy.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, Probe};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::{Value, json};
+
+use super::index::{Index, ZONE_LABEL, pod_requests};
+use super::quantity::{Resources, format_bytes};
+use super::{
+    Cx, EvidenceExt, Verdict, WorkloadKind, error, ios_display, list_some, name_of, obj_ref,
+    scaled, selector, source_error,
+};
+use crate::{Evidence, Outcome, Params};
+
+const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+const SPREAD_KEYS: [&str; 3] = [
+    HOSTNAME_LABEL,
+    ZONE_LABEL,
+    "failure-domain.beta.kubernetes.io/zone",
+];
+
+/// The effective minimum replica count: the HPA's minReplicas, else spec.replicas (default 1).
+fn effective_min(cx: &Cx<'_, '_>, ev: &mut Evidence) -> (i32, String) {
+    let w = cx.w;
+    ev.val("spec.replicas", w.replicas.map_or(Value::Null, Value::from));
+    match cx.idx.hpa_for(w) {
+        Some(h) => {
+            ev.obj(obj_ref("HorizontalPodAutoscaler", &h.metadata));
+            let min = h.spec.as_ref().and_then(|s| s.min_replicas).unwrap_or(1);
+            ev.val("hpa.spec.minReplicas", min);
+            (
+                min,
+                format!(
+                    "HorizontalPodAutoscaler {}/{} spec.minReplicas",
+                    w.namespace,
+                    name_of(&h.metadata)
+                ),
+            )
+        }
+        None => (w.replicas.unwrap_or(1), "spec.replicas".to_string()),
+    }
+}
+
+pub fn replicas(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
+    let w = cx.w;
+    if !w.kind.has_replicas() {
+        return Verdict::na(format!("{} has no replica count", w.display()));
+    }
+    if let Some(e) = source_error(
+        &cx.idx.snap.horizontal_pod_autoscalers,
+        "horizontalpodautoscalers",
+    ) {
+        return error(format!(
+            "{e}; the effective minimum of {} is unknown",
+            w.display()
+        ));
+    }
+    let required = i32::try_from(params.min_replicas.unwrap_or(2)).unwrap_or(i32::MAX);
+    let mut ev = Evidence::default();
+    let (min, from) = effective_min(cx, &mut ev);
+    ev.val(
+        "status.readyReplicas",
+        w.ready_replicas.map_or(Value::Null, Value::from),
+    );
+    ev.val("required", required);
+    let hpa = cx.idx.hpa_for(w).is_some();
+    if min < required {
+        let msg = if hpa {
+            format!(
+                "{} can scale down to {min} replica(s) ({from}); set spec.minReplicas >= {required} on the HorizontalPodAutoscaler",
+                w.display()
+            )
+        } else {
+            format!(
+                "{} has {min} replica(s); set spec.replicas >= {required} or an HPA with minReplicas >= {required}",
+                w.display()
+            )
+        };
+        return Verdict::new(Outcome::Fail, msg, ev);
+    }
+    if !w.has_status {
+        return Verdict::new(
+            Outcome::Warn,
+            format!(
+                "{} asks for at least {min} replicas ({from}), but has no status, so ready replicas were not verified",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    let ready = w.ready_replicas.unwrap_or(0);
+    if ready < required {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "{} asks for at least {min} replicas ({from}) but only {ready} are ready (status.readyReplicas); look at the Pods' events and readiness probes",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "{} has at least {min} replicas ({from}), {ready} ready",
+            w.display()
+        ),
+        ev,
+    )
+}
+
+fn probe_summary(p: &Probe) -> String {
+    let port = |p: &IntOrString| match p {
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    let handler = if let Some(h) = &p.http_get {
+        format!(
+            "httpGet {}:{}",
+            h.path.as_deref().unwrap_or("/"),
+            port(&h.port)
+        )
+    } else if let Some(t) = &p.tcp_socket {
+        format!("tcpSocket :{}", port(&t.port))
+    } else if let Some(g) = &p.grpc {
+        format!("grpc :{}", g.port)
+    } else if let Some(e) = &p.exec {
+        format!("exec {}", e.command.as_deref().unwrap_or(&[]).join(" "))
+    } else {
+        "no handler".to_string()
+    };
+    format!(
+        "{handler} (initialDelaySeconds {}, periodSeconds {}, failureThreshold {})",
+        p.initial_delay_seconds.unwrap_or(0),
+        p.period_seconds.unwrap_or(10),
+        p.failure_threshold.unwrap_or(3)
+    )
+}
+
+fn named_port(p: &Probe) -> Option<(&'static str, &str)> {
+    if let Some(IntOrString::String(s)) = p.http_get.as_ref().map(|h| &h.port) {
+        return Some(("httpGet.port", s));
+    }
+    if let Some(IntOrString::String(s)) = p.tcp_socket.as_ref().map(|t| &t.port) {
+        return Some(("tcpSocket.port", s));
+    }
+    None
+}
+
+pub fn probes(cx: &Cx<'_, '_>) -> Verdict {
+    let w = cx.w;
+    if w.kind.is_batch() {
+        return Verdict::na(format!(
+            "{} runs to completion; probes do not apply",
+            w.display()
+        ));
+    }
+    let spec = w.pod_spec();
+    let mut ev = Evidence::default();
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    for c in &spec.containers {
+        let path = format!("{}.containers[{}]", w.template_path, c.name);
+        ev.val(
+            format!("containers[{}]", c.name),
+            json!({
+                "readinessProbe": c.readiness_probe.as_ref().map(probe_summary),
+                "livenessProbe": c.liveness_probe.as_ref().map(probe_summary),
+                "startupProbe": c.startup_probe.as_ref().map(probe_summary),
+            }),
+        );
+        match (&c.readiness_probe, &c.liveness_probe) {
+            (None, _) => fails.push(format!("{path} has no readinessProbe")),
+            (Some(r), Some(l)) if r == l => fails.push(format!(
+                "{path}: readinessProbe and livenessProbe are identical, so a slow Pod is restarted instead of only taken out of the Service; give liveness a cheaper check or a higher failureThreshold"
+            )),
+            _ => {}
+        }
+        let ports: Vec<&str> = c
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|p| p.name.as_deref())
+            .collect();
+        for (kind, probe) in [
+            ("readinessProbe", &c.readiness_probe),
+            ("livenessProbe", &c.liveness_probe),
+            ("startupProbe", &c.startup_probe),
+        ] {
+            if let Some((field, name)) = probe.as_ref().and_then(named_port)
+                && !ports.contains(&name)
+            {
+                fails.push(format!(
+                    "{path}.{kind}.{field} names port \"{name}\", which the container's ports do not declare"
+                ));
+            }
+        }
+        if let Some(l) = &c.liveness_probe {
+            let delay = l.initial_delay_seconds.unwrap_or(0);
+            if delay >= 30 && c.startup_probe.is_none() {
+                warns.push(format!(
+                    "{path}: livenessProbe.initialDelaySeconds is {delay} (a slow starter) and there is no startupProbe; a startupProbe lets it start as slowly as needed while liveness reacts quickly afterwards"
+                ));
+            }
+        }
+    }
+    if !fails.is_empty() {
+        let mut all = fails;
+        all.extend(warns);
+        return Verdict::new(
+            Outcome::Fail,
+            format!("{}: {}", w.display(), all.join("; ")),
+            ev,
+        );
+    }
+    if !warns.is_empty() {
+        return Verdict::new(
+            Outcome::Warn,
+            format!("{}: {}", w.display(), warns.join("; ")),
+            ev,
+        );
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "every container of {} has a readiness probe distinct from its liveness probe",
+            w.display()
+        ),
+        ev,
+    )
+}
+
+/// The spreading rules of a template that apply to its own Pods, described.
+fn spread_rules(spec: &PodSpec, labels: Option<&selector::Labels>) -> (Vec<String>, Vec<String>) {
+    let mut good = Vec::new();
+    let mut ignored = Vec::new();
+    let own = |s: Option<&LabelSelector>| s.is_some_and(|s| selector::matches(s, labels));
+    for t in spec.topology_spread_constraints.iter().flatten() {
+        if !SPREAD_KEYS.contains(&t.topology_key.as_str()) {
+            continue;
+        }
+        let d = format!(
+            "topologySpreadConstraints on {} ({})",
+            t.topology_key, t.when_unsatisfiable
+        );
+        if own(t.label_selector.as_ref()) {
+            good.push(d);
+        } else {
+            ignored.push(format!(
+                "{d}: its labelSelector does not select the workload's own Pods"
+            ));
+        }
+    }
+    if let Some(anti) = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+    {
+        let required = anti
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .map(|t| ("required", t));
+        let preferred = anti
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .map(|t| ("preferred", &t.pod_affinity_term));
+        for (how, term) in required.chain(preferred) {
+            if !SPREAD_KEYS.contains(&term.topology_key.as_str()) {
+                continue;
+            }
+            let d = format!("{how} podAntiAffinity on {}", term.topology_key);
+            if own(term.label_selector.as_ref()) {
+                good.push(d);
+            } else {
+                ignored.push(format!(
+                    "{d}: its labelSelector does not select the workload's own Pods"
+                ));
+            }
+        }
+    }
+    (good, ignored)
+}
+
+fn zone_of<'n>(idx: &Index<'n>, node: &str) -> Option<&'n str> {
+    idx.nodes
+        .get(node)?
+        .metadata
+        .labels
+        .as_ref()?
+        .get(ZONE_LABEL)
+        .map(String::as_str)
+}
+
+pub fn spread(cx: &Cx<'_, '_>) -> Verdict {
+    let w = cx.w;
+    if !w.kind.has_replicas() {
+        return Verdict::na(format!("{} is not a replicated workload", w.display()));
+    }
+    if let Some(e) = source_error(&cx.idx.snap.pods, "pods") {
+        return error(format!("{e}; cannot see where {} runs", w.display()));
+    }
+    if let Some(e) = source_error(&cx.idx.snap.nodes, "nodes") {
+        return error(format!("{e}; cannot see the nodes {} runs on", w.display()));
+    }
+    let mut ev = Evidence::default();
+    let (desired, from) = effective_min(cx, &mut ev);
+    let (rules, ignored) = spread_rules(w.pod_spec(), w.template_labels());
+    ev.val("template.spreading", rules.clone());
+    if !ignored.is_empty() {
+        ev.val("template.ignored", ignored.clone());
+    }
+    let live: Vec<&Pod> = cx.live_pods();
+    let mut nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut zones: BTreeSet<&str> = BTreeSet::new();
+    let mut placement = BTreeMap::new();
+    for p in &live {
+        ev.obj(obj_ref("Pod", &p.metadata));
+        let node = p.spec.as_ref().and_then(|s| s.node_name.as_deref());
+        placement.insert(name_of(&p.metadata), node);
+        if let Some(n) = node {
+            nodes.insert(n);
+            if let Some(z) = zone_of(cx.idx, n) {
+                zones.insert(z);
+            }
+        }
+    }
+    for n in &nodes {
+        if let Some(node) = cx.idx.nodes.get(n) {
+            ev.obj(obj_ref("Node", &node.metadata));
+        }
+    }
+    let multi_zone = cx.idx.zone_count >= 2;
+    ev.val("pods", json!(placement));
+    ev.val("nodes", json!(nodes));
+    ev.val("zones", json!(zones));
+    ev.val("cluster_zones", cx.idx.zone_count);
+    if desired < 2 {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "{} runs {desired} replica ({from}), so it cannot be spread over nodes; set spec.replicas >= 2 (or HPA minReplicas >= 2) and add topologySpreadConstraints on {HOSTNAME_LABEL}",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    let mut problems = Vec::new();
+    if rules.is_empty() {
+        let mut p = format!(
+            "{}.topologySpreadConstraints / affinity.podAntiAffinity do not spread the Pods over {HOSTNAME_LABEL} or {ZONE_LABEL}",
+            w.template_path
+        );
+        if !ignored.is_empty() {
+            p.push_str(&format!(" ({})", ignored.join("; ")));
+        }
+        problems.push(p);
+    }
+    if live.is_empty() {
+        if problems.is_empty() {
+            return Verdict::new(
+                Outcome::Warn,
+                format!(
+                    "{} asks for spreading ({}), but no running Pods were found to confirm where they run",
+                    w.display(),
+                    rules.join(", ")
+                ),
+                ev,
+            );
+        }
+    } else if nodes.len() < 2 {
+        problems.push(format!(
+            "all {} running Pods are on node {}",
+            live.len(),
+            nodes.iter().next().copied().unwrap_or("(not scheduled)")
+        ));
+    } else if multi_zone && zones.len() < 2 {
+        problems.push(format!(
+            "the cluster has {} zones but all Pods run in zone {}",
+            cx.idx.zone_count,
+            zones.iter().next().copied().unwrap_or("(unknown)")
+        ));
+    }
+    if !problems.is_empty() {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "{}: {}; add topologySpreadConstraints with topologyKey {HOSTNAME_LABEL}{} and a labelSelector matching the Pod labels",
+                w.display(),
+                problems.join("; "),
+                if multi_zone {
+                    format!(" and {ZONE_LABEL}")
+                } else {
+                    String::new()
+                }
+            ),
+            ev,
+        );
+    }
+    let where_ = if multi_zone {
+        format!("{} nodes in {} zones", nodes.len(), zones.len())
+    } else {
+        format!("{} nodes", nodes.len())
+    };
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "{} spreads its Pods ({}) and they run on {where_}",
+            w.display(),
+            rules.join(", ")
+        ),
+        ev,
+    )
+}
+
+fn node_ready(n: &Node) -> bool {
+    n.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+        .is_none_or(|c| c.status == "True")
+}
+
+fn schedulable(n: &Node) -> bool {
+    let spec = n.spec.as_ref();
+    spec.and_then(|s| s.unschedulable) != Some(true)
+        && !spec.and_then(|s| s.taints.as_ref()).is_some_and(|t| {
+            t.iter()
+                .any(|t| t.key == "node.kubernetes.io/unschedulable")
+        })
+        && node_ready(n)
+}
+
+fn requires_hostname_anti_affinity(spec: &PodSpec, labels: Option<&selector::Labels>) -> bool {
+    spec.affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .is_some_and(|terms| {
+            terms.iter().any(|t| {
+                t.topology_key == HOSTNAME_LABEL
+                    && t.label_selector
+                        .as_ref()
+                        .is_some_and(|s| selector::matches(s, labels))
+            })
+        })
+}
+
+fn describe(r: &Resources) -> String {
+    format!(
+        "cpu {}m, memory {}",
+        r.cpu_millis,
+        format_bytes(r.memory_bytes)
+    )
+}
+
+pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
+    let w = cx.w;
+    if !w.kind.has_replicas() {
+        let why = if w.kind == WorkloadKind::DaemonSet {
+            "a drain leaves DaemonSet Pods in place"
+        } else {
+            "its Pods run to completion"
+        };
+        return Verdict::na(format!("{}: {why}", w.display()));
+    }
+    if let Some(e) = source_error(&cx.idx.snap.pods, "pods") {
+        return error(format!("{e}; cannot see where {} runs", w.display()));
+    }
+    if let Some(e) = source_error(&cx.idx.snap.nodes, "nodes") {
+        return error(format!("{e}; cannot compute free node capacity"));
+    }
+    let mut ev = Evidence::default();
+    ev.val(
+        "scope",
+        "node usage counts the requests of Pods in the application's namespaces only; Pods of other namespaces also use node capacity",
+    );
+    let mut by_node: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
+    for p in cx.live_pods() {
+        if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
+            by_node.entry(n).or_default().push(p);
+        }
+    }
+    if by_node.is_empty() {
+        return Verdict::na(format!(
+            "{} has no scheduled Pods to reschedule",
+            w.display()
+        ));
+    }
+    let anti = requires_hostname_anti_affinity(w.pod_spec(), w.template_labels());
+    let targets = cx.idx.drain_targets.get_or_init(|| {
+        let mut t: Vec<(&str, Resources)> = cx
+            .idx
+            .nodes
+            .iter()
+            .filter(|(_, n)| schedulable(n))
+            .map(|(name, n)| {
+                let mut free =
+                    Resources::from_map(n.status.as_ref().and_then(|s| s.allocatable.as_ref()));
+                if let Some(used) = cx.idx.node_used.get(name) {
+                    free.sub(*used);
+                }
+                (*name, free)
+            })
+            .collect();
+        t.sort_by(|a, b| a.0.cmp(b.0));
+        t
+    });
+    ev.val("schedulable_nodes", targets.len());
+    let mut node_values = serde_json::Map::new();
+    for (node, pods) in &by_node {
+        if let Some(n) = cx.idx.nodes.get(node) {
+            ev.obj(obj_ref("Node", &n.metadata));
+        }
+        let need: Vec<String> = pods
+            .iter()
+            .map(|p| format!("{} ({})", name_of(&p.metadata), describe(&pod_requests(p))))
+            .collect();
+        let free = targets
+            .binary_search_by(|t| t.0.cmp(node))
+            .ok()
+            .and_then(|i| targets.get(i))
+            .map(|t| describe(&t.1));
+        node_values.insert(node.to_string(), json!({"pods": need, "free": free}));
+        for p in pods {
+            ev.obj(obj_ref("Pod", &p.metadata));
+        }
+    }
+    ev.val("nodes", Value::Object(node_values));
+    if by_node.len() == 1 {
+        let (node, pods) = by_node
+            .iter()
+            .next()
+            .map(|(n, p)| (*n, p.len()))
+            .unwrap_or(("", 0));
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "all {pods} Pod(s) of {} run on node {node}: draining it stops the application; run >= 2 replicas spread over nodes",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    let mut failures = Vec::new();
+    for (node, pods) in &by_node {
+        let mut free: Vec<(&str, Resources)> =
+            targets.iter().filter(|t| t.0 != *node).cloned().collect();
+        let mut occupied: HashSet<&str> = by_node.keys().copied().filter(|n| n != node).collect();
+        let mut pods: Vec<(&Pod, Resources)> = pods.iter().map(|p| (*p, pod_requests(p))).collect();
+        pods.sort_by(|a, b| {
+            (b.1.cpu_millis, b.1.memory_bytes).cmp(&(a.1.cpu_millis, a.1.memory_bytes))
+        });
+        for (pod, need) in pods {
+            let slot = free
+                .iter_mut()
+                .find(|(n, f)| f.fits(&need) && !(anti && occupied.contains(n)));
+            match slot {
+                Some((n, f)) => {
+                    f.sub(need);
+                    occupied.insert(n);
+                }
+                None => failures.push(format!(
+                    "draining node {node} leaves Pod {} ({}) with no schedulable node that has room{}",
+                    name_of(&pod.metadata),
+                    describe(&need),
+                    if anti { " and no sibling Pod (required podAntiAffinity)" } else { "" }
+                )),
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "{}: {}; lower the Pods' requests, or ask for more node capacity",
+                w.display(),
+                list_some(&failures, 3)
+            ),
+            ev,
+        );
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "the Pods of {} on any one of its {} nodes fit on the other {} schedulable nodes (first-fit on requests; only the application's namespaces' Pods are counted as node usage)",
+            w.display(),
+            by_node.len(),
+            targets.len()
+        ),
+        ev,
+    )
+}
+
+pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
+    let w = cx.w;
+    if w.kind.is_batch() {
+        return Verdict::na(format!(
+            "{} runs to completion; disruption budgets do not apply",
+            w.display()
+        ));
+    }
+    if let Some(e) = source_error(&cx.idx.snap.pod_disruption_budgets, "poddisruptionbudgets") {
+        return error(format!(
+            "{e}; cannot tell whether drains of {} are blocked",
+            w.display()
+        ));
+    }
+    let live = cx.live_pods();
+    let label_sets: Vec<Option<&selector::Labels>> = if live.is_empty() {
+        vec![w.template_labels()]
+    } else {
+        live.iter().map(|p| p.metadata.labels.as_ref()).collect()
+    };
+    let mut ev = Evidence::default();
+    let pdbs: Vec<_> = Index::in_ns(&cx.idx.pdbs, w.namespace)
+        .iter()
+        .copied()
+        .filter(|p| {
+            p.spec
+                .as_ref()
+                .and_then(|s| s.selector.as_ref())
+                .is_some_and(|s| label_sets.iter().any(|l| selector::matches(s, *l)))
+        })
+        .collect();
+    if pdbs.is_empty() {
+        return Verdict::new(
+            Outcome::Pass,
+            format!(
+                "no PodDisruptionBudget selects the Pods of {}; drains evict them freely (a PDB with maxUnavailable: 1 would keep the others running during a drain)",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    for p in &pdbs {
+        ev.obj(obj_ref("PodDisruptionBudget", &p.metadata));
+    }
+    let names: Vec<String> = pdbs
+        .iter()
+        .map(|p| name_of(&p.metadata).to_string())
+        .collect();
+    let overlapping = label_sets.iter().any(|l| {
+        pdbs.iter()
+            .filter(|p| {
+                p.spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .is_some_and(|s| selector::matches(s, *l))
+            })
+            .count()
+            > 1
+    });
+    if overlapping {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "Pods of {} are selected by more than one PodDisruptionBudget ({}); the eviction API refuses to evict such Pods, so node drains block; keep one PDB per Pod",
+                w.display(),
+                names.join(", ")
+            ),
+            ev,
+        );
+    }
+    let expected = if w.kind.has_replicas() {
+        cx.idx
+            .hpa_for(w)
+            .and_then(|h| h.spec.as_ref()?.min_replicas)
+            .unwrap_or(w.replicas.unwrap_or(1))
+    } else {
+        i32::try_from(live.len()).unwrap_or(i32::MAX)
+    };
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    let mut passes = Vec::new();
+    for p in &pdbs {
+        let name = name_of(&p.metadata);
+        let spec = p.spec.as_ref();
+        let policy = spec.and_then(|s| s.unhealthy_pod_eviction_policy.as_deref());
+        let prefix = format!("pdb[{name}]");
+        if let Some(v) = spec.and_then(|s| s.min_available.as_ref()) {
+            ev.val(format!("{prefix}.spec.minAvailable"), ios_display(v));
+        }
+        if let Some(v) = spec.and_then(|s| s.max_unavailable.as_ref()) {
+            ev.val(format!("{prefix}.spec.maxUnavailable"), ios_display(v));
+        }
+        ev.val(
+            format!("{prefix}.spec.unhealthyPodEvictionPolicy"),
+            policy.map_or(Value::Null, Value::from),
+        );
+        let (allowed, how) = match &p.status {
+            Some(s) => {
+                ev.val(
+                    format!("{prefix}.status.disruptionsAllowed"),
+                    s.disruptions_allowed,
+                );
+                ev.val(format!("{prefix}.status.currentHealthy"), s.current_healthy);
+                ev.val(format!("{prefix}.status.desiredHealthy"), s.desired_healthy);
+                (
+                    Some(s.disruptions_allowed),
+                    format!(
+                        "status.disruptionsAllowed {} (currentHealthy {}, desiredHealthy {})",
+                        s.disruptions_allowed, s.current_healthy, s.desired_healthy
+                    ),
+                )
+            }
+            None => {
+                let computed = match (
+                    spec.and_then(|s| s.min_available.as_ref()),
+                    spec.and_then(|s| s.max_unavailable.as_ref()),
+                ) {
+                    (Some(min), _) => scaled(min, expected, true).map(|m| expected - m),
+                    (None, Some(max)) => scaled(max, expected, true),
+                    (None, None) => None,
+                };
+                if let Some(c) = computed {
+                    ev.val(format!("{prefix}.computedDisruptionsAllowed"), c);
+                }
+                (
+                    computed,
+                    format!("computed from the spec against {expected} replica(s)"),
+                )
+            }
+        };
+        let hint = if policy == Some("AlwaysAllow") {
+            ""
+        } else {
+            "; also set spec.unhealthyPodEvictionPolicy: AlwaysAllow so crash-looping Pods never block a drain"
+        };
+        match allowed {
+            Some(a) if a <= 0 => fails.push(format!(
+                "PodDisruptionBudget {name} allows {a} disruptions ({how}), which blocks node drains; use spec.maxUnavailable: 1 or raise the replicas above minAvailable{hint}"
+            )),
+            Some(a) => passes.push(format!("PodDisruptionBudget {name} allows {a} disruption(s) ({how})")),
+            None => warns.push(format!(
+                "PodDisruptionBudget {name} has neither minAvailable nor maxUnavailable (or an unreadable value) and no status; its effect is unclear"
+            )),
+        }
+    }
+    if !fails.is_empty() {
+        return Verdict::new(
+            Outcome::Fail,
+            format!("{}: {}", w.display(), fails.join("; ")),
+            ev,
+        );
+    }
+    if !warns.is_empty() {
+        return Verdict::new(
+            Outcome::Warn,
+            format!("{}: {}", w.display(), warns.join("; ")),
+            ev,
+        );
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!("{}: {}", w.display(), passes.join("; ")),
+        ev,
+    )
+}
+
+pub fn graceful_shutdown(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
+    let w = cx.w;
+    let max = i64::from(params.max_grace_period_seconds.unwrap_or(120));
+    let spec = w.pod_spec();
+    let mut ev = Evidence::default();
+    ev.val(
+        format!("{}.terminationGracePeriodSeconds", w.template_path),
+        spec.termination_grace_period_seconds
+            .map_or(Value::Null, Value::from),
+    );
+    ev.val("max_grace_period_seconds", max);
+    let grace = spec.termination_grace_period_seconds.unwrap_or(30);
+    if grace > max {
+        return Verdict::new(
+            Outcome::Fail,
+            format!(
+                "{} lets each Pod take up to {grace} s to stop ({}.terminationGracePeriodSeconds), which stretches every node drain; lower it to <= {max} and make the app exit promptly on SIGTERM",
+                w.display(),
+                w.template_path
+            ),
+            ev,
+        );
+    }
+    let lacking: Vec<String> = if w.kind.is_batch() {
+        Vec::new()
+    } else {
+        spec.containers
+            .iter()
+            .filter(|c: &&Container| {
+                c.readiness_probe.is_none()
+                    && c.lifecycle
+                        .as_ref()
+                        .and_then(|l| l.pre_stop.as_ref())
+                        .is_none()
+            })
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let stated = if spec.termination_grace_period_seconds.is_some() {
+        format!("{grace} s")
+    } else {
+        "30 s (Kubernetes default)".to_string()
+    };
+    if !lacking.is_empty() {
+        return Verdict::new(
+            Outcome::Warn,
+            format!(
+                "{}: grace period {stated} is fine, but container(s) {} have neither lifecycle.preStop nor a readinessProbe, so requests may still arrive while they stop; add lifecycle.preStop (e.g. sleep 5)",
+                w.display(),
+                lacking.join(", ")
+            ),
+            ev,
+        );
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!("{}: grace period {stated} (<= {max} s)", w.display()),
+        ev,
+    )
+}
+
+pub fn rollout(cx: &Cx<'_, '_>) -> Verdict {
+    let w = cx.w;
+    if w.kind.is_batch() {
+        return Verdict::na(format!(
+            "{} runs to completion; no rollout strategy",
+            w.display()
+        ));
+    }
+    let s = &w.strategy;
+    let mut ev = Evidence::default();
+    ev.val(
+        format!("{}.type", s.field),
+        s.type_.as_deref().map_or(Value::Null, Value::from),
+    );
+    if let Some(mu) = &s.max_unavailable {
+        ev.val(
+            format!("{}.rollingUpdate.maxUnavailable", s.field),
+            ios_display(mu),
+        );
+    }
+    if let Some(ms) = &s.max_surge {
+        ev.val(
+            format!("{}.rollingUpdate.maxSurge", s.field),
+            ios_display(ms),
+        );
+    }
+    let type_ = s.type_.as_deref();
+    match (w.kind, type_) {
+        (WorkloadKind::Rollout, Some(t)) => {
+            return Verdict::new(
+                Outcome::Pass,
+                format!("{} uses the Argo Rollouts {t} strategy", w.display()),
+                ev,
+            );
+        }
+        (WorkloadKind::Rollout, None) => {
+            return Verdict::new(
+                Outcome::Warn,
+                format!(
+                    "{} has neither spec.strategy.canary nor spec.strategy.blueGreen",
+                    w.display()
+                ),
+                ev,
+            );
+        }
+        (WorkloadKind::Deployment, Some("Recreate")) => {
+            return Verdict::new(
+                Outcome::Fail,
+                format!(
+                    "{} uses spec.strategy.type Recreate: every deploy stops all Pods before starting new ones; use RollingUpdate",
+                    w.display()
+                ),
+                ev,
+            );
+        }
+        (WorkloadKind::StatefulSet | WorkloadKind::DaemonSet, Some("OnDelete")) => {
+            return Verdict::new(
+                Outcome::Fail,
+                format!(
+                    "{} uses spec.updateStrategy.type OnDelete: Pods are only updated when someone deletes them; use RollingUpdate",
+                    w.display()
+                ),
+                ev,
+            );
+        }
+        _ => {}
+    }
+    // A DaemonSet has one Pod per node: only "100%" takes all of them down at once (a count
+    // equal to today's node count is normal on small clusters).
+    let daemon = w.kind == WorkloadKind::DaemonSet;
+    let total = w.replicas.unwrap_or(1);
+    if let Some(mu) = &s.max_unavailable {
+        let everything = match mu {
+            IntOrString::String(_) => scaled(mu, 100, false).is_some_and(|v| v >= 100),
+            IntOrString::Int(i) => !daemon && total >= 1 && *i >= total,
+        };
+        if everything {
+            return Verdict::new(
+                Outcome::Fail,
+                format!(
+                    "{} sets {}.rollingUpdate.maxUnavailable {}{}: an update may take all Pods down at once; set it below the replica count (e.g. 0 with maxSurge: 1)",
+                    w.display(),
+                    s.field,
+                    ios_display(mu),
+                    if daemon {
+                        String::new()
+                    } else {
+                        format!(" with {total} replica(s)")
+                    }
+                ),
+                ev,
+            );
+        }
+    }
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "{} rolls out gradually ({} {})",
+            w.display(),
+            s.field,
+            type_.unwrap_or("RollingUpdate (default)")
+        ),
+        ev,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::*;
+    use crate::snapshot::{Snapshot, Source};
+    use crate::{CheckId, Outcome, Params};
+
+    fn with_spec(name: &str, replicas: i32, spec: serde_json::Value, nodes: &[&str]) -> Snapshot {
+        let mut s = healthy_shop();
+        s.deployments = Source::Read(vec![deployment(name, replicas, spec.clone())]);
+        s.pods = Source::Read(
+            nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| pod(&format!("{name}-{i}"), name, n, spec.clone()))
+                .collect(),
+        );
+        s
+    }
+
+    #[test]
+    fn two_ready_replicas_pass_and_one_replica_fails_with_the_field_to_change() {
+        let s = healthy_shop();
+        let r = result_for(&s, CheckId::Replicas, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert_eq!(r.evidence.values["spec.replicas"], json!(2));
+        assert_eq!(r.evidence.values["status.readyReplicas"], json!(2));
+        assert_eq!(r.evidence.objects[0].to_string(), "Deployment shop/cart");
+
+        let s = with_spec("cart", 1, good_pod_spec("cart"), &["n1"]);
+        let r = result_for(&s, CheckId::Replicas, "cart");
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(
+            r.message,
+            "Deployment shop/cart has 1 replica(s); set spec.replicas >= 2 or an HPA with minReplicas >= 2"
+        );
+    }
+
+    #[test]
+    fn an_hpa_minimum_overrides_spec_replicas() {
+        let mut s = with_spec("cart", 3, good_pod_spec("cart"), &["n1", "n2", "n3"]);
+        s.horizontal_pod_autoscalers.push(obj(json!({
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "cart", "apiVersion": "apps/v1"},
+                     "minReplicas": 1, "maxReplicas": 5}
+        })));
+        let r = result_for(&s, CheckId::Replicas, "cart");
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.message.contains("spec.minReplicas >= 2"), "{}", r.message);
+        assert!(
+            r.evidence
+                .objects
+                .iter()
+                .any(|o| o.kind == "HorizontalPodAutoscaler")
+        );
+    }
+
+    #[test]
+    fn unreadable_hpas_give_an_error_not_a_failure() {
+        let mut s = with_spec("cart", 1, good_pod_spec("cart"), &["n1"]);
+        s.horizontal_pod_autoscalers =
+            Source::Forbidden("list horizontalpodautoscalers in shop".into());
+        let r = result_for(&s, CheckId::Replicas, "cart");
+        assert_eq!(r.outcome, Outcome::Error);
+        assert!(
+            r.message
+                .starts_with("cannot list horizontalpodautoscalers: forbidden"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn daemon_sets_have_no_replica_count() {
+        let mut s = healthy_shop();
+        s.daemon_sets.push(obj(json!({
+            "metadata": {"name": "agent", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}}, "spec": good_pod_spec("agent")}}
+        })));
+        assert_eq!(
+            result_for(&s, CheckId::Replicas, "agent").outcome,
+            Outcome::NotApplicable
+        );
+        assert_eq!(
+            result_for(&s, CheckId::DrainCapacity, "agent").outcome,
+            Outcome::NotApplicable
+        );
+    }
+
+    #[test]
+    fn probes_need_readiness_distinct_from_liveness_and_declared_ports() {
+        assert_eq!(
+            result_for(&healthy_shop(), CheckId::Probes, "cart").outcome,
+            Outcome::Pass
+        );
+
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]["readinessProbe"] = spec["containers"][0]["livenessProbe"].clone();
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::Probes,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.message.contains("identical"), "{}", r.message);
+
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]
+            .as_object_mut()
+            .map(|c| c.remove("readinessProbe"));
+        spec["containers"][0]["livenessProbe"]["httpGet"]["port"] = json!("metrics");
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::Probes,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(
+            r.message.contains("containers[app] has no readinessProbe"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("names port \"metrics\""),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_slow_starter_without_startup_probe_warns() {
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]["livenessProbe"]["initialDelaySeconds"] = json!(90);
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::Probes,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Warn);
+        assert!(r.message.contains("startupProbe"), "{}", r.message);
+    }
+
+    #[test]
+    fn topology_spread_alone_satisfies_spread_without_anti_affinity() {
+        let s = healthy_shop();
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message
+                .contains("topologySpreadConstraints on kubernetes.io/hostname")
+        );
+        assert_eq!(r.evidence.values["nodes"], json!(["n1", "n2"]));
+    }
+
+    #[test]
+    fn anti_affinity_alone_also_satisfies_spread() {
+        let mut spec = good_pod_spec("cart");
+        spec.as_object_mut()
+            .map(|m| m.remove("topologySpreadConstraints"));
+        spec["affinity"] = json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100,
+            "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "cart"}}}
+        }]}});
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn spread_fails_without_rules_on_one_node_and_for_one_replica() {
+        let mut spec = good_pod_spec("cart");
+        spec.as_object_mut()
+            .map(|m| m.remove("topologySpreadConstraints"));
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+
+        let r = result_for(
+            &with_spec("cart", 2, good_pod_spec("cart"), &["n1", "n1"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(
+            r.message.contains("all 2 running Pods are on node n1"),
+            "{}",
+            r.message
+        );
+
+        let r = result_for(
+            &with_spec("cart", 1, good_pod_spec("cart"), &["n1"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.message.contains("cannot be spread"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_multi_zone_cluster_needs_two_zones() {
+        // n2 and n3 are both in zone z2.
+        let r = result_for(
+            &with_spec("cart", 2, good_pod_spec("cart"), &["n2", "n3"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(
+            r.message.contains("all Pods run in zone z2"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn unreadable_nodes_make_spread_an_error() {
+        let mut s = healthy_shop();
+        s.nodes = Source::Forbidden("list nodes at the cluster scope".into());
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Error);
+        assert!(
+            r.message.contains("cannot list nodes: forbidden"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn drain_capacity_passes_with_room_and_fails_when_full_or_on_one_node() {
+        let s = healthy_shop();
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(r.evidence.values.contains_key("scope"));
+
+        let r = result_for(
+            &with_spec("cart", 2, good_pod_spec("cart"), &["n1", "n1"]),
+            CheckId::DrainCapacity,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]["resources"]["requests"]["cpu"] = json!("3");
+        let mut s = with_spec("cart", 2, spec, &["n1", "n2"]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+        ]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(r.message.contains("draining node n1"), "{}", r.message);
+    }
+
+    fn pdb(
+        spec: serde_json::Value,
+        status: Option<serde_json::Value>,
+    ) -> k8s_openapi::api::policy::v1::PodDisruptionBudget {
+        let mut v = json!({"metadata": {"name": "cart", "namespace": "shop"}, "spec": spec});
+        if let Some(st) = status {
+            v["status"] = st;
+        }
+        obj(v)
+    }
+
+    #[test]
+    fn a_budget_that_allows_no_disruption_fails() {
+        assert_eq!(
+            result_for(&healthy_shop(), CheckId::DisruptionBudget, "cart").outcome,
+            Outcome::Pass
+        );
+
+        let mut s = healthy_shop();
+        s.pod_disruption_budgets.push(pdb(
+            json!({"minAvailable": 2, "selector": {"matchLabels": {"app": "cart"}}}),
+            None,
+        ));
+        let r = result_for(&s, CheckId::DisruptionBudget, "cart");
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.message.contains("AlwaysAllow"), "{}", r.message);
+
+        let mut s = healthy_shop();
+        s.pod_disruption_budgets.push(pdb(
+            json!({"maxUnavailable": 1, "selector": {"matchLabels": {"app": "cart"}}}),
+            Some(json!({"currentHealthy": 2, "desiredHealthy": 1, "disruptionsAllowed": 1, "expectedPods": 2})),
+        ));
+        assert_eq!(
+            result_for(&s, CheckId::DisruptionBudget, "cart").outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn a_percentage_budget_is_computed_against_the_replicas() {
+        let mut s = healthy_shop();
+        s.pod_disruption_budgets.push(pdb(
+            json!({"minAvailable": "50%", "selector": {"matchLabels": {"app": "cart"}}}),
+            None,
+        ));
+        let r = result_for(&s, CheckId::DisruptionBudget, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert_eq!(
+            r.evidence.values["pdb[cart].computedDisruptionsAllowed"],
+            json!(1)
+        );
+    }
+
+    #[test]
+    fn long_grace_periods_fail_and_missing_shutdown_handling_warns() {
+        let r = result_for(&healthy_shop(), CheckId::GracefulShutdown, "cart");
+        assert_eq!(r.outcome, Outcome::Pass);
+        assert!(r.message.contains("30 s (Kubernetes default)"));
+
+        let mut spec = good_pod_spec("cart");
+        spec["terminationGracePeriodSeconds"] = json!(600);
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::GracefulShutdown,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]
+            .as_object_mut()
+            .map(|c| c.remove("readinessProbe"));
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            CheckId::GracefulShutdown,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Warn);
+        let r = result_with(
+            &healthy_shop(),
+            CheckId::GracefulShutdown,
+            "cart",
+            Params {
+                max_grace_period_seconds: Some(20),
+                ..Params::default()
+            },
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn recreate_on_delete_and_full_unavailability_fail_the_rollout_check() {
+        assert_eq!(
+            result_for(&healthy_shop(), CheckId::Rollout, "cart").outcome,
+            Outcome::Pass
+        );
+
+        let mut s = healthy_shop();
+        let mut d = deployment("cart", 2, good_pod_spec("cart"));
+        if let Some(sp) = d.spec.as_mut() {
+            sp.strategy = Some(obj(json!({"type": "Recreate"})));
+        }
+        s.deployments = Source::Read(vec![d]);
+        assert_eq!(
+            result_for(&s, CheckId::Rollout, "cart").outcome,
+            Outcome::Fail
+        );
+
+        let mut d = deployment("cart", 2, good_pod_spec("cart"));
+        if let Some(sp) = d.spec.as_mut() {
+            sp.strategy = Some(obj(
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "100%"}}),
+            ));
+        }
+        s.deployments = Source::Read(vec![d]);
+        assert_eq!(
+            result_for(&s, CheckId::Rollout, "cart").outcome,
+            Outcome::Fail
+        );
+
+        s.deployments = Source::Read(vec![]);
+        s.stateful_sets.push(obj(json!({
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "db"}}, "serviceName": "db",
+                     "updateStrategy": {"type": "OnDelete"},
+                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": good_pod_spec("db")}}
+        })));
+        assert_eq!(
+            result_for(&s, CheckId::Rollout, "db").outcome,
+            Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn argo_rollouts_are_workloads_and_pass_the_rollout_check() {
+        let mut s = healthy_shop();
+        s.deployments = Source::Read(vec![]);
+        s.rollouts.push(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "cart", "namespace": "shop", "resourceVersion": "7"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "cart"}},
+                     "strategy": {"canary": {"steps": [{"setWeight": 20}]}},
+                     "template": {"metadata": {"labels": {"app": "cart"}}, "spec": good_pod_spec("cart")}},
+            "status": {"readyReplicas": 2}
+        }));
+        let r = result_for(&s, CheckId::Rollout, "cart");
+        assert_eq!(r.subject.kind, "Rollout");
+        assert_eq!(r.outcome, Outcome::Pass);
+        assert_eq!(
+            result_for(&s, CheckId::Replicas, "cart").outcome,
+            Outcome::Pass
+        );
+        assert_eq!(
+            result_for(&s, CheckId::Spread, "cart").outcome,
+            Outcome::Pass
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The cluster objects one verification looks at.
+//!
+//! A snapshot is filled by one of the readers (live cluster, uploaded kubectl List, manifest
+//! files) and handed to [`crate::engine::evaluate`]. Each kind of object is a [`Source`]: it was
+//! read, or it could not be (a CRD that is not installed, a permission the reader lacks, an
+//! error), so the engine can answer "not applicable" or "error" instead of a false "fail".
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, Node, Pod, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use serde::{Deserialize, Serialize};
+
+use crate::SourceInfo;
+
+/// Objects of one kind, or why they are missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum Source<T> {
+    Read(Vec<T>),
+    /// The kind is not served by this cluster (its CRD is not installed).
+    NotInstalled,
+    /// The reader may not list this kind; the text names the verb, resource and namespace.
+    Forbidden(String),
+    /// Reading failed for another reason (timeout, connection lost, bad answer).
+    Failed(String),
+}
+
+impl<T> Default for Source<T> {
+    fn default() -> Self {
+        Source::Read(Vec::new())
+    }
+}
+
+impl<T> Source<T> {
+    /// The objects, when they were read.
+    pub fn items(&self) -> Option<&[T]> {
+        match self {
+            Source::Read(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The objects, or an empty slice when they could not be read.
+    pub fn items_or_empty(&self) -> &[T] {
+        self.items().unwrap_or(&[])
+    }
+
+    pub fn push(&mut self, item: T) {
+        if let Source::Read(items) = self {
+            items.push(item);
+        }
+    }
+}
+
+/// A custom resource kept as JSON (ServiceMonitor, PodMonitor, PrometheusRule, Velero Schedule
+/// and Backup, cert-manager Certificate, Argo Rollout): the engine reads the few fields it needs.
+pub type Custom = serde_json::Value;
+
+/// Everything the checks read. Namespaced objects are limited to the application's namespaces
+/// (`namespaces`); Nodes are cluster-wide.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub source: Option<SourceInfo>,
+    /// The application's namespaces. Empty means "every namespace present in the objects"
+    /// (manifest files, uploads).
+    pub namespaces: Vec<String>,
+    /// Namespace objects, when readable (labels such as pod-security.kubernetes.io/enforce).
+    pub namespace_objects: Source<Namespace>,
+
+    pub deployments: Source<Deployment>,
+    pub stateful_sets: Source<StatefulSet>,
+    pub daemon_sets: Source<DaemonSet>,
+    pub cron_jobs: Source<CronJob>,
+    pub jobs: Source<Job>,
+    /// argoproj.io/v1alpha1 Rollout.
+    pub rollouts: Source<Custom>,
+
+    pub pods: Source<Pod>,
+    pub nodes: Source<Node>,
+    pub services: Source<Service>,
+    pub service_accounts: Source<ServiceAccount>,
+    pub pod_disruption_budgets: Source<PodDisruptionBudget>,
+    pub horizontal_pod_autoscalers: Source<HorizontalPodAutoscaler>,
+    pub network_policies: Source<NetworkPolicy>,
+    pub limit_ranges: Source<LimitRange>,
+    pub ingresses: Source<Ingress>,
+
+    /// monitoring.coreos.com/v1 ServiceMonitor, PodMonitor, PrometheusRule.
+    pub service_monitors: Source<Custom>,
+    pub pod_monitors: Source<Custom>,
+    pub prometheus_rules: Source<Custom>,
+    /// velero.io/v1 Schedule and Backup (usually in the velero namespace).
+    pub velero_schedules: Source<Custom>,
+    pub velero_backups: Source<Custom>,
+    /// cert-manager.io/v1 Certificate.
+    pub certificates: Source<Custom>,
+}

@@ -1,0 +1,374 @@
+//! Cluster connections: how Demarc reaches an environment's Kubernetes API. The token or
+//! kubeconfig is sealed (see [`crate::crypto`]) and never returned; it is opened only to build a
+//! client for a verification or a connection test.
+
+use checks::cluster::ConnectionSpec;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::model::{ClusterConnection, ConnectionInput, ConnectionTest};
+use crate::audit;
+use crate::auth::Action;
+use crate::crypto::SecretBox;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
+
+struct Row {
+    environment_id: Uuid,
+    mode: String,
+    server_url: String,
+    context: String,
+    ca_pem: String,
+    secret: Option<Vec<u8>>,
+    verify_every_minutes: Option<i32>,
+    last_tested_at: Option<DateTime<Utc>>,
+    last_server_version: Option<String>,
+    last_missing: Option<Json<Vec<String>>>,
+    last_test_error: Option<String>,
+    updated_by: String,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+impl Row {
+    fn public(&self) -> ClusterConnection {
+        ClusterConnection {
+            environment_id: self.environment_id,
+            mode: self.mode.clone(),
+            server_url: self.server_url.clone(),
+            context: self.context.clone(),
+            has_ca: !self.ca_pem.is_empty(),
+            has_secret: self.secret.is_some(),
+            verify_every_minutes: self.verify_every_minutes,
+            last_tested_at: self.last_tested_at,
+            last_server_version: self.last_server_version.clone(),
+            last_missing: self
+                .last_missing
+                .as_ref()
+                .map(|m| m.0.clone())
+                .unwrap_or_default(),
+            last_test_error: self.last_test_error.clone(),
+            updated_by: self.updated_by.clone(),
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
+async fn fetch(conn: &mut PgConnection, environment_id: Uuid, lock: bool) -> Result<Option<Row>> {
+    let row = if lock {
+        sqlx::query_as!(
+            Row,
+            r#"SELECT environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes,
+                      last_tested_at, last_server_version, last_missing AS "last_missing: Json<Vec<String>>",
+                      last_test_error, updated_by, updated_at, version
+               FROM cluster_connections WHERE environment_id = $1 FOR UPDATE"#,
+            environment_id
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Row,
+            r#"SELECT environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes,
+                      last_tested_at, last_server_version, last_missing AS "last_missing: Json<Vec<String>>",
+                      last_test_error, updated_by, updated_at, version
+               FROM cluster_connections WHERE environment_id = $1"#,
+            environment_id
+        )
+        .fetch_optional(conn)
+        .await?
+    };
+    Ok(row)
+}
+
+fn context_of(environment_id: Uuid) -> String {
+    format!("cluster:{environment_id}")
+}
+
+/// The connection of an environment, without its secret.
+pub async fn get(
+    pool: &PgPool,
+    caller: &Caller,
+    environment_id: Uuid,
+) -> Result<Option<ClusterConnection>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    Ok(fetch(&mut conn, environment_id, false)
+        .await?
+        .map(|r| r.public()))
+}
+
+fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
+    let mut p = Problems::default();
+    let secret_given = !input.secret.trim().is_empty();
+    match input.mode.as_str() {
+        "in_cluster" => {
+            if secret_given {
+                p.add(
+                    "secret",
+                    "In-cluster connections use Demarc's own service account: leave the secret empty.",
+                );
+            }
+        }
+        "token" => {
+            let url = input.server_url.trim();
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {}
+                _ => p.add(
+                    "server_url",
+                    "Give the API server's address, e.g. https://api.cluster.example.com:6443.",
+                ),
+            }
+            if !secret_given && !has_stored_secret {
+                p.add("secret", "Give the service account's bearer token.");
+            }
+            let ca = input.ca_pem.trim();
+            if !ca.is_empty() && !ca.contains("-----BEGIN CERTIFICATE-----") {
+                p.add(
+                    "ca_pem",
+                    "Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE-----), or leave it empty.",
+                );
+            }
+        }
+        "kubeconfig" => {
+            if !secret_given && !has_stored_secret {
+                p.add("secret", "Paste the kubeconfig file.");
+            }
+            if secret_given && !input.secret.contains("clusters") {
+                p.add(
+                    "secret",
+                    "This does not look like a kubeconfig (no clusters section).",
+                );
+            }
+        }
+        _ => p.add("mode", "Choose in_cluster, kubeconfig or token."),
+    }
+    if input.secret.len() > 256 * 1024 {
+        p.add("secret", "At most 256 KiB.");
+    }
+    if let Some(m) = input.verify_every_minutes
+        && !(5..=10080).contains(&m)
+    {
+        p.add(
+            "verify_every_minutes",
+            "Use 5 to 10,080 minutes (a week), or leave it empty to verify only on demand.",
+        );
+    }
+    p
+}
+
+/// Sets (creates or replaces) an environment's connection. An empty secret keeps the stored one
+/// when the mode stays the same.
+#[tracing::instrument(skip_all, fields(%environment_id))]
+pub async fn set(
+    pool: &PgPool,
+    caller: &Caller,
+    secrets: &SecretBox,
+    environment_id: Uuid,
+    input: ConnectionInput,
+) -> Result<ClusterConnection> {
+    caller.actor.authorize(Action::ManageGoLive)?;
+    let mut tx = pool.begin().await?;
+    let env_exists = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM environments WHERE id = $1"#,
+        environment_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if env_exists == 0 {
+        return Err(Error::not_found("environment"));
+    }
+    let before = fetch(&mut tx, environment_id, true).await?;
+    let current_version = before.as_ref().map_or(0, |r| r.version);
+    let keeps_secret = before
+        .as_ref()
+        .is_some_and(|r| r.secret.is_some() && r.mode == input.mode);
+    validate(&input, keeps_secret).finish()?;
+    if input.version != current_version {
+        return Err(Error::stale("cluster connection"));
+    }
+    let secret = if input.mode == "in_cluster" {
+        None
+    } else if input.secret.trim().is_empty() {
+        before.as_ref().and_then(|r| r.secret.clone())
+    } else {
+        Some(secrets.seal(&context_of(environment_id), input.secret.trim().as_bytes())?)
+    };
+    // Like the secret, an empty CA keeps the stored one when the mode stays the same.
+    let kept_ca = before
+        .as_ref()
+        .filter(|r| r.mode == input.mode && input.ca_pem.trim().is_empty())
+        .map(|r| r.ca_pem.clone())
+        .unwrap_or_else(|| input.ca_pem.trim().to_owned());
+    let (server_url, ca_pem, context) = match input.mode.as_str() {
+        "token" => (input.server_url.trim(), kept_ca.as_str(), ""),
+        "kubeconfig" => ("", "", input.context.trim()),
+        _ => ("", "", ""),
+    };
+    let row = sqlx::query_as!(
+        Row,
+        r#"INSERT INTO cluster_connections (environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes, updated_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (environment_id) DO UPDATE SET
+               mode = EXCLUDED.mode, server_url = EXCLUDED.server_url, context = EXCLUDED.context,
+               ca_pem = EXCLUDED.ca_pem, secret = EXCLUDED.secret,
+               verify_every_minutes = EXCLUDED.verify_every_minutes, updated_by = EXCLUDED.updated_by,
+               last_tested_at = NULL, last_server_version = NULL, last_missing = NULL, last_test_error = NULL,
+               version = cluster_connections.version + 1
+           RETURNING environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes,
+                     last_tested_at, last_server_version, last_missing AS "last_missing: Json<Vec<String>>",
+                     last_test_error, updated_by, updated_at, version"#,
+        environment_id,
+        input.mode,
+        server_url,
+        context,
+        ca_pem,
+        secret,
+        input.verify_every_minutes,
+        caller.actor.name,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = row.public();
+    audit::record(
+        &mut tx,
+        caller,
+        "cluster_connection.set",
+        "cluster_connection",
+        &environment_id.to_string(),
+        before.as_ref().map(Row::public).as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Removes an environment's connection (verifications stop; history stays).
+pub async fn remove(pool: &PgPool, caller: &Caller, environment_id: Uuid) -> Result<()> {
+    caller.actor.authorize(Action::ManageGoLive)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, environment_id, true)
+        .await?
+        .ok_or_else(|| Error::not_found("cluster connection"))?;
+    sqlx::query!(
+        "DELETE FROM cluster_connections WHERE environment_id = $1",
+        environment_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "cluster_connection.remove",
+        "cluster_connection",
+        &environment_id.to_string(),
+        Some(&before.public()),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The connection's client settings with the secret opened: only for building a client.
+pub(crate) async fn spec(
+    conn: &mut PgConnection,
+    secrets: &SecretBox,
+    environment_id: Uuid,
+) -> Result<ConnectionSpec> {
+    let row = fetch(conn, environment_id, false).await?.ok_or_else(|| {
+        Error::invalid(
+            "environment",
+            "This environment has no cluster connection: a platform engineer sets one on the environment's go-live settings.",
+        )
+    })?;
+    let secret = |row: &Row| -> Result<String> {
+        let sealed = row.secret.as_deref().ok_or_else(|| Error::Conflict {
+            message: "The connection has no stored secret. Enter it again.".into(),
+        })?;
+        let plain = secrets.open(&context_of(environment_id), sealed)?;
+        String::from_utf8(plain).map_err(|_| Error::Conflict {
+            message: "The stored secret is unreadable. Enter it again.".into(),
+        })
+    };
+    Ok(match row.mode.as_str() {
+        "token" => ConnectionSpec::Token {
+            server: row.server_url.clone(),
+            ca_pem: (!row.ca_pem.is_empty()).then(|| row.ca_pem.clone()),
+            token: secret(&row)?,
+        },
+        "kubeconfig" => ConnectionSpec::Kubeconfig {
+            yaml: secret(&row)?,
+            context: (!row.context.is_empty()).then(|| row.context.clone()),
+        },
+        _ => ConnectionSpec::InCluster,
+    })
+}
+
+/// Connects with the stored settings and reports the server version and the permissions the
+/// credentials lack (by name, from access reviews). The answer is kept on the connection.
+#[tracing::instrument(skip_all, fields(%environment_id))]
+pub async fn test(
+    pool: &PgPool,
+    caller: &Caller,
+    secrets: &SecretBox,
+    environment_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ConnectionTest> {
+    caller.actor.authorize(Action::ManageGoLive)?;
+    let spec = {
+        let mut conn = pool.acquire().await?;
+        spec(&mut conn, secrets, environment_id).await?
+    };
+    let result = match checks::cluster::client(&spec).await {
+        Err(e) => ConnectionTest {
+            ok: false,
+            server_version: None,
+            missing: vec![],
+            error: Some(e.to_string()),
+        },
+        Ok(client) => match checks::cluster::test_connection(&client).await {
+            Ok(report) => ConnectionTest {
+                ok: report.missing.is_empty(),
+                server_version: Some(report.server_version),
+                missing: report.missing,
+                error: None,
+            },
+            Err(e) => ConnectionTest {
+                ok: false,
+                server_version: None,
+                missing: vec![],
+                error: Some(e.to_string()),
+            },
+        },
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE cluster_connections SET last_tested_at = $2, last_server_version = $3, last_missing = $4, last_test_error = $5
+         WHERE environment_id = $1",
+        environment_id,
+        now,
+        result.server_version,
+        Json(&result.missing) as _,
+        result.error,
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "cluster_connection.test",
+        "cluster_connection",
+        &environment_id.to_string(),
+        None::<&()>,
+        Some(&result),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(result)
+}

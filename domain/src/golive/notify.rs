@@ -1,0 +1,296 @@
+//! Team notifications by webhook: a JSON body for automation, or a Slack-compatible one
+//! (`{"text": ...}`). Each notice is one queue job per webhook, delivered with retries; every
+//! attempt is recorded in `delivery_attempts`. Webhook URLs are sealed at rest.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::model::{TeamWebhook, WebhookInput};
+use crate::audit;
+use crate::auth::Action;
+use crate::crypto::SecretBox;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result, internal};
+use crate::jobs;
+
+pub const JOB_WEBHOOK: &str = "deliver_webhook";
+
+/// A regression found after go-live.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Regression {
+    pub item: String,
+    pub title: String,
+    pub message: String,
+}
+
+/// What a drift notification says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriftNotice {
+    pub application: String,
+    pub application_slug: String,
+    pub team: String,
+    pub environment: String,
+    pub platform: String,
+    pub review_id: Uuid,
+    pub run_id: Uuid,
+    pub regressions: Vec<Regression>,
+    pub detected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WebhookJob {
+    webhook_id: Uuid,
+    /// The JSON body (already in the webhook's format).
+    body: serde_json::Value,
+}
+
+fn seal_context(id: Uuid) -> String {
+    format!("webhook:{id}")
+}
+
+fn drift_body(format: &str, notice: &DriftNotice) -> serde_json::Value {
+    if format == "slack" {
+        let mut text = format!(
+            ":warning: *{}* on {} / {} no longer passes {} go-live check{}:",
+            notice.application,
+            notice.platform,
+            notice.environment,
+            notice.regressions.len(),
+            if notice.regressions.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        for r in &notice.regressions {
+            text.push_str(&format!("\n• *{}*: {}", r.title, r.message));
+        }
+        serde_json::json!({ "text": text })
+    } else {
+        serde_json::json!({ "event": "golive.drift", "drift": notice })
+    }
+}
+
+/// Queues a drift notice to every webhook of the team (inside the caller's transaction).
+pub(crate) async fn enqueue_drift(
+    conn: &mut PgConnection,
+    team_slug: &str,
+    notice: &DriftNotice,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let hooks = sqlx::query!(
+        "SELECT w.id, w.format FROM team_webhooks w JOIN teams t ON t.id = w.team_id
+         WHERE t.slug = $1 AND w.removed_at IS NULL",
+        team_slug
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for hook in hooks {
+        let job = WebhookJob {
+            webhook_id: hook.id,
+            body: drift_body(&hook.format, notice),
+        };
+        jobs::enqueue(conn, JOB_WEBHOOK, &job, now, None).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Delivers one webhook job: POSTs the body, records the attempt; an error makes the queue retry.
+pub(crate) async fn deliver(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    job: &jobs::Job,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let payload: WebhookJob =
+        serde_json::from_value(job.payload.clone()).map_err(|e| internal(&e))?;
+    let hook = sqlx::query!(
+        "SELECT url_sealed, hint, removed_at FROM team_webhooks WHERE id = $1",
+        payload.webhook_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(hook) = hook else {
+        return Ok(());
+    };
+    if hook.removed_at.is_some() {
+        return Ok(());
+    }
+    let url = String::from_utf8(secrets.open(&seal_context(payload.webhook_id), &hook.url_sealed)?)
+        .map_err(|e| internal(&e))?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| internal(&e))?;
+    let outcome = client.post(&url).json(&payload.body).send().await;
+    let (ok, status, error) = match outcome {
+        Ok(resp) if resp.status().is_success() => (true, Some(resp.status().as_u16()), None),
+        Ok(resp) => (
+            false,
+            Some(resp.status().as_u16()),
+            Some(format!("the receiver answered {}", resp.status())),
+        ),
+        // Never log or store the URL itself: it may carry a secret.
+        Err(e) => (
+            false,
+            None,
+            Some(format!(
+                "cannot reach {}: {}",
+                hook.hint,
+                if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "connection failed"
+                } else {
+                    "request failed"
+                }
+            )),
+        ),
+    };
+    sqlx::query!(
+        "INSERT INTO delivery_attempts (job_id, target, attempt, at, ok, status_code, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        job.id,
+        format!("webhook:{}", hook.hint),
+        job.attempt,
+        now,
+        ok,
+        status.map(i32::from),
+        error,
+    )
+    .execute(pool)
+    .await?;
+    match error {
+        None => Ok(()),
+        Some(e) => Err(Error::Conflict { message: e }),
+    }
+}
+
+/// A team's webhooks.
+pub async fn webhooks(pool: &PgPool, caller: &Caller, team_id: Uuid) -> Result<Vec<TeamWebhook>> {
+    caller.actor.authorize(Action::Read)?;
+    Ok(sqlx::query_as!(
+        TeamWebhook,
+        "SELECT id, team_id, format, hint, created_by, created_at FROM team_webhooks
+         WHERE team_id = $1 AND removed_at IS NULL ORDER BY created_at",
+        team_id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+async fn team_slug(pool: &PgPool, team_id: Uuid) -> Result<String> {
+    sqlx::query_scalar!("SELECT slug FROM teams WHERE id = $1", team_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::not_found("team"))
+}
+
+/// Adds a webhook to a team (members and platform staff).
+pub async fn add_webhook(
+    pool: &PgPool,
+    caller: &Caller,
+    secrets: &SecretBox,
+    team_id: Uuid,
+    input: WebhookInput,
+) -> Result<TeamWebhook> {
+    let slug = team_slug(pool, team_id).await?;
+    caller
+        .actor
+        .authorize(Action::WorkOnGoLive { team: &slug })?;
+    let mut problems = crate::validate::Problems::default();
+    let format = match input.format.trim() {
+        "" | "json" => "json",
+        "slack" => "slack",
+        _ => {
+            problems.add("format", "Choose json or slack.");
+            "json"
+        }
+    };
+    let url = input.url.trim();
+    let host = match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => {
+            u.host_str().map(str::to_owned)
+        }
+        _ => None,
+    };
+    if host.is_none() {
+        problems.add("url", "Give the webhook's http(s) address.");
+    }
+    problems.finish()?;
+    let hint = host.unwrap_or_default();
+    let id = Uuid::new_v4();
+    let sealed = secrets.seal(&seal_context(id), url.as_bytes())?;
+    let mut tx = pool.begin().await?;
+    let hook = sqlx::query_as!(
+        TeamWebhook,
+        "INSERT INTO team_webhooks (id, team_id, format, url_sealed, hint, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, team_id, format, hint, created_by, created_at",
+        id,
+        team_id,
+        format,
+        sealed,
+        hint,
+        caller.actor.name,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "team_webhook.add",
+        "team_webhook",
+        &id.to_string(),
+        None::<&()>,
+        Some(&hook),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(hook)
+}
+
+/// Removes a webhook.
+pub async fn remove_webhook(
+    pool: &PgPool,
+    caller: &Caller,
+    webhook_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let team_id = sqlx::query_scalar!(
+        "SELECT team_id FROM team_webhooks WHERE id = $1 AND removed_at IS NULL",
+        webhook_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::not_found("webhook"))?;
+    let slug = team_slug(pool, team_id).await?;
+    caller
+        .actor
+        .authorize(Action::WorkOnGoLive { team: &slug })?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE team_webhooks SET removed_at = $2 WHERE id = $1",
+        webhook_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "team_webhook.remove",
+        "team_webhook",
+        &webhook_id.to_string(),
+        Some(&serde_json::json!({"id": webhook_id})),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,801 @@
+//! Verification runs: a review's automatic items checked against the cluster (through the job
+//! queue, so any replica may run it and none runs it twice), an uploaded `kubectl get -o json`
+//! List, or a CI pipeline's report. Every run keeps its results with evidence; the review's items
+//! take the newest verdicts; after go-live a required item that stops passing is recorded as
+//! drift and sent to the owning team's webhooks.
+
+use std::collections::BTreeMap;
+
+use checks::{CheckId, CheckResult, Outcome, Params, SourceInfo};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::model::*;
+use super::store::{self, context, head};
+use super::{connections, notify};
+use crate::audit;
+use crate::auth::Action;
+use crate::crypto::SecretBox;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result, internal};
+use crate::jobs;
+
+/// The job that runs one verification.
+pub const JOB_VERIFY: &str = "verify_review";
+/// The job that starts scheduled verifications of one environment.
+pub const JOB_VERIFY_ENVIRONMENT: &str = "verify_environment";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VerifyJob {
+    pub run_id: Uuid,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VerifyEnvironmentJob {
+    pub environment_id: Uuid,
+}
+
+struct RunRow {
+    id: Uuid,
+    review_id: Uuid,
+    trigger: String,
+    state: String,
+    progress: Json<RunProgress>,
+    source: Option<Json<SourceInfo>>,
+    summary: Option<Json<RunSummary>>,
+    error: Option<String>,
+    requested_by: String,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<RunRow> for VerificationRun {
+    fn from(r: RunRow) -> Self {
+        VerificationRun {
+            id: r.id,
+            review_id: r.review_id,
+            trigger: r.trigger,
+            state: r.state,
+            progress: r.progress.0,
+            source: r.source.map(|s| s.0),
+            summary: r.summary.map(|s| s.0),
+            error: r.error,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+async fn fetch_run(conn: &mut PgConnection, id: Uuid) -> Result<VerificationRun> {
+    sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, review_id, trigger, state, progress AS "progress: Json<RunProgress>",
+                  source AS "source: Json<SourceInfo>", summary AS "summary: Json<RunSummary>",
+                  error, requested_by, created_at, started_at, finished_at
+           FROM verification_runs WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(Into::into)
+    .ok_or_else(|| Error::not_found("verification run"))
+}
+
+/// One run (for the live progress view).
+pub async fn run(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<VerificationRun> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    fetch_run(&mut conn, id).await
+}
+
+/// A review's runs, newest first.
+pub async fn runs(pool: &PgPool, caller: &Caller, review_id: Uuid) -> Result<Vec<VerificationRun>> {
+    caller.actor.authorize(Action::Read)?;
+    let rows = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, review_id, trigger, state, progress AS "progress: Json<RunProgress>",
+                  source AS "source: Json<SourceInfo>", summary AS "summary: Json<RunSummary>",
+                  error, requested_by, created_at, started_at, finished_at
+           FROM verification_runs WHERE review_id = $1 ORDER BY created_at DESC LIMIT 100"#,
+        review_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Every result of a run, with evidence.
+pub async fn results(pool: &PgPool, caller: &Caller, run_id: Uuid) -> Result<Vec<CheckResult>> {
+    caller.actor.authorize(Action::Read)?;
+    let rows = sqlx::query!(
+        r#"SELECT check_id, subject AS "subject: Json<checks::ObjectRef>", outcome, message,
+                  evidence AS "evidence: Json<checks::Evidence>"
+           FROM verification_results WHERE run_id = $1 ORDER BY position"#,
+        run_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(CheckResult {
+                check: CheckId::parse(&r.check_id)?,
+                subject: r.subject.0,
+                outcome: serde_json::from_value(serde_json::Value::String(r.outcome)).ok()?,
+                message: r.message,
+                evidence: r.evidence.0,
+            })
+        })
+        .collect())
+}
+
+/// Queues a verification of the review against its environment's cluster. A run already queued
+/// or running for the review is returned instead of a second one.
+#[tracing::instrument(skip_all, fields(%review_id))]
+pub async fn request(
+    pool: &PgPool,
+    caller: &Caller,
+    review_id: Uuid,
+    trigger: &str,
+    now: DateTime<Utc>,
+) -> Result<VerificationRun> {
+    let mut tx = pool.begin().await?;
+    let h = head(&mut tx, review_id, true).await?;
+    let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
+    if trigger == "schedule" {
+        caller.actor.authorize(Action::ManageGoLive)?;
+    } else {
+        caller.actor.authorize(Action::WorkOnGoLive {
+            team: &ctx.team_slug,
+        })?;
+    }
+    if h.state == "withdrawn" {
+        return Err(Error::Conflict {
+            message: "This review was withdrawn.".into(),
+        });
+    }
+    let has_connection = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM cluster_connections WHERE environment_id = $1"#,
+        h.environment_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if has_connection == 0 {
+        return Err(Error::invalid(
+            "environment",
+            format!(
+                "{} has no cluster connection yet: a platform engineer sets it under Go-live > Clusters.",
+                ctx.environment_name
+            ),
+        ));
+    }
+    if ctx.namespaces.is_empty() {
+        return Err(Error::invalid(
+            "namespaces",
+            format!(
+                "{} has no namespaces on {}: add them to the application first.",
+                ctx.application_name, ctx.environment_name
+            ),
+        ));
+    }
+    let pending = sqlx::query_scalar!(
+        "SELECT id FROM verification_runs WHERE review_id = $1 AND state IN ('queued', 'running')
+         ORDER BY created_at DESC LIMIT 1",
+        review_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = pending {
+        let run = fetch_run(&mut tx, id).await?;
+        tx.commit().await?;
+        return Ok(run);
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO verification_runs (review_id, trigger, requested_by, created_at, progress)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        review_id,
+        trigger,
+        caller.actor.name,
+        now,
+        Json(RunProgress {
+            step: "Waiting for a worker".into(),
+            done: 0,
+            total: 0
+        }) as _,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    jobs::enqueue(&mut tx, JOB_VERIFY, &VerifyJob { run_id: id }, now, None).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "verification.request",
+        "verification_run",
+        &id.to_string(),
+        None::<&()>,
+        Some(&serde_json::json!({"review": review_id, "trigger": trigger})),
+    )
+    .await?;
+    let run = fetch_run(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(run)
+}
+
+/// The automatic items of a review, as (check, params) for the engine, with their keys.
+fn automatic_items(items: &[ReviewItem]) -> Vec<(String, CheckId, Params)> {
+    items
+        .iter()
+        .filter_map(|i| {
+            i.definition
+                .check
+                .map(|c| (i.key.clone(), c, i.definition.params.clone()))
+        })
+        .collect()
+}
+
+async fn set_progress(pool: &PgPool, run_id: Uuid, progress: &RunProgress) {
+    // Progress is best effort: a failed update must not fail the run.
+    let _ = sqlx::query!(
+        "UPDATE verification_runs SET progress = $2 WHERE id = $1 AND state = 'running'",
+        run_id,
+        Json(progress) as _,
+    )
+    .execute(pool)
+    .await;
+}
+
+/// Runs a queued verification (the worker calls this for a [`JOB_VERIFY`] job). Idempotent: a
+/// run that already finished is left alone. A cluster that cannot be reached finishes the run as
+/// failed with the reason; it is not retried by the queue (the next request or schedule is).
+#[tracing::instrument(skip_all, fields(%run_id))]
+pub async fn execute(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    run_id: Uuid,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let claimed = sqlx::query_scalar!(
+        "UPDATE verification_runs SET state = 'running', started_at = $2
+         WHERE id = $1 AND state IN ('queued', 'running') RETURNING review_id",
+        run_id,
+        now()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(review_id) = claimed else {
+        return Ok(());
+    };
+    let h = head(&mut conn, review_id, false).await?;
+    let ctx = context(&mut conn, h.application_id, h.environment_id).await?;
+    let items = store::items(&mut conn, review_id, now()).await?;
+    let spec = connections::spec(&mut conn, secrets, h.environment_id).await;
+    drop(conn);
+    let spec = match spec {
+        Ok(spec) => spec,
+        Err(e) => return finish_failed(pool, run_id, &e.to_string(), now()).await,
+    };
+    let wanted = automatic_items(&items);
+    set_progress(
+        pool,
+        run_id,
+        &RunProgress {
+            step: "Connecting to the cluster".into(),
+            done: 0,
+            total: 0,
+        },
+    )
+    .await;
+    let client = match checks::cluster::client(&spec).await {
+        Ok(c) => c,
+        Err(e) => return finish_failed(pool, run_id, &e.to_string(), now()).await,
+    };
+    // The reader reports progress through a channel; a task writes it to the run's row.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunProgress>();
+    let writer = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            while let Some(mut p) = rx.recv().await {
+                // Coalesce bursts: only the newest progress matters.
+                while let Ok(next) = rx.try_recv() {
+                    p = next;
+                }
+                set_progress(&pool, run_id, &p).await;
+            }
+        })
+    };
+    let report = move |p: checks::cluster::Progress| {
+        let _ = tx.send(RunProgress {
+            step: match p.objects {
+                Some(n) => format!("Read {} ({n})", p.kind),
+                None => format!("Could not read {}", p.kind),
+            },
+            done: p.done as u32,
+            total: p.total as u32,
+        });
+    };
+    let mut snapshot = checks::cluster::read_snapshot(&client, &ctx.namespaces, &report).await;
+    drop(report);
+    let _ = writer.await;
+    if let Some(source) = snapshot.source.as_mut() {
+        source.name = format!("{} / {}", ctx.platform_name, ctx.environment_name);
+    }
+    let source = snapshot.source.clone().unwrap_or(SourceInfo {
+        kind: "cluster".into(),
+        name: ctx.environment_name.clone(),
+        server_version: None,
+        read_at: now(),
+    });
+    let checks_wanted: Vec<(CheckId, Params)> =
+        wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
+    let results = checks::engine::evaluate(&snapshot, &checks_wanted, now());
+    let mut conn = pool.begin().await?;
+    record(
+        &mut conn,
+        review_id,
+        run_id,
+        &wanted,
+        &results,
+        &source,
+        now(),
+    )
+    .await?;
+    conn.commit().await?;
+    Ok(())
+}
+
+async fn finish_failed(pool: &PgPool, run_id: Uuid, error: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query!(
+        "UPDATE verification_runs SET state = 'failed', error = $2, finished_at = $3,
+                progress = jsonb_build_object('step', 'Failed', 'done', 0, 'total', 0)
+         WHERE id = $1",
+        run_id,
+        error,
+        now
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Stores a run's results and applies them to the review's automatic items (in the caller's
+/// transaction): the combined outcome per item, drift after go-live, notifications.
+async fn record(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    run_id: Uuid,
+    wanted: &[(String, CheckId, Params)],
+    results: &[CheckResult],
+    source: &SourceInfo,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (position, r) in results.iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO verification_results (run_id, position, check_id, subject, outcome, message, evidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            run_id,
+            position as i32,
+            r.check.as_str(),
+            Json(&r.subject) as _,
+            r.outcome.as_str(),
+            r.message,
+            Json(&r.evidence) as _,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let h = head(conn, review_id, true).await?;
+    let before = store::items(conn, review_id, now).await?;
+    let mut by_check: BTreeMap<CheckId, Vec<&CheckResult>> = BTreeMap::new();
+    for r in results {
+        by_check.entry(r.check).or_default().push(r);
+    }
+    let mut drifts = Vec::new();
+    for (key, check, _) in wanted {
+        let mine: Vec<CheckResult> = by_check
+            .get(check)
+            .map(|v| v.iter().map(|r| (*r).clone()).collect())
+            .unwrap_or_default();
+        let outcome = Outcome::combine(mine.iter().map(|r| r.outcome));
+        let message = summarize(&mine, outcome);
+        let old = before.iter().find(|i| &i.key == key);
+        // An item a person marked not applicable stays so; errors leave the status as it was.
+        let person_decided = old
+            .is_some_and(|i| i.recorded_status == ItemStatus::NotApplicable && i.outcome.is_none());
+        let status = match outcome {
+            _ if person_decided => None,
+            Outcome::Pass | Outcome::Warn => Some(ItemStatus::Passed),
+            Outcome::Fail => Some(ItemStatus::Failed),
+            Outcome::NotApplicable => Some(ItemStatus::NotApplicable),
+            Outcome::Error => None,
+        };
+        let reason = if status == Some(ItemStatus::NotApplicable) {
+            message.clone()
+        } else {
+            String::new()
+        };
+        sqlx::query!(
+            "UPDATE golive_items SET outcome = $3, message = $4, results = $5, run_id = $6, checked_at = $7,
+                    status = COALESCE($8, status), reason = CASE WHEN $8::text IS NULL THEN reason ELSE $9 END,
+                    updated_by = 'Demarc', version = version + 1
+             WHERE review_id = $1 AND key = $2",
+            review_id,
+            key,
+            outcome.as_str(),
+            message,
+            Json(&mine) as _,
+            run_id,
+            now,
+            status.map(ItemStatus::as_str),
+            reason,
+        )
+        .execute(&mut *conn)
+        .await?;
+        // Drift: after go-live, a required item that was passing now fails.
+        if let Some(old) = old
+            && h.state == "approved"
+            && old.definition.required
+            && old.recorded_status == ItemStatus::Passed
+            && status == Some(ItemStatus::Failed)
+        {
+            drifts.push((
+                old.key.clone(),
+                old.definition.title.clone(),
+                message.clone(),
+            ));
+        }
+        // A drift is resolved when its item passes again.
+        if status == Some(ItemStatus::Passed) {
+            sqlx::query!(
+                "UPDATE drift_events SET resolved_at = $3 WHERE review_id = $1 AND item_key = $2 AND resolved_at IS NULL",
+                review_id,
+                key,
+                now
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for (key, _, message) in &drifts {
+        sqlx::query!(
+            "INSERT INTO drift_events (review_id, run_id, item_key, previous, current, message, detected_at)
+             VALUES ($1, $2, $3, 'passed', 'failed', $4, $5)",
+            review_id,
+            run_id,
+            key,
+            message,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let summary = RunSummary::of(results);
+    sqlx::query!(
+        "UPDATE verification_runs SET state = 'succeeded', finished_at = $2, source = $3, summary = $4,
+                progress = jsonb_build_object('step', 'Done', 'done', $5::int, 'total', $5::int)
+         WHERE id = $1",
+        run_id,
+        now,
+        Json(source) as _,
+        Json(&summary) as _,
+        results.len() as i32,
+    )
+    .execute(&mut *conn)
+    .await?;
+    if !drifts.is_empty() {
+        let ctx = context(conn, h.application_id, h.environment_id).await?;
+        let event = notify::DriftNotice {
+            application: ctx.application_name.clone(),
+            application_slug: ctx.application_slug.clone(),
+            team: ctx.team_slug.clone(),
+            environment: ctx.environment_name.clone(),
+            platform: ctx.platform_name.clone(),
+            review_id,
+            run_id,
+            regressions: drifts
+                .iter()
+                .map(|(key, title, message)| notify::Regression {
+                    item: key.clone(),
+                    title: title.clone(),
+                    message: message.clone(),
+                })
+                .collect(),
+            detected_at: now,
+        };
+        notify::enqueue_drift(conn, &ctx.team_slug, &event, now).await?;
+    }
+    Ok(())
+}
+
+/// One line for an item from its results: the failures' messages, or why it passed.
+fn summarize(results: &[CheckResult], outcome: Outcome) -> String {
+    if results.is_empty() {
+        return "No workload in the application's namespaces was found for this check.".into();
+    }
+    let relevant: Vec<&str> = results
+        .iter()
+        .filter(|r| r.outcome == outcome)
+        .map(|r| r.message.as_str())
+        .collect();
+    let mut text = relevant
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if relevant.len() > 3 {
+        text.push_str(&format!(" (and {} more)", relevant.len() - 3));
+    }
+    text
+}
+
+/// Verifies a review from an uploaded `kubectl get ... -o json` List (air-gapped clusters,
+/// auditors' evidence), with the same engine, at once.
+#[tracing::instrument(skip_all, fields(%review_id))]
+pub async fn upload(
+    pool: &PgPool,
+    caller: &Caller,
+    review_id: Uuid,
+    file_name: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<VerificationRun> {
+    let set = checks::manifests::snapshot_from_upload(text, file_name)
+        .map_err(|e| Error::invalid("file", e.to_string()))?;
+    store_offline(pool, caller, review_id, "upload", set.snapshot, now).await
+}
+
+async fn store_offline(
+    pool: &PgPool,
+    caller: &Caller,
+    review_id: Uuid,
+    trigger: &str,
+    snapshot: checks::snapshot::Snapshot,
+    now: DateTime<Utc>,
+) -> Result<VerificationRun> {
+    let mut tx = pool.begin().await?;
+    let h = head(&mut tx, review_id, true).await?;
+    let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
+    caller.actor.authorize(Action::WorkOnGoLive {
+        team: &ctx.team_slug,
+    })?;
+    if h.state == "withdrawn" {
+        return Err(Error::Conflict {
+            message: "This review was withdrawn.".into(),
+        });
+    }
+    let items = store::items(&mut tx, review_id, now).await?;
+    let wanted = automatic_items(&items);
+    let mut snapshot = snapshot;
+    if !ctx.namespaces.is_empty() {
+        snapshot.namespaces = ctx.namespaces.clone();
+    }
+    let source = snapshot.source.clone().unwrap_or(SourceInfo {
+        kind: trigger.into(),
+        name: trigger.into(),
+        server_version: None,
+        read_at: now,
+    });
+    let checks_wanted: Vec<(CheckId, Params)> =
+        wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
+    let results = checks::engine::evaluate(&snapshot, &checks_wanted, now);
+    let id = sqlx::query_scalar!(
+        "INSERT INTO verification_runs (review_id, trigger, state, requested_by, created_at, started_at)
+         VALUES ($1, $2, 'running', $3, $4, $4) RETURNING id",
+        review_id,
+        trigger,
+        caller.actor.name,
+        now,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    record(&mut tx, review_id, id, &wanted, &results, &source, now).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        &format!("verification.{trigger}"),
+        "verification_run",
+        &id.to_string(),
+        None::<&()>,
+        Some(&serde_json::json!({"review": review_id, "source": source, "results": results.len()})),
+    )
+    .await?;
+    let run = fetch_run(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(run)
+}
+
+/// A CI pipeline's report (from `server check --post`): results the pipeline computed from
+/// manifest files, for an application's review on an environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CiReport {
+    /// The application's slug.
+    pub application: String,
+    /// The environment's slug (on the application's platform).
+    pub environment: String,
+    pub source: Option<SourceInfo>,
+    pub results: Vec<CheckResult>,
+}
+
+/// Stores a CI report as a run of the application's live review on the environment.
+pub async fn ci_report(
+    pool: &PgPool,
+    caller: &Caller,
+    report: CiReport,
+    now: DateTime<Utc>,
+) -> Result<VerificationRun> {
+    caller.actor.authorize(Action::Read)?;
+    if report.results.len() > 100_000 {
+        return Err(Error::invalid(
+            "results",
+            "At most 100,000 results per report.",
+        ));
+    }
+    let ids = sqlx::query!(
+        "SELECT r.id FROM golive_reviews r
+         JOIN applications a ON a.id = r.application_id
+         JOIN environments e ON e.id = r.environment_id
+         WHERE a.slug = $1 AND e.slug = $2 AND r.state <> 'withdrawn'",
+        report.application.trim(),
+        report.environment.trim()
+    )
+    .fetch_all(pool)
+    .await?;
+    let review_id = match ids.as_slice() {
+        [one] => one.id,
+        [] => {
+            return Err(Error::invalid(
+                "application",
+                format!(
+                    "No open go-live review for application `{}` on environment `{}`.",
+                    report.application, report.environment
+                ),
+            ));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "environment",
+                "Several platforms have an environment with this slug and a review: use the review's own endpoint.",
+            ));
+        }
+    };
+    let mut tx = pool.begin().await?;
+    let h = head(&mut tx, review_id, true).await?;
+    let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
+    caller.actor.authorize(Action::WorkOnGoLive {
+        team: &ctx.team_slug,
+    })?;
+    let items = store::items(&mut tx, review_id, now).await?;
+    let wanted = automatic_items(&items);
+    let source = report.source.clone().unwrap_or(SourceInfo {
+        kind: "manifests".into(),
+        name: "CI".into(),
+        server_version: None,
+        read_at: now,
+    });
+    let id = sqlx::query_scalar!(
+        "INSERT INTO verification_runs (review_id, trigger, state, requested_by, created_at, started_at)
+         VALUES ($1, 'ci', 'running', $2, $3, $3) RETURNING id",
+        review_id,
+        caller.actor.name,
+        now,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        review_id,
+        id,
+        &wanted,
+        &report.results,
+        &source,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "verification.ci",
+        "verification_run",
+        &id.to_string(),
+        None::<&()>,
+        Some(&serde_json::json!({"review": review_id, "results": report.results.len()})),
+    )
+    .await?;
+    let run = fetch_run(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(run)
+}
+
+/// Enqueues the scheduled verifications that are due: one environment job per connection and
+/// time slot (the dedupe key makes replicas agree), which then queues a run per live review.
+pub async fn schedule_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u32> {
+    let due = sqlx::query!(
+        "SELECT environment_id, verify_every_minutes AS \"every!\" FROM cluster_connections
+         WHERE verify_every_minutes IS NOT NULL"
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut queued = 0;
+    let mut tx = pool.begin().await?;
+    for d in due {
+        let slot = now.timestamp() / (i64::from(d.every) * 60);
+        let key = format!("verify-env:{}:{}:{slot}", d.environment_id, d.every);
+        if jobs::enqueue(
+            &mut tx,
+            JOB_VERIFY_ENVIRONMENT,
+            &VerifyEnvironmentJob {
+                environment_id: d.environment_id,
+            },
+            now,
+            Some(&key),
+        )
+        .await?
+        .is_some()
+        {
+            queued += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Queues a scheduled run for every live review of the environment that has namespaces there.
+pub async fn verify_environment(
+    pool: &PgPool,
+    environment_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let reviews = sqlx::query_scalar!(
+        "SELECT r.id FROM golive_reviews r
+         WHERE r.environment_id = $1 AND r.state <> 'withdrawn'
+           AND EXISTS (SELECT 1 FROM application_namespaces n
+                       WHERE n.application_id = r.application_id AND n.environment_id = r.environment_id)",
+        environment_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let caller = Caller::system();
+    let mut n = 0;
+    for id in reviews {
+        match request(pool, &caller, id, "schedule", now).await {
+            Ok(_) => n += 1,
+            Err(e) => tracing::warn!(review = %id, error = %e, "scheduled verification not queued"),
+        }
+    }
+    Ok(n)
+}
+
+/// Dispatches the queue's go-live jobs; false when the kind is not ours.
+pub async fn handle_job(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    job: &jobs::Job,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Option<Result<()>> {
+    match job.kind.as_str() {
+        JOB_VERIFY => Some(
+            match serde_json::from_value::<VerifyJob>(job.payload.clone()) {
+                Ok(p) => execute(pool, secrets, p.run_id, now).await,
+                Err(e) => Err(internal(&e)),
+            },
+        ),
+        JOB_VERIFY_ENVIRONMENT => Some(
+            match serde_json::from_value::<VerifyEnvironmentJob>(job.payload.clone()) {
+                Ok(p) => verify_environment(pool, p.environment_id, now())
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(internal(&e)),
+            },
+        ),
+        notify::JOB_WEBHOOK => Some(notify::deliver(pool, secrets, job, now()).await),
+        _ => None,
+    }
+}

@@ -1,0 +1,174 @@
+//! The job queue every replica works from. A job is enqueued inside the transaction of the change
+//! that causes it, so it exists exactly when the change does. Workers claim due jobs with
+//! `FOR UPDATE SKIP LOCKED` and hold them under a lease: two replicas never run the same job at the
+//! same time, and a job whose worker died is claimed again once its lease runs out. Jobs are
+//! written to be idempotent; failures are retried with exponential backoff up to `max_attempts`.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::db::PgPool;
+use crate::error::{Result, internal};
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    /// 1 for the first run.
+    pub attempt: i32,
+    pub max_attempts: i32,
+}
+
+/// Adds a job. With a `dedupe_key`, a second job with the same key is silently not added (the
+/// key stays taken after the job ran, so use keys that name a time slot for repeated work).
+/// Returns the id of the new job, or None when the key was taken.
+pub async fn enqueue<P: Serialize>(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: &P,
+    run_at: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+) -> Result<Option<i64>> {
+    let payload = serde_json::to_value(payload).map_err(|e| internal(&e))?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO jobs (kind, payload, run_at, dedupe_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+         RETURNING id",
+        kind,
+        payload,
+        run_at,
+        dedupe_key,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if id.is_some() {
+        sqlx::query!("SELECT pg_notify('demarc_jobs', $1)", kind)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Claims the oldest due job, leasing it to `worker` for `lease`.
+pub async fn claim(
+    pool: &PgPool,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<Job>> {
+    let until = now + lease;
+    let row = sqlx::query!(
+        "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, locked_until = $3
+         WHERE id = (
+             SELECT id FROM jobs
+             WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $2
+               AND (locked_until IS NULL OR locked_until < $2)
+             ORDER BY run_at, id
+             FOR UPDATE SKIP LOCKED
+             LIMIT 1)
+         RETURNING id, kind, payload, attempts, max_attempts",
+        worker,
+        now,
+        until,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Job {
+        id: r.id,
+        kind: r.kind,
+        payload: r.payload,
+        attempt: r.attempts,
+        max_attempts: r.max_attempts,
+    }))
+}
+
+/// Marks a job done (only by the worker that holds it).
+pub async fn complete(pool: &PgPool, job: &Job, worker: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query!(
+        "UPDATE jobs SET done_at = $3, locked_by = NULL, locked_until = NULL, last_error = NULL
+         WHERE id = $1 AND locked_by = $2",
+        job.id,
+        worker,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The wait before attempt `attempt + 1`: 10 s, 40 s, 160 s, ... capped at one hour.
+pub fn backoff(attempt: i32) -> Duration {
+    let exp = attempt.clamp(1, 10) as u32 - 1;
+    Duration::seconds((10i64 * 4i64.pow(exp)).min(3600))
+}
+
+/// Records a failed attempt: retried after [`backoff`], or given up after `max_attempts`.
+/// Returns true when the job will run again.
+pub async fn fail(
+    pool: &PgPool,
+    job: &Job,
+    worker: &str,
+    now: DateTime<Utc>,
+    error: &str,
+) -> Result<bool> {
+    let retry = job.attempt < job.max_attempts;
+    let run_at = now + backoff(job.attempt);
+    sqlx::query!(
+        "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $3,
+                run_at = CASE WHEN $4 THEN $5::timestamptz ELSE run_at END,
+                failed_at = CASE WHEN $4 THEN NULL ELSE $6::timestamptz END
+         WHERE id = $1 AND locked_by = $2",
+        job.id,
+        worker,
+        error,
+        retry,
+        run_at,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(retry)
+}
+
+/// Counts of the queue, for the operations page and tests.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueStats {
+    pub due: i64,
+    pub running: i64,
+    pub failed: i64,
+}
+
+pub async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStats> {
+    let r = sqlx::query!(
+        r#"SELECT
+             count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)) AS "due!",
+             count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND locked_until >= $1) AS "running!",
+             count(*) FILTER (WHERE failed_at IS NOT NULL) AS "failed!"
+           FROM jobs"#,
+        now
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(QueueStats {
+        due: r.due,
+        running: r.running,
+        failed: r.failed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(10));
+        assert_eq!(backoff(2), Duration::seconds(40));
+        assert_eq!(backoff(3), Duration::seconds(160));
+        assert_eq!(backoff(9), Duration::seconds(3600));
+    }
+}

@@ -1,0 +1,94 @@
+//! The job worker: claims due jobs from PostgreSQL and runs them, and enqueues scheduled work.
+//! Every replica may run one; the queue (see `domain::jobs`) makes sure each job runs once.
+//! A NOTIFY on `demarc_jobs` wakes the worker as soon as a job is added; otherwise it polls.
+
+use std::time::Duration;
+
+use domain::jobs;
+use sqlx::postgres::PgListener;
+
+use crate::state::AppState;
+
+/// How long a claimed job is leased before another worker may take it over.
+const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Starts the worker loop and the scheduler on the runtime; they stop when the process does.
+pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let name = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "demarc".into()),
+        uuid::Uuid::new_v4().simple()
+    );
+    let worker = {
+        let state = state.clone();
+        tokio::spawn(async move { run(state, name).await })
+    };
+    let scheduler = tokio::spawn(async move { schedule(state).await });
+    vec![worker, scheduler]
+}
+
+async fn run(state: AppState, name: String) {
+    let poll = Duration::from_millis(state.config.worker_poll_ms.max(50));
+    let mut listener = match PgListener::connect_with(&state.pool).await {
+        Ok(mut l) => match l.listen("demarc_jobs").await {
+            Ok(()) => Some(l),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    loop {
+        if state.shutting_down.is_set() {
+            return;
+        }
+        match jobs::claim(&state.pool, &name, state.clock.now(), LEASE).await {
+            Ok(Some(job)) => {
+                run_one(&state, &name, job).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot claim jobs"),
+        }
+        match listener.as_mut() {
+            Some(l) => {
+                let _ = tokio::time::timeout(poll, l.recv()).await;
+            }
+            None => tokio::time::sleep(poll).await,
+        }
+    }
+}
+
+async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
+    let clock = state.clock.clone();
+    let outcome =
+        domain::golive::runs::handle_job(&state.pool, &state.secrets, &job, move || clock.now())
+            .await;
+    let now = state.clock.now();
+    match outcome {
+        Some(Ok(())) => {
+            if let Err(e) = jobs::complete(&state.pool, &job, name, now).await {
+                tracing::warn!(job = job.id, error = %e, "cannot mark a job done");
+            }
+        }
+        Some(Err(e)) => {
+            let retry = jobs::fail(&state.pool, &job, name, now, &e.to_string()).await;
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, retry = ?retry.ok(), error = %e, "job failed");
+        }
+        None => {
+            let _ = jobs::fail(&state.pool, &job, name, now, "unknown job kind").await;
+            tracing::error!(job = job.id, kind = %job.kind, "unknown job kind");
+        }
+    }
+}
+
+async fn schedule(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        if state.shutting_down.is_set() {
+            return;
+        }
+        if let Err(e) = domain::golive::runs::schedule_due(&state.pool, state.clock.now()).await {
+            tracing::warn!(error = %e, "cannot schedule verifications");
+        }
+    }
+}

@@ -1,0 +1,1154 @@
+//! Go-live over REST with real parts: checklist templates, reviews, attestations with evidence,
+//! waivers that expire, sign-off with frozen evidence, verification runs through the job queue
+//! against the Kubernetes API test server (progress, results, evidence), uploads of kubectl
+//! Lists, CI reports, sealed cluster credentials, and drift after go-live sent to a team webhook.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use domain::db::Caller;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tests::TestApp;
+use uuid::Uuid;
+
+use super::support::same_origin;
+
+async fn call(
+    app: &TestApp,
+    client: &Client,
+    method: Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = same_origin(app, client.request(method.clone(), app.url(path)));
+    if let Some(etag) = if_match {
+        request = request.header("if-match", etag);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    tests::json(response).await
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn manual(key: &str, required: bool) -> Value {
+    json!({ "key": key, "title": format!("Manual {key}"), "required": required })
+}
+
+fn automatic(key: &str, check: &str, required: bool) -> Value {
+    json!({ "key": key, "title": format!("Check {check}"), "required": required, "check": check })
+}
+
+/// Saves platform core's template with the given items; returns its version.
+async fn save_template(app: &TestApp, pat: &Client, platform: Uuid, items: Value) -> i64 {
+    let path = format!("/api/v1/platforms/{platform}/checklist-template");
+    let (status, current) = call(app, pat, Method::GET, &path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{current}");
+    let etag = format!("\"{}\"", current["version"]);
+    let (status, saved) = call(
+        app,
+        pat,
+        Method::PUT,
+        &path,
+        Some(&etag),
+        Some(&json!({ "items": items, "note": "for the test" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    saved["version"].as_i64().unwrap()
+}
+
+/// An application of team payments running in `namespace` on production.
+async fn application(
+    app: &TestApp,
+    pat: &Client,
+    seed: &tests::Seed,
+    slug: &str,
+    namespace: &str,
+) -> Uuid {
+    let (status, body) = call(
+        app,
+        pat,
+        Method::POST,
+        "/api/v1/applications",
+        None,
+        Some(&json!({
+            "team_id": seed.payments, "slug": slug, "name": slug,
+            "placements": [{ "environment_id": seed.production, "namespace": namespace }],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn open_review(
+    app: &TestApp,
+    client: &Client,
+    application: Uuid,
+    environment: Uuid,
+) -> Value {
+    let (status, review) = call(
+        app,
+        client,
+        Method::POST,
+        "/api/v1/golive/reviews",
+        None,
+        Some(&json!({ "application_id": application, "environment_id": environment })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    review
+}
+
+fn item<'a>(review: &'a Value, key: &str) -> &'a Value {
+    review["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == key)
+        .unwrap_or_else(|| panic!("no item {key} in {review}"))
+}
+
+async fn attest(
+    app: &TestApp,
+    client: &Client,
+    review: &Value,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let id = review["id"].as_str().unwrap();
+    let mut body = body;
+    body["version"] = item(review, key)["version"].clone();
+    call(
+        app,
+        client,
+        Method::PUT,
+        &format!("/api/v1/golive/reviews/{id}/items/{key}"),
+        None,
+        Some(&body),
+    )
+    .await
+}
+
+async fn reload(app: &TestApp, client: &Client, review: &Value) -> Value {
+    let id = review["id"].as_str().unwrap();
+    let (status, body) = call(
+        app,
+        client,
+        Method::GET,
+        &format!("/api/v1/golive/reviews/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Points an environment at a cluster (token mode).
+async fn connect(app: &TestApp, pat: &Client, environment: Uuid, url: &str, token: &str) -> Value {
+    let path = format!("/api/v1/environments/{environment}/cluster-connection");
+    let version = match call(app, pat, Method::GET, &path, None, None).await {
+        (StatusCode::OK, c) => c["version"].as_i64().unwrap(),
+        _ => 0,
+    };
+    let (status, body) = call(
+        app,
+        pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(&json!({ "mode": "token", "server_url": url, "secret": token, "version": version })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Starts a verification and waits for it to finish; returns the finished run and every
+/// progress step seen on the way.
+async fn verify(app: &TestApp, client: &Client, review: &Value) -> (Value, Vec<String>) {
+    let id = review["id"].as_str().unwrap();
+    let (status, run) = call(
+        app,
+        client,
+        Method::POST,
+        &format!("/api/v1/golive/reviews/{id}/runs"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let mut steps = vec![];
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, run) = call(
+            app,
+            client,
+            Method::GET,
+            &format!("/api/v1/golive/runs/{run_id}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        let step = run["progress"]["step"].as_str().unwrap_or("").to_owned();
+        if steps.last() != Some(&step) {
+            steps.push(step);
+        }
+        if run["state"] == "succeeded" || run["state"] == "failed" {
+            return (run, steps);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish in 30 s: {run}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn fixture_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cluster")
+}
+
+#[tokio::test]
+async fn a_review_is_attested_waived_signed_off_and_its_evidence_frozen() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let audrey = app.login("audrey").await;
+
+    // The default template: six manual items and one per automatic check.
+    let path = format!("/api/v1/platforms/{}/checklist-template", seed.core);
+    let (_, default) = call(&app, &pat, Method::GET, &path, None, None).await;
+    assert_eq!(default["version"], 0);
+    let items = default["items"].as_array().unwrap();
+    assert_eq!(items.iter().filter(|i| i["check"].is_null()).count(), 6);
+    assert_eq!(items.iter().filter(|i| !i["check"].is_null()).count(), 16);
+
+    // A bad template names the item and field; nobody but platform staff saves one.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        Some("\"0\""),
+        Some(&json!({ "items": [manual("x", true), { "key": "x", "title": "" }] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(fields(&body).contains(&"items[1].key".to_owned()), "{body}");
+    assert!(
+        fields(&body).contains(&"items[1].title".to_owned()),
+        "{body}"
+    );
+    let (status, _) = call(
+        &app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some("\"0\""),
+        Some(&json!({ "items": [manual("x", true)] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let items = json!([
+        manual("load-test", true),
+        manual("dr-drill", false),
+        automatic("replicas", "replicas", true),
+        { "key": "staging-only", "title": "Only on staging", "environments": ["@non-production"] },
+    ]);
+    let version = save_template(&app, &pat, seed.core, items).await;
+    assert_eq!(version, 1);
+    // Saving from a stale version is refused.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        Some("\"0\""),
+        Some(&json!({ "items": [manual("x", true)] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+
+    let review = open_review(&app, &alice, seed.checkout, seed.production).await;
+    assert_eq!(review["template_version"], 1);
+    let keys: Vec<&str> = review["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["load-test", "dr-drill", "replicas"],
+        "production skips staging-only items"
+    );
+    assert_eq!(review["go_live"], "in_progress");
+    // One live review per application and environment.
+    let (status, _) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/golive/reviews",
+        None,
+        Some(&json!({ "application_id": seed.checkout, "environment_id": seed.production })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Bob is not in team payments; auditors never write.
+    for who in [&bob, &audrey] {
+        let (status, _) = attest(
+            &app,
+            who,
+            &review,
+            "load-test",
+            json!({"status": "passed", "note": "x"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    // Passing a manual item needs evidence; the cluster answers automatic items.
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        json!({"status": "passed"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["note"]);
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "replicas",
+        json!({"status": "passed", "note": "trust me"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["status"]);
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        json!({"status": "passed", "note": "p99 180 ms at 2x peak", "link": "not a link"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["link"]);
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        json!({"status": "passed", "note": "p99 180 ms at 2x peak", "link": "https://reports.example.com/lt/42"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "passed");
+    assert_eq!(body["attestation"]["by"], "Alice Payments");
+    // A stale attest (the old item version) is refused.
+    let (status, _) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        json!({"status": "failed", "note": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+
+    // An evidence file: stored with its hash, downloadable, attached to the item.
+    let id = review["id"].as_str().unwrap();
+    let response = same_origin(
+        &app,
+        alice.post(app.url(&format!(
+            "/api/v1/golive/reviews/{id}/items/dr-drill/files?name=restore.log"
+        ))),
+    )
+    .header("content-type", "text/plain")
+    .body("restore finished in 42 minutes")
+    .send()
+    .await
+    .unwrap();
+    let (status, file) = tests::json(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    let review = reload(&app, &alice, &review).await;
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "dr-drill",
+        json!({"status": "passed", "note": "restored", "file_id": file["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["attestation"]["file_name"], "restore.log");
+    let download = audrey
+        .get(app.url(&format!(
+            "/api/v1/golive/files/{}",
+            file["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(
+        download.text().await.unwrap(),
+        "restore finished in 42 minutes"
+    );
+
+    // Not ready: the team cannot sign off yet, and the message says what is open.
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/golive/reviews/{id}/signoffs"),
+        None,
+        Some(&json!({"side": "team"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Check replicas"),
+        "{body}"
+    );
+
+    // A waiver needs a reason and a future expiry within a year; only platform staff approve.
+    let waivers = format!("/api/v1/golive/reviews/{id}/items/replicas/waivers");
+    let past = (Utc::now() - chrono::Duration::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &waivers,
+        None,
+        Some(&json!({"reason": "", "expires_at": past})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["expires_at", "reason"]);
+    let expires = Utc::now() + chrono::Duration::days(30);
+    let waiver_body = json!({"reason": "Single replica until the session store is shared (JIRA-12)",
+                             "expires_at": expires.to_rfc3339_opts(SecondsFormat::Secs, true)});
+    let (status, _) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &waivers,
+        None,
+        Some(&waiver_body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, waiver) = call(&app, &pat, Method::POST, &waivers, None, Some(&waiver_body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{waiver}");
+    assert_eq!(waiver["approved_by"], "Pat Platform");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "waived");
+    assert_eq!(review["go_live"], "ready_for_signoff");
+
+    // The waiver's expiry turns the item back to failing (the clock of the domain, moved on).
+    let later = expires + chrono::Duration::days(1);
+    let then =
+        domain::golive::store::review(&app.pool, &Caller::system(), id.parse().unwrap(), later)
+            .await
+            .unwrap();
+    let replicas = then.items.iter().find(|i| i.key == "replicas").unwrap();
+    assert_eq!(replicas.status, domain::golive::model::ItemStatus::Failed);
+    assert!(replicas.reason.contains("expired"), "{}", replicas.reason);
+    assert_eq!(then.go_live, domain::golive::model::GoLiveState::Blocked);
+
+    // Sign-off: the platform side cannot be signed by the team and vice versa.
+    let signoffs = format!("/api/v1/golive/reviews/{id}/signoffs");
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "team"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "platform"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "sideways"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["side"]);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "team"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "open");
+    let (status, _) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "team"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a side signs once");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &signoffs,
+        None,
+        Some(&json!({"side": "platform"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "approved");
+    assert_eq!(body["go_live"], "approved");
+
+    // The frozen evidence is kept, and the database refuses to change it.
+    let (status, frozen) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        &format!("/api/v1/golive/reviews/{id}/frozen"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{frozen}");
+    assert_eq!(frozen["signoffs"].as_array().unwrap().len(), 2);
+    let load_test = frozen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "load-test")
+        .unwrap();
+    assert_eq!(
+        load_test["attestation"]["link"],
+        "https://reports.example.com/lt/42"
+    );
+    let tamper = sqlx::query("UPDATE golive_reviews SET frozen = '{}' WHERE id = $1")
+        .bind(id.parse::<Uuid>().unwrap())
+        .execute(&app.pool)
+        .await;
+    assert!(tamper.is_err(), "frozen evidence must not change");
+    let tamper = sqlx::query("DELETE FROM golive_signoffs")
+        .execute(&app.pool)
+        .await;
+    assert!(tamper.is_err(), "sign-offs are history");
+
+    // The board shows it approved; the audit log has every step.
+    let (_, board) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        &format!(
+            "/api/v1/golive/board?team=payments&platform_id={}",
+            seed.core
+        ),
+        None,
+        None,
+    )
+    .await;
+    let row = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["review_id"] == review["id"])
+        .unwrap();
+    assert_eq!(row["state"], "approved");
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE entity_type LIKE 'golive%' OR entity_type = 'checklist_template' ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for wanted in [
+        "checklist_template.save",
+        "golive_review.open",
+        "golive_item.attest",
+        "golive_waiver.grant",
+        "golive_review.sign_off",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == wanted),
+            "{wanted} missing from {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_evidence() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let cluster = kube_fixture::start(
+        kube_fixture::Config::from_dir(fixture_dir())
+            .expect("fixtures load")
+            .token("fixture-token-123"),
+    )
+    .await
+    .expect("the test API server starts");
+
+    // The token is sealed at rest and never shown again.
+    let connection = connect(
+        &app,
+        &pat,
+        seed.production,
+        &cluster.url,
+        "fixture-token-123",
+    )
+    .await;
+    assert_eq!(connection["has_secret"], true);
+    assert!(!connection.to_string().contains("fixture-token-123"));
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT secret FROM cluster_connections WHERE environment_id = $1")
+            .bind(seed.production)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(!sealed.windows(17).any(|w| w == b"fixture-token-123"));
+    let audit: String =
+        sqlx::query_scalar("SELECT string_agg(coalesce(after::text, ''), ' ') FROM audit_log")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        !audit.contains("fixture-token-123"),
+        "the audit log must not hold the secret"
+    );
+
+    // Test connection: the version and no missing permission.
+    let (status, test) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!(
+            "/api/v1/environments/{}/cluster-connection/test",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["ok"], true, "{test}");
+    assert!(
+        test["server_version"].as_str().unwrap().starts_with("v1."),
+        "{test}"
+    );
+
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([
+            automatic("replicas", "replicas", true),
+            automatic("probes", "probes", true),
+            automatic("image", "image", true),
+            automatic("backups", "backups", false)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let (run, steps) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert!(steps.len() >= 2, "progress was reported: {steps:?}");
+    assert_eq!(run["source"]["kind"], "cluster");
+    assert!(run["summary"]["fail"].as_u64().unwrap() >= 1, "{run}");
+
+    // Results carry evidence: the objects read with their resourceVersion, and what was seen.
+    let (_, results) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!(
+            "/api/v1/golive/runs/{}/results",
+            run["id"].as_str().unwrap()
+        ),
+        None,
+        None,
+    )
+    .await;
+    let legacy = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == "replicas" && r["subject"]["name"] == "legacy")
+        .unwrap_or_else(|| panic!("no replicas result for legacy: {results}"));
+    assert_eq!(legacy["outcome"], "fail");
+    assert!(
+        legacy["message"].as_str().unwrap().contains("1 replica"),
+        "{legacy}"
+    );
+    let objects = legacy["evidence"]["objects"].as_array().unwrap();
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["kind"] == "Deployment" && o["resource_version"] == "39001"),
+        "{legacy}"
+    );
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "failed");
+    assert_eq!(item(&review, "image")["status"], "failed");
+    assert_eq!(review["go_live"], "blocked");
+
+    // A cluster that refuses a kind: an error, never a failure of the application.
+    let denied = kube_fixture::start(
+        kube_fixture::Config::from_dir(fixture_dir())
+            .unwrap()
+            .token("fixture-token-123")
+            .deny("apps", "deployments", None),
+    )
+    .await
+    .unwrap();
+    connect(&app, &pat, seed.production, &denied.url, "").await;
+    let (_, test) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!(
+            "/api/v1/environments/{}/cluster-connection/test",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(test["ok"], false);
+    assert!(
+        test["missing"].to_string().contains("deployments"),
+        "{test}"
+    );
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    let replicas = item(&review, "replicas");
+    assert_eq!(replicas["outcome"], "error", "{replicas}");
+    assert_eq!(
+        replicas["status"], "failed",
+        "an error leaves the status as it was"
+    );
+
+    // A wrong token: the run fails with the reason, and the token is not in it.
+    connect(&app, &pat, seed.production, &cluster.url, "wrong-token").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    let text = run.to_string();
+    assert!(!text.contains("wrong-token"), "{text}");
+    let review_after = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review_after, "replicas")["outcome"], "error", "{run}");
+
+    // Without a connection a run cannot start, and says why.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!(
+            "/api/v1/environments/{}/cluster-connection",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!(
+            "/api/v1/golive/reviews/{}/runs",
+            review["id"].as_str().unwrap()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["environment"]);
+    cluster.shutdown().await;
+    denied.shutdown().await;
+}
+
+#[tokio::test]
+async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([
+            automatic("replicas", "replicas", true),
+            automatic("rollout", "rollout", true)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap();
+
+    let list = json!({
+        "apiVersion": "v1", "kind": "List", "items": [{
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": { "name": "cart", "namespace": "shop", "resourceVersion": "7" },
+            "spec": { "replicas": 3, "selector": { "matchLabels": { "app": "cart" } },
+                      "strategy": { "type": "RollingUpdate" },
+                      "template": { "metadata": { "labels": { "app": "cart" } },
+                                    "spec": { "containers": [{ "name": "cart", "image": "registry.example.com/cart:1.4.2" }] } } },
+            "status": { "replicas": 3, "readyReplicas": 3 }
+        }]
+    });
+    let response = same_origin(
+        &app,
+        alice.post(app.url(&format!(
+            "/api/v1/golive/reviews/{id}/uploads?name=cart.json"
+        ))),
+    )
+    .header("content-type", "application/json")
+    .body(list.to_string())
+    .send()
+    .await
+    .unwrap();
+    let (status, run) = tests::json(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["trigger"], "upload");
+    assert_eq!(run["state"], "succeeded");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+    assert_eq!(item(&review, "rollout")["status"], "passed");
+
+    // A broken upload names the problem and leaves nothing behind.
+    let response = same_origin(
+        &app,
+        alice.post(app.url(&format!("/api/v1/golive/reviews/{id}/uploads"))),
+    )
+    .body("{ not json")
+    .send()
+    .await
+    .unwrap();
+    let (status, body) = tests::json(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM verification_runs")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 1);
+
+    // A CI pipeline posts its results for the application's review on the environment.
+    let report = json!({
+        "application": "shop", "environment": "production",
+        "results": [{
+            "check": "replicas", "subject": { "kind": "Deployment", "namespace": "shop", "name": "cart" },
+            "outcome": "fail", "message": "Deployment shop/cart has 1 replica", "evidence": { "objects": [], "values": {} }
+        }]
+    });
+    let (status, run) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&report),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["trigger"], "ci");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "failed");
+    let mut unknown = report.clone();
+    unknown["application"] = json!("nope");
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&unknown),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["application"]);
+}
+
+/// A workload whose replica count the test chooses.
+fn cart(replicas: i32) -> Vec<Value> {
+    vec![json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": "cart", "namespace": "shop", "resourceVersion": format!("{}", 100 + replicas), "labels": { "app": "cart" } },
+        "spec": { "replicas": replicas, "selector": { "matchLabels": { "app": "cart" } },
+                  "template": { "metadata": { "labels": { "app": "cart" } },
+                                "spec": { "containers": [{ "name": "cart", "image": "registry.example.com/cart:1.4.2" }] } } },
+        "status": { "replicas": replicas, "readyReplicas": replicas }
+    })]
+}
+
+#[tokio::test]
+async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+
+    // The team's webhook receiver.
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let hook = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let received = received.clone();
+                async move {
+                    received.lock().unwrap().push(body);
+                    "ok"
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!(
+        "http://{}/hook?secret=s3cr3t",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    let (status, webhook) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": hook_url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{webhook}");
+    assert!(!webhook.to_string().contains("s3cr3t"));
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": "ftp://x", "format": "teams"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["format", "url"]);
+
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let healthy = kube_fixture::start(kube_fixture::Config::new().objects(cart(3)))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &healthy.url, "any").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+    let id = review["id"].as_str().unwrap();
+    for (client, side) in [(&alice, "team"), (&pat, "platform")] {
+        let (status, body) = call(
+            &app,
+            client,
+            Method::POST,
+            &format!("/api/v1/golive/reviews/{id}/signoffs"),
+            None,
+            Some(&json!({"side": side})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // After go-live someone scales the Deployment down to one replica.
+    let regressed = kube_fixture::start(kube_fixture::Config::new().objects(cart(1)))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &regressed.url, "any").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "drifted", "{review}");
+    assert_eq!(review["drift"][0]["item_key"], "replicas");
+    assert_eq!(
+        review["state"], "approved",
+        "go-live approval stays; the drift is shown beside it"
+    );
+
+    // The webhook gets exactly one notice, and the attempt is recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no webhook call within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = received.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["event"], "golive.drift");
+    assert_eq!(calls[0]["drift"]["regressions"][0]["item"], "replicas");
+    let attempts: Vec<(bool, String)> = sqlx::query_as("SELECT ok, target FROM delivery_attempts")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert!(attempts[0].0);
+    assert!(
+        !attempts[0].1.contains("s3cr3t"),
+        "attempts record the host, not the secret URL"
+    );
+
+    // Fixed again: the drift is resolved.
+    connect(&app, &pat, seed.production, &healthy.url, "any").await;
+    verify(&app, &alice, &review).await;
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "approved", "{review}");
+    healthy.shutdown().await;
+    regressed.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_job_is_claimed_by_one_worker_only() {
+    let app = TestApp::spawn().await;
+    // Jobs of a kind no worker knows would be failed by the running worker: stop it from
+    // seeing them by scheduling them in the future and claiming with a clock past that.
+    let at = Utc::now() + chrono::Duration::days(365);
+    let mut tx = app.pool.begin().await.unwrap();
+    for i in 0..60 {
+        domain::jobs::enqueue(&mut tx, "test_job", &json!({ "i": i }), at, None)
+            .await
+            .unwrap();
+    }
+    // A dedupe key is taken once.
+    let first = domain::jobs::enqueue(&mut tx, "test_job", &json!({}), at, Some("slot-1"))
+        .await
+        .unwrap();
+    let second = domain::jobs::enqueue(&mut tx, "test_job", &json!({}), at, Some("slot-1"))
+        .await
+        .unwrap();
+    assert!(first.is_some() && second.is_none());
+    tx.commit().await.unwrap();
+    let now = at + chrono::Duration::seconds(1);
+    let mut workers = vec![];
+    for w in 0..4 {
+        let pool = app.pool.clone();
+        workers.push(tokio::spawn(async move {
+            let mut mine = vec![];
+            while let Some(job) =
+                domain::jobs::claim(&pool, &format!("w{w}"), now, chrono::Duration::minutes(5))
+                    .await
+                    .unwrap()
+            {
+                mine.push(job.id);
+                domain::jobs::complete(&pool, &job, &format!("w{w}"), now)
+                    .await
+                    .unwrap();
+            }
+            mine
+        }));
+    }
+    let mut all = vec![];
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), count, "a job was claimed twice");
+    assert_eq!(count, 61);
+
+    // A failed job comes back after its backoff; a leased job is not claimed by another worker.
+    let mut tx = app.pool.begin().await.unwrap();
+    domain::jobs::enqueue(&mut tx, "test_job", &json!({}), at, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let job = domain::jobs::claim(&app.pool, "a", now, chrono::Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        domain::jobs::claim(&app.pool, "b", now, chrono::Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        domain::jobs::fail(&app.pool, &job, "a", now, "boom")
+            .await
+            .unwrap()
+    );
+    assert!(
+        domain::jobs::claim(&app.pool, "b", now, chrono::Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = domain::jobs::claim(
+        &app.pool,
+        "b",
+        now + chrono::Duration::seconds(11),
+        chrono::Duration::minutes(5),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(again.id, job.id);
+    assert_eq!(again.attempt, 2);
+}
