@@ -5,7 +5,7 @@
 #
 # Functions:
 #   ensure_tools            Rust wasm target, cargo-leptos, wasm-bindgen-cli, PostgreSQL, npm deps
-#   ensure_test_tools       chromium + chromedriver
+#   ensure_test_tools       chromium + chromedriver, kubectl
 #   ensure_database NAME    private PostgreSQL cluster in .data/pg (or DATABASE_URL as given)
 #   start_oidc_provider     development OpenID provider (unless DEMARC_OIDC_ISSUER is set)
 #   ensure_secret_key       DEMARC_SECRET_KEY from the environment or .data/secret_key
@@ -209,6 +209,9 @@ ensure_test_tools() {
   local missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+  # kubectl lists from the Kubernetes API test server in the tests (that proves the API's shape).
+  # Debian's kubernetes-client is old (1.20) but speaks the same list API; any kubectl will do.
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
   if ((${#missing[@]})); then
     log "installing ${missing[*]} for the browser tests"
     apt_install "${missing[@]}"

@@ -65,6 +65,9 @@ pub enum Failure {
     /// After `n` answered requests it accepts connections but never answers (a hung server or a
     /// black-holed network).
     HangAfter(u64),
+    /// Every answer comes this much later (a slow or distant API server): lets a test watch a
+    /// verification's progress.
+    Slow(std::time::Duration),
 }
 
 /// The server's configuration, built fluently.

@@ -123,6 +123,7 @@ async fn serve(
                             Some(Failure::HangAfter(after)) if n > after => {
                                 std::future::pending::<()>().await;
                             }
+                            Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
                             _ => {}
                         }
                         Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|e| match e {}))

@@ -404,3 +404,160 @@ async fn a_scope_is_drafted_published_acknowledged_and_printed_as_of_a_date() {
     wait_for_text(&browser, "No hostPath volumes").await;
     browser.close().await.expect("close the browser");
 }
+
+/// The value of `attribute` on the first element matching `css`, if both exist.
+async fn attribute(browser: &Client, css: &str, attribute: &str) -> Option<String> {
+    let element = browser.find(Locator::Css(css)).await.ok()?;
+    element.attr(attribute).await.ok().flatten()
+}
+
+#[tokio::test]
+async fn a_team_verifies_its_application_from_the_ui_and_watches_the_progress() {
+    use domain::db::Caller;
+    use domain::golive::model::{ConnectionInput, ItemDef, TemplateInput};
+
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let system = Caller::system();
+    // A slow cluster (every answer 150 ms late), so the progress can be watched.
+    let cluster = kube_fixture::start(
+        kube_fixture::Config::from_dir(workspace_root().join("tests/fixtures/cluster"))
+            .expect("fixtures load")
+            .token("browser-token")
+            .failure(kube_fixture::Failure::Slow(Duration::from_millis(150))),
+    )
+    .await
+    .expect("the test API server starts");
+    domain::golive::connections::set(
+        &app.pool,
+        &system,
+        &app.state.secrets,
+        seed.production,
+        ConnectionInput {
+            mode: "token".into(),
+            server_url: cluster.url.clone(),
+            secret: "browser-token".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a connection");
+    let items: Vec<ItemDef> = serde_json::from_value(serde_json::json!([
+        { "key": "replicas", "title": "At least two replicas", "check": "replicas" },
+        { "key": "probes", "title": "Readiness probes", "check": "probes" },
+        { "key": "load-test", "title": "Load test at peak" },
+    ]))
+    .unwrap();
+    domain::golive::store::save_template(
+        &app.pool,
+        &system,
+        seed.core,
+        TemplateInput {
+            items,
+            note: String::new(),
+            base_version: 0,
+        },
+    )
+    .await
+    .expect("a template");
+    domain::applications::create(
+        &app.pool,
+        &system,
+        domain::model::ApplicationInput {
+            team_id: seed.payments,
+            slug: "shop".into(),
+            name: "Shop".into(),
+            description: String::new(),
+            placements: vec![domain::model::Placement {
+                environment_id: seed.production,
+                namespace: "shop".into(),
+            }],
+        },
+    )
+    .await
+    .expect("the application");
+
+    let mut driver = Chromedriver::start().await;
+    let browser = driver.browser().await;
+    sign_in(&browser, &app, "alice").await;
+
+    // The board lists the application as not started; Alice opens its review.
+    open(&browser, &app.url("/golive?team=payments")).await;
+    let row = "tr.board-row[data-application='shop']";
+    assert_eq!(
+        attribute(&browser, row, "data-state").await.as_deref(),
+        Some("not_started")
+    );
+    click(&browser, &format!("{row} button.open-review")).await;
+    wait_for_url(&browser, "the new review", |u| {
+        u.path().starts_with("/golive/reviews/")
+    })
+    .await;
+    wait_hydrated(&browser).await;
+    wait_for_text(&browser, "At least two replicas").await;
+
+    // She starts a verification and watches it: queued or running with steps, then done.
+    click(&browser, "#verify").await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut states = Vec::new();
+    let mut steps = Vec::new();
+    loop {
+        if let Some(state) = attribute(&browser, "#run-panel", "data-run-state").await
+            && states.last() != Some(&state)
+        {
+            states.push(state);
+        }
+        if let Ok(step) = browser.find(Locator::Css("#run-step")).await
+            && let Ok(text) = step.text().await
+            && !text.is_empty()
+            && steps.last() != Some(&text)
+        {
+            steps.push(text);
+        }
+        if states
+            .last()
+            .is_some_and(|s| s == "succeeded" || s == "failed")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run did not finish; states {states:?}, steps {steps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("succeeded"),
+        "{states:?}"
+    );
+    assert!(
+        states.iter().any(|s| s == "running"),
+        "the page showed the run while it ran: {states:?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.starts_with("Read ")),
+        "the page showed the kinds being read: {steps:?}"
+    );
+
+    // The results: replicas fails because of the legacy Deployment, with the evidence.
+    let replicas = "#item-replicas[data-status='failed']";
+    let item = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(replicas))
+        .await
+        .unwrap_or_else(|e| panic!("{replicas}: {e}"));
+    let text = item.text().await.unwrap_or_default();
+    assert!(text.contains("legacy"), "{text}");
+    let summary = field(&browser, "#run-summary").await.text().await.unwrap();
+    assert!(!summary.is_empty());
+    assert_eq!(
+        attribute(&browser, "#item-load-test", "data-status")
+            .await
+            .as_deref(),
+        Some("pending")
+    );
+    browser.close().await.expect("close the browser");
+    cluster.shutdown().await;
+}
