@@ -65,7 +65,8 @@ POSTING TO DEMARC:
     --post URL                   POST the JSON report to Demarc's /api/v1/check-reports (URL is
                                  the Demarc address, or the endpoint itself).
     --token-env VAR              The environment variable holding the Demarc API token (sent as
-                                 Authorization: Bearer). Required with --post.
+                                 Authorization: Bearer). Required with --post, unless:
+    --token-file FILE            The file holding the Demarc API token (a mounted secret).
     --application SLUG           The application the report is about. Required with --post.
     --environment SLUG           The environment it was taken from. Required with --post.
 
@@ -115,6 +116,7 @@ struct Args {
     timings: bool,
     post: Option<String>,
     token_env: Option<String>,
+    token_file: Option<PathBuf>,
     application: Option<String>,
     environment: Option<String>,
 }
@@ -169,6 +171,7 @@ fn parse_args(args: &[String]) -> Result<Args, UsageError> {
         timings: false,
         post: None,
         token_env: None,
+        token_file: None,
         application: None,
         environment: None,
     };
@@ -229,6 +232,7 @@ fn parse_args(args: &[String]) -> Result<Args, UsageError> {
             "--timings" => out.timings = true,
             "--post" => out.post = Some(value(flag)?),
             "--token-env" => out.token_env = Some(value(flag)?),
+            "--token-file" => out.token_file = Some(PathBuf::from(value(flag)?)),
             "--application" => out.application = Some(value(flag)?),
             "--environment" => out.environment = Some(value(flag)?),
             "-" => out.paths.push(PathBuf::from("-")),
@@ -261,6 +265,12 @@ fn parse_args(args: &[String]) -> Result<Args, UsageError> {
         return Err("with manifest files, --namespace names the one default namespace".into());
     }
     if out.post.is_some() {
+        if out.token_env.is_some() && out.token_file.is_some() {
+            return Err("give --token-env or --token-file, not both".into());
+        }
+        if out.token_file.is_some() {
+            out.token_env = Some(String::new());
+        }
         for (flag, v) in [
             ("--token-env", &out.token_env),
             ("--application", &out.application),
@@ -496,9 +506,16 @@ async fn read_cluster(
 
 /// POSTs the JSON report, with the application and environment, to Demarc.
 async fn post(args: &Args, url: &str, report: &Report) -> Result<(), UsageError> {
-    let var = args.token_env.as_deref().unwrap_or_default();
-    let token = std::env::var(var)
-        .map_err(|_| format!("--token-env: environment variable {var} is not set"))?;
+    let token = match &args.token_file {
+        Some(file) => std::fs::read_to_string(file)
+            .map(|t| t.trim().to_owned())
+            .map_err(|e| format!("--token-file {}: {e}", file.display()))?,
+        None => {
+            let var = args.token_env.as_deref().unwrap_or_default();
+            std::env::var(var)
+                .map_err(|_| format!("--token-env: environment variable {var} is not set"))?
+        }
+    };
     let endpoint = endpoint_url(url);
     let mut body =
         serde_json::to_value(report).map_err(|e| format!("cannot encode the report: {e}"))?;

@@ -3,8 +3,6 @@
 
 use tracing_subscriber::EnvFilter;
 
-mod cli;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // `check` needs no configuration or database, and its standard output is the report: logs
@@ -15,7 +13,7 @@ async fn main() -> std::process::ExitCode {
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .init();
-        return cli::run(std::env::args().skip(2).collect()).await;
+        return server::cli::run(std::env::args().skip(2).collect()).await;
     }
     let json = std::env::var("DEMARC_LOG_FORMAT").is_ok_and(|v| v == "json");
     let filter = EnvFilter::try_from_default_env()

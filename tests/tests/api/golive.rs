@@ -1152,3 +1152,132 @@ async fn each_job_is_claimed_by_one_worker_only() {
     assert_eq!(again.id, job.id);
     assert_eq!(again.attempt, 2);
 }
+
+#[tokio::test]
+async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([
+            automatic("replicas", "replicas", true),
+            automatic("image", "image", true)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let token = app.api_token("pat").await;
+    let dir = std::env::temp_dir().join(format!("demarc-cli-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let legacy = fixture_dir().join("shop-legacy.yaml");
+    let cart = fixture_dir().join("shop-cart.yaml");
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        async move { format!("{:?}", server::cli::run(args).await) }
+    };
+    let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
+    let failed = format!("{:?}", std::process::ExitCode::from(1));
+    let usage = format!("{:?}", std::process::ExitCode::from(2));
+
+    // A required failure exits 1; JUnit and SARIF come out parseable with the failures in them.
+    let junit = dir.join("legacy.xml");
+    let code = run(&[
+        legacy.to_str().unwrap(),
+        "--checks",
+        "replicas,image",
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(code, failed);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.starts_with("<?xml") && xml.contains("<failure"),
+        "{xml}"
+    );
+    let sarif = dir.join("legacy.sarif");
+    run(&[
+        legacy.to_str().unwrap(),
+        "--checks",
+        "image",
+        "--format",
+        "sarif",
+        "--output",
+        sarif.to_str().unwrap(),
+    ])
+    .await;
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{sarif}"
+    );
+    // The good application passes; bad input is a usage error naming the file.
+    let code = run(&[
+        cart.to_str().unwrap(),
+        "--checks",
+        "replicas,image",
+        "--format",
+        "json",
+        "--output",
+        dir.join("cart.json").to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(code, ok);
+    assert_eq!(run(&["/nonexistent/manifests"]).await, usage);
+    assert_eq!(
+        run(&[cart.to_str().unwrap(), "--checks", "nope"]).await,
+        usage
+    );
+
+    // Posted to Demarc, the report becomes a run of the application's review.
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let code = run(&[
+        legacy.to_str().unwrap(),
+        "--checks",
+        "replicas,image",
+        "--format",
+        "json",
+        "--output",
+        dir.join("posted.json").to_str().unwrap(),
+        "--post",
+        &app.url(""),
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--application",
+        "shop",
+        "--environment",
+        "production",
+    ])
+    .await;
+    assert_eq!(
+        code, failed,
+        "the report is posted and the exit code still says it failed"
+    );
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "failed", "{review}");
+    let (_, runs) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!(
+            "/api/v1/golive/reviews/{}/runs",
+            review["id"].as_str().unwrap()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(runs[0]["trigger"], "ci", "{runs}");
+    std::fs::remove_dir_all(&dir).ok();
+}
