@@ -1281,3 +1281,92 @@ async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
     assert_eq!(runs[0]["trigger"], "ci", "{runs}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn scheduled_verifications_are_queued_once_per_slot_whatever_the_number_of_replicas() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    open_review(&app, &alice, shop, seed.production).await;
+    let cluster = kube_fixture::start(kube_fixture::Config::new().objects(cart(3)))
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/v1/environments/{}/cluster-connection",
+        seed.production
+    );
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(
+            &json!({ "mode": "token", "server_url": cluster.url, "secret": "t",
+                      "verify_every_minutes": 60, "version": 0 }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(
+            &json!({ "mode": "token", "server_url": cluster.url, "verify_every_minutes": 2,
+                      "version": body["version"] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["verify_every_minutes"]);
+
+    // Two replicas' schedulers at the same moment queue one job; the next hour queues another.
+    // (A time far from now, so this replica's own scheduler, on the real clock, is not involved.)
+    let at = Utc::now() + chrono::Duration::days(400);
+    let first = domain::golive::runs::schedule_due(&app.pool, at)
+        .await
+        .unwrap();
+    let second = domain::golive::runs::schedule_due(&app.pool, at)
+        .await
+        .unwrap();
+    assert_eq!((first, second), (1, 0));
+    let later = domain::golive::runs::schedule_due(&app.pool, at + chrono::Duration::minutes(61))
+        .await
+        .unwrap();
+    assert_eq!(later, 1);
+
+    // The environment job queues a scheduled run per live review, which the worker runs.
+    let queued = domain::golive::runs::verify_environment(&app.pool, seed.production, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(queued, 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let states: Vec<String> =
+            sqlx::query_scalar("SELECT state FROM verification_runs WHERE trigger = 'schedule'")
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+        if states.iter().any(|s| s == "succeeded") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "scheduled run not done: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cluster.shutdown().await;
+}
