@@ -71,7 +71,13 @@ async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
         }
         Some(Err(e)) => {
             let retry = jobs::fail(&state.pool, &job, name, now, &e.to_string()).await;
-            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, retry = ?retry.ok(), error = %e, "job failed");
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, retry = ?retry.as_ref().ok(), error = %e, "job failed");
+            if matches!(retry, Ok(false))
+                && let Err(e) =
+                    domain::golive::runs::abandon(&state.pool, &job, &e.to_string(), now).await
+            {
+                tracing::warn!(job = job.id, error = %e, "cannot record a job given up");
+            }
         }
         None => {
             let _ = jobs::fail(&state.pool, &job, name, now, "unknown job kind").await;

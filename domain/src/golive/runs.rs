@@ -350,7 +350,12 @@ pub async fn execute(
     Ok(())
 }
 
-async fn finish_failed(pool: &PgPool, run_id: Uuid, error: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) async fn finish_failed(
+    pool: &PgPool,
+    run_id: Uuid,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query!(
         "UPDATE verification_runs SET state = 'failed', error = $2, finished_at = $3,
                 progress = jsonb_build_object('step', 'Failed', 'done', 0, 'total', 0)
@@ -773,7 +778,29 @@ pub async fn verify_environment(
     Ok(n)
 }
 
-/// Dispatches the queue's go-live jobs; false when the kind is not ours.
+/// Called when the queue gives up on a job (its last attempt failed): a verification that can
+/// never run is finished as failed with the reason, instead of staying queued for ever.
+pub async fn abandon(
+    pool: &PgPool,
+    job: &jobs::Job,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if job.kind == JOB_VERIFY
+        && let Ok(p) = serde_json::from_value::<VerifyJob>(job.payload.clone())
+    {
+        finish_failed(
+            pool,
+            p.run_id,
+            &format!("Gave up after {} attempts: {error}", job.attempt),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Dispatches the queue's go-live jobs; None when the kind is not ours.
 pub async fn handle_job(
     pool: &PgPool,
     secrets: &SecretBox,

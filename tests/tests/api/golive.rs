@@ -1370,3 +1370,48 @@ async fn scheduled_verifications_are_queued_once_per_slot_whatever_the_number_of
     }
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let alice = app.login("alice").await;
+    let review = open_review(&app, &alice, seed.checkout, seed.production).await;
+    let review_id: Uuid = review["id"].as_str().unwrap().parse().unwrap();
+    // A run whose job kept failing (no job row: the worker must not pick it up here).
+    let run_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO verification_runs (review_id, trigger, requested_by) VALUES ($1, 'api', 'test') RETURNING id",
+    )
+    .bind(review_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let job = domain::jobs::Job {
+        id: 0,
+        kind: domain::golive::runs::JOB_VERIFY.into(),
+        payload: json!({ "run_id": run_id }),
+        attempt: 5,
+        max_attempts: 5,
+    };
+    domain::golive::runs::abandon(&app.pool, &job, "database unavailable", Utc::now())
+        .await
+        .unwrap();
+    let (status, run) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/v1/golive/runs/{run_id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(run["state"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("Gave up after 5 attempts"),
+        "{run}"
+    );
+}
