@@ -6,6 +6,7 @@
 //! transaction, append the audit record in the same transaction, commit.
 
 pub mod auth;
+pub mod calendar;
 pub mod error;
 pub mod golive;
 pub mod model;

@@ -1,0 +1,625 @@
+//! Staging first, production after a soak period.
+//!
+//! A production plan has no recurrence of its own: each staging occurrence (as the recurrence
+//! gives it, before blackouts) produces one production occurrence `soak_working_days` working
+//! days (Monday to Friday) later, at production's own local time and zone. Deriving from the
+//! nominal staging days keeps production's rhythm stable and predictable for application teams;
+//! [`check_skew`] then compares the real schedules, after blackouts moved or skipped windows on
+//! either side, and explains every production window that comes too early.
+//!
+//! Public holidays are not working days in real life, but here they only count when they are
+//! entered as blackouts; the soak counts Monday to Friday.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::recurrence::{Schedule, apply_blackouts, expand};
+use super::{Blackout, BlackoutPolicy, Occurrence, Plan, Timing, human_date};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
+
+/// Fewest working days production may follow staging by.
+pub const MIN_SOAK_WORKING_DAYS: u8 = 1;
+/// Most working days production may follow staging by (about three months).
+pub const MAX_SOAK_WORKING_DAYS: u8 = 60;
+
+/// A validated production plan, relative to a staging plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductionPlan {
+    /// When production's window starts and how long it lasts.
+    pub timing: Timing,
+    /// Working days (Monday to Friday) between a staging window and its production window.
+    pub soak_working_days: u8,
+    /// What blackouts do to production's occurrences.
+    pub blackout_policy: BlackoutPolicy,
+}
+
+/// A production plan as a form or an API client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductionPlanInput {
+    /// Local start time, `HH:MM`.
+    pub start_time: String,
+    /// IANA time zone name.
+    pub time_zone: String,
+    /// Window length in hours, 4 to 24.
+    pub duration_hours: i64,
+    /// Working days after the staging window.
+    pub soak_working_days: i64,
+    /// What blackouts do to production's occurrences.
+    #[serde(default)]
+    pub blackout_policy: BlackoutPolicy,
+}
+
+impl ProductionPlanInput {
+    /// Checks every field and returns the plan, or one message per wrong field.
+    pub fn validate(&self) -> Result<ProductionPlan> {
+        let mut p = Problems::default();
+        let timing = super::timing(
+            &mut p,
+            &self.start_time,
+            &self.time_zone,
+            self.duration_hours,
+        );
+        let soak = u8::try_from(self.soak_working_days)
+            .ok()
+            .filter(|d| (MIN_SOAK_WORKING_DAYS..=MAX_SOAK_WORKING_DAYS).contains(d));
+        if soak.is_none() {
+            p.add(
+                "soak_working_days",
+                format!(
+                    "must be between {MIN_SOAK_WORKING_DAYS} and {MAX_SOAK_WORKING_DAYS} working days"
+                ),
+            );
+        }
+        p.finish()?;
+        match (timing, soak) {
+            (Some(timing), Some(soak_working_days)) => Ok(ProductionPlan {
+                timing,
+                soak_working_days,
+                blackout_policy: self.blackout_policy,
+            }),
+            _ => Err(Error::invalid("soak_working_days", "is not valid")),
+        }
+    }
+}
+
+fn is_working_day(d: NaiveDate) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// The day `n` working days after `date` (Friday + 1 is Monday; Saturday + 1 is Monday too).
+/// `n = 0` gives `date` itself. Saturates at the last representable date.
+pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
+    if n == 0 {
+        return date;
+    }
+    // From a weekend day, counting works as from the Friday before it.
+    let back = match date.weekday() {
+        Weekday::Sat => 1,
+        Weekday::Sun => 2,
+        _ => 0,
+    };
+    let mut day = date
+        .checked_sub_signed(Duration::days(back))
+        .unwrap_or(date);
+    let weeks = i64::from(n / 5);
+    day = match day.checked_add_signed(Duration::days(weeks * 7)) {
+        Some(d) => d,
+        None => return NaiveDate::MAX,
+    };
+    for _ in 0..(n % 5) {
+        loop {
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => return NaiveDate::MAX,
+            };
+            if is_working_day(day) {
+                break;
+            }
+        }
+    }
+    day
+}
+
+/// How many working days lie after `from`, up to and including `to` (0 when `to` is not later).
+pub fn working_days_after(from: NaiveDate, to: NaiveDate) -> i64 {
+    let days = (to - from).num_days();
+    if days <= 0 {
+        return 0;
+    }
+    let mut count = days / 7 * 5;
+    let mut day = from + Duration::days(days / 7 * 7);
+    while day < to {
+        day = match day.succ_opt() {
+            Some(d) => d,
+            None => break,
+        };
+        if is_working_day(day) {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Production's nominal occurrences: one per staging occurrence, `soak_working_days` working days
+/// after the staging window's nominal day. When several staging windows map to the same day
+/// (a daily staging plan over a weekend), the production window follows the last of them.
+pub fn derive_production(staging: &[Occurrence], production: &ProductionPlan) -> Vec<Occurrence> {
+    let mut by_day: BTreeMap<NaiveDate, Occurrence> = BTreeMap::new();
+    for s in staging {
+        let day = add_working_days(s.nominal_date, u32::from(production.soak_working_days));
+        let mut o = production.timing.occurrence_on(day);
+        o.follows = Some(s.nominal_date);
+        by_day.insert(day, o);
+    }
+    by_day.into_values().collect()
+}
+
+/// A production window that does not respect the soak period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkewViolation {
+    /// The local day of the production window.
+    pub production_date: NaiveDate,
+    /// The local day of the staging window it was compared with, if there is one.
+    pub staging_date: Option<NaiveDate>,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+fn days_word(n: i64) -> String {
+    if n == 1 {
+        "1 working day".to_owned()
+    } else {
+        format!("{n} working days")
+    }
+}
+
+/// "Tue 14 Apr 2026", plus "(moved from ... by the blackout “...”)" when a blackout moved it.
+fn describe(o: &Occurrence) -> String {
+    match &o.moved_by {
+        Some(reason) if o.local_date != o.nominal_date => format!(
+            "{} (moved from {} by the blackout “{reason}”)",
+            human_date(o.local_date),
+            human_date(o.nominal_date)
+        ),
+        _ => human_date(o.local_date),
+    }
+}
+
+/// Checks that every production occurrence comes at least `soak_working_days` working days after
+/// its staging occurrence and starts after that staging window has ended.
+///
+/// A production occurrence derived by [`derive_production`] is compared with the staging window
+/// it follows (wherever a blackout moved it); any other production occurrence is compared with the
+/// latest staging window that starts before it.
+pub fn check_skew(
+    staging: &Schedule,
+    production: &Schedule,
+    soak_working_days: u8,
+) -> Vec<SkewViolation> {
+    let soak = u32::from(soak_working_days);
+    let mut violations = Vec::new();
+    for p in &production.occurrences {
+        let paired = match p.follows {
+            Some(nominal) => follows(staging, nominal),
+            None => staging
+                .occurrences
+                .iter()
+                .rev()
+                .find(|s| s.start_utc < p.start_utc),
+        };
+        let Some(s) = paired else {
+            violations.push(unpaired(staging, p));
+            continue;
+        };
+        let required = add_working_days(s.local_date, soak);
+        let message = if p.start_utc < s.end_utc {
+            format!(
+                "Production on {} starts before the staging window on {} has ended; \
+                 production must come at least {} after staging.",
+                describe(p),
+                describe(s),
+                days_word(i64::from(soak))
+            )
+        } else if p.local_date < required {
+            format!(
+                "Production on {} comes only {} after staging on {}; the soak period needs at \
+                 least {}, so production should be on {} or later.",
+                describe(p),
+                days_word(working_days_after(s.local_date, p.local_date)),
+                describe(s),
+                days_word(i64::from(soak)),
+                human_date(required)
+            )
+        } else {
+            continue;
+        };
+        violations.push(SkewViolation {
+            production_date: p.local_date,
+            staging_date: Some(s.local_date),
+            message,
+        });
+    }
+    violations
+}
+
+/// The staging window with nominal day `nominal`, wherever a blackout moved it; when the move
+/// merged it into another window, that window.
+fn follows(staging: &Schedule, nominal: NaiveDate) -> Option<&Occurrence> {
+    if let Some(s) = staging
+        .occurrences
+        .iter()
+        .find(|s| s.nominal_date == nominal)
+    {
+        return Some(s);
+    }
+    let day = staging
+        .skipped
+        .iter()
+        .find(|k| k.nominal_date == nominal)?
+        .merged_into?;
+    staging.occurrences.iter().find(|s| s.local_date == day)
+}
+
+/// The violation for a production window without a staging window to follow.
+fn unpaired(staging: &Schedule, p: &Occurrence) -> SkewViolation {
+    let skipped = p
+        .follows
+        .and_then(|nominal| staging.skipped.iter().find(|k| k.nominal_date == nominal));
+    let message = match skipped {
+        Some(k) => format!(
+            "Staging on {} is skipped because of the blackout “{}”, so production on {} would \
+             receive changes that were never tried on staging.",
+            human_date(k.nominal_date),
+            k.reason,
+            describe(p)
+        ),
+        None => format!(
+            "Production on {} has no staging window before it.",
+            describe(p)
+        ),
+    };
+    SkewViolation {
+        production_date: p.local_date,
+        staging_date: None,
+        message,
+    }
+}
+
+/// Expands both plans over `[from, to)`, applies each side's blackouts and checks the skew of
+/// every production occurrence that falls in the horizon (typically the next 12 months).
+pub fn validate_skew(
+    staging: &Plan,
+    staging_blackouts: &[Blackout],
+    production: &ProductionPlan,
+    production_blackouts: &[Blackout],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<SkewViolation> {
+    let Some((staging_sched, production_sched)) = schedules(
+        staging,
+        staging_blackouts,
+        production,
+        production_blackouts,
+        from,
+        to,
+    ) else {
+        return Vec::new();
+    };
+    check_skew(
+        &staging_sched,
+        &production_sched,
+        production.soak_working_days,
+    )
+}
+
+/// Staging's and production's schedules over the horizon, after blackouts; production is limited
+/// to windows that start in `[from, to)` before blackouts move them.
+pub fn schedules(
+    staging: &Plan,
+    staging_blackouts: &[Blackout],
+    production: &ProductionPlan,
+    production_blackouts: &[Blackout],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<(Schedule, Schedule)> {
+    // Staging windows up to a soak period (plus weekends and a margin) before the horizon still
+    // have their production windows inside it.
+    let lookback = Duration::days(i64::from(production.soak_working_days) * 2 + 14);
+    let staging_from = from.checked_sub_signed(lookback)?;
+    let staging_nominal = expand(staging, staging_from, to);
+    let production_nominal: Vec<Occurrence> = derive_production(&staging_nominal, production)
+        .into_iter()
+        .filter(|o| o.start_utc >= from && o.start_utc < to)
+        .collect();
+    let staging_sched = apply_blackouts(
+        &staging.timing,
+        staging.blackout_policy,
+        staging_nominal,
+        staging_blackouts,
+    );
+    let production_sched = apply_blackouts(
+        &production.timing,
+        production.blackout_policy,
+        production_nominal,
+        production_blackouts,
+    );
+    Some((staging_sched, production_sched))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{Ordinal, PlanInput, Recurrence};
+    use chrono::TimeZone;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, day, 0, 0, 0).unwrap()
+    }
+
+    fn staging(recurrence: Recurrence, policy: BlackoutPolicy) -> Plan {
+        PlanInput {
+            recurrence,
+            start_time: "20:00".into(),
+            time_zone: "Europe/Amsterdam".into(),
+            duration_hours: 4,
+            blackout_policy: policy,
+        }
+        .validate()
+        .unwrap()
+    }
+
+    fn second_tuesday(policy: BlackoutPolicy) -> Plan {
+        staging(
+            Recurrence::MonthlyWeekday {
+                ordinal: Ordinal::Second,
+                weekday: Weekday::Tue,
+            },
+            policy,
+        )
+    }
+
+    fn production(soak: i64) -> ProductionPlan {
+        ProductionPlanInput {
+            start_time: "22:00".into(),
+            time_zone: "Europe/Amsterdam".into(),
+            duration_hours: 6,
+            soak_working_days: soak,
+            blackout_policy: BlackoutPolicy::MoveToNextAllowedDay,
+        }
+        .validate()
+        .unwrap()
+    }
+
+    fn blackout(first: NaiveDate, last: NaiveDate, reason: &str) -> Blackout {
+        Blackout {
+            first_day: first,
+            last_day: last,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn working_day_arithmetic() {
+        // 2026-01-02 is a Friday.
+        assert_eq!(add_working_days(d(2026, 1, 2), 1), d(2026, 1, 5));
+        assert_eq!(add_working_days(d(2026, 1, 3), 1), d(2026, 1, 5)); // Saturday
+        assert_eq!(add_working_days(d(2026, 1, 4), 5), d(2026, 1, 9)); // Sunday
+        assert_eq!(add_working_days(d(2026, 1, 6), 5), d(2026, 1, 13)); // Tue -> Tue
+        assert_eq!(add_working_days(d(2026, 1, 6), 0), d(2026, 1, 6));
+        assert_eq!(add_working_days(NaiveDate::MAX, 3), NaiveDate::MAX);
+        assert!(add_working_days(NaiveDate::MIN, 7) > NaiveDate::MIN);
+        assert_eq!(add_working_days(d(2026, 1, 1), u32::MAX), NaiveDate::MAX);
+        assert_eq!(working_days_after(d(2026, 1, 9), d(2026, 1, 12)), 1);
+        assert_eq!(working_days_after(d(2026, 1, 12), d(2026, 1, 9)), 0);
+        let mut start = d(2026, 1, 1);
+        for _ in 0..14 {
+            for n in 1..=23u32 {
+                let end = add_working_days(start, n);
+                assert!(is_working_day(end), "{start} + {n}");
+                assert_eq!(
+                    working_days_after(start, end),
+                    i64::from(n),
+                    "{start} + {n}"
+                );
+                assert_eq!(
+                    working_days_after(start, end - Duration::days(1)),
+                    i64::from(n) - 1
+                );
+            }
+            start = start.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
+    fn soak_is_validated() {
+        for (soak, ok) in [
+            (0, false),
+            (1, true),
+            (5, true),
+            (60, true),
+            (61, false),
+            (-5, false),
+        ] {
+            let input = ProductionPlanInput {
+                start_time: "22:00".into(),
+                time_zone: "Europe/Amsterdam".into(),
+                duration_hours: 6,
+                soak_working_days: soak,
+                blackout_policy: BlackoutPolicy::Skip,
+            };
+            match input.validate() {
+                Ok(_) => assert!(ok, "{soak}"),
+                Err(Error::Invalid { fields }) => {
+                    assert!(!ok, "{soak}");
+                    assert!(fields.contains_key("soak_working_days"));
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn derived_production_follows_staging_by_the_soak_for_a_year() {
+        let s = second_tuesday(BlackoutPolicy::Skip);
+        let p = production(5);
+        let (staging_sched, prod) =
+            schedules(&s, &[], &p, &[], utc(2026, 1, 1), utc(2027, 1, 1)).unwrap();
+        assert_eq!(prod.occurrences.len(), 12);
+        for o in &prod.occurrences {
+            let follows = o.follows.unwrap();
+            assert_eq!(o.local_date, follows + Duration::days(7));
+            assert!(
+                staging_sched
+                    .occurrences
+                    .iter()
+                    .any(|s| s.nominal_date == follows)
+            );
+        }
+        assert!(validate_skew(&s, &[], &p, &[], utc(2026, 1, 1), utc(2027, 1, 1)).is_empty());
+    }
+
+    #[test]
+    fn a_staging_window_moved_by_a_blackout_eats_into_the_soak() {
+        // Second Tuesday of April 2026 is the 14th; production follows on the 21st.
+        let s = second_tuesday(BlackoutPolicy::MoveToNextAllowedDay);
+        let p = production(5);
+        let freeze = [blackout(d(2026, 4, 14), d(2026, 4, 16), "Release freeze")];
+        let v = validate_skew(&s, &freeze, &p, &[], utc(2026, 1, 1), utc(2027, 1, 1));
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(v[0].production_date, d(2026, 4, 21));
+        assert_eq!(v[0].staging_date, Some(d(2026, 4, 17)));
+        assert_eq!(
+            v[0].message,
+            "Production on Tue 21 Apr 2026 comes only 2 working days after staging on \
+             Fri 17 Apr 2026 (moved from Tue 14 Apr 2026 by the blackout “Release freeze”); the \
+             soak period needs at least 5 working days, so production should be on \
+             Fri 24 Apr 2026 or later."
+        );
+        // Moving production out of the way too (a production freeze on the same days + 1 week)
+        // restores the soak.
+        let prod_freeze = [blackout(d(2026, 4, 21), d(2026, 4, 23), "Release freeze")];
+        let v = validate_skew(
+            &s,
+            &freeze,
+            &p,
+            &prod_freeze,
+            utc(2026, 1, 1),
+            utc(2027, 1, 1),
+        );
+        assert!(v.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn a_skipped_staging_window_leaves_production_unsoaked() {
+        let s = second_tuesday(BlackoutPolicy::Skip);
+        let p = production(5);
+        let freeze = [blackout(d(2026, 12, 7), d(2026, 12, 11), "Year-end freeze")];
+        let v = validate_skew(&s, &freeze, &p, &[], utc(2026, 1, 1), utc(2027, 1, 1));
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(v[0].production_date, d(2026, 12, 15));
+        assert_eq!(v[0].staging_date, None);
+        assert!(
+            v[0].message
+                .contains("Staging on Tue 8 Dec 2026 is skipped")
+        );
+        assert!(v[0].message.contains("“Year-end freeze”"));
+        assert!(v[0].message.contains("production on Tue 15 Dec 2026"));
+    }
+
+    #[test]
+    fn a_production_window_moved_later_is_fine() {
+        let s = second_tuesday(BlackoutPolicy::Skip);
+        let p = production(5);
+        let prod_freeze = [blackout(d(2026, 6, 16), d(2026, 6, 19), "Sales week")];
+        let (_, prod) =
+            schedules(&s, &[], &p, &prod_freeze, utc(2026, 1, 1), utc(2027, 1, 1)).unwrap();
+        assert!(
+            prod.occurrences
+                .iter()
+                .any(|o| o.local_date == d(2026, 6, 20))
+        );
+        assert!(
+            validate_skew(&s, &[], &p, &prod_freeze, utc(2026, 1, 1), utc(2027, 1, 1)).is_empty()
+        );
+    }
+
+    #[test]
+    fn independent_production_schedules_are_checked_against_the_latest_staging_window() {
+        let weekly = |day| {
+            staging(
+                Recurrence::Weekly {
+                    weekdays: vec![day],
+                },
+                BlackoutPolicy::Skip,
+            )
+        };
+        let mon = weekly(Weekday::Mon);
+        let wed = weekly(Weekday::Wed);
+        let (from, to) = (utc(2026, 1, 1), utc(2026, 2, 1));
+        let expand_sched = |p: &Plan, from| Schedule {
+            occurrences: expand(p, from, to),
+            skipped: vec![],
+        };
+        let staging_sched = expand_sched(&mon, utc(2025, 12, 20));
+        let production_sched = expand_sched(&wed, from);
+        let v = check_skew(&staging_sched, &production_sched, 5);
+        assert_eq!(v.len(), 4); // every Wednesday of January 2026 is 2 working days after Monday
+        assert_eq!(v[0].production_date, d(2026, 1, 7));
+        assert_eq!(v[0].staging_date, Some(d(2026, 1, 5)));
+        assert!(
+            v[0].message
+                .contains("only 2 working days after staging on Mon 5 Jan 2026")
+        );
+        assert!(check_skew(&staging_sched, &production_sched, 2).is_empty());
+        // Same day, overlapping: production starts before staging ends.
+        let mut mon_later = mon.clone();
+        mon_later.timing.start_time = chrono::NaiveTime::from_hms_opt(21, 0, 0).unwrap();
+        let overlap = check_skew(&staging_sched, &expand_sched(&mon_later, from), 1);
+        assert_eq!(overlap.len(), 4);
+        assert!(overlap[0].message.contains("before the staging window on"));
+        // Nothing on staging before production.
+        let lonely = check_skew(&Schedule::default(), &production_sched, 5);
+        assert_eq!(lonely.len(), 4);
+        assert!(
+            lonely[0]
+                .message
+                .contains("has no staging window before it")
+        );
+    }
+
+    #[test]
+    fn staging_windows_merged_by_a_move_are_checked_against_the_window_they_joined() {
+        let s = staging(Recurrence::Daily, BlackoutPolicy::MoveToNextAllowedDay);
+        let p = production(1);
+        // Saturday 3 and Sunday 4 January move to Monday 5, which has its own window; production
+        // on Monday 5 followed Sunday's window and now has no soak at all.
+        let weekend = [blackout(d(2026, 1, 3), d(2026, 1, 4), "Office move")];
+        let v = validate_skew(&s, &weekend, &p, &[], utc(2026, 1, 1), utc(2026, 1, 12));
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(v[0].production_date, d(2026, 1, 5));
+        assert_eq!(v[0].staging_date, Some(d(2026, 1, 5)));
+    }
+
+    #[test]
+    fn daily_staging_over_a_weekend_gives_one_production_window() {
+        let s = staging(Recurrence::Daily, BlackoutPolicy::Skip);
+        let p = production(1);
+        let nominal = expand(&s, utc(2026, 1, 1), utc(2026, 1, 12));
+        let prod = derive_production(&nominal, &p);
+        // Fri 2, Sat 3 and Sun 4 January all map to Monday 5 January: one window following Sunday.
+        let monday: Vec<_> = prod
+            .iter()
+            .filter(|o| o.local_date == d(2026, 1, 5))
+            .collect();
+        assert_eq!(monday.len(), 1);
+        assert_eq!(monday[0].follows, Some(d(2026, 1, 4)));
+        assert!(validate_skew(&s, &[], &p, &[], utc(2026, 1, 1), utc(2026, 3, 1)).is_empty());
+    }
+}
