@@ -921,6 +921,10 @@ mod scale {
     /// `scripts/bench-checks`): every check, split over threads, answers exactly as on one thread.
     #[test]
     fn a_large_snapshot_split_over_threads_gives_the_same_results_in_the_same_order() {
+        const _: () = assert!(
+            60 * 10 >= PARALLEL_FROM,
+            "600 workloads take the threaded path"
+        );
         let mut s = Snapshot::default();
         for n in 0..100 {
             s.nodes
@@ -959,7 +963,6 @@ mod scale {
             .iter()
             .map(|c| (*c, Params::default()))
             .collect();
-        assert!(60 * 10 >= PARALLEL_FROM);
         let split = evaluate_on(&s, &all, now(), 4);
         let single = evaluate_on(&s, &all, now(), 1);
         assert_eq!(split.len(), 15 * 600 + 60, "{pod_count} pods");
