@@ -1,7 +1,7 @@
 //! The Kubernetes side of the tests: the fixture cluster (`tests/fixtures/cluster`, served by
 //! the `kube-fixture` crate's read-only API server), kube clients for it, and kubectl.
 //!
-//! ```ignore
+//! ```text
 //! let cluster = kube_fixture::start(tests::kube::fixture_cluster()).await.unwrap();
 //! let client = tests::kube::client(&cluster.url, None);
 //! ```

@@ -553,15 +553,33 @@ pub async fn upload(
 ) -> Result<VerificationRun> {
     let set = checks::manifests::snapshot_from_upload(text, file_name)
         .map_err(|e| Error::invalid("file", e.to_string()))?;
-    store_offline(pool, caller, review_id, "upload", set.snapshot, now).await
+    store_offline(
+        pool,
+        caller,
+        review_id,
+        "upload",
+        Offline::Snapshot(Box::new(set.snapshot)),
+        now,
+    )
+    .await
 }
 
+/// What an offline run starts from: objects to evaluate here, or results evaluated elsewhere.
+enum Offline {
+    Snapshot(Box<checks::snapshot::Snapshot>),
+    Results {
+        results: Vec<CheckResult>,
+        source: Option<SourceInfo>,
+    },
+}
+
+/// Records an offline run (upload or CI report) of a review at once, in one transaction.
 async fn store_offline(
     pool: &PgPool,
     caller: &Caller,
     review_id: Uuid,
     trigger: &str,
-    snapshot: checks::snapshot::Snapshot,
+    input: Offline,
     now: DateTime<Utc>,
 ) -> Result<VerificationRun> {
     let mut tx = pool.begin().await?;
@@ -577,19 +595,34 @@ async fn store_offline(
     }
     let items = store::items(&mut tx, review_id, now).await?;
     let wanted = automatic_items(&items);
-    let mut snapshot = snapshot;
-    if !ctx.namespaces.is_empty() {
-        snapshot.namespaces = ctx.namespaces.clone();
-    }
-    let source = snapshot.source.clone().unwrap_or(SourceInfo {
-        kind: trigger.into(),
-        name: trigger.into(),
-        server_version: None,
-        read_at: now,
-    });
-    let checks_wanted: Vec<(CheckId, Params)> =
-        wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
-    let results = checks::engine::evaluate(&snapshot, &checks_wanted, now);
+    let (results, source) = match input {
+        Offline::Snapshot(mut snapshot) => {
+            if !ctx.namespaces.is_empty() {
+                snapshot.namespaces = ctx.namespaces.clone();
+            }
+            let source = snapshot.source.clone().unwrap_or(SourceInfo {
+                kind: trigger.into(),
+                name: trigger.into(),
+                server_version: None,
+                read_at: now,
+            });
+            let checks_wanted: Vec<(CheckId, Params)> =
+                wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
+            (
+                checks::engine::evaluate(&snapshot, &checks_wanted, now),
+                source,
+            )
+        }
+        Offline::Results { results, source } => {
+            let source = source.unwrap_or(SourceInfo {
+                kind: "manifests".into(),
+                name: "CI".into(),
+                server_version: None,
+                read_at: now,
+            });
+            (results, source)
+        }
+    };
     let id = sqlx::query_scalar!(
         "INSERT INTO verification_runs (review_id, trigger, state, requested_by, created_at, started_at)
          VALUES ($1, $2, 'running', $3, $4, $4) RETURNING id",
@@ -671,52 +704,18 @@ pub async fn ci_report(
             ));
         }
     };
-    let mut tx = pool.begin().await?;
-    let h = head(&mut tx, review_id, true).await?;
-    let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
-    caller.actor.authorize(Action::WorkOnGoLive {
-        team: &ctx.team_slug,
-    })?;
-    let items = store::items(&mut tx, review_id, now).await?;
-    let wanted = automatic_items(&items);
-    let source = report.source.clone().unwrap_or(SourceInfo {
-        kind: "manifests".into(),
-        name: "CI".into(),
-        server_version: None,
-        read_at: now,
-    });
-    let id = sqlx::query_scalar!(
-        "INSERT INTO verification_runs (review_id, trigger, state, requested_by, created_at, started_at)
-         VALUES ($1, 'ci', 'running', $2, $3, $3) RETURNING id",
-        review_id,
-        caller.actor.name,
-        now,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        review_id,
-        id,
-        &wanted,
-        &report.results,
-        &source,
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
+    store_offline(
+        pool,
         caller,
-        "verification.ci",
-        "verification_run",
-        &id.to_string(),
-        None::<&()>,
-        Some(&serde_json::json!({"review": review_id, "results": report.results.len()})),
+        review_id,
+        "ci",
+        Offline::Results {
+            results: report.results,
+            source: report.source,
+        },
+        now,
     )
-    .await?;
-    let run = fetch_run(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(run)
+    .await
 }
 
 /// Enqueues the scheduled verifications that are due: one environment job per connection and

@@ -577,11 +577,22 @@ async fn lock_for_work(
     Ok((head, ctx))
 }
 
-fn valid_link(link: &str) -> bool {
-    url_like(link)
+/// Not found unless the review has an item with this key.
+async fn ensure_item(conn: &mut PgConnection, review_id: Uuid, key: &str) -> Result<()> {
+    let exists = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM golive_items WHERE review_id = $1 AND key = $2"#,
+        review_id,
+        key
+    )
+    .fetch_one(conn)
+    .await?;
+    if exists == 0 {
+        return Err(Error::not_found("checklist item"));
+    }
+    Ok(())
 }
 
-fn url_like(s: &str) -> bool {
+fn valid_link(s: &str) -> bool {
     (s.starts_with("https://") || s.starts_with("http://"))
         && s.len() > 8
         && s.len() <= 2000
@@ -744,16 +755,7 @@ pub async fn waive(
             message: "This review was withdrawn.".into(),
         });
     }
-    let exists = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM golive_items WHERE review_id = $1 AND key = $2"#,
-        review_id,
-        key
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if exists == 0 {
-        return Err(Error::not_found("checklist item"));
-    }
+    ensure_item(&mut tx, review_id, key).await?;
     // A new waiver replaces the previous one.
     sqlx::query!(
         "UPDATE golive_waivers SET revoked_at = $3, revoked_by = $4
@@ -996,16 +998,7 @@ pub async fn upload_file(
     problems.finish()?;
     let mut tx = pool.begin().await?;
     lock_for_work(&mut tx, caller, review_id).await?;
-    let exists = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM golive_items WHERE review_id = $1 AND key = $2"#,
-        review_id,
-        key
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if exists == 0 {
-        return Err(Error::not_found("checklist item"));
-    }
+    ensure_item(&mut tx, review_id, key).await?;
     let sha = format!("{:x}", sha2::Sha256::digest(data));
     let content_type = if content_type.trim().is_empty() {
         "application/octet-stream"
