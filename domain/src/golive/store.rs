@@ -1,5 +1,7 @@
 //! Templates, reviews, attestations, waivers, sign-off and the board in PostgreSQL.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -228,6 +230,7 @@ pub(crate) async fn context(
 }
 
 struct ItemRow {
+    review_id: Uuid,
     key: String,
     definition: Json<ItemDef>,
     status: String,
@@ -256,56 +259,86 @@ pub(crate) async fn items(
     review_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<ReviewItem>> {
+    Ok(items_of_reviews(conn, &[review_id], now)
+        .await?
+        .remove(&review_id)
+        .unwrap_or_default())
+}
+
+struct WaiverRow {
+    review_id: Uuid,
+    id: Uuid,
+    item_key: String,
+    reason: String,
+    approved_by: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    revoked_by: Option<String>,
+}
+
+/// The items of several reviews (two queries, whatever the number of reviews), in order, with
+/// their newest unrevoked waiver applied as of `now`.
+pub(crate) async fn items_of_reviews(
+    conn: &mut PgConnection,
+    review_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Vec<ReviewItem>>> {
     let rows = sqlx::query_as!(
         ItemRow,
-        r#"SELECT key, definition AS "definition: Json<ItemDef>", status, reason,
+        r#"SELECT review_id, key, definition AS "definition: Json<ItemDef>", status, reason,
                   attestation AS "attestation: Json<Attestation>", outcome, message,
                   results AS "results: Json<Vec<CheckResult>>", run_id, checked_at, updated_by, updated_at, version
-           FROM golive_items WHERE review_id = $1 ORDER BY position"#,
-        review_id
+           FROM golive_items WHERE review_id = ANY($1) ORDER BY review_id, position"#,
+        review_ids
     )
     .fetch_all(&mut *conn)
     .await?;
-    let waivers = waivers_of(conn, review_id).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let waiver = waivers
-                .iter()
-                .find(|w| w.item_key == r.key && w.revoked_at.is_none())
-                .cloned();
-            let recorded = recorded_status(&r.status);
-            let (status, why) = effective_status(recorded, waiver.as_ref(), now);
-            ReviewItem {
-                key: r.key,
-                definition: r.definition.0,
-                status,
-                recorded_status: recorded,
-                reason: why.unwrap_or(r.reason),
-                attestation: r.attestation.map(|a| a.0),
-                outcome: r.outcome.as_deref().and_then(parse_outcome),
-                message: r.message,
-                results: r.results.0,
-                checked_at: r.checked_at,
-                run_id: r.run_id,
-                waiver,
-                updated_by: r.updated_by,
-                updated_at: r.updated_at,
-                version: r.version,
-            }
-        })
-        .collect())
-}
-
-async fn waivers_of(conn: &mut PgConnection, review_id: Uuid) -> Result<Vec<Waiver>> {
-    Ok(sqlx::query_as!(
-        Waiver,
-        "SELECT id, item_key, reason, approved_by, expires_at, created_at, revoked_at, revoked_by
-         FROM golive_waivers WHERE review_id = $1 ORDER BY created_at DESC",
-        review_id
+    // Newest first, so the first unrevoked one per item is the one in force.
+    let waivers = sqlx::query_as!(
+        WaiverRow,
+        "SELECT review_id, id, item_key, reason, approved_by, expires_at, created_at, revoked_at, revoked_by
+         FROM golive_waivers WHERE review_id = ANY($1) AND revoked_at IS NULL ORDER BY created_at DESC",
+        review_ids
     )
-    .fetch_all(conn)
-    .await?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<Uuid, Vec<ReviewItem>> = HashMap::new();
+    for r in rows {
+        let waiver = waivers
+            .iter()
+            .find(|w| w.review_id == r.review_id && w.item_key == r.key)
+            .map(|w| Waiver {
+                id: w.id,
+                item_key: w.item_key.clone(),
+                reason: w.reason.clone(),
+                approved_by: w.approved_by.clone(),
+                expires_at: w.expires_at,
+                created_at: w.created_at,
+                revoked_at: w.revoked_at,
+                revoked_by: w.revoked_by.clone(),
+            });
+        let recorded = recorded_status(&r.status);
+        let (status, why) = effective_status(recorded, waiver.as_ref(), now);
+        out.entry(r.review_id).or_default().push(ReviewItem {
+            key: r.key,
+            definition: r.definition.0,
+            status,
+            recorded_status: recorded,
+            reason: why.unwrap_or(r.reason),
+            attestation: r.attestation.map(|a| a.0),
+            outcome: r.outcome.as_deref().and_then(parse_outcome),
+            message: r.message,
+            results: r.results.0,
+            checked_at: r.checked_at,
+            run_id: r.run_id,
+            waiver,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+            version: r.version,
+        });
+    }
+    Ok(out)
 }
 
 async fn signoffs(conn: &mut PgConnection, review_id: Uuid) -> Result<Vec<Signoff>> {
@@ -1091,22 +1124,23 @@ pub async fn board(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let review_ids: Vec<Uuid> = pairs.iter().filter_map(|p| p.review_id).collect();
+    let mut items_by_review = items_of_reviews(&mut conn, &review_ids, now).await?;
+    let drifted: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT DISTINCT review_id FROM drift_events WHERE review_id = ANY($1) AND resolved_at IS NULL",
+        &review_ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut rows = Vec::with_capacity(pairs.len());
     for p in pairs {
         let (state, progress, last_checked_at) = match (p.review_id, p.state.as_deref()) {
             (Some(id), Some(state)) => {
-                let items = items(&mut conn, id, now).await?;
+                let items = items_by_review.remove(&id).unwrap_or_default();
                 let progress = Progress::of(&items);
-                let drifted = sqlx::query_scalar!(
-                    r#"SELECT count(*) AS "n!" FROM drift_events WHERE review_id = $1 AND resolved_at IS NULL"#,
-                    id
-                )
-                .fetch_one(&mut *conn)
-                .await?
-                    > 0;
                 let checked = items.iter().filter_map(|i| i.checked_at).max();
                 (
-                    Review::state_of(state, &progress, drifted),
+                    Review::state_of(state, &progress, drifted.contains(&id)),
                     progress,
                     checked,
                 )
