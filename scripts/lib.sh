@@ -216,6 +216,14 @@ ensure_test_tools() {
     log "installing ${missing[*]} for the browser tests"
     apt_install "${missing[@]}"
   fi
+
+  # A real SMTP server on loopback receives the maintenance notices in the tests.
+  if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    log "pip install aiosmtpd (the SMTP server of the e-mail tests)"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null ||
+      python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd
+  fi
 }
 
 # ------------------------------------------------------------------------------------------------

@@ -104,6 +104,15 @@ pub enum Action<'a> {
     WorkOnGoLive { team: &'a str },
     /// Sign a go-live review off on behalf of the application's team (slug): only its members.
     SignOffForTeam { team: &'a str },
+    /// Maintenance plans, blackouts, maintenances and their lifecycle, notice settings, platform
+    /// drills and the platform's and environments' feeds.
+    ManageCalendar,
+    /// Acknowledge an announced major maintenance on behalf of the given team (slug): only its
+    /// members.
+    AcknowledgeMaintenance { team: &'a str },
+    /// Plan and record the drills of the given team's applications, manage the team's calendar
+    /// feed and e-mail recipients: members and platform staff.
+    WorkOnTeamCalendar { team: &'a str },
 }
 
 impl Actor {
@@ -154,11 +163,14 @@ impl Actor {
             | Action::ManagePlatforms
             | Action::ManageTokens
             | Action::EditScope
-            | Action::ManageGoLive => self.is_platform_staff(),
-            Action::AcknowledgeScope { team } | Action::SignOffForTeam { team } => {
-                self.teams.iter().any(|t| t == team)
-            }
-            Action::ManageApplication { team } | Action::WorkOnGoLive { team } => {
+            | Action::ManageGoLive
+            | Action::ManageCalendar => self.is_platform_staff(),
+            Action::AcknowledgeScope { team }
+            | Action::SignOffForTeam { team }
+            | Action::AcknowledgeMaintenance { team } => self.teams.iter().any(|t| t == team),
+            Action::ManageApplication { team }
+            | Action::WorkOnGoLive { team }
+            | Action::WorkOnTeamCalendar { team } => {
                 self.is_platform_staff() || self.teams.iter().any(|t| t == team)
             }
         }
@@ -214,6 +226,17 @@ impl Actor {
             }
             Action::SignOffForTeam { team } => {
                 format!("Only members of team {team} can sign off for it.")
+            }
+            Action::ManageCalendar => {
+                "Only platform engineers and administrators plan maintenance and change the calendar.".to_owned()
+            }
+            Action::AcknowledgeMaintenance { team } => {
+                format!("Only members of team {team} can acknowledge a maintenance for it.")
+            }
+            Action::WorkOnTeamCalendar { team } => {
+                format!(
+                    "Only members of team {team} and platform engineers manage its drills, feed and e-mail recipients."
+                )
             }
         };
         Err(Error::forbidden(message))

@@ -2,6 +2,7 @@
 //! ETag/If-Match for updates, and an OpenAPI 3.1 document generated from these handlers.
 
 pub mod admin;
+pub mod calendar;
 pub mod catalog;
 pub mod error;
 pub mod golive;
@@ -41,6 +42,9 @@ use crate::state::AppState;
         (name = "go-live", description = "Go-live checklists verified against the cluster: \
                                           templates, reviews, waivers, sign-off, verification \
                                           runs, cluster connections and team webhooks"),
+        (name = "calendar", description = "The maintenance calendar: plans (production after \
+                                           staging), blackouts, maintenances and their lifecycle, \
+                                           retrospectives, DR drills, end of life, feeds"),
     )
 )]
 struct ApiDoc;
@@ -135,6 +139,50 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(golive::test_connection))
         .routes(routes!(golive::list_webhooks, golive::add_webhook))
         .routes(routes!(golive::remove_webhook))
+        .routes(routes!(calendar::list_plans))
+        .routes(routes!(
+            calendar::get_plan,
+            calendar::save_plan,
+            calendar::remove_plan
+        ))
+        .routes(routes!(calendar::schedule))
+        .routes(routes!(calendar::list_blackouts, calendar::add_blackout))
+        .routes(routes!(calendar::remove_blackout))
+        .routes(routes!(calendar::list_holidays))
+        .routes(routes!(calendar::get_settings, calendar::save_settings))
+        .routes(routes!(
+            calendar::list_maintenances,
+            calendar::create_maintenance
+        ))
+        .routes(routes!(
+            calendar::get_maintenance,
+            calendar::update_maintenance
+        ))
+        .routes(routes!(calendar::announce))
+        .routes(routes!(calendar::start))
+        .routes(routes!(calendar::complete))
+        .routes(routes!(calendar::roll_back))
+        .routes(routes!(calendar::cancel))
+        .routes(routes!(calendar::retrospective))
+        .routes(routes!(
+            calendar::list_acknowledgements,
+            calendar::acknowledge
+        ))
+        .routes(routes!(calendar::list_action_items))
+        .routes(routes!(calendar::complete_action_item))
+        .routes(routes!(calendar::list_drills, calendar::create_drill))
+        .routes(routes!(calendar::get_drill))
+        .routes(routes!(calendar::record_drill))
+        .routes(routes!(calendar::cancel_drill))
+        .routes(routes!(calendar::list_events))
+        .routes(routes!(calendar::end_of_life))
+        .routes(routes!(calendar::list_feeds, calendar::make_feed))
+        .routes(routes!(calendar::remove_feed))
+        .routes(routes!(
+            calendar::list_team_emails,
+            calendar::add_team_email
+        ))
+        .routes(routes!(calendar::remove_team_email))
         .split_for_parts();
     // Evidence files and uploaded Lists are larger than axum's 2 MB default.
     let router = router.layer(axum::extract::DefaultBodyLimit::max(24 * 1024 * 1024));

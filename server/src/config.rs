@@ -110,6 +110,9 @@ pub struct Config {
     pub worker: bool,
     /// How often an idle worker looks for due jobs, in milliseconds.
     pub worker_poll_ms: u64,
+    /// Where maintenance notices go out by e-mail (DEMARC_SMTP_URL, may hold a password: never
+    /// logged) and who sends them (DEMARC_MAIL_FROM).
+    pub mailer: domain::calendar::notices::Mailer,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -185,6 +188,10 @@ impl Config {
             secret_key: var("DEMARC_SECRET_KEY").map(Secret::new),
             worker: parse("DEMARC_WORKER", true)?,
             worker_poll_ms: parse("DEMARC_WORKER_POLL_MS", 1000)?,
+            mailer: domain::calendar::notices::Mailer {
+                smtp_url: var("DEMARC_SMTP_URL"),
+                from: var("DEMARC_MAIL_FROM").unwrap_or_else(|| "Demarc <demarc@localhost>".into()),
+            },
         })
     }
 

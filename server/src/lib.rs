@@ -133,6 +133,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", get(auth::web::login))
         .route("/auth/callback", get(auth::web::callback))
         .route("/auth/logout", post(auth::web::logout))
+        // Calendar clients cannot log in: the secret token in the URL is the credential.
+        .route("/ics/{file}", get(api::calendar::feed))
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
         .merge(pages)

@@ -45,14 +45,14 @@ async fn run() -> Result<(), String> {
     match command.as_str() {
         "serve" => {
             if demo {
-                server::demo::load(&state.pool)
+                server::demo::load_all(&state.pool, state.clock.now())
                     .await
                     .map_err(|e| format!("demo data: {e}"))?;
             }
             server::serve(state).await.map_err(|e| e.to_string())
         }
         "migrate" => Ok(()),
-        "demo-data" => server::demo::load(&state.pool)
+        "demo-data" => server::demo::load_all(&state.pool, state.clock.now())
             .await
             .map_err(|e| format!("demo data: {e}")),
         other => Err(format!(

@@ -59,9 +59,19 @@ async fn run(state: AppState, name: String) {
 
 async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
     let clock = state.clock.clone();
-    let outcome =
+    let mut outcome =
         domain::golive::runs::handle_job(&state.pool, &state.secrets, &job, move || clock.now())
             .await;
+    if outcome.is_none() {
+        outcome = domain::calendar::notices::handle_job(
+            &state.pool,
+            &state.secrets,
+            &state.config.mailer,
+            &job,
+            state.clock.now(),
+        )
+        .await;
+    }
     let now = state.clock.now();
     match outcome {
         Some(Ok(())) => {

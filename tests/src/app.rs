@@ -39,8 +39,20 @@ pub struct TestApp {
     /// The state the router was built with.
     pub state: AppState,
     tasks: Vec<JoinHandle<()>>,
+    /// The job worker and scheduler (restartable, see [`TestApp::restart_workers`]).
+    workers: Vec<JoinHandle<()>>,
     // Declared last: dropped after the server tasks were aborted.
     db: TestDb,
+}
+
+/// What a test changes about a server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A fixed clock at this instant (moved with `app.state.clock.set/advance`) instead of the
+    /// real one: every rule and the job worker read it.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// The SMTP server maintenance notices go to (`smtp://127.0.0.1:<port>`).
+    pub smtp_url: Option<String>,
 }
 
 /// Ids of the demo data set (see `server::demo`), loaded by [`TestApp::seed`].
@@ -79,8 +91,43 @@ impl TestApp {
             &provider.issuer,
             &client.client_id,
             &client.client_secret,
+            Options::default(),
         )
         .await
+    }
+
+    /// Like [`TestApp::spawn`], with a fixed clock or an SMTP server.
+    pub async fn spawn_with(options: Options) -> TestApp {
+        init_tracing();
+        let provider = Provider::get();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the app's port");
+        let base = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("address").port()
+        );
+        let client = provider.register_client(&base).await;
+        TestApp::start(
+            listener,
+            &provider.issuer,
+            &client.client_id,
+            &client.client_secret,
+            options,
+        )
+        .await
+    }
+
+    /// Stops this server's job worker and scheduler and starts `replicas` new ones, as a restart
+    /// (or a scale-out) of Demarc would: whatever they know comes from the database.
+    pub fn restart_workers(&mut self, replicas: usize) {
+        for w in self.workers.drain(..) {
+            w.abort();
+        }
+        for _ in 0..replicas {
+            self.workers
+                .extend(server::worker::spawn(self.state.clone()));
+        }
     }
 
     /// A server trusting another provider (e.g. a [`crate::FakeProvider`]).
@@ -89,7 +136,14 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the app's port");
-        TestApp::start(listener, issuer, client_id, client_secret).await
+        TestApp::start(
+            listener,
+            issuer,
+            client_id,
+            client_secret,
+            Options::default(),
+        )
+        .await
     }
 
     async fn start(
@@ -97,6 +151,7 @@ impl TestApp {
         issuer: &str,
         client_id: &str,
         client_secret: &str,
+        options: Options,
     ) -> TestApp {
         let addr = listener.local_addr().expect("address");
         let ops_listener = TcpListener::bind("127.0.0.1:0")
@@ -104,10 +159,14 @@ impl TestApp {
             .expect("bind the ops port");
         let ops_addr = ops_listener.local_addr().expect("address");
         let db = TestDb::create().await;
-        let config = config(&db.url, addr, ops_addr, issuer, client_id, client_secret);
-        let state = server::build_state(config, leptos_options(addr))
+        let mut config = config(&db.url, addr, ops_addr, issuer, client_id, client_secret);
+        config.mailer.smtp_url = options.smtp_url;
+        let mut state = server::build_state(config, leptos_options(addr))
             .await
             .unwrap_or_else(|e| panic!("the server did not start: {e}"));
+        if let Some(at) = options.clock {
+            state.clock = domain::clock::Clock::fixed(at);
+        }
         let pool = state.pool.clone();
         let app = {
             let _generating = ROUTE_GENERATION.write().await;
@@ -115,8 +174,8 @@ impl TestApp {
         };
         let app = app.layer(axum::middleware::from_fn(outside_route_generation));
         let ops = server::ops::router(state.clone());
-        let mut tasks = server::worker::spawn(state.clone());
-        tasks.extend([
+        let workers = server::worker::spawn(state.clone());
+        let tasks = Vec::from([
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app.into_make_service()).await;
             }),
@@ -132,6 +191,7 @@ impl TestApp {
             pool,
             state,
             tasks,
+            workers,
             db,
         }
     }
@@ -335,7 +395,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in self.tasks.iter().chain(&self.workers) {
             task.abort();
         }
     }
@@ -415,6 +475,10 @@ fn config(
         secret_key: Some(Secret::new("test-secret-key-0123456789abcdef0123456789")),
         worker: true,
         worker_poll_ms: 100,
+        mailer: domain::calendar::notices::Mailer {
+            smtp_url: None,
+            from: "Demarc <demarc@example.test>".into(),
+        },
     }
 }
 

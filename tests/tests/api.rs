@@ -6,6 +6,7 @@
 
 mod api {
     mod audit;
+    mod calendar;
     mod cluster;
     mod csrf;
     mod golive;

@@ -20,8 +20,23 @@
 //!   one hour later (spring) or earlier (autumn) than on other nights.
 //! * Blackout days are whole local days in the plan's time zone.
 
+pub mod eol;
+pub mod holidays;
+pub mod ics;
+pub mod model;
 pub mod recurrence;
 pub mod skew;
+
+#[cfg(feature = "server")]
+pub mod drills;
+#[cfg(feature = "server")]
+pub mod events;
+#[cfg(feature = "server")]
+pub mod maintenances;
+#[cfg(feature = "server")]
+pub mod notices;
+#[cfg(feature = "server")]
+pub mod plans;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -77,6 +92,7 @@ impl Timing {
 
 /// What to do with an occurrence that touches a blackout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlackoutPolicy {
     /// Drop the occurrence.
@@ -228,12 +244,19 @@ impl Blackout {
 
     /// True when the window `[start, end)` touches this blackout's days in `zone`.
     pub fn touches(&self, zone: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-        let Some(after_last) = self.last_day.succ_opt() else {
-            return start >= resolve_local(zone, self.first_day.and_time(NaiveTime::MIN));
-        };
-        let from = resolve_local(zone, self.first_day.and_time(NaiveTime::MIN));
-        let until = resolve_local(zone, after_last.and_time(NaiveTime::MIN));
+        let (from, until) = self.utc_range(zone);
         start < until && from < end
+    }
+
+    /// The instants the blackout's days cover in `zone`: from the first day's midnight to the
+    /// midnight after the last day.
+    pub fn utc_range(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = resolve_local(zone, self.first_day.and_time(NaiveTime::MIN));
+        let until = match self.last_day.succ_opt() {
+            Some(after_last) => resolve_local(zone, after_last.and_time(NaiveTime::MIN)),
+            None => DateTime::<Utc>::MAX_UTC,
+        };
+        (from, until)
     }
 }
 

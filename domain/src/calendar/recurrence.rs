@@ -334,11 +334,19 @@ pub fn apply_blackouts(
     occurrences: Vec<Occurrence>,
     blackouts: &[Blackout],
 ) -> Schedule {
-    let zone = timing.time_zone;
+    // Each blackout's instants, worked out once rather than per occurrence.
+    let ranges: Vec<(DateTime<Utc>, DateTime<Utc>, &Blackout)> = blackouts
+        .iter()
+        .map(|b| {
+            let (from, until) = b.utc_range(timing.time_zone);
+            (from, until, b)
+        })
+        .collect();
     let blocking = |o: &Occurrence| {
-        blackouts
+        ranges
             .iter()
-            .find(|b| b.touches(zone, o.start_utc, o.end_utc))
+            .find(|(from, until, _)| o.start_utc < *until && *from < o.end_utc)
+            .map(|(_, _, b)| *b)
     };
     let mut kept = Vec::new();
     let mut moved = Vec::new();

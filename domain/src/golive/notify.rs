@@ -89,14 +89,23 @@ pub(crate) async fn enqueue_drift(
     .await?;
     let mut n = 0;
     for hook in hooks {
-        let job = WebhookJob {
-            webhook_id: hook.id,
-            body: drift_body(&hook.format, notice),
-        };
-        jobs::enqueue(conn, JOB_WEBHOOK, &job, now, None).await?;
+        enqueue_webhook(conn, hook.id, drift_body(&hook.format, notice), now, None).await?;
         n += 1;
     }
     Ok(n)
+}
+
+/// Queues one delivery of `body` (already in the webhook's format) to a webhook.
+pub(crate) async fn enqueue_webhook(
+    conn: &mut PgConnection,
+    webhook_id: Uuid,
+    body: serde_json::Value,
+    now: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+) -> Result<()> {
+    let job = WebhookJob { webhook_id, body };
+    jobs::enqueue(conn, JOB_WEBHOOK, &job, now, dedupe_key).await?;
+    Ok(())
 }
 
 /// Delivers one webhook job: POSTs the body, records the attempt; an error makes the queue retry.

@@ -1,0 +1,360 @@
+//! Disaster-recovery drills: planned with a goal, a scenario, a starting state, participants and
+//! targets (RPO, RTO, backup retention); recorded afterwards with the measured RPO and RTO (met or
+//! breached) and a retrospective with action items.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::maintenances::{action_items_of, insert_action_items, validate_retrospective};
+use super::model::*;
+use crate::audit;
+use crate::auth::Action;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
+
+struct Row {
+    id: Uuid,
+    platform_id: Uuid,
+    platform_slug: String,
+    application_id: Option<Uuid>,
+    application_slug: Option<String>,
+    title: String,
+    goal: String,
+    scenario: String,
+    starting_state: String,
+    participants: String,
+    leader: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    target_rpo_minutes: i32,
+    target_rto_minutes: i32,
+    target_retention_days: i32,
+    state: String,
+    measured_rpo_minutes: Option<i32>,
+    measured_rto_minutes: Option<i32>,
+    retention_verified: Option<bool>,
+    went_well: Option<String>,
+    to_improve: Option<String>,
+    completed_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_by: String,
+}
+
+impl Row {
+    fn into_model(self, items: Vec<ActionItem>) -> Drill {
+        Drill {
+            rpo_met: self
+                .measured_rpo_minutes
+                .map(|m| m <= self.target_rpo_minutes),
+            rto_met: self
+                .measured_rto_minutes
+                .map(|m| m <= self.target_rto_minutes),
+            retrospective: self.completed_at.map(|at| Retrospective {
+                went_well: self.went_well.unwrap_or_default(),
+                to_improve: self.to_improve.unwrap_or_default(),
+                written_at: Some(at),
+                action_items: items,
+            }),
+            id: self.id,
+            platform_id: self.platform_id,
+            platform_slug: self.platform_slug,
+            application_id: self.application_id,
+            application_slug: self.application_slug,
+            title: self.title,
+            goal: self.goal,
+            scenario: self.scenario,
+            starting_state: self.starting_state,
+            participants: self.participants,
+            leader: self.leader,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            target_rpo_minutes: self.target_rpo_minutes,
+            target_rto_minutes: self.target_rto_minutes,
+            target_retention_days: self.target_retention_days,
+            state: self.state,
+            measured_rpo_minutes: self.measured_rpo_minutes,
+            measured_rto_minutes: self.measured_rto_minutes,
+            retention_verified: self.retention_verified,
+            version: self.version,
+            created_by: self.created_by,
+        }
+    }
+}
+
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    platform_id: Option<Uuid>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<Drill>> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT d.id, d.platform_id, p.slug AS platform_slug, d.application_id,
+                  a.slug AS "application_slug?", d.title, d.goal, d.scenario, d.starting_state,
+                  d.participants, d.leader, d.starts_at, d.ends_at, d.target_rpo_minutes,
+                  d.target_rto_minutes, d.target_retention_days, d.state, d.measured_rpo_minutes,
+                  d.measured_rto_minutes, d.retention_verified, d.went_well, d.to_improve,
+                  d.completed_at, d.version, d.created_by
+           FROM dr_drills d
+           JOIN platforms p ON p.id = d.platform_id
+           LEFT JOIN applications a ON a.id = d.application_id
+           WHERE ($1::uuid IS NULL OR d.id = $1)
+             AND ($2::uuid IS NULL OR d.platform_id = $2)
+             AND ($3::timestamptz IS NULL OR d.ends_at > $3)
+             AND ($4::timestamptz IS NULL OR d.starts_at < $4)
+           ORDER BY d.starts_at, d.id"#,
+        id,
+        platform_id,
+        from,
+        to,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut items = action_items_of(conn, &[], &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = items.extract_if(.., |i| i.drill_id == Some(r.id)).collect();
+            r.into_model(mine)
+        })
+        .collect())
+}
+
+async fn fetch(conn: &mut PgConnection, id: Uuid) -> Result<Drill> {
+    load(conn, Some(id), None, None, None)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("drill"))
+}
+
+/// Drills, by start.
+pub async fn list(pool: &PgPool, caller: &Caller, platform_id: Option<Uuid>) -> Result<Vec<Drill>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    load(&mut conn, None, platform_id, None, None).await
+}
+
+pub async fn get(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Drill> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    fetch(&mut conn, id).await
+}
+
+/// Platform drills are the platform team's; an application's drill is also its team's.
+async fn authorize(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    application_id: Option<Uuid>,
+) -> Result<()> {
+    match application_id {
+        None => caller.actor.authorize(Action::ManageCalendar),
+        Some(app) => {
+            let team = sqlx::query_scalar!(
+                "SELECT t.slug FROM applications a JOIN teams t ON t.id = a.team_id WHERE a.id = $1",
+                app
+            )
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| Error::invalid("application_id", "no such application"))?;
+            caller
+                .actor
+                .authorize(Action::WorkOnTeamCalendar { team: &team })
+        }
+    }
+}
+
+fn validate(conn_platform_ok: bool, form: &mut DrillForm) -> Result<()> {
+    let mut p = Problems::default();
+    for (field, value, required, max) in [
+        ("title", &mut form.title, true, 160),
+        ("goal", &mut form.goal, true, 4000),
+        ("scenario", &mut form.scenario, true, 4000),
+        ("starting_state", &mut form.starting_state, false, 4000),
+        ("participants", &mut form.participants, false, 2000),
+        ("leader", &mut form.leader, true, 120),
+    ] {
+        *value = value.trim().to_owned();
+        if required && value.is_empty() {
+            p.add(field, "is required");
+        } else if value.chars().count() > max {
+            p.add(field, format!("must be at most {max} characters"));
+        }
+    }
+    if !conn_platform_ok {
+        p.add("platform_id", "no such platform");
+    }
+    if form.ends_at <= form.starts_at {
+        p.add("ends_at", "must come after the start");
+    } else if form.ends_at - form.starts_at > Duration::days(7) {
+        p.add("ends_at", "a drill lasts at most 7 days");
+    }
+    for (field, value, max) in [
+        ("target_rpo_minutes", form.target_rpo_minutes, 525_600),
+        ("target_rto_minutes", form.target_rto_minutes, 525_600),
+        ("target_retention_days", form.target_retention_days, 3_650),
+    ] {
+        if !(0..=max).contains(&value) {
+            p.add(field, format!("must be between 0 and {max}"));
+        }
+    }
+    p.finish()
+}
+
+/// Plans a drill.
+#[tracing::instrument(skip_all)]
+pub async fn create(pool: &PgPool, caller: &Caller, mut form: DrillForm) -> Result<Drill> {
+    let mut tx = pool.begin().await?;
+    authorize(&mut tx, caller, form.application_id).await?;
+    let platform_ok = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM platforms WHERE id = $1 AND archived_at IS NULL",
+        form.platform_id
+    )
+    .fetch_one(&mut *tx)
+    .await?
+        == 1;
+    validate(platform_ok, &mut form)?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO dr_drills (platform_id, application_id, title, goal, scenario, starting_state,
+             participants, leader, starts_at, ends_at, target_rpo_minutes, target_rto_minutes,
+             target_retention_days, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        form.platform_id,
+        form.application_id,
+        form.title,
+        form.goal,
+        form.scenario,
+        form.starting_state,
+        form.participants,
+        form.leader,
+        form.starts_at,
+        form.ends_at,
+        form.target_rpo_minutes as i32,
+        form.target_rto_minutes as i32,
+        form.target_retention_days as i32,
+        caller.actor.name,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let drill = fetch(&mut tx, id).await?;
+    audit::record::<(), _>(
+        &mut tx,
+        caller,
+        "drill.create",
+        "drill",
+        &id.to_string(),
+        None,
+        Some(&drill),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(drill)
+}
+
+/// Records what a drill measured and its retrospective; the drill is then completed.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn record_result(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    mut form: DrillResultForm,
+    now: DateTime<Utc>,
+) -> Result<Drill> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT id FROM dr_drills WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::not_found("drill"))?;
+    let before = fetch(&mut tx, id).await?;
+    authorize(&mut tx, caller, before.application_id).await?;
+    if before.state != "planned" {
+        return Err(Error::Conflict {
+            message: format!(
+                "This drill is {}; its result is already recorded.",
+                before.state
+            ),
+        });
+    }
+    if before.starts_at > now {
+        return Err(Error::Conflict {
+            message: "This drill has not started yet; record its result afterwards.".into(),
+        });
+    }
+    let mut p = Problems::default();
+    for (field, value) in [
+        ("measured_rpo_minutes", form.measured_rpo_minutes),
+        ("measured_rto_minutes", form.measured_rto_minutes),
+    ] {
+        if !(0..=525_600).contains(&value) {
+            p.add(field, "must be between 0 and 525600 minutes");
+        }
+    }
+    p.finish()?;
+    validate_retrospective(&mut form.retrospective)?;
+    sqlx::query!(
+        "UPDATE dr_drills SET state = 'completed', measured_rpo_minutes = $2,
+             measured_rto_minutes = $3, retention_verified = $4, went_well = $5, to_improve = $6,
+             completed_at = $7, version = version + 1
+         WHERE id = $1",
+        id,
+        form.measured_rpo_minutes as i32,
+        form.measured_rto_minutes as i32,
+        form.retention_verified,
+        form.retrospective.went_well,
+        form.retrospective.to_improve,
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    insert_action_items(&mut tx, None, Some(id), &form.retrospective.action_items).await?;
+    let after = fetch(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "drill.complete",
+        "drill",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Cancels a planned drill (it stays on record).
+pub async fn cancel(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Drill> {
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id).await?;
+    authorize(&mut tx, caller, before.application_id).await?;
+    if before.state != "planned" {
+        return Err(Error::Conflict {
+            message: format!(
+                "This drill is {}; only a planned one can be cancelled.",
+                before.state
+            ),
+        });
+    }
+    sqlx::query!(
+        "UPDATE dr_drills SET state = 'cancelled', version = version + 1 WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = fetch(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "drill.cancel",
+        "drill",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,739 @@
+//! One calendar for everything that happens to a platform: plan windows, maintenances, DR drills,
+//! audits and blackouts. The month grid, the agenda, REST and the ICS feeds all read [`collect`].
+//! Also: the feed tokens, and the Kubernetes end-of-life status of every environment.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::ics::{self, EventStatus, FeedEvent, When};
+use super::model::*;
+use super::plans::Calendar;
+use super::{eol, resolve_local};
+use crate::audit;
+use crate::auth::Action;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+
+/// Longest period one calendar request covers.
+const MAX_RANGE_DAYS: i64 = 400;
+/// What a feed publishes: the past quarter and the next year.
+const FEED_PAST_DAYS: i64 = 92;
+const FEED_AHEAD_DAYS: i64 = 366;
+
+/// Which part of the catalogue a calendar covers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    pub platform_id: Option<Uuid>,
+    /// Only these environments (None: all of the platform).
+    pub environments: Option<HashSet<Uuid>>,
+    /// Only drills of these applications, besides platform drills (None: every drill).
+    pub applications: Option<HashSet<Uuid>>,
+}
+
+struct EnvInfo {
+    slug: String,
+    platform_id: Uuid,
+    platform_slug: String,
+    is_production: bool,
+    position: i32,
+}
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    resolve_local(chrono_tz::UTC, d.and_time(NaiveTime::MIN))
+}
+
+/// Every entry of the scope that overlaps `[from, to)`, by start.
+pub(crate) async fn collect(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    kinds: &[EventKind],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CalendarEvent>> {
+    let wants = |k: EventKind| kinds.is_empty() || kinds.contains(&k);
+    let envs: HashMap<Uuid, EnvInfo> = sqlx::query!(
+        "SELECT e.id, e.slug, e.platform_id, p.slug AS platform_slug, e.is_production, e.position
+         FROM environments e JOIN platforms p ON p.id = e.platform_id
+         WHERE e.archived_at IS NULL AND p.archived_at IS NULL
+           AND ($1::uuid IS NULL OR e.platform_id = $1)",
+        scope.platform_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .filter(|r| {
+        scope
+            .environments
+            .as_ref()
+            .is_none_or(|s| s.contains(&r.id))
+    })
+    .map(|r| {
+        (
+            r.id,
+            EnvInfo {
+                slug: r.slug,
+                platform_id: r.platform_id,
+                platform_slug: r.platform_slug,
+                is_production: r.is_production,
+                position: r.position,
+            },
+        )
+    })
+    .collect();
+    let mut out = Vec::new();
+
+    let maintenances = if wants(EventKind::Maintenance) || wants(EventKind::Window) {
+        super::maintenances::list_in(conn, scope.platform_id, from, to).await?
+    } else {
+        Vec::new()
+    };
+    let taken: HashSet<(Uuid, NaiveDate)> = maintenances
+        .iter()
+        .filter(|m| m.state != MaintenanceState::Cancelled)
+        .filter_map(|m| m.window_date.map(|d| (m.environment_id, d)))
+        .collect();
+
+    if wants(EventKind::Window) {
+        let cal = Calendar::load(conn, scope.platform_id).await?;
+        for (env_id, env) in &envs {
+            let Some(plan) = cal.plans.get(env_id) else {
+                continue;
+            };
+            let Some(computed) = cal.compute(*env_id, from, to) else {
+                continue;
+            };
+            for o in computed.schedule.occurrences {
+                if taken.contains(&(*env_id, o.local_date)) {
+                    continue;
+                }
+                let detail = match (&o.moved_by, o.follows) {
+                    (Some(reason), _) if o.local_date != o.nominal_date => format!(
+                        "Moved from {} by the blackout “{reason}”.",
+                        super::human_date(o.nominal_date)
+                    ),
+                    (_, Some(lead)) => format!(
+                        "Follows the window of {} on {}.",
+                        match &plan.rhythm {
+                            PlanRhythm::Follows {
+                                environment_slug, ..
+                            } => environment_slug.as_str(),
+                            PlanRhythm::Own { .. } => "",
+                        },
+                        super::human_date(lead)
+                    ),
+                    _ => String::new(),
+                };
+                out.push(CalendarEvent {
+                    uid: format!("window-{env_id}-{}@demarc", o.nominal_date),
+                    kind: EventKind::Window,
+                    title: format!("{} maintenance window", env.slug),
+                    starts_at: o.start_utc,
+                    ends_at: o.end_utc,
+                    all_day: None,
+                    local_date: o.local_date,
+                    platform_slug: env.platform_slug.clone(),
+                    environment_id: Some(*env_id),
+                    environment_slug: Some(env.slug.clone()),
+                    is_production: env.is_production,
+                    follows: o.follows,
+                    category: None,
+                    state: None,
+                    cancelled: false,
+                    link: None,
+                    detail,
+                    sequence: i64::from(plan.revision),
+                    updated_at: plan.updated_at,
+                });
+            }
+        }
+    }
+
+    if wants(EventKind::Maintenance) {
+        for m in maintenances {
+            let Some(env) = envs.get(&m.environment_id) else {
+                continue;
+            };
+            let mut detail = String::new();
+            if !m.kubernetes_to.is_empty() {
+                detail.push_str(&format!(
+                    "Kubernetes {} → {}. ",
+                    if m.kubernetes_from.is_empty() {
+                        "?"
+                    } else {
+                        &m.kubernetes_from
+                    },
+                    m.kubernetes_to
+                ));
+            }
+            if !m.expected_impact.is_empty() {
+                detail.push_str(&format!("Impact: {} ", m.expected_impact));
+            }
+            detail.push_str(&format!("Led by {}.", m.lead));
+            out.push(CalendarEvent {
+                uid: format!("maintenance-{}@demarc", m.id),
+                kind: EventKind::Maintenance,
+                title: format!("{}: {}", m.category.label(), m.title),
+                starts_at: m.starts_at,
+                ends_at: m.ends_at,
+                all_day: None,
+                local_date: m.window_date.unwrap_or(m.starts_at.date_naive()),
+                platform_slug: env.platform_slug.clone(),
+                environment_id: Some(m.environment_id),
+                environment_slug: Some(env.slug.clone()),
+                is_production: env.is_production,
+                follows: None,
+                category: Some(m.category),
+                state: Some(m.state.as_str().to_owned()),
+                cancelled: m.state == MaintenanceState::Cancelled,
+                link: Some(format!("/calendar/maintenances/{}", m.id)),
+                detail,
+                sequence: i64::from(m.sequence),
+                updated_at: m.updated_at,
+            });
+        }
+    }
+
+    let platforms: HashMap<Uuid, String> = sqlx::query!(
+        "SELECT id, slug FROM platforms WHERE $1::uuid IS NULL OR id = $1",
+        scope.platform_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.slug))
+    .collect();
+
+    if wants(EventKind::Drill) {
+        for d in super::drills::load(conn, None, scope.platform_id, Some(from), Some(to)).await? {
+            if let (Some(apps), Some(app)) = (&scope.applications, d.application_id)
+                && !apps.contains(&app)
+            {
+                continue;
+            }
+            out.push(CalendarEvent {
+                uid: format!("drill-{}@demarc", d.id),
+                kind: EventKind::Drill,
+                title: format!("DR drill: {}", d.title),
+                starts_at: d.starts_at,
+                ends_at: d.ends_at,
+                all_day: None,
+                local_date: d.starts_at.date_naive(),
+                platform_slug: d.platform_slug.clone(),
+                environment_id: None,
+                environment_slug: None,
+                is_production: false,
+                follows: None,
+                category: None,
+                state: Some(d.state.clone()),
+                cancelled: d.state == "cancelled",
+                link: Some(format!("/calendar/drills/{}", d.id)),
+                detail: format!(
+                    "{} Targets: RPO {} min, RTO {} min. Led by {}.",
+                    d.goal, d.target_rpo_minutes, d.target_rto_minutes, d.leader
+                ),
+                sequence: i64::from(d.version),
+                updated_at: d.starts_at,
+            });
+        }
+    }
+
+    if wants(EventKind::Audit) && scope.environments.is_none() {
+        let audits = sqlx::query!(
+            "SELECT id, platform_id, kind, title, due_on, status, version, updated_at
+             FROM scope_audits
+             WHERE ($1::uuid IS NULL OR platform_id = $1) AND due_on >= $2 AND due_on < $3",
+            scope.platform_id,
+            from.date_naive(),
+            to.date_naive() + Duration::days(1),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for a in audits {
+            out.push(CalendarEvent {
+                uid: format!("audit-{}@demarc", a.id),
+                kind: EventKind::Audit,
+                title: format!(
+                    "{} audit: {}",
+                    if a.kind == "provider" {
+                        "Provider"
+                    } else {
+                        "Application"
+                    },
+                    a.title
+                ),
+                starts_at: midnight(a.due_on),
+                ends_at: midnight(a.due_on) + Duration::days(1),
+                all_day: Some((a.due_on, a.due_on)),
+                local_date: a.due_on,
+                platform_slug: platforms.get(&a.platform_id).cloned().unwrap_or_default(),
+                environment_id: None,
+                environment_slug: None,
+                is_production: false,
+                follows: None,
+                category: None,
+                state: Some(a.status.clone()),
+                cancelled: a.status == "cancelled",
+                link: Some("/scope".into()),
+                detail: String::new(),
+                sequence: i64::from(a.version),
+                updated_at: a.updated_at,
+            });
+        }
+    }
+
+    if wants(EventKind::Blackout) {
+        for b in super::plans::load_blackouts(conn, scope.platform_id).await? {
+            if let Some(env) = b.environment_id
+                && !envs.contains_key(&env)
+            {
+                continue;
+            }
+            let start = midnight(b.first_day);
+            let end = midnight(b.last_day) + Duration::days(1);
+            if end <= from || start >= to {
+                continue;
+            }
+            out.push(CalendarEvent {
+                uid: format!("blackout-{}@demarc", b.id),
+                kind: EventKind::Blackout,
+                title: format!(
+                    "Blackout{}: {}",
+                    b.environment_slug
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    b.reason
+                ),
+                starts_at: start,
+                ends_at: end,
+                all_day: Some((b.first_day, b.last_day)),
+                local_date: b.first_day,
+                platform_slug: platforms.get(&b.platform_id).cloned().unwrap_or_default(),
+                environment_id: b.environment_id,
+                environment_slug: b.environment_slug.clone(),
+                is_production: false,
+                follows: None,
+                category: None,
+                state: None,
+                cancelled: false,
+                link: None,
+                detail: String::new(),
+                sequence: 0,
+                updated_at: b.created_at,
+            });
+        }
+    }
+
+    let position = |e: &CalendarEvent| {
+        e.environment_id
+            .and_then(|id| envs.get(&id))
+            .map(|e| (e.platform_id, e.position))
+    };
+    out.sort_by(|a, b| (a.starts_at, position(a), &a.uid).cmp(&(b.starts_at, position(b), &b.uid)));
+    Ok(out)
+}
+
+/// The scope a filter means: a platform slug, an environment, a team's environments and drills.
+async fn scope_of(conn: &mut PgConnection, filter: &CalendarFilter) -> Result<Scope> {
+    let mut scope = Scope::default();
+    if let Some(slug) = filter.platform.as_deref().filter(|s| !s.is_empty()) {
+        scope.platform_id = Some(
+            sqlx::query_scalar!("SELECT id FROM platforms WHERE slug = $1", slug)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| Error::invalid("platform", "no such platform"))?,
+        );
+    }
+    if let Some(env) = filter.environment {
+        scope.environments = Some(HashSet::from([env]));
+    }
+    if let Some(slug) = filter.team.as_deref().filter(|s| !s.is_empty()) {
+        let team_id = sqlx::query_scalar!("SELECT id FROM teams WHERE slug = $1", slug)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::invalid("team", "no such team"))?;
+        team_scope(conn, team_id, &mut scope).await?;
+    }
+    Ok(scope)
+}
+
+async fn team_scope(conn: &mut PgConnection, team_id: Uuid, scope: &mut Scope) -> Result<()> {
+    let envs: HashSet<Uuid> = sqlx::query_scalar!(
+        "SELECT DISTINCT n.environment_id FROM application_namespaces n
+         JOIN applications a ON a.id = n.application_id
+         WHERE a.team_id = $1 AND a.archived_at IS NULL",
+        team_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let apps: HashSet<Uuid> =
+        sqlx::query_scalar!("SELECT id FROM applications WHERE team_id = $1", team_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    scope.environments = Some(match scope.environments.take() {
+        Some(only) => only.intersection(&envs).copied().collect(),
+        None => envs,
+    });
+    scope.applications = Some(apps);
+    Ok(())
+}
+
+/// The first day of the month `today` is in, and six weeks on: what the grid shows by default.
+pub fn default_range(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = today.with_day(1).unwrap_or(today);
+    (first, first + Duration::days(42))
+}
+
+/// The calendar's entries for a filter.
+#[tracing::instrument(skip_all)]
+pub async fn events(
+    pool: &PgPool,
+    caller: &Caller,
+    filter: &CalendarFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<CalendarEvent>> {
+    caller.actor.authorize(Action::Read)?;
+    let (dfrom, dto) = default_range(now.date_naive());
+    let from = filter.from.unwrap_or(dfrom);
+    let to = filter.to.unwrap_or(dto);
+    if to <= from {
+        return Err(Error::invalid("to", "must come after from"));
+    }
+    if (to - from).num_days() > MAX_RANGE_DAYS {
+        return Err(Error::invalid(
+            "to",
+            format!("a calendar request covers at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    let mut conn = pool.acquire().await?;
+    let scope = scope_of(&mut conn, filter).await?;
+    collect(
+        &mut conn,
+        &scope,
+        &filter.kinds,
+        midnight(from),
+        midnight(to),
+    )
+    .await
+}
+
+// ------------------------------------------------------------------------------------------------
+// Feeds
+// ------------------------------------------------------------------------------------------------
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+async fn scope_name(
+    conn: &mut PgConnection,
+    scope: FeedScope,
+    id: Uuid,
+) -> Result<(String, Option<String>)> {
+    let row = match scope {
+        FeedScope::Environment => sqlx::query!(
+            "SELECT p.name || ' / ' || e.name AS \"name!\", NULL::text AS team
+             FROM environments e JOIN platforms p ON p.id = e.platform_id WHERE e.id = $1",
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.name, r.team)),
+        FeedScope::Platform => sqlx::query!(
+            "SELECT name, NULL::text AS team FROM platforms WHERE id = $1",
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.name, r.team)),
+        FeedScope::Team => sqlx::query!("SELECT name, slug FROM teams WHERE id = $1", id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| (r.name, Some(r.slug))),
+    };
+    row.ok_or_else(|| Error::invalid("scope_id", format!("no such {}", scope.as_str())))
+}
+
+/// The feeds that exist (tokens are never shown again).
+pub async fn feeds(pool: &PgPool, caller: &Caller) -> Result<Vec<Feed>> {
+    caller.actor.authorize(Action::Read)?;
+    let rows = sqlx::query!(
+        "SELECT id, scope, scope_id, created_by, created_at, rotated_at FROM calendar_feeds
+         ORDER BY scope, created_at"
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut conn = pool.acquire().await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let scope = FeedScope::parse(&r.scope).unwrap_or(FeedScope::Platform);
+        let name = scope_name(&mut conn, scope, r.scope_id)
+            .await
+            .map(|n| n.0)
+            .unwrap_or_default();
+        out.push(Feed {
+            id: r.id,
+            scope,
+            scope_id: r.scope_id,
+            name,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            rotated_at: r.rotated_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Makes the feed of a scope, or rotates its token when it exists: the old URL stops working.
+/// The returned path is shown once.
+#[tracing::instrument(skip_all)]
+pub async fn make_feed(
+    pool: &PgPool,
+    caller: &Caller,
+    form: FeedForm,
+    now: DateTime<Utc>,
+) -> Result<FeedSecret> {
+    let mut tx = pool.begin().await?;
+    let (name, team) = scope_name(&mut tx, form.scope, form.scope_id).await?;
+    match &team {
+        Some(team) => caller
+            .actor
+            .authorize(Action::WorkOnTeamCalendar { team })?,
+        None => caller.actor.authorize(Action::ManageCalendar)?,
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let row = sqlx::query!(
+        "INSERT INTO calendar_feeds (scope, scope_id, token_hash, created_by)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (scope, scope_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, rotated_at = $5
+         RETURNING id, created_by, created_at, rotated_at",
+        form.scope.as_str(),
+        form.scope_id,
+        hash(&token),
+        caller.actor.name,
+        now,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let feed = Feed {
+        id: row.id,
+        scope: form.scope,
+        scope_id: form.scope_id,
+        name,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        rotated_at: row.rotated_at,
+    };
+    audit::record(
+        &mut tx,
+        caller,
+        if feed.rotated_at.is_some() {
+            "calendar_feed.rotate"
+        } else {
+            "calendar_feed.create"
+        },
+        "calendar_feed",
+        &feed.id.to_string(),
+        None::<&()>,
+        Some(&feed),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(FeedSecret {
+        feed,
+        path: format!("/ics/{token}.ics"),
+    })
+}
+
+/// Removes a feed: its URL stops working.
+pub async fn remove_feed(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        "SELECT scope, scope_id FROM calendar_feeds WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("feed"))?;
+    let scope = FeedScope::parse(&row.scope).unwrap_or(FeedScope::Platform);
+    let (_, team) = scope_name(&mut tx, scope, row.scope_id).await?;
+    match &team {
+        Some(team) => caller
+            .actor
+            .authorize(Action::WorkOnTeamCalendar { team })?,
+        None => caller.actor.authorize(Action::ManageCalendar)?,
+    }
+    sqlx::query!("DELETE FROM calendar_feeds WHERE id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "calendar_feed.remove",
+        "calendar_feed",
+        &id.to_string(),
+        Some(&serde_json::json!({ "scope": row.scope, "scope_id": row.scope_id })),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The event as a feed entry.
+pub fn feed_event(e: &CalendarEvent, base_url: &str) -> FeedEvent {
+    let mut description = e.detail.clone();
+    if let Some(env) = &e.environment_slug {
+        description = format!("{} / {env}. {description}", e.platform_slug);
+    }
+    FeedEvent {
+        uid: e.uid.clone(),
+        sequence: e.sequence,
+        status: if e.cancelled {
+            EventStatus::Cancelled
+        } else if e.kind == EventKind::Window {
+            EventStatus::Tentative
+        } else {
+            EventStatus::Confirmed
+        },
+        when: match e.all_day {
+            Some((first, last)) => When::AllDay { first, last },
+            None => When::Timed {
+                start: e.starts_at,
+                end: e.ends_at,
+            },
+        },
+        summary: e.title.clone(),
+        description: description.trim().to_owned(),
+        location: e
+            .environment_slug
+            .as_ref()
+            .map(|env| format!("{} / {env}", e.platform_slug)),
+        url: e.link.as_ref().map(|l| format!("{base_url}{l}")),
+        categories: vec![e.kind.label().to_owned()],
+        last_modified: e.updated_at,
+    }
+}
+
+/// The ICS text of the feed a token opens, and the feed's name; NotFound for an unknown token.
+#[tracing::instrument(skip_all)]
+pub async fn render_feed(
+    pool: &PgPool,
+    token: &str,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(Error::not_found("feed"));
+    }
+    let row = sqlx::query!(
+        "SELECT scope, scope_id FROM calendar_feeds WHERE token_hash = $1",
+        hash(token)
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::not_found("feed"))?;
+    let mut conn = pool.acquire().await?;
+    let kind = FeedScope::parse(&row.scope).unwrap_or(FeedScope::Platform);
+    let (name, _) = scope_name(&mut conn, kind, row.scope_id).await?;
+    let mut scope = Scope::default();
+    match kind {
+        FeedScope::Platform => scope.platform_id = Some(row.scope_id),
+        FeedScope::Environment => {
+            scope.platform_id = Some(
+                sqlx::query_scalar!(
+                    "SELECT platform_id FROM environments WHERE id = $1",
+                    row.scope_id
+                )
+                .fetch_one(&mut *conn)
+                .await?,
+            );
+            scope.environments = Some(HashSet::from([row.scope_id]));
+        }
+        FeedScope::Team => team_scope(&mut conn, row.scope_id, &mut scope).await?,
+    }
+    let events = collect(
+        &mut conn,
+        &scope,
+        &[],
+        now - Duration::days(FEED_PAST_DAYS),
+        now + Duration::days(FEED_AHEAD_DAYS),
+    )
+    .await?;
+    let entries: Vec<FeedEvent> = events.iter().map(|e| feed_event(e, base_url)).collect();
+    Ok(ics::render(&format!("Demarc: {name}"), &entries, now))
+}
+
+// ------------------------------------------------------------------------------------------------
+// Kubernetes end of life
+// ------------------------------------------------------------------------------------------------
+
+/// Every active environment's end-of-life status, from the version its cluster reported at the
+/// last connection test.
+pub async fn end_of_life(
+    pool: &PgPool,
+    caller: &Caller,
+    today: NaiveDate,
+) -> Result<Vec<EnvironmentEol>> {
+    caller.actor.authorize(Action::Read)?;
+    let rows = sqlx::query!(
+        r#"SELECT e.id, e.slug, p.slug AS platform_slug, c.last_server_version AS "version?"
+           FROM environments e JOIN platforms p ON p.id = e.platform_id
+           LEFT JOIN cluster_connections c ON c.environment_id = e.id
+           WHERE e.archived_at IS NULL AND p.archived_at IS NULL
+           ORDER BY p.slug, e.position"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (minor, end, days, level, message) = match &r.version {
+                Some(v) => {
+                    let s = eol::status(v, today);
+                    (
+                        s.minor.map(|(a, b)| format!("{a}.{b}")),
+                        s.end_of_life,
+                        s.days_left,
+                        serde_json::to_value(s.level)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_else(|| "unknown".into()),
+                        s.message,
+                    )
+                }
+                None => (
+                    None,
+                    None,
+                    None,
+                    "unknown".to_owned(),
+                    "No cluster version known yet: test the environment's cluster connection."
+                        .to_owned(),
+                ),
+            };
+            EnvironmentEol {
+                environment_id: r.id,
+                environment_slug: r.slug,
+                platform_slug: r.platform_slug,
+                server_version: r.version,
+                minor,
+                end_of_life: end,
+                days_left: days,
+                level,
+                message,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,1251 @@
+//! Planned maintenances: the rules that decide whether one may be planned in a window, their
+//! lifecycle (planned -> announced -> in progress -> completed, or cancelled / rolled back),
+//! retrospectives with action items, and acknowledgements by application teams.
+//!
+//! Rules, checked on every create and change:
+//! * A security patch, minor or major update takes one of the environment's plan windows, of a
+//!   kind the plan allows, that has not started yet.
+//! * A major update needs the platform's notice (default 30 days) before it starts; below 60 days
+//!   Demarc warns.
+//! * An environment that follows another (production after staging), or a production environment
+//!   with an earlier one, receives only changes the earlier environment received in an earlier
+//!   window: the maintenance names the one it repeats.
+//! * A Kubernetes upgrade must land before the running minor's end of life; otherwise Demarc names
+//!   the last window still in time.
+//! * An emergency skips notice, windows and skew, but needs a justification and a retrospective.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::model::*;
+use super::notices::{self, Event};
+use super::plans::{Calendar, day, load_settings};
+use super::{eol, human_date};
+use crate::audit;
+use crate::auth::Action;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
+
+/// Longest emergency window, in hours.
+const MAX_EMERGENCY_HOURS: i64 = 72;
+/// Notice below which a major update is warned about, in days.
+const COMFORTABLE_NOTICE_DAYS: i64 = 60;
+/// Longest free text.
+const MAX_TEXT: usize = 4000;
+
+struct Row {
+    id: Uuid,
+    environment_id: Uuid,
+    environment_slug: String,
+    environment_name: String,
+    is_production: bool,
+    platform_id: Uuid,
+    platform_slug: String,
+    platform_name: String,
+    category: String,
+    title: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    window_date: Option<NaiveDate>,
+    kubernetes_from: String,
+    kubernetes_to: String,
+    node_image: String,
+    components: String,
+    description: String,
+    expected_impact: String,
+    contingency_plan: String,
+    lead: String,
+    justification: String,
+    staging_maintenance_id: Option<Uuid>,
+    state: String,
+    announced_at: Option<DateTime<Utc>>,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    cancel_reason: String,
+    went_well: Option<String>,
+    to_improve: Option<String>,
+    retrospective_at: Option<DateTime<Utc>>,
+    sequence: i32,
+    version: i32,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn into_model(self, items: Vec<ActionItem>) -> Maintenance {
+        let state = MaintenanceState::parse(&self.state).unwrap_or(MaintenanceState::Planned);
+        let retrospective = self.retrospective_at.map(|at| Retrospective {
+            went_well: self.went_well.unwrap_or_default(),
+            to_improve: self.to_improve.unwrap_or_default(),
+            written_at: Some(at),
+            action_items: items,
+        });
+        Maintenance {
+            id: self.id,
+            environment_id: self.environment_id,
+            environment_slug: self.environment_slug,
+            environment_name: self.environment_name,
+            is_production: self.is_production,
+            platform_id: self.platform_id,
+            platform_slug: self.platform_slug,
+            platform_name: self.platform_name,
+            category: Category::parse(&self.category).unwrap_or(Category::Minor),
+            title: self.title,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            window_date: self.window_date,
+            kubernetes_from: self.kubernetes_from,
+            kubernetes_to: self.kubernetes_to,
+            node_image: self.node_image,
+            components: self.components,
+            description: self.description,
+            expected_impact: self.expected_impact,
+            contingency_plan: self.contingency_plan,
+            lead: self.lead,
+            justification: self.justification,
+            staging_maintenance_id: self.staging_maintenance_id,
+            state,
+            announced_at: self.announced_at,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            cancel_reason: self.cancel_reason,
+            retrospective_due: state.is_ended() && retrospective.is_none(),
+            retrospective,
+            sequence: self.sequence,
+            version: self.version,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Which maintenances to list.
+#[derive(Debug, Clone, Default)]
+pub struct MaintenanceQuery {
+    pub platform_id: Option<Uuid>,
+    pub environment_id: Option<Uuid>,
+    /// Only those that end after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those that start before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+async fn load(
+    conn: &mut PgConnection,
+    ids: Option<&[Uuid]>,
+    q: &MaintenanceQuery,
+) -> Result<Vec<Maintenance>> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT m.id, m.environment_id, e.slug AS environment_slug, e.name AS environment_name,
+                  e.is_production, e.platform_id, p.slug AS platform_slug, p.name AS platform_name,
+                  m.category, m.title, m.starts_at, m.ends_at, m.window_date, m.kubernetes_from,
+                  m.kubernetes_to, m.node_image, m.components, m.description, m.expected_impact,
+                  m.contingency_plan, m.lead, m.justification, m.staging_maintenance_id, m.state,
+                  m.announced_at, m.started_at, m.ended_at, m.cancel_reason, m.went_well,
+                  m.to_improve, m.retrospective_at, m.sequence, m.version, m.created_by,
+                  m.created_at, m.updated_at
+           FROM maintenances m
+           JOIN environments e ON e.id = m.environment_id
+           JOIN platforms p ON p.id = e.platform_id
+           WHERE ($1::uuid[] IS NULL OR m.id = ANY($1))
+             AND ($2::uuid IS NULL OR e.platform_id = $2)
+             AND ($3::uuid IS NULL OR m.environment_id = $3)
+             AND ($4::timestamptz IS NULL OR m.ends_at > $4)
+             AND ($5::timestamptz IS NULL OR m.starts_at < $5)
+           ORDER BY m.starts_at, e.position, m.id"#,
+        ids,
+        q.platform_id,
+        q.environment_id,
+        q.from,
+        q.to,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut items = action_items_of(conn, &ids, &[]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = items
+                .extract_if(.., |i| i.maintenance_id == Some(r.id))
+                .collect();
+            r.into_model(mine)
+        })
+        .collect())
+}
+
+/// Action items of the given maintenances and drills.
+pub(crate) async fn action_items_of(
+    conn: &mut PgConnection,
+    maintenances: &[Uuid],
+    drills: &[Uuid],
+) -> Result<Vec<ActionItem>> {
+    if maintenances.is_empty() && drills.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as!(
+        ActionItem,
+        r#"SELECT a.id, a.maintenance_id, a.drill_id,
+                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
+                  a.done_by
+           FROM action_items a
+           LEFT JOIN maintenances m ON m.id = a.maintenance_id
+           LEFT JOIN dr_drills d ON d.id = a.drill_id
+           WHERE a.maintenance_id = ANY($1) OR a.drill_id = ANY($2)
+           ORDER BY a.due_on, a.created_at"#,
+        maintenances,
+        drills
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Maintenance> {
+    if lock {
+        sqlx::query!("SELECT id FROM maintenances WHERE id = $1 FOR UPDATE", id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::not_found("maintenance"))?;
+    }
+    load(conn, Some(&[id]), &MaintenanceQuery::default())
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("maintenance"))
+}
+
+/// Maintenances, by start.
+pub async fn list(
+    pool: &PgPool,
+    caller: &Caller,
+    query: &MaintenanceQuery,
+) -> Result<Vec<Maintenance>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    load(&mut conn, None, query).await
+}
+
+/// One maintenance with its retrospective.
+pub async fn get(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Maintenance> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    fetch(&mut conn, id, false).await
+}
+
+/// A form after the rules: when it takes place and what to warn about.
+struct Resolved {
+    category: Category,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    window_date: Option<NaiveDate>,
+    warnings: Vec<String>,
+}
+
+fn text(p: &mut Problems, field: &str, value: &mut String, required: bool, max: usize) {
+    *value = value.trim().to_owned();
+    if required && value.is_empty() {
+        p.add(field, "is required");
+    } else if value.chars().count() > max {
+        p.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+fn list_days(windows: &[NaiveDate]) -> String {
+    windows
+        .iter()
+        .map(|d| day(*d))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The environment an environment's changes must pass through first: the one its plan follows,
+/// or for a production environment the nearest earlier environment of its platform.
+async fn upstream(
+    conn: &mut PgConnection,
+    environment_id: Uuid,
+    cal: &Calendar,
+) -> Result<Option<(Uuid, String)>> {
+    if let Some(MaintenancePlan {
+        rhythm:
+            PlanRhythm::Follows {
+                environment_id: leader,
+                environment_slug,
+                ..
+            },
+        ..
+    }) = cal.plans.get(&environment_id)
+    {
+        return Ok(Some((*leader, environment_slug.clone())));
+    }
+    let row = sqlx::query!(
+        "SELECT u.id, u.slug FROM environments e
+         JOIN environments u ON u.platform_id = e.platform_id AND u.position < e.position
+              AND u.archived_at IS NULL
+         WHERE e.id = $1 AND e.is_production
+         ORDER BY u.position DESC LIMIT 1",
+        environment_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.id, r.slug)))
+}
+
+/// Applies every rule to a form. `current` is the maintenance being changed, if any.
+async fn resolve(
+    conn: &mut PgConnection,
+    form: &mut MaintenanceForm,
+    current: Option<&Maintenance>,
+    now: DateTime<Utc>,
+) -> Result<Resolved> {
+    let mut p = Problems::default();
+    let category = Category::parse(form.category.trim());
+    if category.is_none() {
+        p.add(
+            "category",
+            "must be one of security_patch, minor, major, emergency",
+        );
+    }
+    text(&mut p, "title", &mut form.title, true, 160);
+    text(&mut p, "lead", &mut form.lead, true, 120);
+    for (field, value) in [
+        ("kubernetes_from", &mut form.kubernetes_from),
+        ("kubernetes_to", &mut form.kubernetes_to),
+        ("node_image", &mut form.node_image),
+    ] {
+        text(&mut p, field, value, false, 120);
+    }
+    for (field, value) in [
+        ("components", &mut form.components),
+        ("description", &mut form.description),
+        ("expected_impact", &mut form.expected_impact),
+        ("contingency_plan", &mut form.contingency_plan),
+        ("justification", &mut form.justification),
+    ] {
+        text(&mut p, field, value, false, MAX_TEXT);
+    }
+    let env = sqlx::query!(
+        "SELECT platform_id, slug, archived_at IS NOT NULL AS \"archived!\" FROM environments WHERE id = $1",
+        form.environment_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(env) = env else {
+        p.add("environment_id", "no such environment");
+        p.finish()?;
+        return Err(Error::not_found("environment"));
+    };
+    if env.archived {
+        p.add("environment_id", "is archived");
+    }
+    if let Some(c) = &current
+        && c.environment_id != form.environment_id
+    {
+        p.add(
+            "environment_id",
+            "a maintenance stays in its environment; cancel it and plan a new one",
+        );
+    }
+    let k8s_from =
+        (!form.kubernetes_from.is_empty()).then(|| eol::parse_minor(&form.kubernetes_from));
+    let k8s_to = (!form.kubernetes_to.is_empty()).then(|| eol::parse_minor(&form.kubernetes_to));
+    if let Some(None) = k8s_from {
+        p.add(
+            "kubernetes_from",
+            "must be a Kubernetes version such as 1.31",
+        );
+    }
+    if let Some(None) = k8s_to {
+        p.add("kubernetes_to", "must be a Kubernetes version such as 1.32");
+    }
+    if let (Some(Some(a)), Some(Some(b))) = (k8s_from, k8s_to)
+        && b <= a
+    {
+        p.add(
+            "kubernetes_to",
+            "must be newer than the version upgraded from",
+        );
+    }
+    let Some(category) = category else {
+        p.finish()?;
+        return Err(Error::invalid("category", "is required"));
+    };
+    let cal = Calendar::load(conn, Some(env.platform_id)).await?;
+    let plan = cal.plans.get(&form.environment_id);
+    let mut warnings = Vec::new();
+
+    // When: a plan window, or the emergency's own times.
+    let (starts_at, ends_at, window_date) = if category == Category::Emergency {
+        if form.justification.is_empty() {
+            p.add(
+                "justification",
+                "an emergency maintenance must say why it cannot wait for a window (e.g. the exploited vulnerability)",
+            );
+        }
+        match (form.starts_at, form.ends_at) {
+            (Some(s), Some(e)) if e <= s => {
+                p.add("ends_at", "must come after the start");
+                (s, e, None)
+            }
+            (Some(s), Some(e)) if e - s > Duration::hours(MAX_EMERGENCY_HOURS) => {
+                p.add(
+                    "ends_at",
+                    format!("an emergency window lasts at most {MAX_EMERGENCY_HOURS} hours"),
+                );
+                (s, e, None)
+            }
+            (Some(s), Some(e)) => (s, e, None),
+            (s, e) => {
+                if s.is_none() {
+                    p.add("starts_at", "is required for an emergency");
+                }
+                if e.is_none() {
+                    p.add("ends_at", "is required for an emergency");
+                }
+                (now, now, None)
+            }
+        }
+    } else {
+        match (plan, form.window_date) {
+            (None, _) => {
+                p.add(
+                    "window_date",
+                    format!(
+                        "{} has no maintenance plan: plan its windows first, or declare an emergency",
+                        env.slug
+                    ),
+                );
+                (now, now, None)
+            }
+            (Some(_), None) => {
+                p.add("window_date", "choose one of the environment's windows");
+                (now, now, None)
+            }
+            (Some(plan), Some(date)) => {
+                if !plan.allowed_categories.contains(&category) {
+                    p.add(
+                        "category",
+                        format!(
+                            "the windows of {} allow only: {}",
+                            env.slug,
+                            plan.allowed_categories
+                                .iter()
+                                .map(|c| c.label())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+                let around_from = crate::calendar::resolve_local(
+                    chrono_tz::UTC,
+                    (date - Duration::days(2)).and_time(chrono::NaiveTime::MIN),
+                );
+                let computed = cal.compute(
+                    form.environment_id,
+                    around_from,
+                    around_from + Duration::days(5),
+                );
+                let window = computed.and_then(|c| {
+                    c.schedule
+                        .occurrences
+                        .into_iter()
+                        .find(|o| o.local_date == date)
+                });
+                match window {
+                    Some(w) if w.start_utc <= now => {
+                        p.add("window_date", "this window has already started");
+                        (w.start_utc, w.end_utc, Some(date))
+                    }
+                    Some(w) => (w.start_utc, w.end_utc, Some(date)),
+                    None => {
+                        let next: Vec<NaiveDate> = cal
+                            .compute(form.environment_id, now, now + Duration::days(120))
+                            .map(|c| {
+                                c.schedule
+                                    .occurrences
+                                    .iter()
+                                    .take(3)
+                                    .map(|o| o.local_date)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        p.add(
+                            "window_date",
+                            if next.is_empty() {
+                                format!(
+                                    "{} is not a maintenance window of {}",
+                                    human_date(date),
+                                    env.slug
+                                )
+                            } else {
+                                format!(
+                                    "{} is not a maintenance window of {}; the next windows are {}",
+                                    human_date(date),
+                                    env.slug,
+                                    list_days(&next)
+                                )
+                            },
+                        );
+                        (now, now, None)
+                    }
+                }
+            }
+        }
+    };
+    p.finish()?;
+
+    // Notice for a major update (measured when it is announced: from now on).
+    if category == Category::Major && current.is_none_or(|c| c.announced_at.is_none()) {
+        let settings = load_settings(conn, env.platform_id).await?;
+        let need = Duration::days(i64::from(settings.major_notice_days));
+        if starts_at - now < need {
+            let earliest = cal
+                .compute(
+                    form.environment_id,
+                    now + need,
+                    now + need + Duration::days(400),
+                )
+                .and_then(|c| c.schedule.occurrences.first().map(|o| o.local_date));
+            return Err(Error::invalid(
+                "window_date",
+                match earliest {
+                    Some(d) => format!(
+                        "a major update must be announced at least {} days ahead; the earliest window that still allows it is {}",
+                        settings.major_notice_days,
+                        day(d)
+                    ),
+                    None => format!(
+                        "a major update must be announced at least {} days ahead",
+                        settings.major_notice_days
+                    ),
+                },
+            ));
+        }
+        if starts_at - now < Duration::days(COMFORTABLE_NOTICE_DAYS) {
+            warnings.push(format!(
+                "Application teams get {} days' notice; two months gives them time to test on staging.",
+                (starts_at - now).num_days()
+            ));
+        }
+    }
+
+    // Staging first.
+    if category != Category::Emergency
+        && let Some((up_id, up_slug)) = upstream(conn, form.environment_id, &cal).await?
+    {
+        match form.staging_maintenance_id {
+            None => {
+                return Err(Error::invalid(
+                    "staging_maintenance_id",
+                    format!(
+                        "{} may only receive changes that {} received in an earlier window: name the maintenance of {} this one repeats",
+                        env.slug, up_slug, up_slug
+                    ),
+                ));
+            }
+            Some(sid) => {
+                let s = fetch(conn, sid, false)
+                    .await
+                    .map_err(|_| Error::invalid("staging_maintenance_id", "no such maintenance"))?;
+                let problem = if s.environment_id != up_id {
+                    Some(format!("must be a maintenance of {up_slug}"))
+                } else if matches!(
+                    s.state,
+                    MaintenanceState::Cancelled | MaintenanceState::RolledBack
+                ) {
+                    Some(format!(
+                        "that maintenance of {up_slug} was {}: its change never landed there",
+                        s.state.label().to_lowercase()
+                    ))
+                } else if s.ends_at > starts_at {
+                    Some(format!(
+                        "the {up_slug} window ends {}, after this window starts; {} must come first",
+                        s.ends_at.format("%Y-%m-%d %H:%M UTC"),
+                        up_slug
+                    ))
+                } else if s.category != category {
+                    Some(format!(
+                        "that maintenance is a {}, this one a {}: repeat the same change",
+                        s.category.label().to_lowercase(),
+                        category.label().to_lowercase()
+                    ))
+                } else if !form.kubernetes_to.is_empty() && s.kubernetes_to != form.kubernetes_to {
+                    Some(format!(
+                        "{up_slug} was upgraded to {}, not {}",
+                        if s.kubernetes_to.is_empty() {
+                            "no new Kubernetes version"
+                        } else {
+                            s.kubernetes_to.as_str()
+                        },
+                        form.kubernetes_to
+                    ))
+                } else {
+                    None
+                };
+                if let Some(m) = problem {
+                    return Err(Error::invalid("staging_maintenance_id", m));
+                }
+            }
+        }
+    }
+
+    // Kubernetes end of life: an upgrade lands before the running minor's end.
+    if let Some(Some(_)) = k8s_to {
+        let running = match k8s_from {
+            Some(Some(m)) => Some(m),
+            _ => sqlx::query_scalar!(
+                "SELECT last_server_version FROM cluster_connections WHERE environment_id = $1",
+                form.environment_id
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten()
+            .and_then(|v| eol::parse_minor(&v)),
+        };
+        if let Some(minor) = running
+            && let Some(end) = eol::end_of_life(minor)
+        {
+            let end_at = crate::calendar::resolve_local(
+                chrono_tz::UTC,
+                end.and_time(chrono::NaiveTime::MIN),
+            ) + Duration::days(1);
+            if ends_at > end_at {
+                let last = cal.compute(form.environment_id, now, end_at).and_then(|c| {
+                    c.schedule
+                        .occurrences
+                        .iter()
+                        .rev()
+                        .find(|o| o.end_utc <= end_at)
+                        .map(|o| o.local_date)
+                });
+                return Err(Error::invalid(
+                    "window_date",
+                    match last {
+                        Some(d) => format!(
+                            "Kubernetes {}.{} reaches end of life on {}, before this window ends; the last window still in time is {}",
+                            minor.0,
+                            minor.1,
+                            human_date(end),
+                            day(d)
+                        ),
+                        None => format!(
+                            "Kubernetes {}.{} reaches end of life on {}, before this window ends, and no window before it is left: declare an emergency",
+                            minor.0,
+                            minor.1,
+                            human_date(end)
+                        ),
+                    },
+                ));
+            }
+        }
+    }
+
+    Ok(Resolved {
+        category,
+        starts_at,
+        ends_at,
+        window_date,
+        warnings,
+    })
+}
+
+/// Plans a maintenance.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    pool: &PgPool,
+    caller: &Caller,
+    mut form: MaintenanceForm,
+    now: DateTime<Utc>,
+) -> Result<MaintenanceSaved> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let r = resolve(&mut tx, &mut form, None, now).await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO maintenances (environment_id, category, title, starts_at, ends_at, window_date,
+             kubernetes_from, kubernetes_to, node_image, components, description, expected_impact,
+             contingency_plan, lead, justification, staging_maintenance_id, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         RETURNING id",
+        form.environment_id,
+        r.category.as_str(),
+        form.title,
+        r.starts_at,
+        r.ends_at,
+        r.window_date,
+        form.kubernetes_from,
+        form.kubernetes_to,
+        form.node_image,
+        form.components,
+        form.description,
+        form.expected_impact,
+        form.contingency_plan,
+        form.lead,
+        form.justification,
+        form.staging_maintenance_id.filter(|_| r.category != Category::Emergency),
+        caller.actor.name,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let m = fetch(&mut tx, id, false).await?;
+    audit::record::<(), _>(
+        &mut tx,
+        caller,
+        "maintenance.create",
+        "maintenance",
+        &id.to_string(),
+        None,
+        Some(&m),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MaintenanceSaved {
+        maintenance: m,
+        warnings: r.warnings,
+    })
+}
+
+/// Changes a planned or announced maintenance. Subscribers see a new SEQUENCE; an announced one
+/// notifies the teams again, its reminders follow a new start, and acknowledgements of the old
+/// content are dropped.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn update(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    base_version: i32,
+    mut form: MaintenanceForm,
+    now: DateTime<Utc>,
+) -> Result<MaintenanceSaved> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id, true).await?;
+    if before.version != base_version {
+        return Err(Error::stale("maintenance"));
+    }
+    if !before.state.is_upcoming() {
+        return Err(Error::Conflict {
+            message: format!(
+                "This maintenance is {}: only a planned or announced one can be changed.",
+                before.state.label().to_lowercase()
+            ),
+        });
+    }
+    let r = resolve(&mut tx, &mut form, Some(&before), now).await?;
+    sqlx::query!(
+        "UPDATE maintenances SET category = $2, title = $3, starts_at = $4, ends_at = $5,
+             window_date = $6, kubernetes_from = $7, kubernetes_to = $8, node_image = $9,
+             components = $10, description = $11, expected_impact = $12, contingency_plan = $13,
+             lead = $14, justification = $15, staging_maintenance_id = $16,
+             sequence = sequence + 1, version = version + 1
+         WHERE id = $1",
+        id,
+        r.category.as_str(),
+        form.title,
+        r.starts_at,
+        r.ends_at,
+        r.window_date,
+        form.kubernetes_from,
+        form.kubernetes_to,
+        form.node_image,
+        form.components,
+        form.description,
+        form.expected_impact,
+        form.contingency_plan,
+        form.lead,
+        form.justification,
+        form.staging_maintenance_id
+            .filter(|_| r.category != Category::Emergency),
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM maintenance_acknowledgements WHERE maintenance_id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = fetch(&mut tx, id, false).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "maintenance.update",
+        "maintenance",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    if after.state == MaintenanceState::Announced {
+        notices::maintenance_event(&mut tx, &after, Event::Changed, now).await?;
+        notices::schedule_reminders(&mut tx, &after, now).await?;
+    }
+    tx.commit().await?;
+    Ok(MaintenanceSaved {
+        maintenance: after,
+        warnings: r.warnings,
+    })
+}
+
+/// A lifecycle step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Announce,
+    Start,
+    Complete,
+    RollBack,
+    Cancel,
+}
+
+impl Transition {
+    pub fn parse(s: &str) -> Option<Transition> {
+        Some(match s {
+            "announce" => Transition::Announce,
+            "start" => Transition::Start,
+            "complete" => Transition::Complete,
+            "roll-back" | "roll_back" => Transition::RollBack,
+            "cancel" => Transition::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+/// Moves a maintenance along its lifecycle. Announcing checks the notice again and schedules the
+/// reminders; each step notifies the teams that run applications in the environment.
+#[tracing::instrument(skip_all, fields(%id, ?step))]
+pub async fn transition(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    step: Transition,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Maintenance> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id, true).await?;
+    use MaintenanceState as S;
+    let wrong = |what: &str| {
+        Err(Error::Conflict {
+            message: format!(
+                "This maintenance is {}; it cannot be {what}.",
+                before.state.label().to_lowercase()
+            ),
+        })
+    };
+    let reason = reason.trim();
+    let (state, event) = match step {
+        Transition::Announce => {
+            if before.state != S::Planned {
+                return wrong("announced");
+            }
+            if before.starts_at <= now {
+                return Err(Error::Conflict {
+                    message: "This window has already started; start the maintenance instead of announcing it.".into(),
+                });
+            }
+            if before.category == Category::Major {
+                let settings = load_settings(&mut tx, before.platform_id).await?;
+                let days = i64::from(settings.major_notice_days);
+                if before.starts_at - now < Duration::days(days) {
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "A major update must be announced at least {days} days before it starts; this one starts {}. Move it to a later window.",
+                            before.starts_at.format("%Y-%m-%d %H:%M UTC")
+                        ),
+                    });
+                }
+            }
+            (S::Announced, Event::Announced)
+        }
+        Transition::Start => {
+            if !before.state.is_upcoming() {
+                return wrong("started");
+            }
+            if before.category == Category::Major && before.state != S::Announced {
+                return Err(Error::Conflict {
+                    message: "A major update starts only after it has been announced.".into(),
+                });
+            }
+            (S::InProgress, Event::Started)
+        }
+        Transition::Complete => {
+            if before.state != S::InProgress {
+                return wrong("completed");
+            }
+            (S::Completed, Event::Completed)
+        }
+        Transition::RollBack => {
+            if before.state != S::InProgress {
+                return wrong("rolled back");
+            }
+            (S::RolledBack, Event::RolledBack)
+        }
+        Transition::Cancel => {
+            if !before.state.is_upcoming() {
+                return wrong("cancelled (a started maintenance can only be ended)");
+            }
+            if reason.is_empty() {
+                return Err(Error::invalid("reason", "say why it is cancelled"));
+            }
+            (S::Cancelled, Event::Cancelled)
+        }
+    };
+    sqlx::query!(
+        "UPDATE maintenances SET state = $2, sequence = sequence + 1, version = version + 1,
+             announced_at = CASE WHEN $2 = 'announced' THEN $3 ELSE announced_at END,
+             started_at = CASE WHEN $2 = 'in_progress' THEN $3 ELSE started_at END,
+             ended_at = CASE WHEN $2 IN ('completed', 'rolled_back') THEN $3 ELSE ended_at END,
+             cancel_reason = CASE WHEN $2 = 'cancelled' THEN $4 ELSE cancel_reason END
+         WHERE id = $1",
+        id,
+        state.as_str(),
+        now,
+        reason,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = fetch(&mut tx, id, false).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        &format!("maintenance.{}", state.as_str()),
+        "maintenance",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    // Teams hear about what they were told of; an emergency is news whenever it happens.
+    let told = before.announced_at.is_some() || state == S::Announced;
+    if told || after.category == Category::Emergency {
+        notices::maintenance_event(&mut tx, &after, event, now).await?;
+    }
+    if state == S::Announced {
+        notices::schedule_reminders(&mut tx, &after, now).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(crate) fn validate_retrospective(form: &mut RetrospectiveForm) -> Result<()> {
+    let mut p = Problems::default();
+    text(&mut p, "went_well", &mut form.went_well, false, MAX_TEXT);
+    text(&mut p, "to_improve", &mut form.to_improve, false, MAX_TEXT);
+    if form.went_well.is_empty() && form.to_improve.is_empty() {
+        p.add("went_well", "write what went well or what to improve");
+    }
+    if form.action_items.len() > 50 {
+        p.add("action_items", "at most 50 action items at once");
+    }
+    for (i, item) in form.action_items.iter_mut().enumerate() {
+        text(
+            &mut p,
+            &format!("action_items[{i}].title"),
+            &mut item.title,
+            true,
+            200,
+        );
+        text(
+            &mut p,
+            &format!("action_items[{i}].owner"),
+            &mut item.owner,
+            true,
+            120,
+        );
+    }
+    p.finish()
+}
+
+/// Inserts a retrospective's action items.
+pub(crate) async fn insert_action_items(
+    conn: &mut PgConnection,
+    maintenance_id: Option<Uuid>,
+    drill_id: Option<Uuid>,
+    items: &[ActionItemInput],
+) -> Result<()> {
+    for item in items {
+        sqlx::query!(
+            "INSERT INTO action_items (maintenance_id, drill_id, title, owner, due_on)
+             VALUES ($1, $2, $3, $4, $5)",
+            maintenance_id,
+            drill_id,
+            item.title,
+            item.owner,
+            item.due_on,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes the retrospective of a completed or rolled-back maintenance and adds its action items.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn write_retrospective(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    mut form: RetrospectiveForm,
+    now: DateTime<Utc>,
+) -> Result<Maintenance> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    validate_retrospective(&mut form)?;
+    let mut tx = pool.begin().await?;
+    let before = fetch(&mut tx, id, true).await?;
+    if !before.state.is_ended() {
+        return Err(Error::Conflict {
+            message: "A retrospective is written after the maintenance has ended.".into(),
+        });
+    }
+    sqlx::query!(
+        "UPDATE maintenances SET went_well = $2, to_improve = $3, retrospective_at = $4,
+             version = version + 1
+         WHERE id = $1",
+        id,
+        form.went_well,
+        form.to_improve,
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    insert_action_items(&mut tx, Some(id), None, &form.action_items).await?;
+    let after = fetch(&mut tx, id, false).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "maintenance.retrospective",
+        "maintenance",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Open action items of every retrospective, by due date: what the dashboard shows.
+pub async fn open_action_items(pool: &PgPool, caller: &Caller) -> Result<Vec<ActionItem>> {
+    caller.actor.authorize(Action::Read)?;
+    Ok(sqlx::query_as!(
+        ActionItem,
+        r#"SELECT a.id, a.maintenance_id, a.drill_id,
+                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
+                  a.done_by
+           FROM action_items a
+           LEFT JOIN maintenances m ON m.id = a.maintenance_id
+           LEFT JOIN dr_drills d ON d.id = a.drill_id
+           WHERE a.done_at IS NULL
+           ORDER BY a.due_on, a.created_at
+           LIMIT 200"#
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Marks an action item done. Platform staff for maintenances and platform drills; for an
+/// application's drill also the application's team.
+pub async fn complete_action_item(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ActionItem> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        "SELECT a.done_at, t.slug AS \"team?\" FROM action_items a
+         LEFT JOIN dr_drills d ON d.id = a.drill_id
+         LEFT JOIN applications ap ON ap.id = d.application_id
+         LEFT JOIN teams t ON t.id = ap.team_id
+         WHERE a.id = $1 FOR UPDATE OF a",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("action item"))?;
+    match &row.team {
+        Some(team) => caller
+            .actor
+            .authorize(Action::WorkOnTeamCalendar { team })?,
+        None => caller.actor.authorize(Action::ManageCalendar)?,
+    }
+    if row.done_at.is_some() {
+        return Err(Error::Conflict {
+            message: "This action item is already done.".into(),
+        });
+    }
+    sqlx::query!(
+        "UPDATE action_items SET done_at = $2, done_by = $3 WHERE id = $1",
+        id,
+        now,
+        caller.actor.name
+    )
+    .execute(&mut *tx)
+    .await?;
+    let item = sqlx::query_as!(
+        ActionItem,
+        r#"SELECT a.id, a.maintenance_id, a.drill_id,
+                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
+                  a.done_by
+           FROM action_items a
+           LEFT JOIN maintenances m ON m.id = a.maintenance_id
+           LEFT JOIN dr_drills d ON d.id = a.drill_id
+           WHERE a.id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "action_item.done",
+        "action_item",
+        &id.to_string(),
+        None::<&()>,
+        Some(&item),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+/// The teams that run applications in the maintenance's environment, and whether each has
+/// acknowledged it.
+pub async fn acknowledgements(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Vec<Acknowledgement>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    let m = fetch(&mut conn, id, false).await?;
+    load_acks(&mut conn, &m).await
+}
+
+async fn load_acks(conn: &mut PgConnection, m: &Maintenance) -> Result<Vec<Acknowledgement>> {
+    let rows = sqlx::query!(
+        r#"SELECT t.id, t.slug, t.name, k.acknowledged_by AS "by?", k.acknowledged_at AS "at?"
+           FROM teams t
+           LEFT JOIN maintenance_acknowledgements k ON k.team_id = t.id AND k.maintenance_id = $2
+           WHERE t.archived_at IS NULL AND EXISTS (
+               SELECT 1 FROM applications a JOIN application_namespaces n ON n.application_id = a.id
+               WHERE a.team_id = t.id AND a.archived_at IS NULL AND n.environment_id = $1)
+           ORDER BY t.name"#,
+        m.environment_id,
+        m.id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Acknowledgement {
+            team_id: r.id,
+            team_slug: r.slug,
+            team_name: r.name,
+            current: r.by.is_some(),
+            acknowledged_by: r.by,
+            acknowledged_at: r.at,
+        })
+        .collect())
+}
+
+/// A team acknowledges an announced major maintenance of an environment it runs in.
+#[tracing::instrument(skip_all, fields(%id, %team_id))]
+pub async fn acknowledge(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    team_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Acknowledgement>> {
+    let mut tx = pool.begin().await?;
+    let team = crate::teams::slug_of(&mut tx, team_id).await?;
+    caller
+        .actor
+        .authorize(Action::AcknowledgeMaintenance { team: &team })?;
+    let m = fetch(&mut tx, id, true).await?;
+    if m.category != Category::Major || m.state != MaintenanceState::Announced {
+        return Err(Error::Conflict {
+            message: "Only an announced major update is acknowledged.".into(),
+        });
+    }
+    let acks = load_acks(&mut tx, &m).await?;
+    if !acks.iter().any(|a| a.team_id == team_id) {
+        return Err(Error::invalid(
+            "team_id",
+            format!(
+                "team {team} runs no application in {}; nothing to acknowledge",
+                m.environment_slug
+            ),
+        ));
+    }
+    sqlx::query!(
+        "INSERT INTO maintenance_acknowledgements (maintenance_id, team_id, sequence, acknowledged_by, acknowledged_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (maintenance_id, team_id) DO UPDATE SET sequence = EXCLUDED.sequence,
+             acknowledged_by = EXCLUDED.acknowledged_by, acknowledged_at = EXCLUDED.acknowledged_at",
+        id,
+        team_id,
+        m.sequence,
+        caller.actor.name,
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "maintenance.acknowledge",
+        "maintenance",
+        &id.to_string(),
+        None::<&()>,
+        Some(&serde_json::json!({ "team": team, "sequence": m.sequence })),
+    )
+    .await?;
+    let acks = load_acks(&mut tx, &m).await?;
+    tx.commit().await?;
+    Ok(acks)
+}
+
+/// The first windows of an environment from `now` that a maintenance may still take: what the
+/// planning form offers.
+pub async fn open_windows(
+    pool: &PgPool,
+    caller: &Caller,
+    environment_id: Uuid,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<Window>> {
+    let schedule = super::plans::schedule(
+        pool,
+        caller,
+        environment_id,
+        now,
+        now + Duration::days(days.clamp(1, 3 * 366)),
+    )
+    .await?;
+    Ok(schedule.windows)
+}
+
+/// Maintenances of a platform (all when None) that overlap `[from, to)`.
+pub(crate) async fn list_in(
+    conn: &mut PgConnection,
+    platform_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Maintenance>> {
+    load(
+        conn,
+        None,
+        &MaintenanceQuery {
+            platform_id,
+            from: Some(from),
+            to: Some(to),
+            ..MaintenanceQuery::default()
+        },
+    )
+    .await
+}

@@ -1,0 +1,950 @@
+//! Maintenance plans, blackouts and notice settings in PostgreSQL, and the schedules they give.
+//!
+//! A plan either has its own rhythm (an RRULE) or follows another environment of the same
+//! platform by a soak period in working days. Saving a plan, or adding a blackout, re-validates
+//! the skew of every following environment over the next 12 months.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::model::*;
+use super::recurrence::Schedule;
+use super::{
+    Blackout, BlackoutPolicy, Plan, PlanInput, ProductionPlan, ProductionPlanInput, SkewViolation,
+    check_skew, expand, from_rrule, schedules,
+};
+use crate::audit;
+use crate::auth::Action;
+use crate::db::{Caller, PgPool};
+use crate::error::{Error, Result};
+use crate::validate::Problems;
+
+/// How far ahead the skew is validated.
+pub const SKEW_HORIZON_DAYS: i64 = 366;
+
+struct PlanRow {
+    environment_id: Uuid,
+    environment_slug: String,
+    environment_name: String,
+    platform_id: Uuid,
+    rrule: Option<String>,
+    follows_environment_id: Option<Uuid>,
+    follows_slug: Option<String>,
+    soak_working_days: Option<i32>,
+    start_time: NaiveTime,
+    time_zone: String,
+    duration_hours: i32,
+    blackout_policy: String,
+    allowed_categories: Vec<String>,
+    revision: i32,
+    version: i32,
+    updated_by: String,
+    updated_at: DateTime<Utc>,
+}
+
+fn policy_str(p: BlackoutPolicy) -> &'static str {
+    match p {
+        BlackoutPolicy::Skip => "skip",
+        BlackoutPolicy::MoveToNextAllowedDay => "move_to_next_allowed_day",
+    }
+}
+
+fn parse_policy(s: &str) -> BlackoutPolicy {
+    if s == "move_to_next_allowed_day" {
+        BlackoutPolicy::MoveToNextAllowedDay
+    } else {
+        BlackoutPolicy::Skip
+    }
+}
+
+impl PlanRow {
+    fn into_plan(self) -> MaintenancePlan {
+        let rhythm = match (self.rrule, self.follows_environment_id) {
+            (_, Some(id)) => PlanRhythm::Follows {
+                environment_id: id,
+                environment_slug: self.follows_slug.unwrap_or_default(),
+                soak_working_days: self.soak_working_days.unwrap_or(1),
+            },
+            (rrule, None) => {
+                let rrule = rrule.unwrap_or_default();
+                PlanRhythm::Own {
+                    // Stored rules were written by `to_rrule`, so they always parse back.
+                    recurrence: from_rrule(&rrule).unwrap_or(super::Recurrence::Daily),
+                    rrule,
+                }
+            }
+        };
+        MaintenancePlan {
+            environment_id: self.environment_id,
+            environment_slug: self.environment_slug,
+            environment_name: self.environment_name,
+            platform_id: self.platform_id,
+            rhythm,
+            start_time: self.start_time.format("%H:%M").to_string(),
+            time_zone: self.time_zone,
+            duration_hours: self.duration_hours,
+            blackout_policy: parse_policy(&self.blackout_policy),
+            allowed_categories: self
+                .allowed_categories
+                .iter()
+                .filter_map(|c| Category::parse(c))
+                .collect(),
+            revision: self.revision,
+            version: self.version,
+            updated_by: self.updated_by,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The plans of a platform (all of them when `platform_id` is None), by environment position.
+pub(crate) async fn load_plans(
+    conn: &mut PgConnection,
+    platform_id: Option<Uuid>,
+) -> Result<Vec<MaintenancePlan>> {
+    let rows = sqlx::query_as!(
+        PlanRow,
+        r#"SELECT p.environment_id, e.slug AS environment_slug, e.name AS environment_name,
+                  e.platform_id, p.rrule, p.follows_environment_id, f.slug AS "follows_slug?",
+                  p.soak_working_days, p.start_time, p.time_zone, p.duration_hours,
+                  p.blackout_policy, p.allowed_categories, p.revision, p.version, p.updated_by,
+                  p.updated_at
+           FROM maintenance_plans p
+           JOIN environments e ON e.id = p.environment_id
+           LEFT JOIN environments f ON f.id = p.follows_environment_id
+           WHERE ($1::uuid IS NULL OR e.platform_id = $1) AND e.archived_at IS NULL
+           ORDER BY e.platform_id, e.position, e.slug"#,
+        platform_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(PlanRow::into_plan).collect())
+}
+
+/// Blackouts of a platform (all of them when None).
+pub(crate) async fn load_blackouts(
+    conn: &mut PgConnection,
+    platform_id: Option<Uuid>,
+) -> Result<Vec<BlackoutEntry>> {
+    Ok(sqlx::query_as!(
+        BlackoutEntry,
+        r#"SELECT b.id, b.platform_id, b.environment_id, e.slug AS "environment_slug?",
+                  b.first_day, b.last_day, b.reason, b.created_by, b.created_at
+           FROM calendar_blackouts b LEFT JOIN environments e ON e.id = b.environment_id
+           WHERE $1::uuid IS NULL OR b.platform_id = $1
+           ORDER BY b.first_day, b.created_at"#,
+        platform_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The pure rules' view of a stored plan.
+enum Rules {
+    Own(Plan),
+    Follows { leader: Uuid, plan: ProductionPlan },
+}
+
+fn rules_of(plan: &MaintenancePlan) -> Result<Rules> {
+    match &plan.rhythm {
+        PlanRhythm::Own { recurrence, .. } => Ok(Rules::Own(
+            PlanInput {
+                recurrence: recurrence.clone(),
+                start_time: plan.start_time.clone(),
+                time_zone: plan.time_zone.clone(),
+                duration_hours: i64::from(plan.duration_hours),
+                blackout_policy: plan.blackout_policy,
+            }
+            .validate()?,
+        )),
+        PlanRhythm::Follows {
+            environment_id,
+            soak_working_days,
+            ..
+        } => Ok(Rules::Follows {
+            leader: *environment_id,
+            plan: ProductionPlanInput {
+                start_time: plan.start_time.clone(),
+                time_zone: plan.time_zone.clone(),
+                duration_hours: i64::from(plan.duration_hours),
+                soak_working_days: i64::from(*soak_working_days),
+                blackout_policy: plan.blackout_policy,
+            }
+            .validate()?,
+        }),
+    }
+}
+
+/// Plans and blackouts of one or more platforms, ready to expand.
+pub(crate) struct Calendar {
+    pub plans: HashMap<Uuid, MaintenancePlan>,
+    rules: HashMap<Uuid, Rules>,
+    /// Blackouts per platform: (environment or None for all, blackout).
+    blackouts: HashMap<Uuid, Vec<(Option<Uuid>, Blackout)>>,
+}
+
+/// A computed schedule: windows after blackouts, skipped ones and skew violations.
+pub(crate) struct Computed {
+    pub schedule: Schedule,
+    pub violations: Vec<SkewViolation>,
+}
+
+impl Calendar {
+    pub(crate) async fn load(conn: &mut PgConnection, platform_id: Option<Uuid>) -> Result<Self> {
+        let plans = load_plans(conn, platform_id).await?;
+        let entries = load_blackouts(conn, platform_id).await?;
+        Ok(Self::new(plans, entries))
+    }
+
+    pub(crate) fn new(plans: Vec<MaintenancePlan>, entries: Vec<BlackoutEntry>) -> Self {
+        let mut blackouts: HashMap<Uuid, Vec<(Option<Uuid>, Blackout)>> = HashMap::new();
+        for b in entries {
+            blackouts.entry(b.platform_id).or_default().push((
+                b.environment_id,
+                Blackout {
+                    first_day: b.first_day,
+                    last_day: b.last_day,
+                    reason: b.reason,
+                },
+            ));
+        }
+        let mut rules = HashMap::new();
+        let mut by_env = HashMap::new();
+        for p in plans {
+            if let Ok(r) = rules_of(&p) {
+                rules.insert(p.environment_id, r);
+            }
+            by_env.insert(p.environment_id, p);
+        }
+        Calendar {
+            plans: by_env,
+            rules,
+            blackouts,
+        }
+    }
+
+    fn blackouts_of(&self, environment_id: Uuid) -> Vec<Blackout> {
+        let Some(plan) = self.plans.get(&environment_id) else {
+            return Vec::new();
+        };
+        self.blackouts
+            .get(&plan.platform_id)
+            .map(|list| {
+                list.iter()
+                    .filter(|(env, _)| env.is_none_or(|e| e == environment_id))
+                    .map(|(_, b)| b.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The environment's schedule over `[from, to)`, with skew violations for a following one.
+    pub(crate) fn compute(
+        &self,
+        environment_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<Computed> {
+        match self.rules.get(&environment_id)? {
+            Rules::Own(plan) => {
+                let nominal = expand(plan, from, to);
+                Some(Computed {
+                    schedule: super::apply_blackouts(
+                        &plan.timing,
+                        plan.blackout_policy,
+                        nominal,
+                        &self.blackouts_of(environment_id),
+                    ),
+                    violations: Vec::new(),
+                })
+            }
+            Rules::Follows { leader, plan } => {
+                let Some(Rules::Own(lead)) = self.rules.get(leader) else {
+                    return Some(Computed {
+                        schedule: Schedule::default(),
+                        violations: Vec::new(),
+                    });
+                };
+                let (lead_sched, sched) = schedules(
+                    lead,
+                    &self.blackouts_of(*leader),
+                    plan,
+                    &self.blackouts_of(environment_id),
+                    from,
+                    to,
+                )?;
+                let violations = check_skew(&lead_sched, &sched, plan.soak_working_days);
+                Some(Computed {
+                    schedule: sched,
+                    violations,
+                })
+            }
+        }
+    }
+
+    /// The environments that follow `leader`.
+    fn followers(&self, leader: Uuid) -> Vec<Uuid> {
+        self.rules
+            .iter()
+            .filter_map(|(env, r)| match r {
+                Rules::Follows { leader: l, .. } if *l == leader => Some(*env),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The schedule model of a computed schedule.
+pub(crate) fn schedule_view(
+    environment_id: Uuid,
+    plan: Option<MaintenancePlan>,
+    computed: Option<Computed>,
+) -> EnvironmentSchedule {
+    let computed = computed.unwrap_or(Computed {
+        schedule: Schedule::default(),
+        violations: Vec::new(),
+    });
+    EnvironmentSchedule {
+        environment_id,
+        plan,
+        windows: computed
+            .schedule
+            .occurrences
+            .into_iter()
+            .map(|o| Window {
+                starts_at: o.start_utc,
+                ends_at: o.end_utc,
+                local_date: o.local_date,
+                moved_from: (o.local_date != o.nominal_date).then_some(o.nominal_date),
+                moved_by: o.moved_by,
+                follows: o.follows,
+            })
+            .collect(),
+        skipped: computed
+            .schedule
+            .skipped
+            .into_iter()
+            .map(|k| SkippedWindow {
+                nominal_date: k.nominal_date,
+                reason: k.reason,
+            })
+            .collect(),
+        skew_violations: computed.violations,
+    }
+}
+
+struct EnvRef {
+    platform_id: Uuid,
+    slug: String,
+    position: i32,
+    archived: bool,
+}
+
+async fn environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
+    let row = sqlx::query!(
+        "SELECT platform_id, slug, position, archived_at IS NOT NULL AS \"archived!\"
+         FROM environments WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("environment"))?;
+    Ok(EnvRef {
+        platform_id: row.platform_id,
+        slug: row.slug,
+        position: row.position,
+        archived: row.archived,
+    })
+}
+
+/// An environment's plan, if it has one.
+#[tracing::instrument(skip_all, fields(%environment_id))]
+pub async fn plan(
+    pool: &PgPool,
+    caller: &Caller,
+    environment_id: Uuid,
+) -> Result<Option<MaintenancePlan>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    let env = environment(&mut conn, environment_id).await?;
+    Ok(load_plans(&mut conn, Some(env.platform_id))
+        .await?
+        .into_iter()
+        .find(|p| p.environment_id == environment_id))
+}
+
+/// The plans of a platform, by environment order.
+pub async fn plans(
+    pool: &PgPool,
+    caller: &Caller,
+    platform_id: Uuid,
+) -> Result<Vec<MaintenancePlan>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    crate::platforms::fetch(&mut conn, platform_id, false).await?;
+    load_plans(&mut conn, Some(platform_id)).await
+}
+
+/// Checks a plan form: exactly one rhythm, a leader on the same platform that comes earlier and
+/// has its own rhythm, valid timing and categories.
+async fn validate_form(
+    conn: &mut PgConnection,
+    environment_id: Uuid,
+    env: &EnvRef,
+    form: &PlanForm,
+) -> Result<(Option<String>, Option<(Uuid, i32)>, Vec<String>)> {
+    let mut p = Problems::default();
+    let timing_input = PlanInput {
+        recurrence: form.recurrence.clone().unwrap_or(super::Recurrence::Daily),
+        start_time: form.start_time.clone(),
+        time_zone: form.time_zone.clone(),
+        duration_hours: form.duration_hours,
+        blackout_policy: form.blackout_policy,
+    };
+    let mut rrule = None;
+    let mut follows = None;
+    match (&form.recurrence, form.follows_environment_id) {
+        (Some(_), Some(_)) => p.add(
+            "follows_environment_id",
+            "choose either a rhythm of its own or an environment to follow, not both",
+        ),
+        (None, None) => p.add(
+            "recurrence",
+            "is required (or choose an environment to follow)",
+        ),
+        (Some(_), None) => {
+            if let Err(Error::Invalid { fields }) = timing_input.validate() {
+                for (k, v) in fields {
+                    p.add(&k, v);
+                }
+            } else if let Ok(plan) = timing_input.validate() {
+                rrule = Some(plan.recurrence.to_rrule());
+            }
+        }
+        (None, Some(leader)) => {
+            let soak = form.soak_working_days.unwrap_or(0);
+            if let Err(Error::Invalid { fields }) = (ProductionPlanInput {
+                start_time: form.start_time.clone(),
+                time_zone: form.time_zone.clone(),
+                duration_hours: form.duration_hours,
+                soak_working_days: soak,
+                blackout_policy: form.blackout_policy,
+            })
+            .validate()
+            {
+                for (k, v) in fields {
+                    p.add(&k, v);
+                }
+            }
+            if leader == environment_id {
+                p.add(
+                    "follows_environment_id",
+                    "an environment cannot follow itself",
+                );
+            } else {
+                match environment(conn, leader).await {
+                    Err(_) => p.add("follows_environment_id", "no such environment"),
+                    Ok(l) if l.platform_id != env.platform_id || l.archived => p.add(
+                        "follows_environment_id",
+                        "must be an active environment of the same platform",
+                    ),
+                    Ok(l) if l.position >= env.position => p.add(
+                        "follows_environment_id",
+                        format!(
+                            "{} does not come before {} in the platform's order; production follows staging, not the other way round",
+                            l.slug, env.slug
+                        ),
+                    ),
+                    Ok(l) => {
+                        let own = sqlx::query_scalar!(
+                            "SELECT rrule IS NOT NULL AS \"own!\" FROM maintenance_plans WHERE environment_id = $1",
+                            leader
+                        )
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        match own {
+                            None => p.add(
+                                "follows_environment_id",
+                                format!("{} has no maintenance plan yet: plan it first", l.slug),
+                            ),
+                            Some(false) => p.add(
+                                "follows_environment_id",
+                                format!(
+                                    "{} follows another environment itself; follow the environment that leads",
+                                    l.slug
+                                ),
+                            ),
+                            Some(true) => {
+                                follows = Some((leader, i32::try_from(soak).unwrap_or(1)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut categories: Vec<Category> = form
+        .allowed_categories
+        .iter()
+        .copied()
+        .filter(|c| *c != Category::Emergency)
+        .collect();
+    categories.sort();
+    categories.dedup();
+    if categories.is_empty() {
+        p.add(
+            "allowed_categories",
+            "choose at least one kind of change the windows may carry",
+        );
+    }
+    p.finish()?;
+    Ok((
+        rrule,
+        follows,
+        categories.iter().map(|c| c.as_str().to_owned()).collect(),
+    ))
+}
+
+/// The skew violations over the next 12 months of the environments that follow or are
+/// `environment_id`, as a field error when there are any.
+async fn check_platform_skew(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    environment_id: Uuid,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let cal = Calendar::load(conn, Some(platform_id)).await?;
+    let mut envs = cal.followers(environment_id);
+    envs.push(environment_id);
+    let to = now + Duration::days(SKEW_HORIZON_DAYS);
+    let mut violations: Vec<SkewViolation> = envs
+        .into_iter()
+        .filter_map(|e| cal.compute(e, now, to))
+        .flat_map(|c| c.violations)
+        .collect();
+    if violations.is_empty() {
+        return Ok(());
+    }
+    violations.sort_by_key(|v| v.production_date);
+    let n = violations.len();
+    let mut message = violations
+        .iter()
+        .take(3)
+        .map(|v| v.message.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if n > 3 {
+        message.push_str(&format!(" ({} more in the next 12 months.)", n - 3));
+    }
+    Err(Error::invalid(field, message))
+}
+
+/// Creates or replaces an environment's plan. A stale `base_version` is a conflict; a plan whose
+/// following environments would break the soak period in the next 12 months is refused with
+/// every violation explained by date.
+#[tracing::instrument(skip_all, fields(%environment_id))]
+pub async fn save_plan(
+    pool: &PgPool,
+    caller: &Caller,
+    environment_id: Uuid,
+    form: PlanForm,
+    now: DateTime<Utc>,
+) -> Result<MaintenancePlan> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let env = environment(&mut tx, environment_id).await?;
+    if env.archived {
+        return Err(Error::invalid(
+            "environment_id",
+            "is archived: it gets no maintenance plan",
+        ));
+    }
+    let (rrule, follows, categories) = validate_form(&mut tx, environment_id, &env, &form).await?;
+    let start = NaiveTime::parse_from_str(form.start_time.trim(), "%H:%M")
+        .map_err(|_| Error::invalid("start_time", "must be a time of day such as 22:00"))?;
+    let before = load_plans(&mut tx, Some(env.platform_id))
+        .await?
+        .into_iter()
+        .find(|p| p.environment_id == environment_id);
+    match &before {
+        Some(b) if b.version != form.base_version => {
+            return Err(Error::Stale {
+                message: format!(
+                    "The plan of {} was changed by {} since you opened it; reload to see the change.",
+                    env.slug, b.updated_by
+                ),
+            });
+        }
+        None if form.base_version != 0 => {
+            return Err(Error::Stale {
+                message: "The plan was removed since you opened it; reload.".into(),
+            });
+        }
+        _ => {}
+    }
+    if follows.is_some() {
+        let followed_by = sqlx::query_scalar!(
+            "SELECT count(*) AS \"n!\" FROM maintenance_plans WHERE follows_environment_id = $1",
+            environment_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if followed_by > 0 {
+            return Err(Error::invalid(
+                "follows_environment_id",
+                format!(
+                    "other environments follow {}; it needs a rhythm of its own",
+                    env.slug
+                ),
+            ));
+        }
+    }
+    sqlx::query!(
+        "INSERT INTO maintenance_plans (environment_id, rrule, follows_environment_id,
+             soak_working_days, start_time, time_zone, duration_hours, blackout_policy,
+             allowed_categories, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (environment_id) DO UPDATE SET
+             rrule = EXCLUDED.rrule, follows_environment_id = EXCLUDED.follows_environment_id,
+             soak_working_days = EXCLUDED.soak_working_days, start_time = EXCLUDED.start_time,
+             time_zone = EXCLUDED.time_zone, duration_hours = EXCLUDED.duration_hours,
+             blackout_policy = EXCLUDED.blackout_policy,
+             allowed_categories = EXCLUDED.allowed_categories, updated_by = EXCLUDED.updated_by,
+             revision = maintenance_plans.revision + 1, version = maintenance_plans.version + 1",
+        environment_id,
+        rrule,
+        follows.map(|f| f.0),
+        follows.map(|f| f.1),
+        start,
+        form.time_zone.trim(),
+        i32::try_from(form.duration_hours).unwrap_or(0),
+        policy_str(form.blackout_policy),
+        &categories,
+        caller.actor.name,
+    )
+    .execute(&mut *tx)
+    .await?;
+    check_platform_skew(
+        &mut tx,
+        env.platform_id,
+        environment_id,
+        if follows.is_some() {
+            "soak_working_days"
+        } else {
+            "recurrence"
+        },
+        now,
+    )
+    .await?;
+    let after = load_plans(&mut tx, Some(env.platform_id))
+        .await?
+        .into_iter()
+        .find(|p| p.environment_id == environment_id)
+        .ok_or_else(|| Error::not_found("maintenance plan"))?;
+    audit::record(
+        &mut tx,
+        caller,
+        if before.is_some() {
+            "maintenance_plan.update"
+        } else {
+            "maintenance_plan.create"
+        },
+        "maintenance_plan",
+        &environment_id.to_string(),
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Removes an environment's plan (its planned maintenances stay). Refused while other
+/// environments follow it.
+pub async fn remove_plan(pool: &PgPool, caller: &Caller, environment_id: Uuid) -> Result<()> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let env = environment(&mut tx, environment_id).await?;
+    let before = load_plans(&mut tx, Some(env.platform_id))
+        .await?
+        .into_iter()
+        .find(|p| p.environment_id == environment_id)
+        .ok_or_else(|| Error::not_found("maintenance plan"))?;
+    let followers = sqlx::query_scalar!(
+        "SELECT e.slug FROM maintenance_plans p JOIN environments e ON e.id = p.environment_id
+         WHERE p.follows_environment_id = $1 ORDER BY e.position",
+        environment_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !followers.is_empty() {
+        return Err(Error::Conflict {
+            message: format!(
+                "{} follow{} this plan; change or remove {} first.",
+                followers.join(", "),
+                if followers.len() == 1 { "s" } else { "" },
+                if followers.len() == 1 { "it" } else { "them" }
+            ),
+        });
+    }
+    sqlx::query!(
+        "DELETE FROM maintenance_plans WHERE environment_id = $1",
+        environment_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record::<_, ()>(
+        &mut tx,
+        caller,
+        "maintenance_plan.remove",
+        "maintenance_plan",
+        &environment_id.to_string(),
+        Some(&before),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An environment's schedule over `[from, to)`: its windows after blackouts, the skipped ones
+/// and, for a following environment, skew violations in that period.
+#[tracing::instrument(skip_all, fields(%environment_id))]
+pub async fn schedule(
+    pool: &PgPool,
+    caller: &Caller,
+    environment_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<EnvironmentSchedule> {
+    caller.actor.authorize(Action::Read)?;
+    if to <= from {
+        return Err(Error::invalid("to", "must come after from"));
+    }
+    if to - from > Duration::days(super::MAX_EXPAND_DAYS) {
+        return Err(Error::invalid("to", "a schedule covers at most 20 years"));
+    }
+    let mut conn = pool.acquire().await?;
+    let env = environment(&mut conn, environment_id).await?;
+    let cal = Calendar::load(&mut conn, Some(env.platform_id)).await?;
+    let plan = cal.plans.get(&environment_id).cloned();
+    let computed = cal.compute(environment_id, from, to);
+    Ok(schedule_view(environment_id, plan, computed))
+}
+
+/// Bumps the feed revision of the plans a blackout touches.
+async fn bump_revisions(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    environment_id: Option<Uuid>,
+) -> Result<()> {
+    sqlx::query!(
+        "UPDATE maintenance_plans p SET revision = revision + 1
+         FROM environments e
+         WHERE e.id = p.environment_id AND e.platform_id = $1
+           AND ($2::uuid IS NULL OR p.environment_id = $2 OR p.follows_environment_id = $2)",
+        platform_id,
+        environment_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A platform's blackouts.
+pub async fn blackouts(
+    pool: &PgPool,
+    caller: &Caller,
+    platform_id: Uuid,
+) -> Result<Vec<BlackoutEntry>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    crate::platforms::fetch(&mut conn, platform_id, false).await?;
+    load_blackouts(&mut conn, Some(platform_id)).await
+}
+
+/// Adds a blackout to a platform or one of its environments.
+#[tracing::instrument(skip_all, fields(%platform_id))]
+pub async fn add_blackout(
+    pool: &PgPool,
+    caller: &Caller,
+    platform_id: Uuid,
+    form: BlackoutForm,
+) -> Result<BlackoutEntry> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut blackout = Blackout {
+        first_day: form.first_day,
+        last_day: form.last_day,
+        reason: form.reason,
+    };
+    blackout.validate()?;
+    let mut tx = pool.begin().await?;
+    crate::platforms::fetch(&mut tx, platform_id, false).await?;
+    if let Some(env) = form.environment_id {
+        let e = environment(&mut tx, env)
+            .await
+            .map_err(|_| Error::invalid("environment_id", "no such environment"))?;
+        if e.platform_id != platform_id {
+            return Err(Error::invalid(
+                "environment_id",
+                "must be an environment of this platform",
+            ));
+        }
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO calendar_blackouts (platform_id, environment_id, first_day, last_day, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        platform_id,
+        form.environment_id,
+        blackout.first_day,
+        blackout.last_day,
+        blackout.reason,
+        caller.actor.name,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    bump_revisions(&mut tx, platform_id, form.environment_id).await?;
+    let entry = load_blackouts(&mut tx, Some(platform_id))
+        .await?
+        .into_iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| Error::not_found("blackout"))?;
+    audit::record::<(), _>(
+        &mut tx,
+        caller,
+        "blackout.create",
+        "blackout",
+        &id.to_string(),
+        None,
+        Some(&entry),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Removes a blackout.
+pub async fn remove_blackout(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<()> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut tx = pool.begin().await?;
+    let platform_id = sqlx::query_scalar!(
+        "SELECT platform_id FROM calendar_blackouts WHERE id = $1",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("blackout"))?;
+    let before = load_blackouts(&mut tx, Some(platform_id))
+        .await?
+        .into_iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| Error::not_found("blackout"))?;
+    sqlx::query!("DELETE FROM calendar_blackouts WHERE id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    bump_revisions(&mut tx, platform_id, before.environment_id).await?;
+    audit::record::<_, ()>(
+        &mut tx,
+        caller,
+        "blackout.remove",
+        "blackout",
+        &id.to_string(),
+        Some(&before),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A platform's notice and reminder settings.
+pub async fn settings(
+    pool: &PgPool,
+    caller: &Caller,
+    platform_id: Uuid,
+) -> Result<CalendarSettings> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    load_settings(&mut conn, platform_id).await
+}
+
+pub(crate) async fn load_settings(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+) -> Result<CalendarSettings> {
+    let row = sqlx::query!(
+        "SELECT major_notice_days, reminder_minutes FROM platforms WHERE id = $1",
+        platform_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("platform"))?;
+    Ok(CalendarSettings {
+        major_notice_days: row.major_notice_days,
+        reminder_minutes: row.reminder_minutes,
+    })
+}
+
+/// Longest reminder lead time: 60 days.
+const MAX_REMINDER_MINUTES: i32 = 60 * 24 * 60;
+
+/// Changes a platform's notice and reminder settings.
+pub async fn save_settings(
+    pool: &PgPool,
+    caller: &Caller,
+    platform_id: Uuid,
+    mut input: CalendarSettings,
+) -> Result<CalendarSettings> {
+    caller.actor.authorize(Action::ManageCalendar)?;
+    let mut p = Problems::default();
+    if !(1..=365).contains(&input.major_notice_days) {
+        p.add("major_notice_days", "must be between 1 and 365 days");
+    }
+    input.reminder_minutes.sort_unstable_by(|a, b| b.cmp(a));
+    input.reminder_minutes.dedup();
+    if input.reminder_minutes.len() > 10 {
+        p.add("reminder_minutes", "at most 10 reminders");
+    }
+    if input
+        .reminder_minutes
+        .iter()
+        .any(|m| !(1..=MAX_REMINDER_MINUTES).contains(m))
+    {
+        p.add(
+            "reminder_minutes",
+            "each reminder must be between 1 minute and 60 days before the start",
+        );
+    }
+    p.finish()?;
+    let mut tx = pool.begin().await?;
+    let before = load_settings(&mut tx, platform_id).await?;
+    sqlx::query!(
+        "UPDATE platforms SET major_notice_days = $2, reminder_minutes = $3 WHERE id = $1",
+        platform_id,
+        input.major_notice_days,
+        &input.reminder_minutes,
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "calendar_settings.update",
+        "platform",
+        &platform_id.to_string(),
+        Some(&before),
+        Some(&input),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(input)
+}
+
+/// The local day a window key names, for messages.
+pub(crate) fn day(d: NaiveDate) -> String {
+    super::human_date(d)
+}

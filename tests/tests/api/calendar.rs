@@ -1,0 +1,1174 @@
+//! The maintenance calendar over REST with real parts: plans with a staging-production skew,
+//! blackouts and holiday suggestions, the maintenance rules (notice, staging first, end of life,
+//! emergencies), the lifecycle with retrospectives and action items, acknowledgements, reminders
+//! from the job queue on a clock the test controls (once, across restarts and replicas), ICS
+//! feeds read back by a real parser, and e-mail to a real SMTP server on loopback.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tests::{Options, Seed, TestApp};
+use uuid::Uuid;
+
+use super::support::same_origin;
+
+/// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap()
+}
+
+async fn call(
+    app: &TestApp,
+    client: &Client,
+    method: Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = same_origin(app, client.request(method.clone(), app.url(path)));
+    if let Some(etag) = if_match {
+        request = request.header("if-match", etag);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    tests::json(response).await
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn field(body: &Value, name: &str) -> String {
+    body["error"]["fields"][name]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn staging_plan() -> Value {
+    json!({
+        "recurrence": { "kind": "monthly_weekday", "ordinal": "second", "weekday": "Tue" },
+        "start_time": "20:00",
+        "time_zone": "Europe/Amsterdam",
+        "duration_hours": 6,
+        "allowed_categories": ["security_patch", "minor", "major"],
+    })
+}
+
+fn production_plan(staging: Uuid, soak: i64) -> Value {
+    json!({
+        "follows_environment_id": staging,
+        "soak_working_days": soak,
+        "start_time": "22:00",
+        "time_zone": "Europe/Amsterdam",
+        "duration_hours": 6,
+        "blackout_policy": "move_to_next_allowed_day",
+        "allowed_categories": ["security_patch", "minor", "major"],
+    })
+}
+
+/// Staging on the second Tuesday at 20:00, production 5 working days later at 22:00.
+async fn plan_core(app: &TestApp, pat: &Client, seed: &Seed) {
+    for (env, body) in [
+        (seed.staging, staging_plan()),
+        (seed.production, production_plan(seed.staging, 5)),
+    ] {
+        let (status, plan) = call(
+            app,
+            pat,
+            Method::PUT,
+            &format!("/api/v1/environments/{env}/maintenance-plan"),
+            Some("\"0\""),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{plan}");
+    }
+}
+
+fn maintenance(env: Uuid, category: &str, window: &str) -> Value {
+    json!({
+        "environment_id": env,
+        "category": category,
+        "title": "Kubernetes 1.36",
+        "window_date": window,
+        "kubernetes_from": "1.35",
+        "kubernetes_to": "1.36",
+        "expected_impact": "Nodes drain one by one; pods restart.",
+        "contingency_plan": "Roll the node pools back to the previous image.",
+        "lead": "Pat Platform",
+    })
+}
+
+/// A webhook receiver: every JSON body it gets.
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let hook = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let received = received.clone();
+                async move {
+                    received.lock().unwrap().push(body);
+                    "ok"
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    (url, received)
+}
+
+/// Waits until `received` holds `n` bodies matching `pred`, then a little longer to catch extras.
+async fn expect_calls(received: &Arc<Mutex<Vec<Value>>>, pred: impl Fn(&Value) -> bool, n: usize) {
+    let count = || received.lock().unwrap().iter().filter(|v| pred(v)).count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while count() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expected {n} webhook calls, got {}: {:?}",
+            count(),
+            received.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(count(), n, "{:?}", received.lock().unwrap());
+}
+
+#[tokio::test]
+async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_date() {
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let audrey = app.login("audrey").await;
+    let plan_path = |env: Uuid| format!("/api/v1/environments/{env}/maintenance-plan");
+
+    // Bad input names its fields; nothing is stored.
+    let mut bad = staging_plan();
+    bad["start_time"] = json!("25:00");
+    bad["time_zone"] = json!("+01:00");
+    bad["duration_hours"] = json!(2);
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.staging),
+        Some("\"0\""),
+        Some(&bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["duration_hours", "start_time", "time_zone"]);
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &plan_path(seed.staging),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without If-Match: refused before anything happens.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.staging),
+        None,
+        Some(&staging_plan()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    // Auditors never write.
+    let (status, _) = call(
+        &app,
+        &audrey,
+        Method::PUT,
+        &plan_path(seed.staging),
+        Some("\"0\""),
+        Some(&staging_plan()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Production cannot follow a plan that does not exist yet; staging cannot follow production.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.production),
+        Some("\"0\""),
+        Some(&production_plan(seed.staging, 5)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "follows_environment_id").contains("no maintenance plan"),
+        "{body}"
+    );
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.staging),
+        Some("\"0\""),
+        Some(&production_plan(seed.production, 5)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "follows_environment_id").contains("does not come before"),
+        "{body}"
+    );
+
+    plan_core(&app, &pat, &seed).await;
+    let (status, plan) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &plan_path(seed.staging),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plan["rhythm"]["rrule"], "FREQ=MONTHLY;BYDAY=2TU");
+    // A stale edit is a conflict, not a lost update.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.staging),
+        Some("\"7\""),
+        Some(&staging_plan()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+
+    // Production: one window per staging window, five working days later, 22:00 local (UTC+1).
+    let (status, sched) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!(
+            "/api/v1/environments/{}/schedule?from=2027-01-01&to=2027-04-01",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sched}");
+    let days: Vec<&str> = sched["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["local_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2027-01-19", "2027-02-16", "2027-03-16"]);
+    assert_eq!(sched["windows"][0]["starts_at"], "2027-01-19T21:00:00Z");
+    assert_eq!(sched["windows"][0]["follows"], "2027-01-12");
+    assert_eq!(sched["skew_violations"], json!([]));
+
+    // A freeze on staging skips its February window: production's February window would get a
+    // change staging never had, and the schedule says so by date.
+    let (status, blackout) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{blackout}");
+    let (_, sched) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!(
+            "/api/v1/environments/{}/schedule?from=2027-01-01&to=2027-04-01",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    let violations = sched["skew_violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{sched}");
+    assert_eq!(violations[0]["production_date"], "2027-02-16");
+    let message = violations[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Tue 9 Feb 2027") && message.contains("Release freeze"),
+        "{message}"
+    );
+    // Saving production's plan again is refused with the same explanation.
+    let version: i32 =
+        sqlx::query_scalar("SELECT version FROM maintenance_plans WHERE environment_id = $1")
+            .bind(seed.production)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let etag = format!("\"{version}\"");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.production),
+        Some(&etag),
+        Some(&production_plan(seed.staging, 5)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "soak_working_days").contains("Release freeze"),
+        "{body}"
+    );
+    // Removing the freeze puts staging's window back.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/blackouts/{}", blackout["id"].as_str().unwrap()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &plan_path(seed.production),
+        Some(&etag),
+        Some(&production_plan(seed.staging, 5)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Staging cannot be removed while production follows it.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &plan_path(seed.staging),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Public holidays as suggestions, from data in the repository.
+    let (status, holidays) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/holidays?country=NL&year=2027",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{holidays}");
+    assert!(
+        holidays
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["date"] == "2027-04-27"),
+        "{holidays}"
+    );
+    let (status, body) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/holidays?country=XX&year=2027",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["country"]);
+
+    // Every change is in the audit log.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE entity_type IN ('maintenance_plan', 'blackout') ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "maintenance_plan.create",
+            "maintenance_plan.create",
+            "blackout.create",
+            "blackout.remove",
+            "maintenance_plan.update"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_a_retrospective() {
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let audrey = app.login("audrey").await;
+    plan_core(&app, &pat, &seed).await;
+    let post = |client: &Client, path: &str, body: Value| {
+        let (app, client, path) = (&app, client.clone(), path.to_owned());
+        async move { call(app, &client, Method::POST, &path, None, Some(&body)).await }
+    };
+
+    // Not a window of staging: the next windows are named.
+    let (status, body) = post(
+        &pat,
+        "/api/v1/maintenances",
+        maintenance(seed.staging, "minor", "2027-01-13"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "window_date").contains("Tue 12 Jan 2027"),
+        "{body}"
+    );
+    // A major update needs 30 days' notice: January's window is too close; February's is named.
+    let (status, body) = post(
+        &pat,
+        "/api/v1/maintenances",
+        maintenance(seed.staging, "major", "2027-01-12"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "window_date").contains("Tue 9 Feb 2027"),
+        "{body}"
+    );
+    // An upgrade must land before the running version's end of life (1.35: 28 Feb 2027).
+    let (status, body) = post(
+        &pat,
+        "/api/v1/maintenances",
+        maintenance(seed.staging, "major", "2027-03-09"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let eol = field(&body, "window_date");
+    assert!(
+        eol.contains("end of life") && eol.contains("Tue 9 Feb 2027"),
+        "{body}"
+    );
+
+    let (status, staged) = post(
+        &pat,
+        "/api/v1/maintenances",
+        maintenance(seed.staging, "major", "2027-02-09"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{staged}");
+    assert_eq!(staged["maintenance"]["starts_at"], "2027-02-09T19:00:00Z");
+    assert!(
+        staged["warnings"][0].as_str().unwrap().contains("36 days"),
+        "{staged}"
+    );
+    let staging_id = staged["maintenance"]["id"].as_str().unwrap().to_owned();
+
+    // Production receives only what staging received first.
+    let (status, body) = post(
+        &pat,
+        "/api/v1/maintenances",
+        maintenance(seed.production, "major", "2027-02-16"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["staging_maintenance_id"]);
+    let mut prod = maintenance(seed.production, "major", "2027-02-16");
+    prod["staging_maintenance_id"] = json!(staging_id);
+    prod["kubernetes_to"] = json!("1.37");
+    let (status, body) = post(&pat, "/api/v1/maintenances", prod.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "staging_maintenance_id").contains("not 1.37"),
+        "{body}"
+    );
+    prod["kubernetes_to"] = json!("1.36");
+    let (status, produced) = post(&pat, "/api/v1/maintenances", prod).await;
+    assert_eq!(status, StatusCode::CREATED, "{produced}");
+    assert_eq!(produced["maintenance"]["starts_at"], "2027-02-16T21:00:00Z");
+
+    // Auditors and application teams do not plan maintenance.
+    for who in [&audrey, &alice] {
+        let (status, _) = post(
+            who,
+            "/api/v1/maintenances",
+            maintenance(seed.staging, "minor", "2027-03-09"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    // Announce; teams that run applications in staging acknowledge it (only for their own team).
+    let m = |id: &str, step: &str| format!("/api/v1/maintenances/{id}/{step}");
+    let (status, body) = post(&pat, &m(&staging_id, "start"), json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a major update starts only once announced: {body}"
+    );
+    let (status, body) = post(&pat, &m(&staging_id, "announce"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "announced");
+    let (status, _) = post(
+        &bob,
+        &m(&staging_id, "acknowledgements"),
+        json!({"team_id": seed.payments}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, acks) = post(
+        &alice,
+        &m(&staging_id, "acknowledgements"),
+        json!({"team_id": seed.payments}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{acks}");
+    let acked: Vec<(String, bool)> = acks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["team_slug"].as_str().unwrap().to_owned(),
+                a["acknowledged_by"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        acked,
+        [("payments".to_owned(), true), ("search".to_owned(), false)]
+    );
+
+    // The lifecycle: started, completed, then only a retrospective; nothing goes back or away.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 2, 9, 19, 5, 0).unwrap());
+    let (status, body) = post(&pat, &m(&staging_id, "start"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = post(
+        &pat,
+        &m(&staging_id, "cancel"),
+        json!({"reason": "changed our mind"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a started maintenance can only be ended"
+    );
+    let (status, body) = post(&pat, &m(&staging_id, "complete"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["retrospective_due"], true);
+    let (status, _) = post(&pat, &m(&staging_id, "announce"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let deleted = sqlx::query("DELETE FROM maintenances WHERE id = $1")
+        .bind(Uuid::parse_str(&staging_id).unwrap())
+        .execute(&app.pool)
+        .await;
+    assert!(
+        deleted.is_err(),
+        "the database refuses to delete a maintenance"
+    );
+
+    let retro = json!({
+        "went_well": "Drains respected every disruption budget.",
+        "to_improve": "Announce the node image too.",
+        "action_items": [{"title": "Add the node image to the template", "owner": "Pat", "due_on": "2027-03-01"}],
+    });
+    let (status, body) = call(&app, &pat, Method::PUT, &m(&staging_id, "retrospective"), None, Some(&json!({"went_well": " ", "to_improve": "", "action_items": [{"title": "", "owner": "Pat", "due_on": "2027-03-01"}]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["action_items[0].title", "went_well"]);
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &m(&staging_id, "retrospective"),
+        None,
+        Some(&retro),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["retrospective_due"], false);
+    let (_, items) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/action-items",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    let item = items[0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &audrey,
+        &format!("/api/v1/action-items/{item}/done"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, done) = post(
+        &pat,
+        &format!("/api/v1/action-items/{item}/done"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, items) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/action-items",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(items, json!([]));
+
+    // An emergency skips windows and notice, but needs a justification and a retrospective.
+    let mut emergency = json!({
+        "environment_id": seed.production,
+        "category": "emergency",
+        "title": "Patch the exploited runc escape",
+        "starts_at": "2027-02-10T10:00:00Z",
+        "ends_at": "2027-02-10T12:00:00Z",
+        "lead": "Pat Platform",
+    });
+    let (status, body) = post(&pat, "/api/v1/maintenances", emergency.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["justification"]);
+    emergency["justification"] = json!("A public exploit escapes containers on our node version.");
+    let (status, body) = post(&pat, "/api/v1/maintenances", emergency).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    for step in ["start", "complete"] {
+        let (status, body) = post(&pat, &m(&id, step), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, body) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        &format!("/api/v1/maintenances/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(body["retrospective_due"], true);
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE entity_type = 'maintenance' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "maintenance.create",
+            "maintenance.create",
+            "maintenance.announced",
+            "maintenance.acknowledge",
+            "maintenance.in_progress",
+            "maintenance.completed",
+            "maintenance.retrospective",
+            "maintenance.create",
+            "maintenance.in_progress",
+            "maintenance.completed",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn reminders_fire_once_each_across_restarts_and_replicas() {
+    let mut app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    let (url, received) = receiver().await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // A minor update in staging's window of Tue 12 Jan, 19:00 UTC.
+    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{id}/announce"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let event = |name: &'static str| move |v: &Value| v["event"] == name;
+    let reminder = |minutes: i64| {
+        move |v: &Value| v["event"] == "maintenance.reminder" && v["reminder_minutes"] == minutes
+    };
+    expect_calls(&received, event("maintenance.announced"), 1).await;
+    assert_eq!(received.lock().unwrap()[0]["maintenance"]["id"], json!(id));
+
+    // Seven days before: one reminder.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 5, 19, 1, 0).unwrap());
+    expect_calls(&received, reminder(10080), 1).await;
+    // A restart into two replicas sends nothing again.
+    app.restart_workers(2);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    expect_calls(&received, reminder(10080), 1).await;
+
+    // A change that keeps the start: teams hear of the change; the reminders stay as they were.
+    let etag = format!(
+        "\"{}\"",
+        app.version_of("maintenances", Uuid::parse_str(&id).unwrap())
+            .await
+    );
+    form["title"] = json!("Minor update: CoreDNS and the CNI");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &format!("/api/v1/maintenances/{id}"),
+        Some(&etag),
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    expect_calls(&received, event("maintenance.changed"), 1).await;
+
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 9, 19, 1, 0).unwrap());
+    expect_calls(&received, reminder(4320), 1).await;
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 1, 0).unwrap());
+    expect_calls(&received, reminder(60), 1).await;
+    assert_eq!(
+        received.lock().unwrap().len(),
+        5,
+        "announced, changed and three reminders"
+    );
+
+    // Every delivery was recorded once.
+    let attempts: i64 = sqlx::query_scalar("SELECT count(*) FROM delivery_attempts WHERE ok")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 5);
+}
+
+fn parse_feed(text: &str) -> Vec<icalendar::parser::Component<'static>> {
+    let unfolded = icalendar::parser::unfold(text);
+    let leaked: &'static str = Box::leak(unfolded.into_boxed_str());
+    let calendar =
+        icalendar::parser::read_calendar(leaked).unwrap_or_else(|e| panic!("not ICS: {e}\n{text}"));
+    calendar
+        .components
+        .into_iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect()
+}
+
+fn prop(event: &icalendar::parser::Component<'_>, name: &str) -> Option<String> {
+    event
+        .properties
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.val.to_string())
+}
+
+#[tokio::test]
+async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    plan_core(&app, &pat, &seed).await;
+
+    let (status, feed) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "platform", "scope_id": seed.core})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let url = feed["path"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&app.base) && url.ends_with(".ics"), "{url}");
+    // Team feeds are the team's to make.
+    let (status, _) = call(
+        &app,
+        &bob,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "team", "scope_id": seed.payments})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, team_feed) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "team", "scope_id": seed.payments})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{team_feed}");
+
+    let fetch = |url: String| async move {
+        let response = reqwest::get(&url).await.unwrap();
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, kind, response.text().await.unwrap())
+    };
+    let (status, kind, text) = fetch(url.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind.as_deref(), Some("text/calendar; charset=utf-8"));
+    let events = parse_feed(&text);
+    // Windows of both environments for the next year: 12 staging + 12 production at least.
+    assert!(events.len() >= 24, "{} events", events.len());
+    let first = events
+        .iter()
+        .find(|e| prop(e, "DTSTART").as_deref() == Some("20270112T190000Z"))
+        .expect("staging's January window");
+    assert!(
+        prop(first, "UID")
+            .unwrap()
+            .starts_with(&format!("window-{}-2027-01-12", seed.staging))
+    );
+    assert_eq!(prop(first, "STATUS").as_deref(), Some("TENTATIVE"));
+
+    // A maintenance in February's window; changed (SEQUENCE grows); cancelled (STATUS:CANCELLED).
+    let mut form = maintenance(seed.staging, "minor", "2027-02-09");
+    form["title"] = json!("Node image, with a comma; and a semicolon");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let uid = format!("maintenance-{id}@demarc");
+    let find = |text: &str| {
+        parse_feed(text)
+            .into_iter()
+            .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
+            .map(|e| {
+                (
+                    prop(&e, "SEQUENCE"),
+                    prop(&e, "STATUS"),
+                    prop(&e, "SUMMARY"),
+                    prop(&e, "DTSTART"),
+                )
+            })
+    };
+    let (_, _, text) = fetch(url.clone()).await;
+    let (seq0, status0, summary, start) = find(&text).expect("the maintenance is in the feed");
+    assert_eq!(status0.as_deref(), Some("CONFIRMED"));
+    assert_eq!(start.as_deref(), Some("20270209T190000Z"));
+    assert!(
+        summary
+            .unwrap()
+            .contains("Node image, with a comma; and a semicolon")
+    );
+    assert!(
+        !parse_feed(&text).iter().any(|e| prop(e, "UID")
+            .unwrap()
+            .starts_with(&format!("window-{}-2027-02-09", seed.staging))),
+        "the maintenance takes its window's place"
+    );
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{id}/cancel"),
+        None,
+        Some(&json!({"reason": "Folded into March"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, text) = fetch(url.clone()).await;
+    let (seq1, status1, _, _) = find(&text).expect("a cancelled maintenance stays in the feed");
+    assert_eq!(status1.as_deref(), Some("CANCELLED"));
+    let n = |s: Option<String>| s.unwrap().parse::<i64>().unwrap();
+    assert!(n(seq1) > n(seq0));
+
+    // The team's feed shows the environments its applications run in.
+    let (status, _, text) = fetch(team_feed["path"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(find(&text).is_some());
+
+    // Rotating the token: the old URL stops working, the new one works.
+    let (status, rotated) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "platform", "scope_id": seed.core})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(rotated["path"], feed["path"]);
+    assert_eq!(fetch(url).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch(rotated["path"].as_str().unwrap().to_owned()).await.0,
+        StatusCode::OK
+    );
+    // Tokens are kept only as hashes.
+    let token = rotated["path"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_owned();
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM calendar_feeds WHERE position($1::bytea in token_hash) > 0",
+    )
+    .bind(token.as_bytes())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+}
+
+/// A real SMTP server (Python's aiosmtpd) on a free loopback port, writing to a maildir.
+struct SmtpServer {
+    child: tokio::process::Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+}
+
+impl SmtpServer {
+    async fn start() -> SmtpServer {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let maildir = std::env::temp_dir().join(format!("demarc-mail-{}", Uuid::new_v4()));
+        let child = tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&maildir)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 -m aiosmtpd (scripts/test installs it)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(dir) = std::fs::read_dir(self.maildir.join(sub)) {
+                for entry in dir.flatten() {
+                    out.push(std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+#[tokio::test]
+async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/emails", seed.payments),
+        None,
+        Some(&json!({"address": "not an address"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), ["address"]);
+    let (status, email) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/emails", seed.payments),
+        None,
+        Some(&json!({"address": "payments-oncall@example.com"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{email}");
+    assert_eq!(email["hint"], "p…@example.com");
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT address_sealed FROM team_emails")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains("oncall"),
+        "sealed at rest"
+    );
+
+    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{id}/announce"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while smtp.messages().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no e-mail within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let message = &messages[0];
+    assert!(
+        message.contains("To: payments-oncall@example.com"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Subject: [core / staging] Announced: Kubernetes 1.36"),
+        "{message}"
+    );
+    assert!(message.contains("Roll the node pools back"), "{message}");
+    let attempts: Vec<(bool, String)> = sqlx::query_as("SELECT ok, target FROM delivery_attempts")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, [(true, "email:p…@example.com".to_owned())]);
+}
