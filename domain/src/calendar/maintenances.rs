@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::model::*;
 use super::notices::{self, Event};
 use super::plans::{Calendar, day, load_settings};
-use super::{eol, human_date};
+use super::{eol, human_date, rules};
 use crate::audit;
 use crate::auth::Action;
 use crate::db::{Caller, PgPool};
@@ -30,8 +30,6 @@ use crate::validate::Problems;
 
 /// Longest emergency window, in hours.
 const MAX_EMERGENCY_HOURS: i64 = 72;
-/// Notice below which a major update is warned about, in days.
-const COMFORTABLE_NOTICE_DAYS: i64 = 60;
 /// Longest free text.
 const MAX_TEXT: usize = 4000;
 
@@ -500,35 +498,14 @@ async fn resolve(
     // Notice for a major update (measured when it is announced: from now on).
     if category == Category::Major && current.is_none_or(|c| c.announced_at.is_none()) {
         let settings = load_settings(conn, env.platform_id).await?;
-        let need = Duration::days(i64::from(settings.major_notice_days));
-        if starts_at - now < need {
-            let earliest = cal
-                .compute(
-                    form.environment_id,
-                    now + need,
-                    now + need + Duration::days(400),
-                )
-                .and_then(|c| c.schedule.occurrences.first().map(|o| o.local_date));
-            return Err(Error::invalid(
-                "window_date",
-                match earliest {
-                    Some(d) => format!(
-                        "a major update must be announced at least {} days ahead; the earliest window that still allows it is {}",
-                        settings.major_notice_days,
-                        day(d)
-                    ),
-                    None => format!(
-                        "a major update must be announced at least {} days ahead",
-                        settings.major_notice_days
-                    ),
-                },
-            ));
-        }
-        if starts_at - now < Duration::days(COMFORTABLE_NOTICE_DAYS) {
-            warnings.push(format!(
-                "Application teams get {} days' notice; two months gives them time to test on staging.",
-                (starts_at - now).num_days()
-            ));
+        let ahead = cal
+            .compute(form.environment_id, now, now + Duration::days(500))
+            .map(|c| c.schedule.occurrences)
+            .unwrap_or_default();
+        match rules::major_notice(starts_at, now, settings.major_notice_days, &ahead) {
+            rules::Notice::Fine => {}
+            rules::Notice::Short(w) => warnings.push(w),
+            rules::Notice::TooLate(e) => return Err(Error::invalid("window_date", e)),
         }
     }
 
@@ -605,40 +582,13 @@ async fn resolve(
             .flatten()
             .and_then(|v| eol::parse_minor(&v)),
         };
-        if let Some(minor) = running
-            && let Some(end) = eol::end_of_life(minor)
-        {
-            let end_at = crate::calendar::resolve_local(
-                chrono_tz::UTC,
-                end.and_time(chrono::NaiveTime::MIN),
-            ) + Duration::days(1);
-            if ends_at > end_at {
-                let last = cal.compute(form.environment_id, now, end_at).and_then(|c| {
-                    c.schedule
-                        .occurrences
-                        .iter()
-                        .rev()
-                        .find(|o| o.end_utc <= end_at)
-                        .map(|o| o.local_date)
-                });
-                return Err(Error::invalid(
-                    "window_date",
-                    match last {
-                        Some(d) => format!(
-                            "Kubernetes {}.{} reaches end of life on {}, before this window ends; the last window still in time is {}",
-                            minor.0,
-                            minor.1,
-                            human_date(end),
-                            day(d)
-                        ),
-                        None => format!(
-                            "Kubernetes {}.{} reaches end of life on {}, before this window ends, and no window before it is left: declare an emergency",
-                            minor.0,
-                            minor.1,
-                            human_date(end)
-                        ),
-                    },
-                ));
+        if let Some(minor) = running {
+            let ahead = cal
+                .compute(form.environment_id, now, ends_at)
+                .map(|c| c.schedule.occurrences)
+                .unwrap_or_default();
+            if let Some(e) = rules::upgrade_too_late(minor, ends_at, &ahead) {
+                return Err(Error::invalid("window_date", e));
             }
         }
     }

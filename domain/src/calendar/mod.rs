@@ -25,6 +25,7 @@ pub mod holidays;
 pub mod ics;
 pub mod model;
 pub mod recurrence;
+pub mod rules;
 pub mod skew;
 
 #[cfg(feature = "server")]

@@ -1,0 +1,173 @@
+//! The maintenance rules that need no storage: notice for a major update and the Kubernetes
+//! end-of-life deadline of an upgrade. The store feeds them the schedule it computed; they
+//! answer with the sentence a person reads.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+
+use super::{Occurrence, eol, human_date, resolve_local};
+
+/// Notice below which a major update is warned about, in days (about two months).
+pub const COMFORTABLE_NOTICE_DAYS: i64 = 60;
+
+/// What the notice rule says about a major update that starts at `starts_at`, announced `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Enough notice.
+    Fine,
+    /// Allowed, but teams get little time: a warning.
+    Short(String),
+    /// Too late to announce for this window: the error, naming the earliest window that works.
+    TooLate(String),
+}
+
+/// Checks the notice of a major update. `windows` are the environment's upcoming windows (after
+/// blackouts) from which the earliest one that still allows the notice is suggested.
+pub fn major_notice(
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    notice_days: i32,
+    windows: &[Occurrence],
+) -> Notice {
+    let need = Duration::days(i64::from(notice_days));
+    let lead = starts_at - now;
+    if lead < need {
+        let earliest = windows.iter().find(|o| o.start_utc - now >= need);
+        return Notice::TooLate(match earliest {
+            Some(o) => format!(
+                "a major update must be announced at least {notice_days} days ahead; the earliest window that still allows it is {}",
+                human_date(o.local_date)
+            ),
+            None => format!("a major update must be announced at least {notice_days} days ahead"),
+        });
+    }
+    if lead < Duration::days(COMFORTABLE_NOTICE_DAYS) {
+        return Notice::Short(format!(
+            "Application teams get {} days' notice; two months gives them time to test on staging.",
+            lead.num_days()
+        ));
+    }
+    Notice::Fine
+}
+
+/// The instant a minor's end of life has passed: the end of its last supported day (UTC).
+pub fn end_of_life_deadline(minor: (u32, u32)) -> Option<(NaiveDate, DateTime<Utc>)> {
+    let end = eol::end_of_life(minor)?;
+    let deadline = resolve_local(chrono_tz::UTC, end.and_time(NaiveTime::MIN)) + Duration::days(1);
+    Some((end, deadline))
+}
+
+/// An upgrade away from `running` that ends at `ends_at` must be done before the running
+/// minor's end of life. `windows` are the environment's windows from now on; the last one still
+/// in time is suggested. None when the upgrade is in time (or the minor is unknown).
+pub fn upgrade_too_late(
+    running: (u32, u32),
+    ends_at: DateTime<Utc>,
+    windows: &[Occurrence],
+) -> Option<String> {
+    let (end, deadline) = end_of_life_deadline(running)?;
+    if ends_at <= deadline {
+        return None;
+    }
+    let (major, minor) = running;
+    let last = windows.iter().rev().find(|o| o.end_utc <= deadline);
+    Some(match last {
+        Some(o) => format!(
+            "Kubernetes {major}.{minor} reaches end of life on {}, before this window ends; the last window still in time is {}",
+            human_date(end),
+            human_date(o.local_date)
+        ),
+        None => format!(
+            "Kubernetes {major}.{minor} reaches end of life on {}, before this window ends, and no window before it is left: declare an emergency",
+            human_date(end)
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{Ordinal, PlanInput, Recurrence, expand};
+    use chrono::{TimeZone, Weekday};
+
+    fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    /// Second Tuesdays at 20:00 in Amsterdam, 6 hours.
+    fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
+        let plan = PlanInput {
+            recurrence: Recurrence::MonthlyWeekday {
+                ordinal: Ordinal::Second,
+                weekday: Weekday::Tue,
+            },
+            start_time: "20:00".into(),
+            time_zone: "Europe/Amsterdam".into(),
+            duration_hours: 6,
+            blackout_policy: Default::default(),
+        }
+        .validate()
+        .unwrap();
+        expand(&plan, from, to)
+    }
+
+    #[test]
+    fn a_major_update_needs_its_notice_and_is_warned_below_two_months() {
+        let now = utc(2027, 1, 4, 9);
+        let ahead = windows(now, utc(2028, 1, 1, 0));
+        // Tue 12 Jan: 8 days away, too late; the earliest window with 30 days is Tue 9 Feb.
+        match major_notice(ahead[0].start_utc, now, 30, &ahead) {
+            Notice::TooLate(m) => assert!(m.contains("Tue 9 Feb 2027"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Tue 9 Feb: 36 days, allowed with a warning.
+        match major_notice(ahead[1].start_utc, now, 30, &ahead) {
+            Notice::Short(m) => assert!(m.contains("36 days"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Tue 9 Mar: 64 days, fine.
+        assert_eq!(
+            major_notice(ahead[2].start_utc, now, 30, &ahead),
+            Notice::Fine
+        );
+        // A platform that asks 60 days: February is too late, March is the earliest.
+        match major_notice(ahead[1].start_utc, now, 60, &ahead) {
+            Notice::TooLate(m) => assert!(m.contains("Tue 9 Mar 2027"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Exactly the notice is enough.
+        assert_ne!(
+            major_notice(now + Duration::days(30), now, 30, &[]),
+            Notice::TooLate("a major update must be announced at least 30 days ahead".into())
+        );
+        // No window far enough ahead: the rule alone.
+        assert_eq!(
+            major_notice(ahead[0].start_utc, now, 30, &ahead[..1]),
+            Notice::TooLate("a major update must be announced at least 30 days ahead".into())
+        );
+    }
+
+    #[test]
+    fn an_upgrade_after_end_of_life_is_refused_with_the_last_window_in_time() {
+        let now = utc(2027, 1, 4, 9);
+        let ahead = windows(now, utc(2027, 12, 31, 0));
+        let eol_135 = eol::end_of_life((1, 35)).unwrap();
+        assert_eq!(eol_135, NaiveDate::from_ymd_opt(2027, 2, 28).unwrap());
+        // February's window ends on 10 Feb: in time.
+        assert_eq!(upgrade_too_late((1, 35), ahead[1].end_utc, &ahead), None);
+        // March's is after 28 Feb: refused, February named.
+        let m = upgrade_too_late((1, 35), ahead[2].end_utc, &ahead).unwrap();
+        assert!(
+            m.contains("Sun 28 Feb 2027") && m.contains("Tue 9 Feb 2027"),
+            "{m}"
+        );
+        // A minor already past its end: no window is left.
+        let m = upgrade_too_late((1, 34), ahead[0].end_utc, &ahead).unwrap();
+        assert!(m.contains("declare an emergency"), "{m}");
+        // The last supported day itself still counts.
+        let (_, deadline) = end_of_life_deadline((1, 35)).unwrap();
+        assert_eq!(deadline, utc(2027, 3, 1, 0));
+        assert_eq!(upgrade_too_late((1, 35), deadline, &ahead), None);
+        // An unknown minor is not refused here (the release table may be out of date).
+        assert_eq!(upgrade_too_late((1, 99), ahead[5].end_utc, &ahead), None);
+    }
+}
