@@ -13,40 +13,11 @@ use serde_json::{Value, json};
 use tests::{Options, Seed, TestApp};
 use uuid::Uuid;
 
-use super::support::same_origin;
+use super::support::{call, fields};
 
 /// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
 fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap()
-}
-
-async fn call(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    if_match: Option<&str>,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let mut request = same_origin(app, client.request(method.clone(), app.url(path)));
-    if let Some(etag) = if_match {
-        request = request.header("if-match", etag);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    tests::json(response).await
-}
-
-fn fields(body: &Value) -> Vec<String> {
-    body["error"]["fields"]
-        .as_object()
-        .map(|f| f.keys().cloned().collect())
-        .unwrap_or_default()
 }
 
 fn field(body: &Value, name: &str) -> String {

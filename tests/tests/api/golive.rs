@@ -13,36 +13,7 @@ use serde_json::{Value, json};
 use tests::TestApp;
 use uuid::Uuid;
 
-use super::support::same_origin;
-
-async fn call(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    if_match: Option<&str>,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let mut request = same_origin(app, client.request(method.clone(), app.url(path)));
-    if let Some(etag) = if_match {
-        request = request.header("if-match", etag);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    tests::json(response).await
-}
-
-fn fields(body: &Value) -> Vec<String> {
-    body["error"]["fields"]
-        .as_object()
-        .map(|f| f.keys().cloned().collect())
-        .unwrap_or_default()
-}
+use super::support::{call, fields, same_origin};
 
 fn manual(key: &str, required: bool) -> Value {
     json!({ "key": key, "title": format!("Manual {key}"), "required": required })

@@ -71,6 +71,38 @@ pub async fn post_empty(
     tests::json(request.send().await.expect("POST")).await
 }
 
+/// One request from the app's origin with `If-Match` and a JSON body when given: the status and
+/// the JSON answer.
+pub async fn call(
+    app: &TestApp,
+    client: &Client,
+    method: reqwest::Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = same_origin(app, client.request(method.clone(), app.url(path)));
+    if let Some(etag) = if_match {
+        request = request.header("if-match", etag);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    tests::json(response).await
+}
+
+/// The names of the fields an error body complains about, sorted.
+pub fn fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// The `"<version>"` ETag for a version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
