@@ -103,6 +103,11 @@ async fn schedule(state: AppState) {
         if state.shutting_down.is_set() {
             return;
         }
+        if let Err(e) =
+            domain::calendar::notices::warn_end_of_life(&state.pool, state.clock.now()).await
+        {
+            tracing::warn!(error = %e, "cannot check Kubernetes end of life");
+        }
         if let Err(e) = domain::golive::runs::schedule_due(&state.pool, state.clock.now()).await {
             tracing::warn!(error = %e, "cannot schedule verifications");
         }

@@ -37,10 +37,13 @@ pub enum EolLevel {
     /// More than 90 days of support left.
     Supported,
     /// 61 to 90 days left.
+    #[serde(rename = "within_90")]
     Within90,
     /// 31 to 60 days left.
+    #[serde(rename = "within_60")]
     Within60,
     /// 1 to 30 days left.
+    #[serde(rename = "within_30")]
     Within30,
     /// Support has ended (or ends today).
     Expired,

@@ -134,34 +134,55 @@ fn when(m: &Maintenance) -> String {
     )
 }
 
-fn webhook_body(format: &str, m: &Maintenance, event: Event) -> serde_json::Value {
-    if format == "slack" {
-        let icon = match (event, m.category) {
-            (Event::Cancelled, _) => ":no_entry_sign:",
-            (_, Category::Emergency) => ":rotating_light:",
-            (_, Category::Major) => ":warning:",
-            _ => ":wrench:",
-        };
-        let mut text = format!(
-            "{icon} *{}*: {} ({}) on {} / {}\n{}",
-            event.headline(),
-            m.title,
-            m.category.label(),
-            m.platform_slug,
-            m.environment_slug,
-            when(m)
-        );
-        if !m.expected_impact.is_empty() {
-            text.push_str(&format!("\nExpected impact: {}", m.expected_impact));
-        }
-        serde_json::json!({ "text": text })
-    } else {
-        serde_json::json!({
+/// One notice, rendered for every kind of channel.
+struct Notice {
+    /// The body of a JSON webhook.
+    json: serde_json::Value,
+    /// The text of a Slack-compatible webhook.
+    slack: String,
+    subject: String,
+    /// The plain-text e-mail.
+    text: String,
+}
+
+fn maintenance_notice(m: &Maintenance, event: Event) -> Result<Notice> {
+    let icon = match (event, m.category) {
+        (Event::Cancelled, _) => ":no_entry_sign:",
+        (_, Category::Emergency) => ":rotating_light:",
+        (_, Category::Major) => ":warning:",
+        _ => ":wrench:",
+    };
+    let headline = event.headline();
+    let mut slack = format!(
+        "{icon} *{headline}*: {} ({}) on {} / {}\n{}",
+        m.title,
+        m.category.label(),
+        m.platform_slug,
+        m.environment_slug,
+        when(m)
+    );
+    if !m.expected_impact.is_empty() {
+        slack.push_str(&format!("\nExpected impact: {}", m.expected_impact));
+    }
+    Ok(Notice {
+        json: serde_json::json!({
             "event": event.name(),
             "reminder_minutes": match event { Event::Reminder { minutes } => Some(minutes), _ => None },
             "maintenance": Summary::from(m),
-        })
-    }
+        }),
+        slack,
+        subject: format!(
+            "[{} / {}] {headline}: {}",
+            m.platform_slug, m.environment_slug, m.title
+        ),
+        text: NoticeMail {
+            headline,
+            m,
+            when: when(m),
+        }
+        .render()
+        .map_err(|e| internal(&e))?,
+    })
 }
 
 #[derive(Template)]
@@ -198,56 +219,124 @@ async fn fan_out(
     now: DateTime<Utc>,
     dedupe: Option<&str>,
 ) -> Result<u32> {
+    let notice = maintenance_notice(m, event)?;
+    to_environment_teams(conn, m.environment_id, &notice, now, dedupe).await
+}
+
+/// Queues a notice to every webhook and e-mail recipient of the teams that run applications in
+/// the environment. With `dedupe`, each channel's job gets the key `<dedupe>:<channel>`, so
+/// repeating the call adds nothing.
+async fn to_environment_teams(
+    conn: &mut PgConnection,
+    environment_id: Uuid,
+    notice: &Notice,
+    now: DateTime<Utc>,
+    dedupe: Option<&str>,
+) -> Result<u32> {
     let hooks = sqlx::query!(
         "SELECT w.id, w.format FROM team_webhooks w
          WHERE w.removed_at IS NULL AND w.team_id IN (SELECT team_id FROM environment_teams($1))",
-        m.environment_id
+        environment_id
     )
     .fetch_all(&mut *conn)
     .await?;
     let emails = sqlx::query_scalar!(
         "SELECT id FROM team_emails
          WHERE removed_at IS NULL AND team_id IN (SELECT team_id FROM environment_teams($1))",
-        m.environment_id
+        environment_id
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut n = 0;
     for hook in hooks {
         let key = dedupe.map(|d| format!("{d}:webhook:{}", hook.id));
-        enqueue_webhook(
-            conn,
-            hook.id,
-            webhook_body(&hook.format, m, event),
-            now,
-            key.as_deref(),
-        )
-        .await?;
+        let body = if hook.format == "slack" {
+            serde_json::json!({ "text": notice.slack })
+        } else {
+            notice.json.clone()
+        };
+        enqueue_webhook(conn, hook.id, body, now, key.as_deref()).await?;
         n += 1;
     }
-    if !emails.is_empty() {
-        let headline = event.headline();
-        let subject = format!(
-            "[{} / {}] {}: {}",
-            m.platform_slug, m.environment_slug, headline, m.title
-        );
-        let body = NoticeMail {
-            headline,
-            m,
-            when: when(m),
-        }
-        .render()
-        .map_err(|e| internal(&e))?;
-        for id in emails {
-            let key = dedupe.map(|d| format!("{d}:email:{id}"));
-            let job = EmailJob {
-                email_id: id,
-                subject: subject.clone(),
-                body: body.clone(),
-            };
-            jobs::enqueue(conn, JOB_EMAIL, &job, now, key.as_deref()).await?;
-            n += 1;
-        }
+    for id in emails {
+        let key = dedupe.map(|d| format!("{d}:email:{id}"));
+        let job = EmailJob {
+            email_id: id,
+            subject: notice.subject.clone(),
+            body: notice.text.clone(),
+        };
+        jobs::enqueue(conn, JOB_EMAIL, &job, now, key.as_deref()).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[derive(Template)]
+#[template(path = "end_of_life_notice.txt")]
+struct EndOfLifeMail<'a> {
+    platform: &'a str,
+    environment: &'a str,
+    version: &'a str,
+    message: &'a str,
+}
+
+/// Warns the teams of every environment whose Kubernetes minor is within 90, 60 or 30 days of
+/// its end of life, or past it: once per environment, minor and threshold (the queue's dedupe
+/// keys remember what was sent, across replicas and restarts). The scheduler calls it.
+pub async fn warn_end_of_life(pool: &PgPool, now: DateTime<Utc>) -> Result<u32> {
+    let rows = sqlx::query!(
+        r#"SELECT e.id, e.slug, p.slug AS platform_slug, c.last_server_version AS "version!"
+           FROM cluster_connections c
+           JOIN environments e ON e.id = c.environment_id
+           JOIN platforms p ON p.id = e.platform_id
+           WHERE c.last_server_version IS NOT NULL AND e.archived_at IS NULL
+             AND p.archived_at IS NULL"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut n = 0;
+    for r in rows {
+        let status = super::eol::status(&r.version, now.date_naive());
+        let (Some((major, minor)), Some(end)) = (status.minor, status.end_of_life) else {
+            continue;
+        };
+        let level = match status.level {
+            super::eol::EolLevel::Within90 => "within_90",
+            super::eol::EolLevel::Within60 => "within_60",
+            super::eol::EolLevel::Within30 => "within_30",
+            super::eol::EolLevel::Expired => "expired",
+            _ => continue,
+        };
+        let notice = Notice {
+            json: serde_json::json!({
+                "event": "kubernetes.end_of_life",
+                "platform": r.platform_slug,
+                "environment": r.slug,
+                "version": r.version,
+                "minor": format!("{major}.{minor}"),
+                "end_of_life": end,
+                "days_left": status.days_left,
+                "level": level,
+                "message": status.message,
+            }),
+            slack: format!(
+                ":hourglass: *{} / {}*: {}",
+                r.platform_slug, r.slug, status.message
+            ),
+            subject: format!("[{} / {}] {}", r.platform_slug, r.slug, status.message),
+            text: EndOfLifeMail {
+                platform: &r.platform_slug,
+                environment: &r.slug,
+                version: &r.version,
+                message: &status.message,
+            }
+            .render()
+            .map_err(|e| internal(&e))?,
+        };
+        let key = format!("eol:{}:{major}.{minor}:{level}", r.id);
+        let mut tx = pool.begin().await?;
+        n += to_environment_teams(&mut tx, r.id, &notice, now, Some(&key)).await?;
+        tx.commit().await?;
     }
     Ok(n)
 }

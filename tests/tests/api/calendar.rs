@@ -1143,3 +1143,86 @@ async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
         .unwrap();
     assert_eq!(attempts, [(true, "email:p…@example.com".to_owned())]);
 }
+
+#[tokio::test]
+async fn end_of_life_is_warned_once_per_threshold_and_shown_per_environment() {
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let alice = app.login("alice").await;
+    let audrey = app.login("audrey").await;
+    let (url, received) = receiver().await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Staging's cluster last reported a managed 1.35 (end of life Sun 28 Feb 2027: 55 days away).
+    sqlx::query(
+        "INSERT INTO cluster_connections (environment_id, mode, server_url, last_server_version, updated_by)
+         VALUES ($1, 'token', 'https://staging.example:6443', 'v1.35.2-eks-4f1c2a', 'test')",
+    )
+    .bind(seed.staging)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let (status, eol) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/kubernetes/end-of-life",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{eol}");
+    let staging = eol
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["environment_slug"] == "staging")
+        .unwrap();
+    assert_eq!(staging["minor"], "1.35");
+    assert_eq!(staging["level"], "within_60");
+    assert_eq!(staging["days_left"], 55);
+    let production = eol
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["environment_slug"] == "production")
+        .unwrap();
+    assert_eq!(production["level"], "unknown");
+
+    // The scheduler's check, run twice (as two replicas would): one warning.
+    let warn = |at: DateTime<Utc>| {
+        let pool = app.pool.clone();
+        async move {
+            domain::calendar::notices::warn_end_of_life(&pool, at)
+                .await
+                .unwrap();
+        }
+    };
+    let eol_event = |level: &'static str| {
+        move |v: &Value| v["event"] == "kubernetes.end_of_life" && v["level"] == level
+    };
+    warn(monday()).await;
+    warn(monday()).await;
+    expect_calls(&received, eol_event("within_60"), 1).await;
+    assert_eq!(received.lock().unwrap()[0]["environment"], "staging");
+    // A month later: the 30-day warning, once.
+    let later = Utc.with_ymd_and_hms(2027, 2, 1, 9, 0, 0).unwrap();
+    app.state.clock.set(later);
+    warn(later).await;
+    warn(later).await;
+    expect_calls(&received, eol_event("within_30"), 1).await;
+    assert_eq!(received.lock().unwrap().len(), 2);
+}
