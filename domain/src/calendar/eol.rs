@@ -445,7 +445,7 @@ mod tests {
     fn the_level_serializes_in_snake_case() {
         assert_eq!(
             serde_json::to_string(&EolLevel::Within30).unwrap(),
-            "\"within30\""
+            "\"within_30\""
         );
         assert_eq!(
             serde_json::to_string(&EolLevel::Expired).unwrap(),
