@@ -10,6 +10,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+pub mod calendar;
 pub mod golive;
 pub mod scope;
 
@@ -171,6 +172,54 @@ mod ssr {
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(v) => uuid(field, v).map(Some),
+        }
+    }
+
+    /// Parses a form's date field (`YYYY-MM-DD`, as `<input type="date">` sends it).
+    pub fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, UiError> {
+        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+            .map_err(|_| domain::Error::invalid(field, "must be a date such as 2026-03-31").into())
+    }
+
+    /// Parses an optional date (empty = none).
+    pub fn optional_date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, UiError> {
+        if value.trim().is_empty() {
+            Ok(None)
+        } else {
+            date(field, value).map(Some)
+        }
+    }
+
+    /// True for a ticked checkbox.
+    pub fn checked(value: &Option<String>) -> bool {
+        value.as_deref().is_some_and(|v| v == "on" || v == "true")
+    }
+
+    /// The time every rule reads (a settable clock in tests).
+    pub fn now() -> Result<chrono::DateTime<chrono::Utc>, UiError> {
+        let clock =
+            use_context::<domain::clock::Clock>().ok_or_else(|| domain::Error::Internal {
+                reference: "no clock in context".into(),
+            })?;
+        Ok(clock.now())
+    }
+
+    /// The box that seals stored secrets (cluster credentials, webhooks, e-mail addresses).
+    pub fn secrets() -> Result<std::sync::Arc<domain::crypto::SecretBox>, UiError> {
+        Ok(
+            use_context::<std::sync::Arc<domain::crypto::SecretBox>>().ok_or_else(|| {
+                domain::Error::Internal {
+                    reference: "no secret box in context".into(),
+                }
+            })?,
+        )
+    }
+
+    /// Every item of a list, for the choices a page offers.
+    pub fn every() -> domain::model::ListQuery {
+        domain::model::ListQuery {
+            per_page: 200,
+            ..Default::default()
         }
     }
 }

@@ -4,6 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos::server_fn::client::Client;
+use leptos::server_fn::codec::PostUrl;
+use leptos::server_fn::request::ClientReq;
+use leptos::server_fn::{Http, ServerFn};
 use leptos_router::components::A;
 
 use crate::api::{Me, UiError, whoami};
@@ -61,7 +65,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/applications">"Applications"</A>
                 <A href="/scope">"Scope"</A>
                 <A href="/golive">"Go-live"</A>
-                <span class="soon" title="Arrives with the calendar feature">"Calendar"</span>
+                <A href="/calendar">"Calendar"</A>
                 <Suspense fallback=|| ()>{audit_link}</Suspense>
                 <Suspense fallback=|| ()>{tokens_link}</Suspense>
                 <a href="/api/docs/" rel="external">"API"</a>
@@ -203,5 +207,45 @@ pub fn refresh_on_success<T: Clone + Send + Sync + 'static>(
                 counter.update(|n| *n += 1);
             }
         });
+    }
+}
+
+/// A form of hidden fields and one button that calls a server function, shows the call's error
+/// and reloads the page's data (see [`Refresh`]) when it succeeds. Without scripts it is a plain
+/// form post that comes back to the page.
+#[component]
+pub fn ButtonForm<S, P>(
+    action: ServerAction<S>,
+    /// Hidden fields: (name, value).
+    fields: Vec<(&'static str, String)>,
+    /// The button's id.
+    #[prop(into)]
+    id: String,
+    #[prop(into)] label: String,
+    /// The button's class (`primary`, `secondary`, `link`).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView
+where
+    S: serde::de::DeserializeOwned
+        + ServerFn<Protocol = Http<PostUrl, P>, Error = UiError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Client: Client<UiError>,
+    <<S::Client as Client<UiError>>::Request as ClientReq<UiError>>::FormData:
+        From<leptos::web_sys::FormData>,
+    S::Output: Clone + Send + Sync + 'static,
+    P: 'static,
+{
+    let error = last_error(action.value());
+    refresh_on_success(action.value());
+    view! {
+        <ActionForm action=action attr:class="inline-form button-form">
+            <FormError error=error/>
+            {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <button type="submit" class=class id=id>{label}</button>
+        </ActionForm>
     }
 }

@@ -22,6 +22,10 @@ use crate::components::Layout;
 use crate::pages::{
     applications::{ApplicationPage, ApplicationsPage, NewApplicationPage},
     audit::AuditPage,
+    calendar::{
+        CalendarPage, DrillPage, FeedsPage, MaintenancePage, NewDrillPage, NewMaintenancePage,
+        PlansPage,
+    },
     dashboard::DashboardPage,
     golive::{ChecklistPage, ClustersPage, FrozenReviewPage, GoLiveBoardPage, ReviewPage},
     platforms::{NewPlatformPage, PlatformPage, PlatformsPage},
@@ -84,6 +88,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/applications") view=ApplicationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/new") view=NewApplicationPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/:id") view=ApplicationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/plans") view=PlansPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/new") view=NewMaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id") view=MaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/new") view=NewDrillPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/:id") view=DrillPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/feeds") view=FeedsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                 </Routes>

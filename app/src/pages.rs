@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod calendar;
 pub mod dashboard;
 pub mod golive;
 pub mod platforms;

@@ -561,3 +561,171 @@ async fn a_team_verifies_its_application_from_the_ui_and_watches_the_progress() 
     browser.close().await.expect("close the browser");
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn pat_plans_staging_and_production_announces_a_major_update_and_sees_both_on_the_month_grid()
+{
+    use domain::calendar::{add_working_days, plans};
+    use domain::db::Caller;
+
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let mut driver = Chromedriver::start().await;
+    let browser = driver.browser().await;
+    sign_in(&browser, &app, "pat").await;
+
+    // Staging: the second Tuesday of every month, 20:00 in Amsterdam, six hours.
+    open(
+        &browser,
+        &app.url(&format!("/calendar/plans?platform={}", seed.core)),
+    )
+    .await;
+    click(&browser, "#rhythm-staging-monthly_weekday").await;
+    field(&browser, "#ordinal-staging")
+        .await
+        .select_by_value("second")
+        .await
+        .expect("choose the second week");
+    field(&browser, "#weekday-staging")
+        .await
+        .select_by_value("tue")
+        .await
+        .expect("choose Tuesday");
+    type_into(&browser, "#field-staging-start_time", "20:00").await;
+    type_into(&browser, "#field-staging-time_zone", "Europe/Amsterdam").await;
+    type_into(&browser, "#field-staging-duration_hours", "6").await;
+    click(&browser, "#save-plan-staging").await;
+    wait_for_text(&browser, "Every second Tuesday of the month").await;
+
+    // Production follows staging by five working days.
+    click(&browser, "#rhythm-production-follows").await;
+    field(&browser, "#follows-production")
+        .await
+        .select_by_value(&seed.staging.to_string())
+        .await
+        .expect("choose staging");
+    type_into(&browser, "#soak-production", "5").await;
+    type_into(&browser, "#field-production-start_time", "20:00").await;
+    type_into(&browser, "#field-production-time_zone", "Europe/Amsterdam").await;
+    type_into(&browser, "#field-production-duration_hours", "6").await;
+    click(&browser, "#save-plan-production").await;
+    wait_for_text(&browser, "Follows staging by 5 working days").await;
+
+    // A major update needs 30 days' notice: the first staging window at least 35 days ahead.
+    let now = chrono::Utc::now();
+    let first = plans::schedule(
+        &app.pool,
+        &Caller::system(),
+        seed.staging,
+        now + chrono::Duration::days(35),
+        now + chrono::Duration::days(120),
+    )
+    .await
+    .expect("the staging schedule")
+    .windows
+    .remove(0);
+    let window = first.local_date;
+    let production_day = add_working_days(window, 5);
+
+    open(
+        &browser,
+        &app.url(&format!(
+            "/calendar/maintenances/new?environment={}",
+            seed.staging
+        )),
+    )
+    .await;
+    field(&browser, "#field-category")
+        .await
+        .select_by_value("major")
+        .await
+        .expect("choose a major update");
+    field(&browser, "#field-window_date")
+        .await
+        .select_by_value(&window.to_string())
+        .await
+        .expect("choose the window");
+    type_into(&browser, "#field-title", "Ingress controller 2.0").await;
+    type_into(&browser, "#field-lead", "Pat Platform").await;
+    type_into(
+        &browser,
+        "#field-expected_impact",
+        "Ingress annotations of the 1.x series stop working.",
+    )
+    .await;
+    type_into(
+        &browser,
+        "#field-contingency_plan",
+        "Reinstall the 1.x chart from the pinned version.",
+    )
+    .await;
+    click(&browser, "#create-maintenance").await;
+    wait_for_url(&browser, "the new maintenance", |u| {
+        u.path().starts_with("/calendar/maintenances/") && u.path() != "/calendar/maintenances/new"
+    })
+    .await;
+    wait_hydrated(&browser).await;
+    wait_for_text(&browser, "Ingress controller 2.0").await;
+    // Less than two months' notice: planned, with the rule's warning.
+    if first.starts_at - now < chrono::Duration::days(60) {
+        wait_for_text(&browser, "two months gives them time").await;
+    }
+
+    // Announced to the teams.
+    click(&browser, "#step-announce").await;
+    field(&browser, "#maintenance-state [data-state='announced']").await;
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM maintenances WHERE title = 'Ingress controller 2.0'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(state, "announced");
+
+    // The month grid: the maintenance on staging's day, production's window five working days
+    // later, saying which staging window it follows.
+    let month = window.format("%Y-%m");
+    open(&browser, &app.url(&format!("/calendar?month={month}"))).await;
+    let staging_cell = format!("#month-grid td[data-date='{window}']");
+    let maintenance = field(
+        &browser,
+        &format!("{staging_cell} .entry.kind-maintenance.cat-major[data-environment='staging']"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        maintenance.contains("Ingress controller 2.0"),
+        "{maintenance}"
+    );
+    assert!(maintenance.contains("Announced"), "{maintenance}");
+    let production = field(
+        &browser,
+        &format!(
+            "#month-grid td[data-date='{production_day}'] .entry.kind-window[data-environment='production']"
+        ),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let follows = format!("follows staging {}", window.format("%a %-d %b"));
+    assert!(production.contains(&follows), "{production}");
+
+    // The agenda pairs them with the soak between.
+    open(
+        &browser,
+        &app.url(&format!("/calendar?month={month}&view=agenda")),
+    )
+    .await;
+    wait_for_text(
+        &browser,
+        &format!(
+            "staging {} → production {}, +5 working days",
+            window.format("%a %-d %b"),
+            production_day.format("%a %-d %b")
+        ),
+    )
+    .await;
+    browser.close().await.expect("close the browser");
+}

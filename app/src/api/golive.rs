@@ -95,38 +95,6 @@ pub struct ClustersPageData {
     pub can_manage: bool,
 }
 
-#[cfg(feature = "ssr")]
-fn now() -> UiResult<DateTime<Utc>> {
-    let clock = use_context::<domain::clock::Clock>().ok_or_else(|| domain::Error::Internal {
-        reference: "no clock in context".into(),
-    })?;
-    Ok(clock.now())
-}
-
-#[cfg(feature = "ssr")]
-fn secrets() -> UiResult<std::sync::Arc<domain::crypto::SecretBox>> {
-    Ok(
-        use_context::<std::sync::Arc<domain::crypto::SecretBox>>().ok_or_else(|| {
-            domain::Error::Internal {
-                reference: "no secret box in context".into(),
-            }
-        })?,
-    )
-}
-
-#[cfg(feature = "ssr")]
-fn every() -> domain::model::ListQuery {
-    domain::model::ListQuery {
-        per_page: 200,
-        ..Default::default()
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn checked(value: &Option<String>) -> bool {
-    value.as_deref().is_some_and(|v| v == "on" || v == "true")
-}
-
 /// The go-live board, by platform and team.
 #[server(prefix = "/_fn")]
 pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> UiResult<BoardData> {
@@ -135,7 +103,7 @@ pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> Ui
         platform_id: ssr::maybe_uuid("platform_id", &platform_id)?,
         team: team.filter(|t| !t.trim().is_empty()),
     };
-    let rows = domain::golive::store::board(&pool, &caller, &filter, now()?).await?;
+    let rows = domain::golive::store::board(&pool, &caller, &filter, ssr::now()?).await?;
     let entries = rows
         .into_iter()
         .map(|row| BoardEntry {
@@ -148,10 +116,12 @@ pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> Ui
         .collect();
     Ok(BoardData {
         entries,
-        platforms: domain::platforms::list(&pool, &caller, &every())
+        platforms: domain::platforms::list(&pool, &caller, &ssr::every())
             .await?
             .items,
-        teams: domain::teams::list(&pool, &caller, &every()).await?.items,
+        teams: domain::teams::list(&pool, &caller, &ssr::every())
+            .await?
+            .items,
     })
 }
 
@@ -164,7 +134,7 @@ pub async fn open_review(application_id: String, environment_id: String) -> UiRe
         &caller,
         ssr::uuid("application_id", &application_id)?,
         ssr::uuid("environment_id", &environment_id)?,
-        now()?,
+        ssr::now()?,
     )
     .await?;
     leptos_axum::redirect(&format!("/golive/reviews/{}", review.id));
@@ -176,7 +146,7 @@ pub async fn open_review(application_id: String, environment_id: String) -> UiRe
 pub async fn load_review(id: String) -> UiResult<ReviewPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
-    let now = now()?;
+    let now = ssr::now()?;
     let review = domain::golive::store::review(&pool, &caller, id, now).await?;
     let runs = domain::golive::runs::runs(&pool, &caller, id).await?;
     let team = review.context.team_slug.as_str();
@@ -202,7 +172,8 @@ pub async fn load_run(id: String) -> UiResult<VerificationRun> {
 pub async fn request_run(review_id: String) -> UiResult<VerificationRun> {
     let (pool, caller) = ssr::context()?;
     let review_id = ssr::uuid("review_id", &review_id)?;
-    let run = domain::golive::runs::request(&pool, &caller, review_id, "manual", now()?).await?;
+    let run =
+        domain::golive::runs::request(&pool, &caller, review_id, "manual", ssr::now()?).await?;
     leptos_axum::redirect(&format!(
         "/golive/reviews/{review_id}?run={}#verification",
         run.id
@@ -231,7 +202,7 @@ pub async fn upload_run(
         name => name,
     };
     // The domain names the uploaded file `file`; here it is the pasted text.
-    let run = domain::golive::runs::upload(&pool, &caller, review_id, name, &text, now()?)
+    let run = domain::golive::runs::upload(&pool, &caller, review_id, name, &text, ssr::now()?)
         .await
         .map_err(|e| match e {
             domain::Error::Invalid { mut fields } => {
@@ -269,7 +240,7 @@ pub async fn attest_item(
         version: ssr::number("version", &version)?,
     };
     let item =
-        domain::golive::store::attest(&pool, &caller, review_id, &key, input, now()?).await?;
+        domain::golive::store::attest(&pool, &caller, review_id, &key, input, ssr::now()?).await?;
     leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
     Ok(item)
 }
@@ -298,7 +269,7 @@ pub async fn waive_item(
     };
     let input = domain::golive::model::WaiverInput { reason, expires_at };
     let waiver =
-        domain::golive::store::waive(&pool, &caller, review_id, &key, input, now()?).await?;
+        domain::golive::store::waive(&pool, &caller, review_id, &key, input, ssr::now()?).await?;
     leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
     Ok(waiver)
 }
@@ -312,7 +283,7 @@ pub async fn revoke_waiver(review_id: String, waiver_id: String) -> UiResult<Wai
         &pool,
         &caller,
         ssr::uuid("waiver_id", &waiver_id)?,
-        now()?,
+        ssr::now()?,
     )
     .await?;
     leptos_axum::redirect(&format!(
@@ -329,7 +300,7 @@ pub async fn sign_off(review_id: String, side: String) -> UiResult<()> {
     let review_id = ssr::uuid("review_id", &review_id)?;
     let side = domain::golive::model::SignoffSide::parse(side.trim())
         .ok_or_else(|| domain::Error::invalid("side", "Choose team or platform."))?;
-    domain::golive::store::sign_off(&pool, &caller, review_id, side, now()?).await?;
+    domain::golive::store::sign_off(&pool, &caller, review_id, side, ssr::now()?).await?;
     leptos_axum::redirect(&format!("/golive/reviews/{review_id}"));
     Ok(())
 }
@@ -351,7 +322,7 @@ pub async fn load_frozen(id: String) -> UiResult<FrozenPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
     let frozen = domain::golive::store::frozen(&pool, &caller, id).await?;
-    let review = domain::golive::store::review(&pool, &caller, id, now()?).await?;
+    let review = domain::golive::store::review(&pool, &caller, id, ssr::now()?).await?;
     Ok(FrozenPageData { review, frozen })
 }
 
@@ -429,7 +400,7 @@ pub async fn save_checklist_item(
         how_to_check,
         desired,
         how_to_fix,
-        required: checked(&required),
+        required: ssr::checked(&required),
         environments: environments
             .split([',', ' ', '\n'])
             .map(str::trim)
@@ -494,7 +465,7 @@ pub async fn remove_checklist_item(
 #[server(prefix = "/_fn")]
 pub async fn load_clusters() -> UiResult<ClustersPageData> {
     let (pool, caller) = ssr::context()?;
-    let platforms = domain::platforms::list(&pool, &caller, &every())
+    let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
         .await?
         .items;
     let mut out = Vec::with_capacity(platforms.len());
@@ -514,7 +485,10 @@ pub async fn load_clusters() -> UiResult<ClustersPageData> {
         });
     }
     let mut teams = Vec::new();
-    for team in domain::teams::list(&pool, &caller, &every()).await?.items {
+    for team in domain::teams::list(&pool, &caller, &ssr::every())
+        .await?
+        .items
+    {
         if caller
             .actor
             .may(domain::Action::WorkOnGoLive { team: &team.slug })
@@ -563,7 +537,7 @@ pub async fn save_connection(
     let connection = domain::golive::connections::set(
         &pool,
         &caller,
-        secrets()?.as_ref(),
+        ssr::secrets()?.as_ref(),
         environment_id,
         input,
     )
@@ -580,9 +554,9 @@ pub async fn test_connection(environment_id: String) -> UiResult<ConnectionTest>
     let test = domain::golive::connections::test(
         &pool,
         &caller,
-        secrets()?.as_ref(),
+        ssr::secrets()?.as_ref(),
         environment_id,
-        now()?,
+        ssr::now()?,
     )
     .await?;
     leptos_axum::redirect(&format!("/golive/clusters#env-{environment_id}"));
@@ -605,9 +579,14 @@ pub async fn add_webhook(team_id: String, url: String, format: String) -> UiResu
     let (pool, caller) = ssr::context()?;
     let team_id = ssr::uuid("team_id", &team_id)?;
     let input = domain::golive::model::WebhookInput { url, format };
-    let hook =
-        domain::golive::notify::add_webhook(&pool, &caller, secrets()?.as_ref(), team_id, input)
-            .await?;
+    let hook = domain::golive::notify::add_webhook(
+        &pool,
+        &caller,
+        ssr::secrets()?.as_ref(),
+        team_id,
+        input,
+    )
+    .await?;
     leptos_axum::redirect("/golive/clusters#team-webhooks");
     Ok(hook)
 }
@@ -616,7 +595,8 @@ pub async fn add_webhook(team_id: String, url: String, format: String) -> UiResu
 #[server(prefix = "/_fn")]
 pub async fn remove_webhook(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
-    domain::golive::notify::remove_webhook(&pool, &caller, ssr::uuid("id", &id)?, now()?).await?;
+    domain::golive::notify::remove_webhook(&pool, &caller, ssr::uuid("id", &id)?, ssr::now()?)
+        .await?;
     leptos_axum::redirect("/golive/clusters#team-webhooks");
     Ok(())
 }

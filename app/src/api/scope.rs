@@ -111,21 +111,6 @@ fn optional_number(field: &str, value: &Option<String>) -> UiResult<Option<i32>>
     }
 }
 
-#[cfg(feature = "ssr")]
-fn date(field: &str, value: &str) -> UiResult<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| domain::Error::invalid(field, "must be a date such as 2026-03-31").into())
-}
-
-#[cfg(feature = "ssr")]
-fn optional_date(field: &str, value: &str) -> UiResult<Option<chrono::NaiveDate>> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        date(field, value).map(Some)
-    }
-}
-
 /// Every platform's current revision and who has not acknowledged it.
 #[server(prefix = "/_fn")]
 pub async fn load_scope_index() -> UiResult<ScopeIndex> {
@@ -521,7 +506,7 @@ pub async fn save_scope_audit(
         follow_ups.push(domain::scope::FollowUpAction {
             title: a.title,
             owner: a.owner,
-            due_on: optional_date(&format!("actions.{n}.due_on"), &a.due_on)?,
+            due_on: ssr::optional_date(&format!("actions.{n}.due_on"), &a.due_on)?,
             done: a.done.is_some_and(|v| v == "on" || v == "true"),
         });
     }
@@ -531,9 +516,9 @@ pub async fn save_scope_audit(
         subject,
         application_id: ssr::maybe_uuid("application_id", &application_id)?,
         aspects,
-        due_on: date("due_on", &due_on)?,
+        due_on: ssr::date("due_on", &due_on)?,
         status,
-        completed_on: optional_date("completed_on", completed_on.as_deref().unwrap_or(""))?,
+        completed_on: ssr::optional_date("completed_on", completed_on.as_deref().unwrap_or(""))?,
         outcome,
         findings,
         actions: follow_ups,

@@ -3,13 +3,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::calendar::{CalendarDashboard, load_calendar_dashboard};
 use crate::api::load_dashboard;
 use crate::components::{ErrorBox, when};
+use crate::pages::calendar::{action_items_table, eol_banner, short_day};
 
 /// `/`
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_dashboard());
+    let calendar = Resource::new(|| (), |_| load_calendar_dashboard());
     view! {
         <Title text="Dashboard"/>
         <h1>"Dashboard"</h1>
@@ -72,5 +75,46 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match calendar.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(c) => calendar_section(c).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What the maintenance calendar asks of people: action items, retrospectives, end of life.
+fn calendar_section(c: CalendarDashboard) -> impl IntoView {
+    let due = (!c.retrospectives_due.is_empty()).then(|| {
+        view! {
+            <h3>"Retrospectives due"</h3>
+            <ul id="retrospectives-due">
+                {c.retrospectives_due.into_iter().map(|m| view! {
+                    <li>
+                        <a href=format!("/calendar/maintenances/{}", m.id)>{m.title}</a>
+                        {format!(" · {} · ended {}", m.environment_slug, m.ended_at.map(|t| short_day(t.date_naive())).unwrap_or_default())}
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    });
+    let items = (!c.action_items.is_empty()).then(|| {
+        view! {
+            <h3>"Open action items"</h3>
+            <div id="dashboard-action-items">{action_items_table(c.action_items, Some(c.today), false, true)}</div>
+        }
+    });
+    let quiet = due.is_none() && items.is_none() && c.end_of_life.is_empty();
+    view! {
+        <section id="dashboard-calendar" aria-labelledby="dashboard-calendar-heading">
+            <h2 id="dashboard-calendar-heading"><a href="/calendar">"Maintenance calendar"</a></h2>
+            {eol_banner(c.end_of_life)}
+            {due}
+            {items}
+            {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives or end-of-life warnings."</p> })}
+        </section>
     }
 }

@@ -169,9 +169,10 @@ pub async fn remove_blackout(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HolidayQuery {
-    /// ISO 3166 country code (NL, DE, GB, US...).
-    pub country: String,
-    pub year: i32,
+    /// ISO 3166 country code (NL, DE, GB, US...): required.
+    pub country: Option<String>,
+    /// Default: this year.
+    pub year: Option<i32>,
 }
 
 /// National public holidays of a country in a year: suggestions for blackouts, from data
@@ -179,11 +180,17 @@ pub struct HolidayQuery {
 #[utoipa::path(get, path = "/api/v1/holidays", tag = "calendar", params(HolidayQuery),
     responses((status = 200, body = Vec<Object>), (status = 422, body = ErrorBody)))]
 pub async fn list_holidays(
+    State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiQuery(q): ApiQuery<HolidayQuery>,
 ) -> Result<Json<Vec<Holiday>>> {
+    use chrono::Datelike;
     c.actor.authorize(domain::Action::Read)?;
-    Ok(Json(holidays::holidays(&q.country, q.year)?))
+    let country = q
+        .country
+        .ok_or_else(|| domain::Error::invalid("country", "is required, e.g. NL"))?;
+    let year = q.year.unwrap_or_else(|| s.clock.now().year());
+    Ok(Json(holidays::holidays(&country, year)?))
 }
 
 /// A platform's notice and reminder settings.

@@ -29,6 +29,8 @@ use uuid::Uuid;
 
 use super::support::{server_fn_name, server_fn_path};
 
+mod calendar;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
     Anonymous,
@@ -93,6 +95,10 @@ enum Rule {
     GoLivePayments,
     /// Sign a review off for team payments: its members only.
     SignOffPayments,
+    /// Plans, blackouts, maintenances, platform drills and feeds: platform staff.
+    ManageCalendar,
+    /// Team payments' e-mail recipients, feed and application drills: members and staff.
+    CalendarPayments,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +132,8 @@ const POLICY: &[(Rule, [Outcome; 6])] = &[
     (Rule::ManageGoLive,        [S,        D,     D,    D,     A,   A]),
     (Rule::GoLivePayments,      [S,        D,     A,    D,     A,   A]),
     (Rule::SignOffPayments,     [S,        D,     A,    D,     D,   D]),
+    (Rule::ManageCalendar,      [S,        D,     D,    D,     A,   A]),
+    (Rule::CalendarPayments,    [S,        D,     A,    D,     A,   A]),
 ];
 
 fn expected(rule: Rule, who: Who) -> Outcome {
@@ -489,6 +497,9 @@ const OTHER_ROUTES: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/auth/login", [303; 6]),
     // Without a code and a pending login: the refusal page.
     ("GET", "/auth/callback", [400; 6]),
+    // ICS feeds: calendar clients cannot sign in; the secret in the URL is the credential.
+    ("GET", "/ics/{feed}", [200; 6]),
+    ("GET", "/ics/not-a-feed.ics", [404; 6]),
     ("POST", "/auth/logout", [303; 6]),
 ];
 
@@ -507,6 +518,7 @@ struct Ctx<'a> {
     pat: Client,
     counter: AtomicUsize,
     golive: GoLiveFixtures,
+    calendar: calendar::Fixtures,
 }
 
 /// Go-live things the read routes look at, made once.
@@ -1008,6 +1020,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
         });
     }
     let golive = golive_setup(&app, &seed).await;
+    let calendar = calendar::setup(&app, &seed).await;
     let ctx = Ctx {
         app: &app,
         seed,
@@ -1017,6 +1030,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
         pat: clients[Who::Pat.index()].clone(),
         counter: AtomicUsize::new(0),
         golive,
+        calendar,
     };
     let mut failures = Failures(vec![]);
 
@@ -1042,7 +1056,11 @@ async fn check_pages(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures)
         .filter(|route| route.methods().any(|m| m == leptos_router::Method::Get))
         .map(|route| normalize_page_path(route.path()))
         .collect();
-    let listed: BTreeSet<String> = PAGES.iter().map(|(p, _)| (*p).to_owned()).collect();
+    let listed: BTreeSet<String> = PAGES
+        .iter()
+        .chain(CALENDAR_UI_PAGES)
+        .map(|(p, _)| (*p).to_owned())
+        .collect();
     for missing in served.difference(&listed) {
         failures.add(format!(
             "page {missing} is served by the app but missing from PAGES: add its rule"
@@ -1053,8 +1071,10 @@ async fn check_pages(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures)
             "page {stale} is in PAGES but the app does not serve it"
         ));
     }
-    for (template, rule) in PAGES {
+    for (template, rule) in PAGES.iter().chain(CALENDAR_UI_PAGES) {
+        let calendar = calendar_ui_page(ctx, template).await;
         let path = match *template {
+            _ if calendar.is_some() => calendar.unwrap_or_default(),
             "/teams/{id}" => format!("/teams/{}", ctx.seed.payments),
             "/platforms/{id}" => format!("/platforms/{}", ctx.seed.core),
             "/platforms/{id}/scope"
@@ -1155,6 +1175,7 @@ async fn check_rest(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) 
     }
     let listed: BTreeSet<(String, String)> = REST
         .iter()
+        .chain(calendar::REST)
         .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
     for (method, path) in served.difference(&listed) {
@@ -1168,9 +1189,13 @@ async fn check_rest(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) 
         ));
     }
 
-    for (method, template, rule) in REST {
+    for (method, template, rule) in REST.iter().chain(calendar::REST) {
         for who in EVERYONE {
-            let Some((path, body, if_match)) = rest_call(ctx, method, template).await else {
+            let call = match rest_call(ctx, method, template).await {
+                Some(call) => Some(call),
+                None => calendar::rest_call(ctx, method, template).await,
+            };
+            let Some((path, body, if_match)) = call else {
                 failures.add(format!(
                     "REST {method} {template}: no request defined in rest_call"
                 ));
@@ -1208,7 +1233,9 @@ async fn check_rest(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) 
                 }
                 Outcome::Allowed
                     if *method == "POST"
-                        && (template.ends_with("/signoffs") || template.ends_with("/test")) =>
+                        && (template.ends_with("/signoffs")
+                            || template.ends_with("/test")
+                            || calendar::post_answers_ok(template)) =>
                 {
                     StatusCode::OK
                 }
@@ -1662,7 +1689,11 @@ async fn check_server_fns(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Fail
         }
         served.insert(name, path.to_owned());
     }
-    let listed: BTreeSet<&str> = SERVER_FNS.iter().map(|(n, _, _)| *n).collect();
+    let listed: BTreeSet<&str> = SERVER_FNS
+        .iter()
+        .chain(CALENDAR_UI_FNS)
+        .map(|(n, _, _)| *n)
+        .collect();
     for (name, path) in &served {
         if !listed.contains(name.as_str()) {
             failures.add(format!("server function {name} ({path}) is registered but missing from SERVER_FNS: add its rule"));
@@ -1676,14 +1707,18 @@ async fn check_server_fns(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Fail
         }
     }
 
-    for (name, rule, variants) in SERVER_FNS {
+    for (name, rule, variants) in SERVER_FNS.iter().chain(CALENDAR_UI_FNS) {
         if !served.contains_key(*name) {
             continue;
         }
         let path = server_fn_path(name);
         for variant in *variants {
             for who in EVERYONE {
-                let Some(args) = server_fn_args(ctx, name, variant).await else {
+                let args = match server_fn_args(ctx, name, variant).await {
+                    Some(args) => Some(args),
+                    None => calendar_ui_args(ctx, name, variant).await,
+                };
+                let Some(args) = args else {
                     failures.add(format!(
                         "server function {name} ({variant}): no arguments defined in server_fn_args"
                     ));
@@ -2053,11 +2088,232 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
     Some(args)
 }
 
+// Calendar UI ----------------------------------------------------------------------------------
+// The maintenance calendar's pages and server functions. Their fixtures (maintenances in each
+// state, drills, action items, feeds) are the ones of the calendar's REST entries
+// (matrix/calendar.rs).
+
+/// The calendar's pages and what they need.
+const CALENDAR_UI_PAGES: &[(&str, Rule)] = &[
+    ("/calendar", Rule::Read),
+    ("/calendar/plans", Rule::Read),
+    ("/calendar/maintenances/new", Rule::Read),
+    ("/calendar/maintenances/{id}", Rule::Read),
+    ("/calendar/drills/new", Rule::Read),
+    ("/calendar/drills/{id}", Rule::Read),
+    ("/calendar/feeds", Rule::Read),
+];
+
+/// The calendar's server functions, what they need, and their calls. `make_feed` needs platform
+/// staff for an environment's or platform's feed, and team payments' members for its feed.
+const CALENDAR_UI_FNS: &[(&str, Rule, &[&str])] = &[
+    ("load_calendar", Rule::Read, &["month", "agenda"]),
+    ("load_plans", Rule::Read, &["call"]),
+    ("save_plan", Rule::ManageCalendar, &["call"]),
+    ("add_blackout", Rule::ManageCalendar, &["call"]),
+    ("remove_blackout", Rule::ManageCalendar, &["call"]),
+    ("save_calendar_settings", Rule::ManageCalendar, &["call"]),
+    ("load_maintenance_form", Rule::Read, &["call"]),
+    ("create_maintenance", Rule::ManageCalendar, &["call"]),
+    ("load_maintenance", Rule::Read, &["call"]),
+    (
+        "maintenance_step",
+        Rule::ManageCalendar,
+        &["announce", "start", "complete", "roll_back", "cancel"],
+    ),
+    (
+        "write_maintenance_retrospective",
+        Rule::ManageCalendar,
+        &["call"],
+    ),
+    ("complete_action_item", Rule::ManageCalendar, &["call"]),
+    (
+        "acknowledge_maintenance",
+        Rule::AcknowledgePayments,
+        &["call"],
+    ),
+    ("load_drill_form", Rule::Read, &["call"]),
+    ("create_drill", Rule::ManageCalendar, &["call"]),
+    ("load_drill", Rule::Read, &["call"]),
+    ("record_drill_result", Rule::ManageCalendar, &["call"]),
+    ("cancel_drill", Rule::ManageCalendar, &["call"]),
+    ("load_feeds", Rule::Read, &["call"]),
+    (
+        "make_feed",
+        Rule::ManageCalendar,
+        &["environment", "platform"],
+    ),
+    ("make_feed", Rule::CalendarPayments, &["team"]),
+    ("remove_feed", Rule::ManageCalendar, &["call"]),
+    ("add_team_email", Rule::CalendarPayments, &["call"]),
+    ("remove_team_email", Rule::CalendarPayments, &["call"]),
+    ("load_calendar_dashboard", Rule::Read, &["call"]),
+];
+
+/// The concrete path of a calendar page with an id.
+async fn calendar_ui_page(ctx: &Ctx<'_>, template: &str) -> Option<String> {
+    use domain::calendar::model::Category;
+    Some(match template {
+        "/calendar/maintenances/{id}" => format!(
+            "/calendar/maintenances/{}",
+            ctx.maintenance(Category::Minor, &[]).await.id
+        ),
+        "/calendar/drills/{id}" => format!("/calendar/drills/{}", ctx.drill().await),
+        _ => return None,
+    })
+}
+
+/// Form arguments of one call of a calendar server function.
+async fn calendar_ui_args(
+    ctx: &Ctx<'_>,
+    name: &str,
+    variant: &str,
+) -> Option<Vec<(String, String)>> {
+    use domain::calendar::maintenances::Transition;
+    use domain::calendar::model::Category;
+    let s = &ctx.seed;
+    let pairs = |items: &[(&str, String)]| {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    let utc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let args = match (name, variant) {
+        ("load_calendar", "month") => pairs(&[("kinds[0]", "window".into())]),
+        ("load_calendar", "agenda") => pairs(&[("view", "agenda".into())]),
+        ("load_plans", "call") => pairs(&[
+            ("platform", s.core.to_string()),
+            ("country", "DE".into()),
+            ("year", "2027".into()),
+        ]),
+        ("save_plan", "call") => pairs(&[
+            ("environment_id", s.staging.to_string()),
+            ("base_version", ctx.plan_version(s.staging).await),
+            ("rhythm", "monthly_weekday".into()),
+            ("ordinal", "second".into()),
+            ("weekday", "tue".into()),
+            ("start_time", "20:00".into()),
+            ("time_zone", "Europe/Amsterdam".into()),
+            ("duration_hours", "6".into()),
+            ("allowed_categories[0]", "security_patch".into()),
+            ("allowed_categories[1]", "minor".into()),
+            ("allowed_categories[2]", "major".into()),
+        ]),
+        ("add_blackout", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("first_day", "2041-12-24".into()),
+            ("last_day", "2041-12-26".into()),
+            ("reason", ctx.unique("Matrix holidays")),
+        ]),
+        ("remove_blackout", "call") => pairs(&[("id", ctx.blackout().await.to_string())]),
+        ("save_calendar_settings", "call") => pairs(&[
+            ("platform_id", s.core.to_string()),
+            ("major_notice_days", "30".into()),
+            ("reminders", "7d, 72h, 1h".into()),
+        ]),
+        ("load_maintenance_form", "call") => pairs(&[("environment", s.staging.to_string())]),
+        ("create_maintenance", "call") => {
+            let form = ctx.maintenance_form(Category::Minor);
+            pairs(&[
+                ("environment_id", s.staging.to_string()),
+                ("category", "minor".into()),
+                ("title", form.title),
+                (
+                    "window_date",
+                    form.window_date.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                ("lead", "Pat".into()),
+            ])
+        }
+        ("load_maintenance", "call") => pairs(&[(
+            "id",
+            ctx.maintenance(Category::Minor, &[]).await.id.to_string(),
+        )]),
+        ("maintenance_step", step) => {
+            let before: &[Transition] = match step {
+                "complete" | "roll_back" => &[Transition::Start],
+                _ => &[],
+            };
+            let m = ctx.maintenance(Category::Minor, before).await;
+            pairs(&[
+                ("id", m.id.to_string()),
+                ("step", step.to_owned()),
+                ("reason", "Matrix".into()),
+            ])
+        }
+        ("write_maintenance_retrospective", "call") => {
+            let m = ctx
+                .maintenance(Category::Minor, &[Transition::Start, Transition::Complete])
+                .await;
+            pairs(&[
+                ("id", m.id.to_string()),
+                ("went_well", "Matrix".into()),
+                ("action_items[0][title]", ctx.unique("Matrix follow-up")),
+                ("action_items[0][owner]", "Pat".into()),
+                ("action_items[0][due_on]", "2030-01-31".into()),
+            ])
+        }
+        ("complete_action_item", "call") => pairs(&[("id", ctx.action_item().await.to_string())]),
+        ("acknowledge_maintenance", "call") => {
+            let m = ctx
+                .maintenance(Category::Major, &[Transition::Announce])
+                .await;
+            pairs(&[
+                ("id", m.id.to_string()),
+                ("team_id", s.payments.to_string()),
+            ])
+        }
+        ("load_drill_form" | "load_feeds" | "load_calendar_dashboard", "call") => vec![],
+        ("create_drill", "call") => {
+            let start = chrono::Utc::now() + chrono::Duration::days(3);
+            pairs(&[
+                ("platform_id", s.core.to_string()),
+                ("title", ctx.unique("Matrix drill")),
+                ("goal", "Measure the restore time".into()),
+                ("scenario", "The database volume is lost".into()),
+                ("leader", "Pat".into()),
+                ("starts_at", utc(start)),
+                ("ends_at", utc(start + chrono::Duration::hours(2))),
+                ("target_rpo_minutes", "1440".into()),
+                ("target_rto_minutes", "240".into()),
+                ("target_retention_days", "7".into()),
+            ])
+        }
+        ("load_drill" | "cancel_drill", "call") => pairs(&[("id", ctx.drill().await.to_string())]),
+        ("record_drill_result", "call") => pairs(&[
+            ("id", ctx.drill().await.to_string()),
+            ("measured_rpo_minutes", "60".into()),
+            ("measured_rto_minutes", "90".into()),
+            ("retention_verified", "yes".into()),
+            ("went_well", "Matrix".into()),
+        ]),
+        ("make_feed", scope) => {
+            let id = match scope {
+                "environment" => s.production,
+                "platform" => s.core,
+                _ => s.payments,
+            };
+            pairs(&[("scope", scope.to_owned()), ("scope_id", id.to_string())])
+        }
+        ("remove_feed", "call") => pairs(&[("id", ctx.team_feed().await.to_string())]),
+        ("add_team_email", "call") => pairs(&[
+            ("team_id", s.payments.to_string()),
+            ("address", format!("{}@example.com", ctx.unique("ui"))),
+        ]),
+        ("remove_team_email", "call") => pairs(&[("id", ctx.payments_email().await.to_string())]),
+        _ => return None,
+    };
+    Some(args)
+}
+
 // ---- the rest ---------------------------------------------------------------------------------
 
 async fn check_other_routes(ctx: &Ctx<'_>, clients: &[Client], failures: &mut Failures) {
     for (method, path, statuses) in OTHER_ROUTES {
-        let path = &path.replace("{core}", &ctx.seed.core.to_string());
+        let path = &path
+            .replace("{core}", &ctx.seed.core.to_string())
+            .replace("{feed}", &ctx.calendar.feed_file);
         for who in EVERYONE {
             let response = clients[who.index()]
                 .request(

@@ -1,0 +1,1327 @@
+//! Server functions of the maintenance calendar: the month grid and agenda, maintenance plans and
+//! blackouts, maintenances with their lifecycle and retrospectives, DR drills, feeds and e-mail
+//! recipients. Thin like the rest: parse the form, call `domain::calendar`, return its answer.
+//! The domain authorizes and validates; the `can_*` flags only decide which buttons a page offers.
+// A server function takes one argument per form field, so the forms with many fields have many.
+#![allow(clippy::too_many_arguments)]
+
+use chrono::NaiveDate;
+#[cfg(feature = "ssr")]
+use chrono::{DateTime, Utc};
+use domain::calendar::holidays::{Country, Holiday};
+use domain::calendar::model::{
+    Acknowledgement, ActionItem, BlackoutEntry, CalendarEvent, CalendarSettings, Drill,
+    EnvironmentEol, Feed, Maintenance, MaintenancePlan, SkippedWindow, TeamEmail, Window,
+};
+use domain::model::{Environment, Platform, Team};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::UiResult;
+#[cfg(feature = "ssr")]
+use super::{UiError, ssr};
+
+/// Whose window an entry follows: the leading environment and the day of its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Follows {
+    pub environment: String,
+    pub date: NaiveDate,
+}
+
+/// One entry of the grid or the agenda.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub event: CalendarEvent,
+    /// For a window or maintenance of a following environment (production after staging).
+    pub follows: Option<Follows>,
+}
+
+/// A line of the agenda: one entry, or a leading window with the one that follows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgendaRow {
+    pub entry: Entry,
+    /// The following environment's window and the working days between the two days.
+    pub follower: Option<(Entry, i64)>,
+}
+
+/// What `/calendar` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarPageData {
+    /// The first day of the month shown.
+    pub month: NaiveDate,
+    /// `month` or `agenda`.
+    pub view: String,
+    /// The first and last day shown (the grid runs Monday to Sunday around the month).
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub today: NaiveDate,
+    pub entries: Vec<Entry>,
+    /// The agenda's lines (agenda view only).
+    pub agenda: Vec<AgendaRow>,
+    /// Environments within 90 days of their Kubernetes version's end of life, or past it.
+    pub end_of_life: Vec<EnvironmentEol>,
+    pub platforms: Vec<Platform>,
+    /// (platform name, environment)
+    pub environments: Vec<(String, Environment)>,
+    pub teams: Vec<Team>,
+    pub can_manage: bool,
+}
+
+/// One environment on the plans page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentPlan {
+    pub environment: Environment,
+    pub plan: Option<MaintenancePlan>,
+    /// The earlier environments of the platform it may follow.
+    pub earlier: Vec<Environment>,
+    pub next_windows: Vec<Window>,
+    pub skipped: Vec<SkippedWindow>,
+    /// Windows in the next 12 months that come too soon after the leading environment's.
+    pub skew_violations: Vec<String>,
+}
+
+/// What `/calendar/plans` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlansPageData {
+    pub platform: Platform,
+    pub platforms: Vec<Platform>,
+    pub environments: Vec<EnvironmentPlan>,
+    pub blackouts: Vec<BlackoutEntry>,
+    pub settings: CalendarSettings,
+    /// The reminders as the settings form shows them ("7d, 3d, 1h").
+    pub reminders: String,
+    pub countries: Vec<Country>,
+    /// The holiday suggestions asked for (country and year), if any.
+    pub holiday_country: String,
+    pub holiday_year: i32,
+    pub holidays: Vec<Holiday>,
+    /// Why the holidays could not be listed, per field.
+    pub holiday_errors: std::collections::BTreeMap<String, String>,
+    pub can_manage: bool,
+}
+
+/// What the new-maintenance page offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceFormData {
+    /// (platform name, environment)
+    pub environments: Vec<(String, Environment)>,
+    /// The environment chosen, with its plan and open windows.
+    pub environment: Option<Environment>,
+    pub plan: Option<MaintenancePlan>,
+    pub windows: Vec<Window>,
+    /// The environment changes must pass first, and its maintenances.
+    pub upstream: Option<Environment>,
+    pub upstream_maintenances: Vec<Maintenance>,
+    pub can_manage: bool,
+}
+
+/// A team's acknowledgement, and whether the signed-in person may give it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AckRow {
+    pub ack: Acknowledgement,
+    pub can_acknowledge: bool,
+}
+
+/// What a maintenance's page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenancePageData {
+    pub maintenance: Maintenance,
+    /// The earlier environment's maintenance this one repeats.
+    pub staging: Option<Maintenance>,
+    pub acknowledgements: Vec<AckRow>,
+    pub can_manage: bool,
+    pub today: NaiveDate,
+}
+
+/// What the new-drill page offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillFormData {
+    pub platforms: Vec<Platform>,
+    /// (id, "name (team)")
+    pub applications: Vec<(String, String)>,
+}
+
+/// What a drill's page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillPageData {
+    pub drill: Drill,
+    /// Record the result, cancel, complete action items.
+    pub can_work: bool,
+    /// The drill has started: its result can be recorded.
+    pub started: bool,
+    pub today: NaiveDate,
+}
+
+/// A feed, and whether the signed-in person may rotate or remove it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedRow {
+    pub feed: Feed,
+    pub can_manage: bool,
+}
+
+/// A team the signed-in person may manage the feed and e-mail recipients of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamRecipients {
+    pub team: Team,
+    pub emails: Vec<TeamEmail>,
+}
+
+/// What `/calendar/feeds` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedsPageData {
+    pub feeds: Vec<FeedRow>,
+    pub platforms: Vec<Platform>,
+    /// (platform name, environment)
+    pub environments: Vec<(String, Environment)>,
+    pub teams: Vec<TeamRecipients>,
+    pub can_manage: bool,
+}
+
+/// A new or rotated feed with its address, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedFeed {
+    pub feed: Feed,
+    /// Absolute when the request said where it came from, else the path.
+    pub url: String,
+}
+
+/// The calendar's part of the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarDashboard {
+    pub today: NaiveDate,
+    pub action_items: Vec<ActionItem>,
+    pub retrospectives_due: Vec<Maintenance>,
+    pub end_of_life: Vec<EnvironmentEol>,
+}
+
+/// One action-item row of a retrospective form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionItemField {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub due_on: String,
+}
+
+/// Lead times as the settings form writes them: `7d`, `72h`, `30m`.
+pub fn format_reminders(minutes: &[i32]) -> String {
+    minutes
+        .iter()
+        .map(|m| match m {
+            m if m % 1440 == 0 => format!("{}d", m / 1440),
+            m if m % 60 == 0 => format!("{}h", m / 60),
+            m => format!("{m}m"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads "7d, 72h, 1h, 30" (a bare number is minutes) into minutes.
+pub fn parse_reminders(text: &str) -> Result<Vec<i32>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let lower = t.to_ascii_lowercase();
+            let (number, unit) = match lower.find(|c: char| !c.is_ascii_digit()) {
+                Some(at) => lower.split_at(at),
+                None => (lower.as_str(), "m"),
+            };
+            let factor = match unit.trim() {
+                "m" | "min" | "mins" | "minutes" => 1,
+                "h" | "hours" => 60,
+                "d" | "days" => 1440,
+                "w" | "weeks" => 10080,
+                _ => return Err(format!("“{t}” is not a lead time such as 7d, 72h or 30m")),
+            };
+            number
+                .parse::<i32>()
+                .ok()
+                .and_then(|n| n.checked_mul(factor))
+                .ok_or_else(|| format!("“{t}” is not a lead time such as 7d, 72h or 30m"))
+        })
+        .collect()
+}
+
+/// The environment changes to `env` pass first: the one its plan follows, else for a production
+/// environment the nearest earlier one of its platform.
+pub fn upstream_of(
+    env: &Environment,
+    plan: Option<&MaintenancePlan>,
+    platform_environments: &[Environment],
+) -> Option<Environment> {
+    use domain::calendar::model::PlanRhythm;
+    if let Some(MaintenancePlan {
+        rhythm: PlanRhythm::Follows { environment_id, .. },
+        ..
+    }) = plan
+    {
+        return platform_environments
+            .iter()
+            .find(|e| e.id == *environment_id)
+            .cloned();
+    }
+    if !env.is_production {
+        return None;
+    }
+    platform_environments
+        .iter()
+        .filter(|e| e.position < env.position && e.archived_at.is_none())
+        .max_by_key(|e| e.position)
+        .cloned()
+}
+
+/// Groups each leading window with the following window that names it, at the leader's place.
+pub fn agenda_rows(entries: &[Entry]) -> Vec<AgendaRow> {
+    use domain::calendar::model::EventKind;
+    let mut follower_of = vec![None; entries.len()];
+    let mut is_follower = vec![false; entries.len()];
+    for (i, e) in entries.iter().enumerate() {
+        let Some(f) = &e.follows else { continue };
+        let lead = entries.iter().enumerate().position(|(j, l)| {
+            follower_of[j].is_none()
+                && l.event.platform_slug == e.event.platform_slug
+                && l.event.environment_slug.as_deref() == Some(f.environment.as_str())
+                && l.event.local_date == f.date
+                && matches!(l.event.kind, EventKind::Window | EventKind::Maintenance)
+                && !l.event.cancelled
+        });
+        if let Some(j) = lead {
+            follower_of[j] = Some(i);
+            is_follower[i] = true;
+        }
+    }
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !is_follower[*i])
+        .map(|(i, e)| AgendaRow {
+            entry: e.clone(),
+            follower: follower_of[i].map(|f| {
+                let soak = domain::calendar::working_days_after(
+                    e.event.local_date,
+                    entries[f].event.local_date,
+                );
+                (entries[f].clone(), soak)
+            }),
+        })
+        .collect()
+}
+
+/// `YYYY-MM` to the month's first day.
+#[cfg(feature = "ssr")]
+fn parse_month(value: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", value.trim()), "%Y-%m-%d").ok()
+}
+
+/// Adds months to a month's first day.
+pub fn add_months(first: NaiveDate, months: i32) -> NaiveDate {
+    use chrono::Datelike;
+    let index = first.year() * 12 + first.month0() as i32 + months;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+        .unwrap_or(first)
+}
+
+/// The days the month grid shows: Monday on or before the first to Sunday on or after the last.
+pub fn grid_range(month: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::{Datelike, Duration};
+    let first = month - Duration::days(i64::from(month.weekday().num_days_from_monday()));
+    let last_of_month = add_months(month, 1) - Duration::days(1);
+    let last = last_of_month
+        + Duration::days(6 - i64::from(last_of_month.weekday().num_days_from_monday()));
+    (first, last)
+}
+
+#[cfg(feature = "ssr")]
+fn warns(e: &EnvironmentEol) -> bool {
+    !matches!(e.level.as_str(), "supported" | "unknown")
+}
+
+#[cfg(feature = "ssr")]
+async fn named_environments(
+    pool: &domain::db::PgPool,
+    caller: &domain::db::Caller,
+    platforms: &[Platform],
+) -> UiResult<Vec<(String, Environment)>> {
+    Ok(domain::environments::all(pool, caller)
+        .await?
+        .into_iter()
+        .filter(|e| e.archived_at.is_none())
+        .filter_map(|e| {
+            let platform = platforms.iter().find(|p| p.id == e.platform_id)?;
+            Some((platform.name.clone(), e))
+        })
+        .collect())
+}
+
+/// Who the maintenance entries follow: the environment and window day of the maintenance each
+/// repeats.
+#[cfg(feature = "ssr")]
+async fn maintenance_follows(
+    pool: &domain::db::PgPool,
+    caller: &domain::db::Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> UiResult<std::collections::HashMap<String, Follows>> {
+    use domain::calendar::maintenances::{self, MaintenanceQuery};
+    let query = MaintenanceQuery {
+        from: Some(from),
+        to: Some(to),
+        ..Default::default()
+    };
+    let listed = maintenances::list(pool, caller, &query).await?;
+    let mut out = std::collections::HashMap::new();
+    for m in &listed {
+        let Some(staging_id) = m.staging_maintenance_id else {
+            continue;
+        };
+        let staging = match listed.iter().find(|s| s.id == staging_id) {
+            Some(s) => s.clone(),
+            None => maintenances::get(pool, caller, staging_id).await?,
+        };
+        out.insert(
+            format!("maintenance-{}@demarc", m.id),
+            Follows {
+                environment: staging.environment_slug.clone(),
+                date: staging
+                    .window_date
+                    .unwrap_or(staging.starts_at.date_naive()),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The month grid (`view` = month) or agenda of a month, with its filters.
+#[server(prefix = "/_fn")]
+pub async fn load_calendar(
+    month: Option<String>,
+    view: Option<String>,
+    platform: Option<String>,
+    environment: Option<String>,
+    team: Option<String>,
+    #[server(default)] kinds: Vec<String>,
+) -> UiResult<CalendarPageData> {
+    use chrono::Duration;
+    use domain::calendar::model::{CalendarFilter, EventKind, PlanRhythm};
+    let (pool, caller) = ssr::context()?;
+    let now = ssr::now()?;
+    let today = now.date_naive();
+    let month = match month.as_deref().map(str::trim) {
+        None | Some("") => chrono::Datelike::with_day(&today, 1).unwrap_or(today),
+        Some(m) => parse_month(m)
+            .ok_or_else(|| domain::Error::invalid("month", "must be a month such as 2027-03"))?,
+    };
+    let view = if view.as_deref() == Some("agenda") {
+        "agenda"
+    } else {
+        "month"
+    };
+    let (first, last) = if view == "agenda" {
+        (month, add_months(month, 2) - Duration::days(1))
+    } else {
+        grid_range(month)
+    };
+    let mut parsed_kinds = Vec::new();
+    for k in &kinds {
+        parsed_kinds.push(EventKind::parse(k.trim()).ok_or_else(|| {
+            domain::Error::invalid("kinds", format!("“{k}” is not a kind of entry"))
+        })?);
+    }
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let filter = CalendarFilter {
+        from: Some(first),
+        to: Some(last + Duration::days(1)),
+        platform: blank(platform),
+        environment: ssr::maybe_uuid("environment", &environment)?,
+        team: blank(team),
+        kinds: parsed_kinds,
+    };
+    let events = domain::calendar::events::events(&pool, &caller, &filter, now).await?;
+    let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
+        .await?
+        .items;
+    // Which environment each following environment's plan follows, for the windows' captions.
+    let mut leaders = std::collections::HashMap::new();
+    for p in &platforms {
+        for plan in domain::calendar::plans::plans(&pool, &caller, p.id).await? {
+            if let PlanRhythm::Follows {
+                environment_slug, ..
+            } = plan.rhythm
+            {
+                leaders.insert(plan.environment_id, environment_slug);
+            }
+        }
+    }
+    let from_utc = first.and_time(chrono::NaiveTime::MIN).and_utc();
+    let to_utc = from_utc + Duration::days((last - first).num_days() + 1);
+    let repeats = maintenance_follows(&pool, &caller, from_utc, to_utc).await?;
+    let entries: Vec<Entry> = events
+        .into_iter()
+        .map(|event| {
+            let follows = match event.kind {
+                EventKind::Window => event.follows.and_then(|date| {
+                    let environment = leaders.get(&event.environment_id?)?.clone();
+                    Some(Follows { environment, date })
+                }),
+                EventKind::Maintenance => repeats.get(&event.uid).cloned(),
+                _ => None,
+            };
+            Entry { event, follows }
+        })
+        .collect();
+    let agenda = if view == "agenda" {
+        agenda_rows(&entries)
+    } else {
+        Vec::new()
+    };
+    let end_of_life = domain::calendar::events::end_of_life(&pool, &caller, today)
+        .await?
+        .into_iter()
+        .filter(warns)
+        .collect();
+    Ok(CalendarPageData {
+        month,
+        view: view.to_owned(),
+        first,
+        last,
+        today,
+        entries,
+        agenda,
+        end_of_life,
+        environments: named_environments(&pool, &caller, &platforms).await?,
+        platforms,
+        teams: domain::teams::list(&pool, &caller, &ssr::every())
+            .await?
+            .items,
+        can_manage: caller.actor.may(domain::Action::ManageCalendar),
+    })
+}
+
+/// A platform's environments with their plans and next windows, its blackouts, notice settings
+/// and (when a country is chosen) public holidays to offer as blackouts.
+#[server(prefix = "/_fn")]
+pub async fn load_plans(
+    platform: Option<String>,
+    country: Option<String>,
+    year: Option<String>,
+) -> UiResult<PlansPageData> {
+    use chrono::{Datelike, Duration};
+    use domain::calendar::{holidays, plans};
+    let (pool, caller) = ssr::context()?;
+    let now = ssr::now()?;
+    let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
+        .await?
+        .items;
+    let platform = match ssr::maybe_uuid("platform", &platform)? {
+        Some(id) => domain::platforms::get(&pool, &caller, id).await?,
+        None => platforms
+            .first()
+            .cloned()
+            .ok_or_else(|| domain::Error::not_found("platform"))?,
+    };
+    let all = domain::environments::list(&pool, &caller, platform.id, false).await?;
+    let mut environments = Vec::new();
+    for env in &all {
+        let schedule =
+            plans::schedule(&pool, &caller, env.id, now, now + Duration::days(366)).await?;
+        environments.push(EnvironmentPlan {
+            environment: env.clone(),
+            plan: schedule.plan,
+            earlier: all
+                .iter()
+                .filter(|e| e.position < env.position)
+                .cloned()
+                .collect(),
+            next_windows: schedule.windows.into_iter().take(6).collect(),
+            skipped: schedule.skipped.into_iter().take(3).collect(),
+            skew_violations: schedule
+                .skew_violations
+                .into_iter()
+                .map(|v| v.message)
+                .collect(),
+        });
+    }
+    let settings = plans::settings(&pool, &caller, platform.id).await?;
+    let holiday_country = country.unwrap_or_default().trim().to_owned();
+    let holiday_year = match year.as_deref().map(str::trim) {
+        None | Some("") => now.year(),
+        Some(y) => ssr::number("year", y)?,
+    };
+    let (holidays, holiday_errors) = if holiday_country.is_empty() {
+        (Vec::new(), Default::default())
+    } else {
+        match holidays::holidays(&holiday_country, holiday_year) {
+            Ok(h) => (h, Default::default()),
+            Err(e) => (Vec::new(), e.field_errors()),
+        }
+    };
+    Ok(PlansPageData {
+        blackouts: plans::blackouts(&pool, &caller, platform.id).await?,
+        reminders: format_reminders(&settings.reminder_minutes),
+        settings,
+        countries: holidays::countries(),
+        holiday_country,
+        holiday_year,
+        holidays,
+        holiday_errors,
+        environments,
+        platform,
+        platforms,
+        can_manage: caller.actor.may(domain::Action::ManageCalendar),
+    })
+}
+
+/// Sets an environment's plan: a rhythm of its own or following an earlier environment.
+#[server(prefix = "/_fn")]
+pub async fn save_plan(
+    environment_id: String,
+    #[server(default)] base_version: String,
+    rhythm: String,
+    #[server(default)] weekdays: Vec<String>,
+    #[server(default)] month_day: String,
+    #[server(default)] ordinal: String,
+    #[server(default)] weekday: String,
+    #[server(default)] follows_environment_id: String,
+    #[server(default)] soak_working_days: String,
+    #[server(default)] start_time: String,
+    #[server(default)] time_zone: String,
+    #[server(default)] duration_hours: String,
+    #[server(default)] blackout_policy: String,
+    #[server(default)] allowed_categories: Vec<String>,
+) -> UiResult<MaintenancePlan> {
+    use chrono::Weekday;
+    use domain::calendar::model::{Category, PlanForm};
+    use domain::calendar::{BlackoutPolicy, Ordinal, Recurrence};
+    let (pool, caller) = ssr::context()?;
+    let environment_id = ssr::uuid("environment_id", &environment_id)?;
+    let weekday_of = |field: &str, v: &str| {
+        v.trim()
+            .parse::<Weekday>()
+            .map_err(|_| domain::Error::invalid(field, "is not a day of the week"))
+    };
+    let (recurrence, follows) = match rhythm.trim() {
+        "daily" => (Some(Recurrence::Daily), None),
+        "weekly" => (
+            Some(Recurrence::Weekly {
+                weekdays: weekdays
+                    .iter()
+                    .map(|d| weekday_of("weekdays", d))
+                    .collect::<Result<_, _>>()?,
+            }),
+            None,
+        ),
+        "monthly_day" => (
+            Some(Recurrence::MonthlyDay {
+                day: ssr::number("month_day", &month_day)?,
+            }),
+            None,
+        ),
+        "monthly_weekday" => {
+            let ordinal = match ordinal.trim() {
+                "first" => Ordinal::First,
+                "second" => Ordinal::Second,
+                "third" => Ordinal::Third,
+                "fourth" => Ordinal::Fourth,
+                "last" => Ordinal::Last,
+                _ => return Err(domain::Error::invalid("ordinal", "choose which week").into()),
+            };
+            (
+                Some(Recurrence::MonthlyWeekday {
+                    ordinal,
+                    weekday: weekday_of("weekday", &weekday)?,
+                }),
+                None,
+            )
+        }
+        "follows" => (
+            None,
+            Some(
+                ssr::maybe_uuid("follows_environment_id", &Some(follows_environment_id))?
+                    .ok_or_else(|| {
+                        domain::Error::invalid(
+                            "follows_environment_id",
+                            "choose the environment to follow",
+                        )
+                    })?,
+            ),
+        ),
+        _ => {
+            return Err(
+                domain::Error::invalid("recurrence", "choose how often the windows come").into(),
+            );
+        }
+    };
+    let form = PlanForm {
+        recurrence,
+        follows_environment_id: follows,
+        soak_working_days: match follows {
+            Some(_) => Some(ssr::number("soak_working_days", &soak_working_days)?),
+            None => None,
+        },
+        start_time,
+        time_zone,
+        duration_hours: ssr::number("duration_hours", &duration_hours)?,
+        blackout_policy: match blackout_policy.trim() {
+            "move_to_next_allowed_day" => BlackoutPolicy::MoveToNextAllowedDay,
+            _ => BlackoutPolicy::Skip,
+        },
+        allowed_categories: allowed_categories
+            .iter()
+            .map(|c| {
+                Category::parse(c.trim()).ok_or_else(|| {
+                    domain::Error::invalid("allowed_categories", "is not a kind of change")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        base_version: match base_version.trim() {
+            "" => 0,
+            v => ssr::number("base_version", v)?,
+        },
+    };
+    let now = ssr::now()?;
+    Ok(domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now).await?)
+}
+
+/// Adds a blackout to a platform (no environment) or one of its environments.
+#[server(prefix = "/_fn")]
+pub async fn add_blackout(
+    platform_id: String,
+    #[server(default)] environment_id: Option<String>,
+    first_day: String,
+    #[server(default)] last_day: String,
+    reason: String,
+) -> UiResult<BlackoutEntry> {
+    let (pool, caller) = ssr::context()?;
+    let first_day = ssr::date("first_day", &first_day)?;
+    let form = domain::calendar::model::BlackoutForm {
+        environment_id: ssr::maybe_uuid("environment_id", &environment_id)?,
+        first_day,
+        last_day: ssr::optional_date("last_day", &last_day)?.unwrap_or(first_day),
+        reason,
+    };
+    let platform_id = ssr::uuid("platform_id", &platform_id)?;
+    Ok(domain::calendar::plans::add_blackout(&pool, &caller, platform_id, form).await?)
+}
+
+/// Removes a blackout.
+#[server(prefix = "/_fn")]
+pub async fn remove_blackout(id: String) -> UiResult<()> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::calendar::plans::remove_blackout(&pool, &caller, ssr::uuid("id", &id)?).await?)
+}
+
+/// Sets a platform's notice period for major updates and its reminder lead times.
+#[server(prefix = "/_fn")]
+pub async fn save_calendar_settings(
+    platform_id: String,
+    major_notice_days: String,
+    #[server(default)] reminders: String,
+) -> UiResult<CalendarSettings> {
+    let (pool, caller) = ssr::context()?;
+    let platform_id = ssr::uuid("platform_id", &platform_id)?;
+    let input = CalendarSettings {
+        major_notice_days: ssr::number("major_notice_days", &major_notice_days)?,
+        reminder_minutes: parse_reminders(&reminders)
+            .map_err(|m| domain::Error::invalid("reminders", m))?,
+    };
+    domain::calendar::plans::save_settings(&pool, &caller, platform_id, input)
+        .await
+        .map_err(|e| rename_field(e, "reminder_minutes", "reminders").into())
+}
+
+/// Moves a field's message to the name the form uses.
+#[cfg(feature = "ssr")]
+fn rename_field(error: domain::Error, from: &str, to: &str) -> domain::Error {
+    match error {
+        domain::Error::Invalid { mut fields } => {
+            if let Some(message) = fields.remove(from) {
+                fields.insert(to.to_owned(), message);
+            }
+            domain::Error::Invalid { fields }
+        }
+        other => other,
+    }
+}
+
+/// The new-maintenance form's choices; with an environment, its windows and what it repeats.
+#[server(prefix = "/_fn")]
+pub async fn load_maintenance_form(environment: Option<String>) -> UiResult<MaintenanceFormData> {
+    use chrono::Duration;
+    use domain::calendar::maintenances::{self, MaintenanceQuery};
+    use domain::calendar::model::MaintenanceState;
+    let (pool, caller) = ssr::context()?;
+    let now = ssr::now()?;
+    let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
+        .await?
+        .items;
+    let environments = named_environments(&pool, &caller, &platforms).await?;
+    let mut data = MaintenanceFormData {
+        environments,
+        environment: None,
+        plan: None,
+        windows: Vec::new(),
+        upstream: None,
+        upstream_maintenances: Vec::new(),
+        can_manage: caller.actor.may(domain::Action::ManageCalendar),
+    };
+    let Some(id) = ssr::maybe_uuid("environment", &environment)? else {
+        return Ok(data);
+    };
+    let env = domain::environments::get(&pool, &caller, id).await?;
+    let plan = domain::calendar::plans::plan(&pool, &caller, id).await?;
+    let siblings = domain::environments::list(&pool, &caller, env.platform_id, false).await?;
+    data.upstream = upstream_of(&env, plan.as_ref(), &siblings);
+    if let Some(up) = &data.upstream {
+        let query = MaintenanceQuery {
+            environment_id: Some(up.id),
+            from: Some(now - Duration::days(180)),
+            ..Default::default()
+        };
+        data.upstream_maintenances = maintenances::list(&pool, &caller, &query)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                !matches!(
+                    m.state,
+                    MaintenanceState::Cancelled | MaintenanceState::RolledBack
+                )
+            })
+            .collect();
+    }
+    if plan.is_some() {
+        data.windows = maintenances::open_windows(&pool, &caller, id, now, 400)
+            .await?
+            .into_iter()
+            .take(24)
+            .collect();
+    }
+    data.plan = plan;
+    data.environment = Some(env);
+    Ok(data)
+}
+
+/// A `<input type="datetime-local">` value, read as UTC.
+#[cfg(feature = "ssr")]
+fn utc_time(field: &str, value: &str) -> UiResult<Option<DateTime<Utc>>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| {
+            domain::Error::invalid(field, "must be a date and time such as 2027-03-09T20:00").into()
+        })
+}
+
+/// Percent-encodes a query value.
+#[cfg(feature = "ssr")]
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Plans a maintenance, then shows it with what the rules warn about.
+#[server(prefix = "/_fn")]
+pub async fn create_maintenance(
+    environment_id: String,
+    category: String,
+    title: String,
+    #[server(default)] window_date: String,
+    #[server(default)] starts_at: String,
+    #[server(default)] ends_at: String,
+    #[server(default)] kubernetes_from: String,
+    #[server(default)] kubernetes_to: String,
+    #[server(default)] node_image: String,
+    #[server(default)] components: String,
+    #[server(default)] description: String,
+    #[server(default)] expected_impact: String,
+    #[server(default)] contingency_plan: String,
+    #[server(default)] lead: String,
+    #[server(default)] justification: String,
+    #[server(default)] staging_maintenance_id: Option<String>,
+) -> UiResult<domain::calendar::model::MaintenanceSaved> {
+    let (pool, caller) = ssr::context()?;
+    let form = domain::calendar::model::MaintenanceForm {
+        environment_id: ssr::uuid("environment_id", &environment_id)?,
+        category,
+        title,
+        window_date: ssr::optional_date("window_date", &window_date)?,
+        starts_at: utc_time("starts_at", &starts_at)?,
+        ends_at: utc_time("ends_at", &ends_at)?,
+        kubernetes_from,
+        kubernetes_to,
+        node_image,
+        components,
+        description,
+        expected_impact,
+        contingency_plan,
+        lead,
+        justification,
+        staging_maintenance_id: ssr::maybe_uuid("staging_maintenance_id", &staging_maintenance_id)?,
+    };
+    let saved = domain::calendar::maintenances::create(&pool, &caller, form, ssr::now()?).await?;
+    let warnings: Vec<String> = saved
+        .warnings
+        .iter()
+        .map(|w| format!("warning={}", query_value(w)))
+        .collect();
+    let query = if warnings.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", warnings.join("&"))
+    };
+    leptos_axum::redirect(&format!(
+        "/calendar/maintenances/{}{query}",
+        saved.maintenance.id
+    ));
+    Ok(saved)
+}
+
+/// A maintenance, the one it repeats, and the teams' acknowledgements.
+#[server(prefix = "/_fn")]
+pub async fn load_maintenance(id: String) -> UiResult<MaintenancePageData> {
+    use domain::calendar::maintenances;
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let maintenance = maintenances::get(&pool, &caller, id).await?;
+    let staging = match maintenance.staging_maintenance_id {
+        Some(s) => Some(maintenances::get(&pool, &caller, s).await?),
+        None => None,
+    };
+    let acknowledgements = maintenances::acknowledgements(&pool, &caller, id)
+        .await?
+        .into_iter()
+        .map(|ack| AckRow {
+            can_acknowledge: caller.actor.may(domain::Action::AcknowledgeMaintenance {
+                team: &ack.team_slug,
+            }),
+            ack,
+        })
+        .collect();
+    Ok(MaintenancePageData {
+        maintenance,
+        staging,
+        acknowledgements,
+        can_manage: caller.actor.may(domain::Action::ManageCalendar),
+        today: ssr::now()?.date_naive(),
+    })
+}
+
+/// One lifecycle step: announce, start, complete, roll-back or cancel (with a reason).
+#[server(prefix = "/_fn")]
+pub async fn maintenance_step(
+    id: String,
+    step: String,
+    #[server(default)] reason: String,
+) -> UiResult<Maintenance> {
+    use domain::calendar::maintenances::{self, Transition};
+    let (pool, caller) = ssr::context()?;
+    let step = Transition::parse(step.trim())
+        .ok_or_else(|| domain::Error::invalid("step", "is not a lifecycle step"))?;
+    let id = ssr::uuid("id", &id)?;
+    Ok(maintenances::transition(&pool, &caller, id, step, &reason, ssr::now()?).await?)
+}
+
+/// The filled action-item rows, with the form row each came from (for the row's errors).
+#[cfg(feature = "ssr")]
+fn action_items(
+    rows: Vec<ActionItemField>,
+) -> UiResult<(Vec<domain::calendar::model::ActionItemInput>, Vec<usize>)> {
+    let mut items = Vec::new();
+    let mut rows_of = Vec::new();
+    for (n, row) in rows.into_iter().enumerate() {
+        if row.title.trim().is_empty()
+            && row.owner.trim().is_empty()
+            && row.due_on.trim().is_empty()
+        {
+            continue;
+        }
+        let due_on = ssr::optional_date(&format!("action_items[{n}].due_on"), &row.due_on)?
+            .ok_or_else(|| {
+                domain::Error::invalid(&format!("action_items[{n}].due_on"), "is required")
+            })?;
+        items.push(domain::calendar::model::ActionItemInput {
+            title: row.title,
+            owner: row.owner,
+            due_on,
+        });
+        rows_of.push(n);
+    }
+    Ok((items, rows_of))
+}
+
+/// Moves the domain's `action_items[i]` messages to the form row the item came from.
+#[cfg(feature = "ssr")]
+fn to_rows(error: domain::Error, rows_of: &[usize]) -> domain::Error {
+    match error {
+        domain::Error::Invalid { fields } => domain::Error::Invalid {
+            fields: fields
+                .into_iter()
+                .map(|(key, message)| {
+                    let renamed = key
+                        .strip_prefix("action_items[")
+                        .and_then(|rest| rest.split_once(']'))
+                        .and_then(|(i, tail)| {
+                            let row = rows_of.get(i.parse::<usize>().ok()?)?;
+                            Some(format!("action_items[{row}]{tail}"))
+                        });
+                    (renamed.unwrap_or(key), message)
+                })
+                .collect(),
+        },
+        other => other,
+    }
+}
+
+/// Writes the retrospective of an ended maintenance and adds its action items.
+#[server(prefix = "/_fn")]
+pub async fn write_maintenance_retrospective(
+    id: String,
+    #[server(default)] went_well: String,
+    #[server(default)] to_improve: String,
+    #[server(default)] action_items: Vec<ActionItemField>,
+) -> UiResult<Maintenance> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let (items, rows_of) = self::action_items(action_items)?;
+    let form = domain::calendar::model::RetrospectiveForm {
+        went_well,
+        to_improve,
+        action_items: items,
+    };
+    domain::calendar::maintenances::write_retrospective(&pool, &caller, id, form, ssr::now()?)
+        .await
+        .map_err(|e| to_rows(e, &rows_of).into())
+}
+
+/// Marks an action item done.
+#[server(prefix = "/_fn")]
+pub async fn complete_action_item(id: String) -> UiResult<ActionItem> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    Ok(
+        domain::calendar::maintenances::complete_action_item(&pool, &caller, id, ssr::now()?)
+            .await?,
+    )
+}
+
+/// A team acknowledges an announced major update.
+#[server(prefix = "/_fn")]
+pub async fn acknowledge_maintenance(
+    id: String,
+    team_id: String,
+) -> UiResult<Vec<Acknowledgement>> {
+    let (pool, caller) = ssr::context()?;
+    let (id, team_id) = (ssr::uuid("id", &id)?, ssr::uuid("team_id", &team_id)?);
+    Ok(
+        domain::calendar::maintenances::acknowledge(&pool, &caller, id, team_id, ssr::now()?)
+            .await?,
+    )
+}
+
+/// The new-drill form's choices: platforms and applications.
+#[server(prefix = "/_fn")]
+pub async fn load_drill_form() -> UiResult<DrillFormData> {
+    let (pool, caller) = ssr::context()?;
+    let query = domain::model::ListQuery {
+        per_page: 200,
+        ..Default::default()
+    };
+    let applications = domain::applications::list(
+        &pool,
+        &caller,
+        &query,
+        &domain::applications::Filter {
+            team_id: None,
+            environment_id: None,
+        },
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|a| (a.id.to_string(), format!("{} ({})", a.name, a.team_slug)))
+    .collect();
+    Ok(DrillFormData {
+        platforms: domain::platforms::list(&pool, &caller, &ssr::every())
+            .await?
+            .items,
+        applications,
+    })
+}
+
+/// Plans a DR drill, then shows it.
+#[server(prefix = "/_fn")]
+pub async fn create_drill(
+    platform_id: String,
+    #[server(default)] application_id: Option<String>,
+    title: String,
+    #[server(default)] goal: String,
+    #[server(default)] scenario: String,
+    #[server(default)] starting_state: String,
+    #[server(default)] participants: String,
+    #[server(default)] leader: String,
+    starts_at: String,
+    ends_at: String,
+    target_rpo_minutes: String,
+    target_rto_minutes: String,
+    target_retention_days: String,
+) -> UiResult<Drill> {
+    let (pool, caller) = ssr::context()?;
+    let required = |field: &str, value: &str| {
+        utc_time(field, value)?
+            .ok_or_else(|| UiError::from(domain::Error::invalid(field, "is required")))
+    };
+    let form = domain::calendar::model::DrillForm {
+        platform_id: ssr::uuid("platform_id", &platform_id)?,
+        application_id: ssr::maybe_uuid("application_id", &application_id)?,
+        title,
+        goal,
+        scenario,
+        starting_state,
+        participants,
+        leader,
+        starts_at: required("starts_at", &starts_at)?,
+        ends_at: required("ends_at", &ends_at)?,
+        target_rpo_minutes: ssr::number("target_rpo_minutes", &target_rpo_minutes)?,
+        target_rto_minutes: ssr::number("target_rto_minutes", &target_rto_minutes)?,
+        target_retention_days: ssr::number("target_retention_days", &target_retention_days)?,
+    };
+    let drill = domain::calendar::drills::create(&pool, &caller, form).await?;
+    leptos_axum::redirect(&format!("/calendar/drills/{}", drill.id));
+    Ok(drill)
+}
+
+/// A drill and what the signed-in person may do with it.
+#[server(prefix = "/_fn")]
+pub async fn load_drill(id: String) -> UiResult<DrillPageData> {
+    let (pool, caller) = ssr::context()?;
+    let drill = domain::calendar::drills::get(&pool, &caller, ssr::uuid("id", &id)?).await?;
+    let can_work = match drill.application_id {
+        None => caller.actor.may(domain::Action::ManageCalendar),
+        Some(app) => {
+            let team = domain::applications::get(&pool, &caller, app)
+                .await?
+                .team_slug;
+            caller
+                .actor
+                .may(domain::Action::WorkOnTeamCalendar { team: &team })
+        }
+    };
+    let now = ssr::now()?;
+    Ok(DrillPageData {
+        started: drill.starts_at <= now,
+        drill,
+        can_work,
+        today: now.date_naive(),
+    })
+}
+
+/// Records what a drill measured and its retrospective.
+#[server(prefix = "/_fn")]
+pub async fn record_drill_result(
+    id: String,
+    measured_rpo_minutes: String,
+    measured_rto_minutes: String,
+    #[server(default)] retention_verified: String,
+    #[server(default)] went_well: String,
+    #[server(default)] to_improve: String,
+    #[server(default)] action_items: Vec<ActionItemField>,
+) -> UiResult<Drill> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let (items, rows_of) = self::action_items(action_items)?;
+    let form = domain::calendar::model::DrillResultForm {
+        measured_rpo_minutes: ssr::number("measured_rpo_minutes", &measured_rpo_minutes)?,
+        measured_rto_minutes: ssr::number("measured_rto_minutes", &measured_rto_minutes)?,
+        retention_verified: match retention_verified.trim() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        retrospective: domain::calendar::model::RetrospectiveForm {
+            went_well,
+            to_improve,
+            action_items: items,
+        },
+    };
+    domain::calendar::drills::record_result(&pool, &caller, id, form, ssr::now()?)
+        .await
+        .map_err(|e| to_rows(e, &rows_of).into())
+}
+
+/// Cancels a planned drill.
+#[server(prefix = "/_fn")]
+pub async fn cancel_drill(id: String) -> UiResult<Drill> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::calendar::drills::cancel(&pool, &caller, ssr::uuid("id", &id)?).await?)
+}
+
+/// The feeds, what new ones can be made for, and the teams' e-mail recipients.
+#[server(prefix = "/_fn")]
+pub async fn load_feeds() -> UiResult<FeedsPageData> {
+    use domain::calendar::model::FeedScope;
+    let (pool, caller) = ssr::context()?;
+    let can_manage = caller.actor.may(domain::Action::ManageCalendar);
+    let all_teams = domain::teams::list(&pool, &caller, &ssr::every())
+        .await?
+        .items;
+    let may_team = |id: uuid::Uuid| {
+        all_teams.iter().any(|t| {
+            t.id == id
+                && caller
+                    .actor
+                    .may(domain::Action::WorkOnTeamCalendar { team: &t.slug })
+        })
+    };
+    let feeds = domain::calendar::events::feeds(&pool, &caller)
+        .await?
+        .into_iter()
+        .map(|feed| FeedRow {
+            can_manage: match feed.scope {
+                FeedScope::Team => may_team(feed.scope_id),
+                _ => can_manage,
+            },
+            feed,
+        })
+        .collect();
+    let mut teams = Vec::new();
+    for team in &all_teams {
+        if may_team(team.id) {
+            teams.push(TeamRecipients {
+                emails: domain::calendar::notices::team_emails(&pool, &caller, team.id).await?,
+                team: team.clone(),
+            });
+        }
+    }
+    let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
+        .await?
+        .items;
+    Ok(FeedsPageData {
+        feeds,
+        environments: named_environments(&pool, &caller, &platforms).await?,
+        platforms,
+        teams,
+        can_manage,
+    })
+}
+
+/// Makes (or rotates) the feed of an environment, a platform or a team; its address is in the
+/// answer, once.
+#[server(prefix = "/_fn")]
+pub async fn make_feed(scope: String, scope_id: String) -> UiResult<CreatedFeed> {
+    use domain::calendar::model::{FeedForm, FeedScope};
+    let (pool, caller) = ssr::context()?;
+    let form = FeedForm {
+        scope: FeedScope::parse(scope.trim()).ok_or_else(|| {
+            domain::Error::invalid("scope", "choose an environment, a platform or a team")
+        })?,
+        scope_id: ssr::uuid("scope_id", &scope_id)?,
+    };
+    let secret = domain::calendar::events::make_feed(&pool, &caller, form, ssr::now()?).await?;
+    // The address the browser reached Demarc at; a proxy that strips Origin leaves the path.
+    let origin = use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::ORIGIN).cloned())
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .filter(|o| o.starts_with("http://") || o.starts_with("https://"))
+        .unwrap_or_default();
+    Ok(CreatedFeed {
+        url: format!("{origin}{}", secret.path),
+        feed: secret.feed,
+    })
+}
+
+/// Removes a feed: its address stops working.
+#[server(prefix = "/_fn")]
+pub async fn remove_feed(id: String) -> UiResult<()> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::calendar::events::remove_feed(&pool, &caller, ssr::uuid("id", &id)?).await?)
+}
+
+/// Adds an e-mail recipient of a team's maintenance notices.
+#[server(prefix = "/_fn")]
+pub async fn add_team_email(team_id: String, address: String) -> UiResult<TeamEmail> {
+    let (pool, caller) = ssr::context()?;
+    let form = domain::calendar::model::TeamEmailForm { address };
+    Ok(domain::calendar::notices::add_team_email(
+        &pool,
+        &caller,
+        ssr::secrets()?.as_ref(),
+        ssr::uuid("team_id", &team_id)?,
+        form,
+    )
+    .await?)
+}
+
+/// Removes a team's e-mail recipient.
+#[server(prefix = "/_fn")]
+pub async fn remove_team_email(id: String) -> UiResult<()> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    Ok(domain::calendar::notices::remove_team_email(&pool, &caller, id, ssr::now()?).await?)
+}
+
+/// Open action items, maintenances waiting for their retrospective and end-of-life warnings.
+#[server(prefix = "/_fn")]
+pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
+    use chrono::Duration;
+    use domain::calendar::maintenances::{self, MaintenanceQuery};
+    let (pool, caller) = ssr::context()?;
+    let now = ssr::now()?;
+    let query = MaintenanceQuery {
+        from: Some(now - Duration::days(366)),
+        to: Some(now),
+        ..Default::default()
+    };
+    Ok(CalendarDashboard {
+        today: now.date_naive(),
+        action_items: maintenances::open_action_items(&pool, &caller).await?,
+        retrospectives_due: maintenances::list(&pool, &caller, &query)
+            .await?
+            .into_iter()
+            .filter(|m| m.retrospective_due)
+            .collect(),
+        end_of_life: domain::calendar::events::end_of_life(&pool, &caller, now.date_naive())
+            .await?
+            .into_iter()
+            .filter(warns)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminders_read_and_write_in_days_hours_and_minutes() {
+        assert_eq!(
+            parse_reminders("7d, 72h, 1h, 30").unwrap(),
+            [10080, 4320, 60, 30]
+        );
+        assert_eq!(parse_reminders(" 2 days ,1w").unwrap(), [2880, 10080]);
+        assert!(parse_reminders("soon").is_err());
+        assert!(parse_reminders("99999999999d").is_err());
+        assert_eq!(format_reminders(&[10080, 4320, 60, 90]), "7d, 3d, 1h, 90m");
+    }
+
+    #[test]
+    fn the_grid_runs_monday_to_sunday_around_the_month() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // March 2027 starts on a Monday and ends on a Wednesday.
+        assert_eq!(grid_range(d(2027, 3, 1)), (d(2027, 3, 1), d(2027, 4, 4)));
+        assert_eq!(add_months(d(2027, 12, 1), 1), d(2028, 1, 1));
+        assert_eq!(add_months(d(2027, 1, 1), -1), d(2026, 12, 1));
+    }
+}

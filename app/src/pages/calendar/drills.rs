@@ -1,0 +1,212 @@
+//! Disaster-recovery drills: planned with a goal, a scenario and targets; recorded afterwards with
+//! what was measured (met or breached) and a retrospective.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::{RetrospectiveFields, drill_state_badge, field_error, retrospective_view};
+use crate::api::calendar::{
+    CancelDrill, CreateDrill, DrillFormData, DrillPageData, RecordDrillResult, load_drill,
+    load_drill_form,
+};
+use crate::components::{
+    ButtonForm, ErrorBox, FormError, TextArea, TextField, field_errors, last_error,
+    provide_refresh, refresh_on_success, when,
+};
+use domain::calendar::model::Drill;
+
+/// `/calendar/drills/new`
+#[component]
+pub fn NewDrillPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_drill_form());
+    view! {
+        <Title text="Plan a DR drill"/>
+        <div class="page-head">
+            <h1>"Plan a disaster-recovery drill"</h1>
+            <div class="actions no-print"><a class="button secondary" href="/calendar">"Calendar"</a></div>
+        </div>
+        <p class="muted">"A drill measures what a restore really takes: how much data is lost (RPO), how long recovery takes (RTO), and whether the backups are kept as long as promised."</p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(d) => view! { <DrillForm data=d/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DrillForm(data: DrillFormData) -> impl IntoView {
+    let create = ServerAction::<CreateDrill>::new();
+    let error = last_error(create.value());
+    let errors = field_errors(error);
+    let err = move |f: &'static str| field_error(errors, f);
+    view! {
+        <ActionForm action=create attr:class="drill-form">
+            <FormError error=error/>
+            <div class="grid-2">
+                <div class="field" class:invalid=move || err("platform_id")().is_some()>
+                    <label for="field-platform_id">"Platform"</label>
+                    <select id="field-platform_id" name="platform_id">
+                        {data.platforms.into_iter().map(|p| view! { <option value=p.id.to_string()>{p.name}</option> }).collect_view()}
+                    </select>
+                    <p class="field-error">{err("platform_id")}</p>
+                </div>
+                <div class="field" class:invalid=move || err("application_id")().is_some()>
+                    <label for="field-application_id">"Application"</label>
+                    <select id="field-application_id" name="application_id">
+                        <option value="">"None: the platform's own drill"</option>
+                        {data.applications.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                    </select>
+                    <p class="hint">"An application's drill can also be planned by its team."</p>
+                    <p class="field-error">{err("application_id")}</p>
+                </div>
+            </div>
+            <TextField label="Title" name="title" required=true errors=errors/>
+            <TextArea label="Goal" name="goal" hint="e.g. verify the backup scope, measure the RTO, check the runbook." errors=errors/>
+            <TextArea label="Scenario" name="scenario" hint="What fails and how it is noticed." errors=errors/>
+            <TextArea label="Starting state" name="starting_state" hint="A realistic state to start from." errors=errors/>
+            <div class="grid-2">
+                <TextField label="Participants and observers" name="participants" errors=errors/>
+                <TextField label="Leader" name="leader" required=true errors=errors/>
+                <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local" required=true
+                    hint="Read as UTC, not your local time." errors=errors/>
+                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local" required=true errors=errors/>
+                <TextField label="Target RPO (minutes)" name="target_rpo_minutes" input_type="number" value="1440"
+                    hint="Most data that may be lost; nightly backups mean 1440." errors=errors/>
+                <TextField label="Target RTO (minutes)" name="target_rto_minutes" input_type="number" value="240"
+                    hint="Longest the recovery may take." errors=errors/>
+                <TextField label="Backup retention (days)" name="target_retention_days" input_type="number" value="7" errors=errors/>
+            </div>
+            <button type="submit" class="primary" id="create-drill">"Plan the drill"</button>
+        </ActionForm>
+    }
+}
+
+/// `/calendar/drills/:id`
+#[component]
+pub fn DrillPage() -> impl IntoView {
+    let params = use_params_map();
+    let refresh = provide_refresh();
+    let data = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), refresh.get()),
+        |(id, _)| load_drill(id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <Title text="DR drill"/><ErrorBox error=e/> }.into_any(),
+                    Ok(d) => drill_view(d).into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A measurement against its target: "45 min (target 60): met".
+fn measured(
+    value: Option<i32>,
+    target: i32,
+    met: Option<bool>,
+    unit: &str,
+) -> impl IntoView + use<> {
+    match (value, met) {
+        (Some(v), Some(ok)) => view! {
+            {format!("{v} {unit} (target {target} {unit}) ")}
+            {if ok {
+                view! { <span class="badge ok met">"met"</span> }.into_any()
+            } else {
+                view! { <span class="badge breached">"breached"</span> }.into_any()
+            }}
+        }
+        .into_any(),
+        _ => view! { {format!("target {target} {unit}")}<span class="muted">" · not measured yet"</span> }.into_any(),
+    }
+}
+
+fn drill_view(d: DrillPageData) -> impl IntoView {
+    let r = d.drill;
+    let planned = r.state == "planned";
+    let retention = match r.retention_verified {
+        Some(true) => "Verified",
+        Some(false) => "Not verified",
+        None => "Not checked",
+    };
+    let retro = r
+        .retrospective
+        .clone()
+        .map(|x| retrospective_view(x, Some(d.today), d.can_work));
+    let id = r.id.to_string();
+    view! {
+        <Title text=format!("DR drill: {}", r.title)/>
+        <div class="page-head">
+            <h1>"DR drill: "{r.title.clone()}" "<span id="drill-state">{drill_state_badge(&r.state)}</span></h1>
+            <div class="actions no-print">
+                <a class="button secondary" href=format!("/calendar?month={}", r.starts_at.format("%Y-%m"))>"Calendar"</a>
+            </div>
+        </div>
+        <dl class="facts" id="drill-facts">
+            <dt>"Platform"</dt><dd>{r.platform_slug.clone()}</dd>
+            <dt>"Application"</dt><dd>{r.application_slug.clone().unwrap_or_else(|| "None: the platform's own drill".into())}</dd>
+            <dt>"When"</dt><dd>{when(r.starts_at)}" – "{when(r.ends_at)}</dd>
+            <dt>"Goal"</dt><dd class="prewrap">{r.goal.clone()}</dd>
+            <dt>"Scenario"</dt><dd class="prewrap">{r.scenario.clone()}</dd>
+            <dt>"Starting state"</dt><dd class="prewrap">{r.starting_state.clone()}</dd>
+            <dt>"Participants"</dt><dd>{r.participants.clone()}</dd>
+            <dt>"Leader"</dt><dd>{r.leader.clone()}</dd>
+            <dt>"RPO"</dt><dd id="drill-rpo">{measured(r.measured_rpo_minutes, r.target_rpo_minutes, r.rpo_met, "min")}</dd>
+            <dt>"RTO"</dt><dd id="drill-rto">{measured(r.measured_rto_minutes, r.target_rto_minutes, r.rto_met, "min")}</dd>
+            <dt>"Backup retention"</dt><dd id="drill-retention">{format!("{} days · {retention}", r.target_retention_days)}</dd>
+            <dt>"Planned by"</dt><dd>{r.created_by.clone()}</dd>
+        </dl>
+        {retro}
+        {(planned && d.can_work).then(|| view! {
+            <section class="edit no-print" id="drill-result">
+                <h2>"Record the result"</h2>
+                {if d.started {
+                    view! { <ResultForm drill=r.clone()/> }.into_any()
+                } else {
+                    view! { <p class="muted">"The result is recorded once the drill has started."</p> }.into_any()
+                }}
+                <ButtonForm action={ServerAction::<CancelDrill>::new()} fields=vec![("id", id.clone())]
+                    id="cancel-drill" label="Cancel the drill" class="secondary"/>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn ResultForm(drill: Drill) -> impl IntoView {
+    let action = ServerAction::<RecordDrillResult>::new();
+    let error = last_error(action.value());
+    refresh_on_success(action.value());
+    let errors = field_errors(error);
+    let err = move |f: &'static str| field_error(errors, f);
+    view! {
+        <ActionForm action=action attr:class="drill-result-form">
+            <FormError error=error/>
+            <input type="hidden" name="id" value=drill.id.to_string()/>
+            <div class="grid-2">
+                <TextField label="Measured RPO (minutes)" name="measured_rpo_minutes" input_type="number" required=true
+                    hint="Data lost: the age of the newest restorable backup." errors=errors/>
+                <TextField label="Measured RTO (minutes)" name="measured_rto_minutes" input_type="number" required=true
+                    hint="From the failure to the application working again." errors=errors/>
+                <div class="field" class:invalid=move || err("retention_verified")().is_some()>
+                    <label for="field-retention_verified">"Backup retention"</label>
+                    <select id="field-retention_verified" name="retention_verified">
+                        <option value="">"Not checked"</option>
+                        <option value="yes">"Verified"</option>
+                        <option value="no">"Not as promised"</option>
+                    </select>
+                    <p class="field-error">{err("retention_verified")}</p>
+                </div>
+            </div>
+            <RetrospectiveFields errors=errors retrospective=None/>
+            <button type="submit" class="primary" id="record-result">"Record the result"</button>
+        </ActionForm>
+    }
+}
