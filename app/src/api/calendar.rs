@@ -245,34 +245,6 @@ pub fn parse_reminders(text: &str) -> Result<Vec<i32>, String> {
         .collect()
 }
 
-/// The environment changes to `env` pass first: the one its plan follows, else for a production
-/// environment the nearest earlier one of its platform.
-pub fn upstream_of(
-    env: &Environment,
-    plan: Option<&MaintenancePlan>,
-    platform_environments: &[Environment],
-) -> Option<Environment> {
-    use domain::calendar::model::PlanRhythm;
-    if let Some(MaintenancePlan {
-        rhythm: PlanRhythm::Follows { environment_id, .. },
-        ..
-    }) = plan
-    {
-        return platform_environments
-            .iter()
-            .find(|e| e.id == *environment_id)
-            .cloned();
-    }
-    if !env.is_production {
-        return None;
-    }
-    platform_environments
-        .iter()
-        .filter(|e| e.position < env.position && e.archived_at.is_none())
-        .max_by_key(|e| e.position)
-        .cloned()
-}
-
 /// Groups each leading window with the following window that names it, at the leader's place.
 pub fn agenda_rows(entries: &[Entry]) -> Vec<AgendaRow> {
     use domain::calendar::model::EventKind;
@@ -356,44 +328,6 @@ async fn named_environments(
         .collect())
 }
 
-/// Who the maintenance entries follow: the environment and window day of the maintenance each
-/// repeats.
-#[cfg(feature = "ssr")]
-async fn maintenance_follows(
-    pool: &domain::db::PgPool,
-    caller: &domain::db::Caller,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> UiResult<std::collections::HashMap<String, Follows>> {
-    use domain::calendar::maintenances::{self, MaintenanceQuery};
-    let query = MaintenanceQuery {
-        from: Some(from),
-        to: Some(to),
-        ..Default::default()
-    };
-    let listed = maintenances::list(pool, caller, &query).await?;
-    let mut out = std::collections::HashMap::new();
-    for m in &listed {
-        let Some(staging_id) = m.staging_maintenance_id else {
-            continue;
-        };
-        let staging = match listed.iter().find(|s| s.id == staging_id) {
-            Some(s) => s.clone(),
-            None => maintenances::get(pool, caller, staging_id).await?,
-        };
-        out.insert(
-            format!("maintenance-{}@demarc", m.id),
-            Follows {
-                environment: staging.environment_slug.clone(),
-                date: staging
-                    .window_date
-                    .unwrap_or(staging.starts_at.date_naive()),
-            },
-        );
-    }
-    Ok(out)
-}
-
 /// The month grid (`view` = month) or agenda of a month, with its filters.
 #[server(prefix = "/_fn")]
 pub async fn load_calendar(
@@ -405,7 +339,7 @@ pub async fn load_calendar(
     #[server(default)] kinds: Vec<String>,
 ) -> UiResult<CalendarPageData> {
     use chrono::Duration;
-    use domain::calendar::model::{CalendarFilter, EventKind, PlanRhythm};
+    use domain::calendar::model::{CalendarFilter, EventKind};
     let (pool, caller) = ssr::context()?;
     let now = ssr::now()?;
     let today = now.date_naive();
@@ -443,32 +377,14 @@ pub async fn load_calendar(
     let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
         .await?
         .items;
-    // Which environment each following environment's plan follows, for the windows' captions.
-    let mut leaders = std::collections::HashMap::new();
-    for p in &platforms {
-        for plan in domain::calendar::plans::plans(&pool, &caller, p.id).await? {
-            if let PlanRhythm::Follows {
-                environment_slug, ..
-            } = plan.rhythm
-            {
-                leaders.insert(plan.environment_id, environment_slug);
-            }
-        }
-    }
-    let from_utc = first.and_time(chrono::NaiveTime::MIN).and_utc();
-    let to_utc = from_utc + Duration::days((last - first).num_days() + 1);
-    let repeats = maintenance_follows(&pool, &caller, from_utc, to_utc).await?;
     let entries: Vec<Entry> = events
         .into_iter()
         .map(|event| {
-            let follows = match event.kind {
-                EventKind::Window => event.follows.and_then(|date| {
-                    let environment = leaders.get(&event.environment_id?)?.clone();
-                    Some(Follows { environment, date })
-                }),
-                EventKind::Maintenance => repeats.get(&event.uid).cloned(),
-                _ => None,
-            };
+            let follows = event
+                .follows_environment
+                .clone()
+                .zip(event.follows)
+                .map(|(environment, date)| Follows { environment, date });
             Entry { event, follows }
         })
         .collect();
@@ -773,7 +689,7 @@ pub async fn load_maintenance_form(environment: Option<String>) -> UiResult<Main
     let env = domain::environments::get(&pool, &caller, id).await?;
     let plan = domain::calendar::plans::plan(&pool, &caller, id).await?;
     let siblings = domain::environments::list(&pool, &caller, env.platform_id, false).await?;
-    data.upstream = upstream_of(&env, plan.as_ref(), &siblings);
+    data.upstream = domain::calendar::rules::upstream(&env, plan.as_ref(), &siblings).cloned();
     if let Some(up) = &data.upstream {
         let query = MaintenanceQuery {
             environment_id: Some(up.id),

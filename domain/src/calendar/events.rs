@@ -142,6 +142,12 @@ pub(crate) async fn collect(
                     environment_slug: Some(env.slug.clone()),
                     is_production: env.is_production,
                     follows: o.follows,
+                    follows_environment: o.follows.and(match &plan.rhythm {
+                        PlanRhythm::Follows {
+                            environment_slug, ..
+                        } => Some(environment_slug.clone()),
+                        PlanRhythm::Own { .. } => None,
+                    }),
                     category: None,
                     state: None,
                     cancelled: false,
@@ -155,7 +161,37 @@ pub(crate) async fn collect(
     }
 
     if wants(EventKind::Maintenance) {
+        // The earlier environment's maintenance each one repeats: its environment and day.
+        let mut repeated: HashMap<Uuid, (String, NaiveDate)> = maintenances
+            .iter()
+            .map(|m| {
+                (
+                    m.id,
+                    (
+                        m.environment_slug.clone(),
+                        m.window_date.unwrap_or(m.starts_at.date_naive()),
+                    ),
+                )
+            })
+            .collect();
+        let missing: Vec<Uuid> = maintenances
+            .iter()
+            .filter_map(|m| m.staging_maintenance_id)
+            .filter(|id| !repeated.contains_key(id))
+            .collect();
+        if !missing.is_empty() {
+            for m in super::maintenances::by_ids(conn, &missing).await? {
+                repeated.insert(
+                    m.id,
+                    (
+                        m.environment_slug,
+                        m.window_date.unwrap_or(m.starts_at.date_naive()),
+                    ),
+                );
+            }
+        }
         for m in maintenances {
+            let lead = m.staging_maintenance_id.and_then(|id| repeated.get(&id));
             let Some(env) = envs.get(&m.environment_id) else {
                 continue;
             };
@@ -187,7 +223,8 @@ pub(crate) async fn collect(
                 environment_id: Some(m.environment_id),
                 environment_slug: Some(env.slug.clone()),
                 is_production: env.is_production,
-                follows: None,
+                follows: lead.map(|l| l.1),
+                follows_environment: lead.map(|l| l.0.clone()),
                 category: Some(m.category),
                 state: Some(m.state.as_str().to_owned()),
                 cancelled: m.state == MaintenanceState::Cancelled,
@@ -229,6 +266,7 @@ pub(crate) async fn collect(
                 environment_slug: None,
                 is_production: false,
                 follows: None,
+                follows_environment: None,
                 category: None,
                 state: Some(d.state.clone()),
                 cancelled: d.state == "cancelled",
@@ -276,6 +314,7 @@ pub(crate) async fn collect(
                 environment_slug: None,
                 is_production: false,
                 follows: None,
+                follows_environment: None,
                 category: None,
                 state: Some(a.status.clone()),
                 cancelled: a.status == "cancelled",
@@ -319,6 +358,7 @@ pub(crate) async fn collect(
                 environment_slug: b.environment_slug.clone(),
                 is_production: false,
                 follows: None,
+                follows_environment: None,
                 category: None,
                 state: None,
                 cancelled: false,

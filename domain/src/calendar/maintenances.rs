@@ -260,36 +260,29 @@ fn list_days(windows: &[NaiveDate]) -> String {
         .join(", ")
 }
 
-/// The environment an environment's changes must pass through first: the one its plan follows,
-/// or for a production environment the nearest earlier environment of its platform.
+/// The environment an environment's changes must pass through first ([`rules::upstream`]).
 async fn upstream(
     conn: &mut PgConnection,
     environment_id: Uuid,
     cal: &Calendar,
 ) -> Result<Option<(Uuid, String)>> {
-    if let Some(MaintenancePlan {
-        rhythm:
-            PlanRhythm::Follows {
-                environment_id: leader,
-                environment_slug,
-                ..
-            },
-        ..
-    }) = cal.plans.get(&environment_id)
-    {
-        return Ok(Some((*leader, environment_slug.clone())));
-    }
-    let row = sqlx::query!(
-        "SELECT u.id, u.slug FROM environments e
-         JOIN environments u ON u.platform_id = e.platform_id AND u.position < e.position
-              AND u.archived_at IS NULL
-         WHERE e.id = $1 AND e.is_production
-         ORDER BY u.position DESC LIMIT 1",
+    let platform = sqlx::query_as!(
+        crate::model::Environment,
+        "SELECT e.id, e.platform_id, e.slug, e.name, e.position, e.is_production, e.archived_at,
+                e.version, e.created_at, e.updated_at
+         FROM environments e JOIN environments me ON me.platform_id = e.platform_id
+         WHERE me.id = $1 ORDER BY e.position",
         environment_id
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(row.map(|r| (r.id, r.slug)))
+    let Some(env) = platform.iter().find(|e| e.id == environment_id) else {
+        return Ok(None);
+    };
+    Ok(
+        rules::upstream(env, cal.plans.get(&environment_id), &platform)
+            .map(|u| (u.id, u.slug.clone())),
+    )
 }
 
 /// Applies every rule to a form. `current` is the maintenance being changed, if any.
@@ -1178,6 +1171,11 @@ pub async fn open_windows(
     )
     .await?;
     Ok(schedule.windows)
+}
+
+/// The maintenances with these ids.
+pub(crate) async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Maintenance>> {
+    load(conn, Some(ids), &MaintenanceQuery::default()).await
 }
 
 /// Maintenances of a platform (all when None) that overlap `[from, to)`.

@@ -545,8 +545,11 @@ pub struct CalendarEvent {
     pub environment_id: Option<Uuid>,
     pub environment_slug: Option<String>,
     pub is_production: bool,
-    /// For a following environment's window: the leading environment's window day.
+    /// For a following environment's window: the leading environment's window day; for a
+    /// maintenance that repeats an earlier environment's: that maintenance's day.
     pub follows: Option<NaiveDate>,
+    /// The environment (slug) `follows` refers to.
+    pub follows_environment: Option<String>,
     pub category: Option<Category>,
     pub state: Option<String>,
     pub cancelled: bool,

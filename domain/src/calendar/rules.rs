@@ -4,7 +4,33 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
+use super::model::{MaintenancePlan, PlanRhythm};
 use super::{Occurrence, eol, human_date, resolve_local};
+use crate::model::Environment;
+
+/// The environment whose changes `env` may only receive after it: the one its plan follows, or
+/// for a production environment without such a plan the nearest earlier active environment of
+/// its platform (`platform` holds the platform's environments). None for a leading environment.
+pub fn upstream<'a>(
+    env: &Environment,
+    plan: Option<&MaintenancePlan>,
+    platform: &'a [Environment],
+) -> Option<&'a Environment> {
+    if let Some(MaintenancePlan {
+        rhythm: PlanRhythm::Follows { environment_id, .. },
+        ..
+    }) = plan
+    {
+        return platform.iter().find(|e| e.id == *environment_id);
+    }
+    if !env.is_production {
+        return None;
+    }
+    platform
+        .iter()
+        .filter(|e| e.position < env.position && e.archived_at.is_none())
+        .max_by_key(|e| e.position)
+}
 
 /// Notice below which a major update is warned about, in days (about two months).
 pub const COMFORTABLE_NOTICE_DAYS: i64 = 60;

@@ -489,6 +489,35 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
     let (status, produced) = post(&pat, "/api/v1/maintenances", prod).await;
     assert_eq!(status, StatusCode::CREATED, "{produced}");
     assert_eq!(produced["maintenance"]["starts_at"], "2027-02-16T21:00:00Z");
+    // On the calendar, production's maintenance names the staging one it repeats.
+    let (status, events) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/calendar/events?from=2027-02-01&to=2027-03-01&kind=maintenance,window&platform=core",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let pairs: Vec<(&str, &str, &str, &str)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["environment_slug"] == "production")
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["local_date"].as_str().unwrap(),
+                e["follows_environment"].as_str().unwrap_or("-"),
+                e["follows"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [("maintenance", "2027-02-16", "staging", "2027-02-09")]
+    );
 
     // Auditors and application teams do not plan maintenance.
     for who in [&audrey, &alice] {
