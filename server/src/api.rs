@@ -158,6 +158,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             calendar::get_maintenance,
             calendar::update_maintenance
         ))
+        .routes(routes!(calendar::export_maintenances))
+        .routes(routes!(calendar::export_drills))
         .routes(routes!(calendar::announce))
         .routes(routes!(calendar::start))
         .routes(routes!(calendar::complete))

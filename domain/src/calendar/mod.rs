@@ -33,6 +33,8 @@ pub mod drills;
 #[cfg(feature = "server")]
 pub mod events;
 #[cfg(feature = "server")]
+pub mod export;
+#[cfg(feature = "server")]
 pub mod maintenances;
 #[cfg(feature = "server")]
 pub mod notices;

@@ -4,7 +4,7 @@
 use super::model::{Party, ScopeView};
 
 /// Quotes a cell (RFC 4180) and defuses text a spreadsheet would run as a formula.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

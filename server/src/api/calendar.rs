@@ -249,6 +249,57 @@ pub async fn list_maintenances(
     Ok(Json(maintenances::list(&s.pool, &c, &query).await?))
 }
 
+fn csv_response(filename: &str, text: String) -> Response {
+    let mut response = (StatusCode::OK, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// Every maintenance (same filters as the list) as CSV, for auditors: when, what, the notice
+/// given, how it ended, and its retrospective.
+#[utoipa::path(get, path = "/api/v1/maintenances/export.csv", tag = "calendar",
+    params(MaintenanceListQuery),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_maintenances(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(q): ApiQuery<MaintenanceListQuery>,
+) -> Result<Response> {
+    let query = MaintenanceQuery {
+        platform_id: q.platform_id,
+        environment_id: q.environment_id,
+        from: q.from.map(midnight),
+        to: q.to.map(midnight),
+    };
+    let list = maintenances::list(&s.pool, &c, &query).await?;
+    Ok(csv_response(
+        "maintenances.csv",
+        domain::calendar::export::maintenances_csv(&list),
+    ))
+}
+
+/// Every DR drill as CSV, for auditors: targets next to what was measured.
+#[utoipa::path(get, path = "/api/v1/drills/export.csv", tag = "calendar", params(DrillQuery),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_drills(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiQuery(q): ApiQuery<DrillQuery>,
+) -> Result<Response> {
+    let list = drills::list(&s.pool, &c, q.platform_id).await?;
+    Ok(csv_response(
+        "drills.csv",
+        domain::calendar::export::drills_csv(&list),
+    ))
+}
+
 /// Plan a maintenance in one of the environment's windows (`window_date`), or an emergency with
 /// its own `starts_at`/`ends_at` and a `justification`. Warnings (e.g. short notice) come back
 /// with the maintenance.

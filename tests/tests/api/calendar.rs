@@ -688,6 +688,33 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
     .await;
     assert_eq!(body["retrospective_due"], true);
 
+    // Auditors keep the history as CSV: notice given, how it ended, the retrospective.
+    let response = audrey
+        .get(app.url("/api/v1/maintenances/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("platform,environment,category,title,state,starts_at"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 4, "a header and three maintenances: {csv}");
+    let staging_row = lines
+        .iter()
+        .find(|l| l.contains(",staging,major,"))
+        .unwrap();
+    assert!(
+        staging_row.contains(",completed,") && staging_row.contains(",36,"),
+        "{staging_row}"
+    );
+
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_log WHERE entity_type = 'maintenance' ORDER BY id",
     )

@@ -135,6 +135,8 @@ pub(super) const REST: &[(&str, &str, Rule)] = &[
         Rule::ManageCalendar,
     ),
     ("GET", "/api/v1/maintenances", Rule::Read),
+    ("GET", "/api/v1/maintenances/export.csv", Rule::Read),
+    ("GET", "/api/v1/drills/export.csv", Rule::Read),
     ("POST", "/api/v1/maintenances", Rule::ManageCalendar),
     ("GET", "/api/v1/maintenances/{id}", Rule::Read),
     ("PUT", "/api/v1/maintenances/{id}", Rule::ManageCalendar),
@@ -301,7 +303,7 @@ impl Ctx<'_> {
     }
 
     /// A fresh environment of core with a plan of its own, to remove.
-    async fn planned_environment(&self) -> Uuid {
+    pub(super) async fn planned_environment(&self) -> Uuid {
         let system = Caller::system();
         let env = domain::environments::create(
             &self.app.pool,
@@ -430,6 +432,7 @@ pub(super) async fn rest_call(
             None,
         ),
         ("GET", "/api/v1/maintenances" | "/api/v1/action-items" | "/api/v1/drills")
+        | ("GET", "/api/v1/maintenances/export.csv" | "/api/v1/drills/export.csv")
         | ("GET", "/api/v1/calendar/events" | "/api/v1/kubernetes/end-of-life")
         | ("GET", "/api/v1/calendar-feeds") => (template.to_owned(), None, None),
         ("POST", "/api/v1/maintenances") => (
