@@ -23,8 +23,8 @@ use crate::pages::{
     applications::{ApplicationPage, ApplicationsPage, NewApplicationPage},
     audit::AuditPage,
     calendar::{
-        CalendarPage, DrillPage, FeedsPage, MaintenancePage, NewDrillPage, NewMaintenancePage,
-        PlansPage,
+        CalendarPage, DrillPage, EditMaintenancePage, FeedsPage, MaintenancePage, NewDrillPage,
+        NewMaintenancePage, PlansPage,
     },
     dashboard::DashboardPage,
     golive::{ChecklistPage, ClustersPage, FrozenReviewPage, GoLiveBoardPage, ReviewPage},
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calendar/plans") view=PlansPage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar/maintenances/new") view=NewMaintenancePage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar/maintenances/:id") view=MaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id/edit") view=EditMaintenancePage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar/drills/new") view=NewDrillPage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar/drills/:id") view=DrillPage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar/feeds") view=FeedsPage ssr=SsrMode::Async/>

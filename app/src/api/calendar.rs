@@ -112,6 +112,8 @@ pub struct MaintenanceFormData {
     /// The environment changes must pass first, and its maintenances.
     pub upstream: Option<Environment>,
     pub upstream_maintenances: Vec<Maintenance>,
+    /// The maintenance the form changes (None for a new one).
+    pub editing: Option<Maintenance>,
     pub can_manage: bool,
 }
 
@@ -601,6 +603,14 @@ pub async fn save_plan(
     Ok(domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now).await?)
 }
 
+/// Removes an environment's plan, unless another environment follows it.
+#[server(prefix = "/_fn")]
+pub async fn remove_plan(environment_id: String) -> UiResult<()> {
+    let (pool, caller) = ssr::context()?;
+    let environment_id = ssr::uuid("environment_id", &environment_id)?;
+    Ok(domain::calendar::plans::remove_plan(&pool, &caller, environment_id).await?)
+}
+
 /// Adds a blackout to a platform (no environment) or one of its environments.
 #[server(prefix = "/_fn")]
 pub async fn add_blackout(
@@ -681,6 +691,7 @@ pub async fn load_maintenance_form(environment: Option<String>) -> UiResult<Main
         windows: Vec::new(),
         upstream: None,
         upstream_maintenances: Vec::new(),
+        editing: None,
         can_manage: caller.actor.may(domain::Action::ManageCalendar),
     };
     let Some(id) = ssr::maybe_uuid("environment", &environment)? else {
@@ -748,46 +759,72 @@ fn query_value(text: &str) -> String {
         .collect()
 }
 
-/// Plans a maintenance, then shows it with what the rules warn about.
-#[server(prefix = "/_fn")]
-pub async fn create_maintenance(
-    environment_id: String,
-    category: String,
-    title: String,
-    #[server(default)] window_date: String,
-    #[server(default)] starts_at: String,
-    #[server(default)] ends_at: String,
-    #[server(default)] kubernetes_from: String,
-    #[server(default)] kubernetes_to: String,
-    #[server(default)] node_image: String,
-    #[server(default)] components: String,
-    #[server(default)] description: String,
-    #[server(default)] expected_impact: String,
-    #[server(default)] contingency_plan: String,
-    #[server(default)] lead: String,
-    #[server(default)] justification: String,
-    #[server(default)] staging_maintenance_id: Option<String>,
-) -> UiResult<domain::calendar::model::MaintenanceSaved> {
-    let (pool, caller) = ssr::context()?;
-    let form = domain::calendar::model::MaintenanceForm {
-        environment_id: ssr::uuid("environment_id", &environment_id)?,
-        category,
-        title,
-        window_date: ssr::optional_date("window_date", &window_date)?,
-        starts_at: utc_time("starts_at", &starts_at)?,
-        ends_at: utc_time("ends_at", &ends_at)?,
-        kubernetes_from,
-        kubernetes_to,
-        node_image,
-        components,
-        description,
-        expected_impact,
-        contingency_plan,
-        lead,
-        justification,
-        staging_maintenance_id: ssr::maybe_uuid("staging_maintenance_id", &staging_maintenance_id)?,
-    };
-    let saved = domain::calendar::maintenances::create(&pool, &caller, form, ssr::now()?).await?;
+/// The fields of the maintenance form, as the browser sends them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceFields {
+    pub environment_id: String,
+    pub category: String,
+    pub title: String,
+    #[serde(default)]
+    pub window_date: String,
+    #[serde(default)]
+    pub starts_at: String,
+    #[serde(default)]
+    pub ends_at: String,
+    #[serde(default)]
+    pub kubernetes_from: String,
+    #[serde(default)]
+    pub kubernetes_to: String,
+    #[serde(default)]
+    pub node_image: String,
+    #[serde(default)]
+    pub components: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub expected_impact: String,
+    #[serde(default)]
+    pub contingency_plan: String,
+    #[serde(default)]
+    pub lead: String,
+    #[serde(default)]
+    pub justification: String,
+    #[serde(default)]
+    pub staging_maintenance_id: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl MaintenanceFields {
+    fn parse(self) -> UiResult<domain::calendar::model::MaintenanceForm> {
+        Ok(domain::calendar::model::MaintenanceForm {
+            environment_id: ssr::uuid("environment_id", &self.environment_id)?,
+            category: self.category,
+            title: self.title,
+            window_date: ssr::optional_date("window_date", &self.window_date)?,
+            starts_at: utc_time("starts_at", &self.starts_at)?,
+            ends_at: utc_time("ends_at", &self.ends_at)?,
+            kubernetes_from: self.kubernetes_from,
+            kubernetes_to: self.kubernetes_to,
+            node_image: self.node_image,
+            components: self.components,
+            description: self.description,
+            expected_impact: self.expected_impact,
+            contingency_plan: self.contingency_plan,
+            lead: self.lead,
+            justification: self.justification,
+            staging_maintenance_id: ssr::maybe_uuid(
+                "staging_maintenance_id",
+                &self.staging_maintenance_id,
+            )?,
+        })
+    }
+}
+
+/// Goes to the saved maintenance's page, with what the rules warn about.
+#[cfg(feature = "ssr")]
+fn show_saved(
+    saved: domain::calendar::model::MaintenanceSaved,
+) -> domain::calendar::model::MaintenanceSaved {
     let warnings: Vec<String> = saved
         .warnings
         .iter()
@@ -802,7 +839,48 @@ pub async fn create_maintenance(
         "/calendar/maintenances/{}{query}",
         saved.maintenance.id
     ));
-    Ok(saved)
+    saved
+}
+
+/// Plans a maintenance, then shows it with what the rules warn about.
+#[server(prefix = "/_fn")]
+pub async fn create_maintenance(
+    #[server(flatten)] fields: MaintenanceFields,
+) -> UiResult<domain::calendar::model::MaintenanceSaved> {
+    let (pool, caller) = ssr::context()?;
+    let form = fields.parse()?;
+    let saved = domain::calendar::maintenances::create(&pool, &caller, form, ssr::now()?).await?;
+    Ok(show_saved(saved))
+}
+
+/// The edit form of a planned or announced maintenance: the new-maintenance form's choices for
+/// its environment, with the maintenance to fill it from.
+#[server(prefix = "/_fn")]
+pub async fn load_maintenance_edit(id: String) -> UiResult<MaintenanceFormData> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let maintenance = domain::calendar::maintenances::get(&pool, &caller, id).await?;
+    let mut data = load_maintenance_form(Some(maintenance.environment_id.to_string())).await?;
+    data.editing = Some(maintenance);
+    Ok(data)
+}
+
+/// Changes a planned or announced maintenance, if nobody changed it since `base_version`, then
+/// shows it with what the rules warn about.
+#[server(prefix = "/_fn")]
+pub async fn update_maintenance(
+    id: String,
+    base_version: String,
+    #[server(flatten)] fields: MaintenanceFields,
+) -> UiResult<domain::calendar::model::MaintenanceSaved> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let base_version = ssr::number("base_version", &base_version)?;
+    let form = fields.parse()?;
+    let saved =
+        domain::calendar::maintenances::update(&pool, &caller, id, base_version, form, ssr::now()?)
+            .await?;
+    Ok(show_saved(saved))
 }
 
 /// A maintenance, the one it repeats, and the teams' acknowledgements.

@@ -10,7 +10,7 @@ mod plans;
 
 pub use drills::{DrillPage, NewDrillPage};
 pub use feeds::FeedsPage;
-pub use maintenances::{MaintenancePage, NewMaintenancePage};
+pub use maintenances::{EditMaintenancePage, MaintenancePage, NewMaintenancePage};
 pub use plans::PlansPage;
 
 use std::collections::BTreeMap;
@@ -338,6 +338,7 @@ fn grid_view(
                     view! {
                         <td class="day" class:other-month=other class:today=day == today data-date=day.to_string()>
                             <span class="day-number">{day.day()}</span>
+                            <span class="day-name">{day.format("%a %-d %b").to_string()}</span>
                             {here.into_iter().map(|e| entry_view(e, false)).collect_view()}
                         </td>
                     }

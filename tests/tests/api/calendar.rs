@@ -1282,3 +1282,75 @@ async fn end_of_life_is_warned_once_per_threshold_and_shown_per_environment() {
     expect_calls(&received, eol_event("within_30"), 1).await;
     assert_eq!(received.lock().unwrap().len(), 2);
 }
+
+/// The maintenance form's server functions: an edit saved against an old version is refused
+/// with the domain's message, and a plan another environment follows is not removed.
+#[tokio::test]
+async fn a_stale_edit_of_a_maintenance_and_removing_a_followed_plan_are_refused_from_the_ui() {
+    use domain::calendar::maintenances;
+    use domain::db::Caller;
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let system = Caller::system();
+    let window = maintenances::open_windows(&app.pool, &system, seed.staging, Utc::now(), 400)
+        .await
+        .unwrap()[0]
+        .local_date;
+    let form: domain::calendar::model::MaintenanceForm =
+        serde_json::from_value(maintenance(seed.staging, "minor", &window.to_string())).unwrap();
+    let m = maintenances::create(&app.pool, &system, form, Utc::now())
+        .await
+        .unwrap()
+        .maintenance;
+    let post =
+        |name: &'static str, form: Vec<(&'static str, String)>| ui_call(&app, &pat, name, form);
+    let message = |body: &Value| body["message"].as_str().unwrap_or_default().to_owned();
+    let edit = |title: &str| {
+        vec![
+            ("id", m.id.to_string()),
+            ("base_version", m.version.to_string()),
+            ("environment_id", seed.staging.to_string()),
+            ("category", "minor".to_owned()),
+            ("title", title.to_owned()),
+            ("window_date", window.to_string()),
+            ("lead", "Pat Platform".to_owned()),
+        ]
+    };
+
+    let (status, body) = post("update_maintenance", edit("Kubernetes 1.36, first")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = post("update_maintenance", edit("Kubernetes 1.36, second")).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    assert!(message(&body).contains("changed by someone else"), "{body}");
+    let title = maintenances::get(&app.pool, &system, m.id)
+        .await
+        .unwrap()
+        .title;
+    assert_eq!(title, "Kubernetes 1.36, first");
+
+    let staging = vec![("environment_id", seed.staging.to_string())];
+    let (status, body) = post("remove_plan", staging).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(message(&body).contains("production"), "{body}");
+    let production = vec![("environment_id", seed.production.to_string())];
+    let (status, body) = post("remove_plan", production).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Posts a form to the server function `name` from the app's pages.
+async fn ui_call(
+    app: &TestApp,
+    client: &Client,
+    name: &str,
+    form: Vec<(&'static str, String)>,
+) -> (StatusCode, Value) {
+    let request = client.post(app.url(&super::support::server_fn_path(name)));
+    let response = super::support::same_origin(app, request)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    tests::json(response).await
+}

@@ -2099,6 +2099,7 @@ const CALENDAR_UI_PAGES: &[(&str, Rule)] = &[
     ("/calendar/plans", Rule::Read),
     ("/calendar/maintenances/new", Rule::Read),
     ("/calendar/maintenances/{id}", Rule::Read),
+    ("/calendar/maintenances/{id}/edit", Rule::Read),
     ("/calendar/drills/new", Rule::Read),
     ("/calendar/drills/{id}", Rule::Read),
     ("/calendar/feeds", Rule::Read),
@@ -2112,10 +2113,13 @@ const CALENDAR_UI_FNS: &[(&str, Rule, &[&str])] = &[
     ("save_plan", Rule::ManageCalendar, &["call"]),
     ("add_blackout", Rule::ManageCalendar, &["call"]),
     ("remove_blackout", Rule::ManageCalendar, &["call"]),
+    ("remove_plan", Rule::ManageCalendar, &["call"]),
     ("save_calendar_settings", Rule::ManageCalendar, &["call"]),
     ("load_maintenance_form", Rule::Read, &["call"]),
     ("create_maintenance", Rule::ManageCalendar, &["call"]),
     ("load_maintenance", Rule::Read, &["call"]),
+    ("load_maintenance_edit", Rule::Read, &["call"]),
+    ("update_maintenance", Rule::ManageCalendar, &["call"]),
     (
         "maintenance_step",
         Rule::ManageCalendar,
@@ -2156,6 +2160,10 @@ async fn calendar_ui_page(ctx: &Ctx<'_>, template: &str) -> Option<String> {
     Some(match template {
         "/calendar/maintenances/{id}" => format!(
             "/calendar/maintenances/{}",
+            ctx.maintenance(Category::Minor, &[]).await.id
+        ),
+        "/calendar/maintenances/{id}/edit" => format!(
+            "/calendar/maintenances/{}/edit",
             ctx.maintenance(Category::Minor, &[]).await.id
         ),
         "/calendar/drills/{id}" => format!("/calendar/drills/{}", ctx.drill().await),
@@ -2207,6 +2215,10 @@ async fn calendar_ui_args(
             ("reason", ctx.unique("Matrix holidays")),
         ]),
         ("remove_blackout", "call") => pairs(&[("id", ctx.blackout().await.to_string())]),
+        ("remove_plan", "call") => pairs(&[(
+            "environment_id",
+            ctx.planned_environment().await.to_string(),
+        )]),
         ("save_calendar_settings", "call") => pairs(&[
             ("platform_id", s.core.to_string()),
             ("major_notice_days", "30".into()),
@@ -2226,10 +2238,25 @@ async fn calendar_ui_args(
                 ("lead", "Pat".into()),
             ])
         }
-        ("load_maintenance", "call") => pairs(&[(
+        ("load_maintenance" | "load_maintenance_edit", "call") => pairs(&[(
             "id",
             ctx.maintenance(Category::Minor, &[]).await.id.to_string(),
         )]),
+        ("update_maintenance", "call") => {
+            let m = ctx.maintenance(Category::Minor, &[]).await;
+            pairs(&[
+                ("id", m.id.to_string()),
+                ("base_version", m.version.to_string()),
+                ("environment_id", m.environment_id.to_string()),
+                ("category", "minor".into()),
+                ("title", format!("{} (changed)", m.title)),
+                (
+                    "window_date",
+                    m.window_date.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                ("lead", "Sam".into()),
+            ])
+        }
         ("maintenance_step", step) => {
             let before: &[Transition] = match step {
                 "complete" | "roll_back" => &[Transition::Start],

@@ -12,7 +12,8 @@ use super::{
 };
 use crate::api::calendar::{
     AckRow, AcknowledgeMaintenance, CreateMaintenance, MaintenanceFormData, MaintenancePageData,
-    MaintenanceStep, WriteMaintenanceRetrospective, load_maintenance, load_maintenance_form,
+    MaintenanceStep, UpdateMaintenance, WriteMaintenanceRetrospective, load_maintenance,
+    load_maintenance_edit, load_maintenance_form,
 };
 use crate::components::{
     ButtonForm, ErrorBox, FormError, TextArea, TextField, field_errors, last_error,
@@ -85,12 +86,39 @@ fn maintenance_label(m: &Maintenance) -> String {
     )
 }
 
+/// The new-maintenance form.
 #[component]
 fn MaintenanceFormView(data: MaintenanceFormData, environment: Environment) -> impl IntoView {
     let create = ServerAction::<CreateMaintenance>::new();
     let error = last_error(create.value());
-    let errors = field_errors(error);
+    view! {
+        <ActionForm action=create attr:class="maintenance-form">
+            <FormError error=error/>
+            <MaintenanceFields data=data environment=environment errors=field_errors(error)/>
+            <button type="submit" class="primary" id="create-maintenance">"Plan the maintenance"</button>
+        </ActionForm>
+    }
+}
+
+/// The fields of the maintenance form, filled from `data.editing` when it changes one.
+#[component]
+fn MaintenanceFields(
+    data: MaintenanceFormData,
+    environment: Environment,
+    errors: Signal<std::collections::BTreeMap<String, String>>,
+) -> impl IntoView {
     let err = move |f: &'static str| field_error(errors, f);
+    let editing = data.editing.clone();
+    let text =
+        |f: fn(&Maintenance) -> &String| editing.as_ref().map(f).cloned().unwrap_or_default();
+    // An emergency's own times, as `<input type="datetime-local">` shows them.
+    let emergency_time = |at: fn(&Maintenance) -> chrono::DateTime<chrono::Utc>| {
+        editing
+            .as_ref()
+            .filter(|m| m.window_date.is_none())
+            .map(|m| at(m).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    };
     let allowed = data
         .plan
         .as_ref()
@@ -102,7 +130,34 @@ fn MaintenanceFormView(data: MaintenanceFormData, environment: Environment) -> i
         Category::Major,
         Category::Emergency,
     ];
-    let first_allowed = allowed.first().copied().unwrap_or(Category::Emergency);
+    let chosen_category = editing
+        .as_ref()
+        .map(|m| m.category)
+        .or_else(|| allowed.first().copied())
+        .unwrap_or(Category::Emergency);
+    let chosen_window = editing.as_ref().and_then(|m| m.window_date);
+    let chosen_staging = editing.as_ref().and_then(|m| m.staging_maintenance_id);
+    // The window it takes stays on offer even when it is no longer among the next ones.
+    let mut windows: Vec<(chrono::NaiveDate, String)> = data
+        .windows
+        .iter()
+        .map(|w| {
+            let follows = w
+                .follows
+                .map(|f| format!(" · follows {}", short_day(f)))
+                .unwrap_or_default();
+            let label = format!(
+                "{} · {}–{} UTC{follows}",
+                human_date(w.local_date),
+                w.starts_at.format("%H:%M"),
+                w.ends_at.format("%H:%M")
+            );
+            (w.local_date, label)
+        })
+        .collect();
+    if let Some(day) = chosen_window.filter(|d| !windows.iter().any(|(w, _)| w == d)) {
+        windows.insert(0, (day, human_date(day)));
+    }
     let window_hint = match &data.plan {
         None => format!(
             "{} has no maintenance plan: only an emergency can be declared.",
@@ -119,75 +174,140 @@ fn MaintenanceFormView(data: MaintenanceFormData, environment: Environment) -> i
         ),
     };
     view! {
-        <ActionForm action=create attr:class="maintenance-form">
-            <FormError error=error/>
-            <input type="hidden" name="environment_id" value=environment.id.to_string()/>
-            <h2>{environment.name.clone()}" "{env_badge(&environment.slug, environment.is_production)}</h2>
-            <div class="grid-2">
-                <div class="field" class:invalid=move || err("category")().is_some()>
-                    <label for="field-category">"Kind of change"</label>
-                    <select id="field-category" name="category">
-                        {categories.into_iter().map(|c| view! {
-                            <option value=c.as_str() selected=c == first_allowed>{c.label()}</option>
-                        }).collect_view()}
-                    </select>
-                    <p class="hint">"Major updates need notice and are acknowledged by the teams; an emergency skips the windows."</p>
-                    <p class="field-error">{err("category")}</p>
-                </div>
-                <div class="field" class:invalid=move || err("window_date")().is_some()>
-                    <label for="field-window_date">"Window"</label>
-                    <select id="field-window_date" name="window_date">
-                        <option value="">"No window (emergency)"</option>
-                        {data.windows.iter().map(|w| {
-                            let follows = w.follows.map(|f| format!(" · follows {}", short_day(f))).unwrap_or_default();
-                            let label = format!("{} · {}–{} UTC{follows}", human_date(w.local_date),
-                                w.starts_at.format("%H:%M"), w.ends_at.format("%H:%M"));
-                            view! { <option value=w.local_date.to_string()>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                    <p class="hint">{window_hint}</p>
-                    <p class="field-error">{err("window_date")}</p>
-                </div>
+        <input type="hidden" name="environment_id" value=environment.id.to_string()/>
+        <h2>{environment.name.clone()}" "{env_badge(&environment.slug, environment.is_production)}</h2>
+        <div class="grid-2">
+            <div class="field" class:invalid=move || err("category")().is_some()>
+                <label for="field-category">"Kind of change"</label>
+                <select id="field-category" name="category">
+                    {categories.into_iter().map(|c| view! {
+                        <option value=c.as_str() selected=c == chosen_category>{c.label()}</option>
+                    }).collect_view()}
+                </select>
+                <p class="hint">"Major updates need notice and are acknowledged by the teams; an emergency skips the windows."</p>
+                <p class="field-error">{err("category")}</p>
             </div>
-            <TextField label="Title" name="title" required=true hint="What changes, e.g. Kubernetes 1.32." errors=errors/>
-            <div class="grid-2">
-                <TextField label="Kubernetes from" name="kubernetes_from" hint="e.g. 1.31" errors=errors/>
-                <TextField label="Kubernetes to" name="kubernetes_to" hint="e.g. 1.32" errors=errors/>
-                <TextField label="Node image" name="node_image" hint="The node OS image it rolls out." errors=errors/>
-                <TextField label="Lead" name="lead" required=true hint="Who runs it." errors=errors/>
+            <div class="field" class:invalid=move || err("window_date")().is_some()>
+                <label for="field-window_date">"Window"</label>
+                <select id="field-window_date" name="window_date">
+                    <option value="">"No window (emergency)"</option>
+                    {windows.into_iter().map(|(day, label)| view! {
+                        <option value=day.to_string() selected=Some(day) == chosen_window>{label}</option>
+                    }).collect_view()}
+                </select>
+                <p class="hint">{window_hint}</p>
+                <p class="field-error">{err("window_date")}</p>
             </div>
-            <TextArea label="System components" name="components" hint="System Pods and add-ons it updates." errors=errors/>
-            <TextArea label="Description" name="description" errors=errors/>
-            <TextArea label="Expected impact" name="expected_impact" hint="What application teams will notice." errors=errors/>
-            <TextArea label="Contingency plan" name="contingency_plan" hint="How it is rolled back if it goes wrong." errors=errors/>
-            {data.upstream.clone().map(|up| {
-                let options = data.upstream_maintenances.iter().map(|m| view! {
-                    <option value=m.id.to_string()>{maintenance_label(m)}</option>
-                }).collect_view();
-                view! {
-                    <div class="field" class:invalid=move || err("staging_maintenance_id")().is_some()>
-                        <label for="field-staging_maintenance_id">{format!("The maintenance of {} it repeats", up.name)}</label>
-                        <select id="field-staging_maintenance_id" name="staging_maintenance_id">
-                            <option value="">"None"</option>
-                            {options}
-                        </select>
-                        <p class="hint">{format!("{} only receives changes {} received in an earlier window.", environment.slug, up.slug)}</p>
-                        <p class="field-error">{err("staging_maintenance_id")}</p>
-                    </div>
+        </div>
+        <TextField label="Title" name="title" value=text(|m| &m.title) required=true hint="What changes, e.g. Kubernetes 1.32." errors=errors/>
+        <div class="grid-2">
+            <TextField label="Kubernetes from" name="kubernetes_from" value=text(|m| &m.kubernetes_from) hint="e.g. 1.31" errors=errors/>
+            <TextField label="Kubernetes to" name="kubernetes_to" value=text(|m| &m.kubernetes_to) hint="e.g. 1.32" errors=errors/>
+            <TextField label="Node image" name="node_image" value=text(|m| &m.node_image) hint="The node OS image it rolls out." errors=errors/>
+            <TextField label="Lead" name="lead" value=text(|m| &m.lead) required=true hint="Who runs it." errors=errors/>
+        </div>
+        <TextArea label="System components" name="components" value=text(|m| &m.components) hint="System Pods and add-ons it updates." errors=errors/>
+        <TextArea label="Description" name="description" value=text(|m| &m.description) errors=errors/>
+        <TextArea label="Expected impact" name="expected_impact" value=text(|m| &m.expected_impact) hint="What application teams will notice." errors=errors/>
+        <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan) hint="How it is rolled back if it goes wrong." errors=errors/>
+        {data.upstream.clone().map(|up| {
+            let options = data.upstream_maintenances.iter().map(|m| view! {
+                <option value=m.id.to_string() selected=Some(m.id) == chosen_staging>{maintenance_label(m)}</option>
+            }).collect_view();
+            view! {
+                <div class="field" class:invalid=move || err("staging_maintenance_id")().is_some()>
+                    <label for="field-staging_maintenance_id">{format!("The maintenance of {} it repeats", up.name)}</label>
+                    <select id="field-staging_maintenance_id" name="staging_maintenance_id">
+                        <option value="">"None"</option>
+                        {options}
+                    </select>
+                    <p class="hint">{format!("{} only receives changes {} received in an earlier window.", environment.slug, up.slug)}</p>
+                    <p class="field-error">{err("staging_maintenance_id")}</p>
+                </div>
+            }
+        })}
+        <fieldset>
+            <legend>"Emergency only"</legend>
+            <div class="grid-2">
+                <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local"
+                    value=emergency_time(|m| m.starts_at) hint="Read as UTC, not your local time." errors=errors/>
+                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local"
+                    value=emergency_time(|m| m.ends_at) hint="At most 72 hours after the start." errors=errors/>
+            </div>
+            <TextArea label="Justification" name="justification" value=text(|m| &m.justification)
+                hint="Why it cannot wait for a window, e.g. the exploited vulnerability." errors=errors/>
+        </fieldset>
+    }
+}
+
+/// `/calendar/maintenances/:id/edit`
+#[component]
+pub fn EditMaintenancePage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        load_maintenance_edit,
+    );
+    view! {
+        <Title text="Change a maintenance"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(d) => edit_maintenance_view(d).into_any(),
                 }
             })}
-            <fieldset>
-                <legend>"Emergency only"</legend>
-                <div class="grid-2">
-                    <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local"
-                        hint="Read as UTC, not your local time." errors=errors/>
-                    <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local"
-                        hint="At most 72 hours after the start." errors=errors/>
-                </div>
-                <TextArea label="Justification" name="justification"
-                    hint="Why it cannot wait for a window, e.g. the exploited vulnerability." errors=errors/>
-            </fieldset>
-            <button type="submit" class="primary" id="create-maintenance">"Plan the maintenance"</button>
+        </Suspense>
+    }
+}
+
+fn edit_maintenance_view(d: MaintenanceFormData) -> impl IntoView {
+    let (Some(m), Some(env)) = (d.editing.clone(), d.environment.clone()) else {
+        return ().into_any();
+    };
+    let back = format!("/calendar/maintenances/{}", m.id);
+    let body = if !d.can_manage {
+        view! { <p class="alert alert-info">"Platform engineers change maintenances; you can read them on the calendar."</p> }
+            .into_any()
+    } else if !m.state.is_upcoming() {
+        view! {
+            <p class="alert alert-info" id="not-editable">
+                {format!("This maintenance is {}: only a planned or announced one can be changed.", m.state.label().to_lowercase())}
+            </p>
+        }
+        .into_any()
+    } else {
+        view! { <EditMaintenanceForm data=d environment=env maintenance=m/> }.into_any()
+    };
+    view! {
+        <div class="page-head">
+            <h1>"Change the maintenance"</h1>
+            <div class="actions no-print"><a class="button secondary" href=back>"Back"</a></div>
+        </div>
+        {body}
+    }
+    .into_any()
+}
+
+/// The maintenance form filled with a maintenance, saved against the version it was loaded at.
+#[component]
+fn EditMaintenanceForm(
+    data: MaintenanceFormData,
+    environment: Environment,
+    maintenance: Maintenance,
+) -> impl IntoView {
+    let update = ServerAction::<UpdateMaintenance>::new();
+    let error = last_error(update.value());
+    view! {
+        <ActionForm action=update attr:class="maintenance-form">
+            <FormError error=error/>
+            {(maintenance.state == MaintenanceState::Announced).then(|| view! {
+                <p class="alert alert-info">"It has been announced: the teams are told of the change and acknowledge it again."</p>
+            })}
+            <input type="hidden" name="id" value=maintenance.id.to_string()/>
+            <input type="hidden" name="base_version" value=maintenance.version.to_string()/>
+            <MaintenanceFields data=data environment=environment errors=field_errors(error)/>
+            <button type="submit" class="primary" id="update-maintenance">"Save the changes"</button>
         </ActionForm>
     }
 }
@@ -258,13 +378,16 @@ fn maintenance_view(d: MaintenancePageData, warnings: Vec<String>) -> impl IntoV
         <div class="page-head">
             <h1>{m.title.clone()}" "<span id="maintenance-state">{state_badge(m.state)}</span></h1>
             <div class="actions no-print">
+                {(d.can_manage && m.state.is_upcoming()).then(|| view! {
+                    <a class="button" id="edit-maintenance" href=format!("/calendar/maintenances/{id}/edit")>"Edit"</a>
+                })}
                 <a class="button secondary" href=format!("/calendar?month={}", m.starts_at.format("%Y-%m"))>"Calendar"</a>
             </div>
         </div>
         // The warnings of the save that led here, while they still apply.
-        {(!warnings.is_empty() && m.state == MaintenanceState::Planned).then(|| view! {
+        {(!warnings.is_empty() && m.state.is_upcoming()).then(|| view! {
             <div class="alert alert-info" id="maintenance-warnings" role="status">
-                <p><strong>"Planned, with a warning:"</strong></p>
+                <p><strong>"Saved, with a warning:"</strong></p>
                 <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
             </div>
         })}

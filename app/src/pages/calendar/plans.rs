@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{field_error, short_day};
 use crate::api::calendar::{
-    AddBlackout, EnvironmentPlan, PlansPageData, RemoveBlackout, SaveCalendarSettings, SavePlan,
-    load_plans,
+    AddBlackout, EnvironmentPlan, PlansPageData, RemoveBlackout, RemovePlan, SaveCalendarSettings,
+    SavePlan, load_plans,
 };
 use crate::components::{
     ButtonForm, ErrorBox, FormError, TextField, field_errors, last_error, provide_refresh,
@@ -251,6 +251,12 @@ fn environment_view(e: EnvironmentPlan, can_manage: bool) -> impl IntoView {
                 <summary>{if has { "Change the plan" } else { "Set the plan" }}</summary>
                 <PlanForm environment=env.clone() plan=e.plan.clone() earlier=e.earlier.clone()/>
             </details>
+            {has.then(|| view! {
+                <div class="no-print remove-plan">
+                    <ButtonForm action={ServerAction::<RemovePlan>::new()} id=format!("remove-plan-{slug}")
+                        label="Remove plan" class="secondary" fields=vec![("environment_id", env.id.to_string())]/>
+                </div>
+            })}
         }
     });
     view! {
