@@ -224,6 +224,21 @@ fn describe_responses(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// A CSV download: `text/csv` with an attachment file name (ASCII letters, digits, dashes and
+/// dots only, so it needs no escaping).
+pub fn csv_response(filename: &str, text: String) -> Response {
+    let mut response = (StatusCode::OK, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// A resource with its ETag (its version), as every single-resource answer is sent.
 pub struct Tagged<T>(pub StatusCode, pub i32, pub T);
 

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
-use super::{IfMatch, Tagged};
+use super::{IfMatch, Tagged, csv_response};
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -247,19 +247,6 @@ pub async fn list_maintenances(
         to: q.to.map(midnight),
     };
     Ok(Json(maintenances::list(&s.pool, &c, &query).await?))
-}
-
-fn csv_response(filename: &str, text: String) -> Response {
-    let mut response = (StatusCode::OK, text).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
 }
 
 /// Every maintenance (same filters as the list) as CSV, for auditors: when, what, the notice

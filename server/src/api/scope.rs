@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use domain::scope::{
     AckInput, AckStatus, Acknowledgement, ApplyTemplateInput, AuditListQuery, PublishInput,
     ScopeAudit, ScopeAuditInput, ScopeDiff, ScopeItem, ScopeItemInput, ScopeQuery,
@@ -317,18 +317,9 @@ pub async fn export_csv(
         Some(r) => format!("r{}", r.number),
         None => "none".to_owned(),
     };
-    let filename = format!("scope-{}-{which}.csv", view.platform_slug);
-    let mut response = (StatusCode::OK, text).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
     // Platform slugs are lowercase letters, digits and dashes: safe in a quoted filename.
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let filename = format!("scope-{}-{which}.csv", view.platform_slug);
+    Ok(super::csv_response(&filename, text))
 }
 
 // ---- templates -------------------------------------------------------------------------------

@@ -82,26 +82,26 @@ fn maintenance(env: Uuid, category: &str, window: &str) -> Value {
     })
 }
 
-/// A webhook receiver: every JSON body it gets.
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let hook = {
-        let received = received.clone();
-        axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let received = received.clone();
-                async move {
-                    received.lock().unwrap().push(body);
-                    "ok"
-                }
-            }),
-        )
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, hook).await });
-    (url, received)
+/// Plans a minor update in staging's window of Tue 12 Jan 2027 and announces it: its id and form.
+async fn announce_minor_update(app: &TestApp, pat: &Client, seed: &Seed) -> (String, Value) {
+    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    let (status, body) = call(
+        app,
+        pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/maintenances/{id}/announce");
+    let (status, body) = call(app, pat, Method::POST, &path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (id, form)
 }
 
 /// Waits until `received` holds `n` bodies matching `pred`, then a little longer to catch extras.
@@ -749,7 +749,7 @@ async fn reminders_fire_once_each_across_restarts_and_replicas() {
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     plan_core(&app, &pat, &seed).await;
-    let (url, received) = receiver().await;
+    let (url, received) = super::support::webhook_receiver().await;
     let (status, body) = call(
         &app,
         &alice,
@@ -762,30 +762,7 @@ async fn reminders_fire_once_each_across_restarts_and_replicas() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // A minor update in staging's window of Tue 12 Jan, 19:00 UTC.
-    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
-    form["kubernetes_from"] = json!("");
-    form["kubernetes_to"] = json!("");
-    let (status, body) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/maintenances",
-        None,
-        Some(&form),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
-    let (status, _) = call(
-        &app,
-        &pat,
-        Method::POST,
-        &format!("/api/v1/maintenances/{id}/announce"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let (id, mut form) = announce_minor_update(&app, &pat, &seed).await;
     let event = |name: &'static str| move |v: &Value| v["event"] == name;
     let reminder = |minutes: i64| {
         move |v: &Value| v["event"] == "maintenance.reminder" && v["reminder_minutes"] == minutes
@@ -1147,30 +1124,7 @@ async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
         "sealed at rest"
     );
 
-    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
-    form["kubernetes_from"] = json!("");
-    form["kubernetes_to"] = json!("");
-    let (status, body) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/maintenances",
-        None,
-        Some(&form),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
-    let (status, _) = call(
-        &app,
-        &pat,
-        Method::POST,
-        &format!("/api/v1/maintenances/{id}/announce"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    announce_minor_update(&app, &pat, &seed).await;
 
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while smtp.messages().is_empty() {
@@ -1210,7 +1164,7 @@ async fn end_of_life_is_warned_once_per_threshold_and_shown_per_environment() {
     let seed = app.seed().await;
     let alice = app.login("alice").await;
     let audrey = app.login("audrey").await;
-    let (url, received) = receiver().await;
+    let (url, received) = super::support::webhook_receiver().await;
     let (status, body) = call(
         &app,
         &alice,

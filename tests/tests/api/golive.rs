@@ -3,7 +3,6 @@
 //! against the Kubernetes API test server (progress, results, evidence), uploads of kubectl
 //! Lists, CI reports, sealed cluster credentials, and drift after go-live sent to a team webhook.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -910,27 +909,9 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
 
-    // The team's webhook receiver.
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let hook = {
-        let received = received.clone();
-        axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let received = received.clone();
-                async move {
-                    received.lock().unwrap().push(body);
-                    "ok"
-                }
-            }),
-        )
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!(
-        "http://{}/hook?secret=s3cr3t",
-        listener.local_addr().unwrap()
-    );
-    tokio::spawn(async move { axum::serve(listener, hook).await });
+    // The team's webhook receiver (the secret in its URL must never be shown or stored in clear).
+    let (url, received) = super::support::webhook_receiver().await;
+    let hook_url = format!("{url}?secret=s3cr3t");
     let (status, webhook) = call(
         &app,
         &alice,
