@@ -190,10 +190,13 @@ fn MaintenanceFields(
             <div class="field" class:invalid=move || err("window_date")().is_some()>
                 <label for="field-window_date">"Window"</label>
                 <select id="field-window_date" name="window_date">
-                    <option value="">"No window (emergency)"</option>
                     {windows.into_iter().map(|(day, label)| view! {
                         <option value=day.to_string() selected=Some(day) == chosen_window>{label}</option>
                     }).collect_view()}
+                    // Last, so that a new planned change starts on the next window.
+                    <option value="" selected=chosen_window.is_none() && chosen_category == Category::Emergency>
+                        "No window (emergency)"
+                    </option>
                 </select>
                 <p class="hint">{window_hint}</p>
                 <p class="field-error">{err("window_date")}</p>
