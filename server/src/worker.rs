@@ -98,15 +98,20 @@ async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
 
 async fn schedule(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
+    // End-of-life thresholds are days apart: once an hour is plenty (the queue's dedupe keys
+    // make each warning go out once, whichever replica checks first).
+    let mut eol_checked: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         tick.tick().await;
         if state.shutting_down.is_set() {
             return;
         }
-        if let Err(e) =
-            domain::calendar::notices::warn_end_of_life(&state.pool, state.clock.now()).await
-        {
-            tracing::warn!(error = %e, "cannot check Kubernetes end of life");
+        let now = state.clock.now();
+        if eol_checked.is_none_or(|at| now - at >= chrono::Duration::hours(1)) {
+            eol_checked = Some(now);
+            if let Err(e) = domain::calendar::notices::warn_end_of_life(&state.pool, now).await {
+                tracing::warn!(error = %e, "cannot check Kubernetes end of life");
+            }
         }
         if let Err(e) = domain::golive::runs::schedule_due(&state.pool, state.clock.now()).await {
             tracing::warn!(error = %e, "cannot schedule verifications");

@@ -507,31 +507,31 @@ async fn scope_name(
 /// The feeds that exist (tokens are never shown again).
 pub async fn feeds(pool: &PgPool, caller: &Caller) -> Result<Vec<Feed>> {
     caller.actor.authorize(Action::Read)?;
+    // The name of each feed's environment, platform or team, in the same query.
     let rows = sqlx::query!(
-        "SELECT id, scope, scope_id, created_by, created_at, rotated_at FROM calendar_feeds
-         ORDER BY scope, created_at"
+        r#"SELECT f.id, f.scope, f.scope_id, f.created_by, f.created_at, f.rotated_at,
+                  COALESCE(ep.name || ' / ' || e.name, p.name, t.name, '') AS "name!"
+           FROM calendar_feeds f
+           LEFT JOIN environments e ON f.scope = 'environment' AND e.id = f.scope_id
+           LEFT JOIN platforms ep ON ep.id = e.platform_id
+           LEFT JOIN platforms p ON f.scope = 'platform' AND p.id = f.scope_id
+           LEFT JOIN teams t ON f.scope = 'team' AND t.id = f.scope_id
+           ORDER BY f.scope, f.created_at"#
     )
     .fetch_all(pool)
     .await?;
-    let mut conn = pool.acquire().await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let scope = FeedScope::parse(&r.scope).unwrap_or(FeedScope::Platform);
-        let name = scope_name(&mut conn, scope, r.scope_id)
-            .await
-            .map(|n| n.0)
-            .unwrap_or_default();
-        out.push(Feed {
+    Ok(rows
+        .into_iter()
+        .map(|r| Feed {
             id: r.id,
-            scope,
+            scope: FeedScope::parse(&r.scope).unwrap_or(FeedScope::Platform),
             scope_id: r.scope_id,
-            name,
+            name: r.name,
             created_by: r.created_by,
             created_at: r.created_at,
             rotated_at: r.rotated_at,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Makes the feed of a scope, or rotates its token when it exists: the old URL stops working.

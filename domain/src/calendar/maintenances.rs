@@ -177,6 +177,46 @@ async fn load(
         .collect())
 }
 
+/// Which action items to read.
+#[derive(Default)]
+struct ItemQuery<'a> {
+    /// Only this one.
+    id: Option<Uuid>,
+    /// Only those of these maintenances or drills.
+    sources: Option<(&'a [Uuid], &'a [Uuid])>,
+    /// Only those not done yet.
+    open: bool,
+    /// At most this many (the first by due date).
+    limit: Option<i64>,
+}
+
+/// The one reading of action items, with the title of the maintenance or drill each came from.
+async fn action_items(conn: &mut PgConnection, q: ItemQuery<'_>) -> Result<Vec<ActionItem>> {
+    let (maintenances, drills) = q.sources.unwrap_or((&[], &[]));
+    Ok(sqlx::query_as!(
+        ActionItem,
+        r#"SELECT a.id, a.maintenance_id, a.drill_id,
+                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
+                  a.done_by
+           FROM action_items a
+           LEFT JOIN maintenances m ON m.id = a.maintenance_id
+           LEFT JOIN dr_drills d ON d.id = a.drill_id
+           WHERE ($1::uuid IS NULL OR a.id = $1)
+             AND (NOT $2 OR a.maintenance_id = ANY($3) OR a.drill_id = ANY($4))
+             AND (NOT $5 OR a.done_at IS NULL)
+           ORDER BY a.due_on, a.created_at
+           LIMIT $6"#,
+        q.id,
+        q.sources.is_some(),
+        maintenances,
+        drills,
+        q.open,
+        q.limit,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Action items of the given maintenances and drills.
 pub(crate) async fn action_items_of(
     conn: &mut PgConnection,
@@ -186,21 +226,14 @@ pub(crate) async fn action_items_of(
     if maintenances.is_empty() && drills.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query_as!(
-        ActionItem,
-        r#"SELECT a.id, a.maintenance_id, a.drill_id,
-                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
-                  a.done_by
-           FROM action_items a
-           LEFT JOIN maintenances m ON m.id = a.maintenance_id
-           LEFT JOIN dr_drills d ON d.id = a.drill_id
-           WHERE a.maintenance_id = ANY($1) OR a.drill_id = ANY($2)
-           ORDER BY a.due_on, a.created_at"#,
-        maintenances,
-        drills
+    action_items(
+        conn,
+        ItemQuery {
+            sources: Some((maintenances, drills)),
+            ..ItemQuery::default()
+        },
     )
-    .fetch_all(conn)
-    .await?)
+    .await
 }
 
 pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Maintenance> {
@@ -973,20 +1006,16 @@ pub async fn write_retrospective(
 /// Open action items of every retrospective, by due date: what the dashboard shows.
 pub async fn open_action_items(pool: &PgPool, caller: &Caller) -> Result<Vec<ActionItem>> {
     caller.actor.authorize(Action::Read)?;
-    Ok(sqlx::query_as!(
-        ActionItem,
-        r#"SELECT a.id, a.maintenance_id, a.drill_id,
-                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
-                  a.done_by
-           FROM action_items a
-           LEFT JOIN maintenances m ON m.id = a.maintenance_id
-           LEFT JOIN dr_drills d ON d.id = a.drill_id
-           WHERE a.done_at IS NULL
-           ORDER BY a.due_on, a.created_at
-           LIMIT 200"#
+    let mut conn = pool.acquire().await?;
+    action_items(
+        &mut conn,
+        ItemQuery {
+            open: true,
+            limit: Some(200),
+            ..ItemQuery::default()
+        },
     )
-    .fetch_all(pool)
-    .await?)
+    .await
 }
 
 /// Marks an action item done. Platform staff for maintenances and platform drills; for an
@@ -1028,19 +1057,16 @@ pub async fn complete_action_item(
     )
     .execute(&mut *tx)
     .await?;
-    let item = sqlx::query_as!(
-        ActionItem,
-        r#"SELECT a.id, a.maintenance_id, a.drill_id,
-                  COALESCE(m.title, d.title) AS "source!", a.title, a.owner, a.due_on, a.done_at,
-                  a.done_by
-           FROM action_items a
-           LEFT JOIN maintenances m ON m.id = a.maintenance_id
-           LEFT JOIN dr_drills d ON d.id = a.drill_id
-           WHERE a.id = $1"#,
-        id
+    let item = action_items(
+        &mut tx,
+        ItemQuery {
+            id: Some(id),
+            ..ItemQuery::default()
+        },
     )
-    .fetch_one(&mut *tx)
-    .await?;
+    .await?
+    .pop()
+    .ok_or_else(|| Error::not_found("action item"))?;
     audit::record(
         &mut tx,
         caller,

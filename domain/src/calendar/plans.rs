@@ -510,14 +510,12 @@ async fn validate_form(
 
 /// The skew violations over the next 12 months of the environments that follow or are
 /// `environment_id`, as a field error when there are any.
-async fn check_platform_skew(
-    conn: &mut PgConnection,
-    platform_id: Uuid,
+fn check_platform_skew(
+    cal: &Calendar,
     environment_id: Uuid,
     field: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let cal = Calendar::load(conn, Some(platform_id)).await?;
     let mut envs = cal.followers(environment_id);
     envs.push(environment_id);
     let to = now + Duration::days(SKEW_HORIZON_DAYS);
@@ -628,9 +626,9 @@ pub async fn save_plan(
     )
     .execute(&mut *tx)
     .await?;
+    let cal = Calendar::load(&mut tx, Some(env.platform_id)).await?;
     check_platform_skew(
-        &mut tx,
-        env.platform_id,
+        &cal,
         environment_id,
         if follows.is_some() {
             "soak_working_days"
@@ -638,12 +636,11 @@ pub async fn save_plan(
             "recurrence"
         },
         now,
-    )
-    .await?;
-    let after = load_plans(&mut tx, Some(env.platform_id))
-        .await?
-        .into_iter()
-        .find(|p| p.environment_id == environment_id)
+    )?;
+    let after = cal
+        .plans
+        .get(&environment_id)
+        .cloned()
         .ok_or_else(|| Error::not_found("maintenance plan"))?;
     audit::record(
         &mut tx,
