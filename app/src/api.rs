@@ -128,10 +128,7 @@ mod ssr {
     /// The pool and the caller of this request; an error when nobody is signed in.
     pub fn context() -> Result<(PgPool, Caller), UiError> {
         let caller = caller().ok_or(domain::Error::Unauthenticated)?;
-        let pool = use_context::<PgPool>().ok_or_else(|| domain::Error::Internal {
-            reference: "no database pool in context".into(),
-        })?;
-        Ok((pool, caller))
+        Ok((provided::<PgPool>("database pool")?, caller))
     }
 
     /// Answers a failed call from a script with the error's own status (422 for bad input,
@@ -195,24 +192,29 @@ mod ssr {
         value.as_deref().is_some_and(|v| v == "on" || v == "true")
     }
 
+    /// Something the server provides to every request's context; its absence is a bug.
+    fn provided<T: Clone + Send + Sync + 'static>(what: &str) -> Result<T, UiError> {
+        use_context::<T>().ok_or_else(|| {
+            domain::Error::Internal {
+                reference: format!("no {what} in context"),
+            }
+            .into()
+        })
+    }
+
     /// The time every rule reads (a settable clock in tests).
     pub fn now() -> Result<chrono::DateTime<chrono::Utc>, UiError> {
-        let clock =
-            use_context::<domain::clock::Clock>().ok_or_else(|| domain::Error::Internal {
-                reference: "no clock in context".into(),
-            })?;
-        Ok(clock.now())
+        Ok(provided::<domain::clock::Clock>("clock")?.now())
+    }
+
+    /// This replica's cache of read-heavy answers.
+    pub fn cache() -> Result<std::sync::Arc<domain::cache::CatalogueCache>, UiError> {
+        provided("cache")
     }
 
     /// The box that seals stored secrets (cluster credentials, webhooks, e-mail addresses).
     pub fn secrets() -> Result<std::sync::Arc<domain::crypto::SecretBox>, UiError> {
-        Ok(
-            use_context::<std::sync::Arc<domain::crypto::SecretBox>>().ok_or_else(|| {
-                domain::Error::Internal {
-                    reference: "no secret box in context".into(),
-                }
-            })?,
-        )
+        provided("secret box")
     }
 
     /// Every item of a list, for the choices a page offers.
@@ -247,13 +249,9 @@ pub async fn whoami() -> UiResult<Option<Me>> {
 #[server(prefix = "/_fn")]
 pub async fn load_dashboard() -> UiResult<Dashboard> {
     let (pool, caller) = ssr::context()?;
-    let cache =
-        use_context::<std::sync::Arc<domain::cache::CatalogueCache>>().ok_or_else(|| {
-            domain::Error::Internal {
-                reference: "no cache in context".into(),
-            }
-        })?;
-    Ok(domain::applications::dashboard(&pool, &cache, &caller).await?)
+    let today = ssr::now()?.date_naive();
+    let cache = ssr::cache()?;
+    Ok(domain::applications::dashboard(&pool, &cache, &caller, today).await?)
 }
 
 /// Teams, filtered and paged.

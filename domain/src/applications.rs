@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Action;
-use crate::cache::CatalogueCache;
+use crate::cache::{CachedPage, CatalogueCache};
 use crate::db::{self, Caller, PgPool, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{Application, ApplicationInput, ListQuery, Page, Placement};
@@ -362,25 +362,33 @@ impl Versioned for Application {
     }
 }
 
-/// The dashboard's counts.
+/// The dashboard's counts. The parts everyone sees are computed once per data version and day
+/// (audits become overdue at midnight) and shared by every caller; the audit excerpt and the
+/// caller's own acknowledgements are added per caller.
 pub async fn dashboard(
     pool: &PgPool,
     cache: &CatalogueCache,
     caller: &Caller,
+    today: chrono::NaiveDate,
 ) -> Result<crate::model::Dashboard> {
     caller.actor.authorize(Action::Read)?;
-    let (version, today) = crate::cache::version_and_date(pool).await?;
-    let key = (version, today);
-    let mut dashboard = match cache.dashboard(key) {
+    let key = (
+        cache.version(pool).await?,
+        i64::from(chrono::Datelike::num_days_from_ce(&today)),
+    );
+    let shared = match cache.memo::<crate::model::Dashboard>("dashboard", key) {
         Some(d) => d,
         None => {
-            let d = counts(pool).await?;
-            cache.put_dashboard(key, d.clone());
+            let mut d = counts(pool).await?;
+            d.recent_changes = audit::recent(pool, 8).await?;
+            let d = Arc::new(d);
+            cache.put_memo("dashboard", key, d.clone());
             d
         }
     };
-    if caller.actor.may(Action::ReadAuditLog) {
-        dashboard.recent_changes = audit::recent(pool, 8).await?;
+    let mut dashboard = (*shared).clone();
+    if !caller.actor.may(Action::ReadAuditLog) {
+        dashboard.recent_changes.clear();
     }
     if !caller.actor.teams.is_empty() {
         dashboard.pending_acknowledgements =
@@ -425,14 +433,13 @@ pub async fn list_cached(
     caller: &Caller,
     query: &ListQuery,
     filter: &Filter,
-) -> Result<Arc<Page<Application>>> {
+) -> Result<CachedPage> {
     caller.actor.authorize(Action::Read)?;
-    let version = crate::cache::version(pool).await?;
+    let version = cache.version(pool).await?;
     let key = format!("{query:?}|{filter:?}");
     if let Some(page) = cache.page(&key, version) {
         return Ok(page);
     }
-    let page = Arc::new(list(pool, caller, query, filter).await?);
-    cache.put_page(key, version, page.clone());
-    Ok(page)
+    let page = list(pool, caller, query, filter).await?;
+    Ok(cache.put_page(key, version, page))
 }

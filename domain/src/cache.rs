@@ -1,54 +1,151 @@
-//! A per-replica cache of read-heavy catalogue answers, keyed by the database's catalogue version
-//! (see the `catalogue_version` migration). An answer is reused only while the version it was
-//! computed at is still current, so no replica ever serves data older than the last change it
-//! could see; authorization still runs on every call, before the cache is consulted.
+//! A per-replica cache of read-heavy answers, keyed by the database's data version (the
+//! `catalogue_version` row, moved by triggers whenever the catalogue, the calendar or the audit
+//! log changes). An answer is reused only while the version it was computed at is still current;
+//! authorization still runs on every call, before the cache is consulted.
+//!
+//! The replica learns the current version without asking the database on every request: it
+//! listens on the `demarc_changes` channel, where the same triggers announce every new version
+//! (notifications are delivered at commit, so a notified version is always visible). While that
+//! listener is connected and caught up the cache is *live* and reads the version from memory;
+//! otherwise (at start, after a lost connection) it asks the database each time. A write served
+//! by this replica refreshes the version from the database before its response leaves
+//! ([`CatalogueCache::after_local_write`]), so a client always reads its own writes here; other
+//! replicas see them when the notification arrives, a few milliseconds later.
+//!
+//! API tokens are cached the same way: a token found valid is remembered for a short while, and
+//! forgotten at once when any token is revoked or changed (a notification, or a write here).
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
+use crate::auth::Actor;
 use crate::db::PgPool;
-use crate::model::{Application, Dashboard, Page};
+use crate::model::{Application, Page};
 
-/// Upper bound on cached list pages; the cache is emptied when it is reached.
+/// Upper bound on cached list pages and tokens; a map is emptied when it is reached.
 const MAX_ENTRIES: usize = 512;
 
-/// A list page and the catalogue version it was computed at.
-type VersionedPage = (i64, Arc<Page<Application>>);
+/// The channel the version triggers notify (see the `change_feed` migration).
+pub const CHANNEL: &str = "demarc_changes";
 
-/// The dashboard depends on the catalogue and on the date (audits become overdue at midnight).
-pub type DashboardKey = (i64, chrono::NaiveDate);
+/// How long a valid token is trusted without asking the database, even with no notification.
+const TOKEN_TTL: Duration = Duration::from_secs(30);
+
+/// A list page, the version it was computed at, and its JSON (encoded once, on first use).
+#[derive(Clone)]
+pub struct CachedPage {
+    pub page: Arc<Page<Application>>,
+    json: Arc<std::sync::OnceLock<Arc<[u8]>>>,
+}
+
+impl CachedPage {
+    fn new(page: Page<Application>) -> Self {
+        Self {
+            page: Arc::new(page),
+            json: Arc::default(),
+        }
+    }
+
+    /// The page as JSON, encoded at most once per cached page.
+    pub fn json(&self) -> Arc<[u8]> {
+        self.json
+            .get_or_init(|| serde_json::to_vec(&*self.page).unwrap_or_default().into())
+            .clone()
+    }
+}
+
+/// A token found valid, as the database answered.
+#[derive(Clone)]
+pub struct CachedToken {
+    pub actor: Actor,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    cached_at: Instant,
+}
 
 /// Cached answers for one database.
 #[derive(Default)]
 pub struct CatalogueCache {
-    pages: Mutex<HashMap<String, VersionedPage>>,
-    dashboard: Mutex<Option<(DashboardKey, Dashboard)>>,
+    /// True while the change listener is connected and has read the version since connecting.
+    live: AtomicBool,
+    /// The highest version this replica knows to be committed.
+    version: AtomicI64,
+    pages: Mutex<HashMap<String, (i64, CachedPage)>>,
+    tokens: Mutex<HashMap<Vec<u8>, CachedToken>>,
+    /// Other answers (the dashboard's parts), by name: the key they were computed for and the value.
+    memos: Mutex<HashMap<&'static str, (MemoKey, Memo)>>,
+    /// The change listener's task, stopped with the cache.
+    listener: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
-impl std::fmt::Debug for CatalogueCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CatalogueCache")
+impl Drop for CatalogueCache {
+    fn drop(&mut self) {
+        if let Some(task) = self.listener.get_mut().ok().and_then(Option::take) {
+            task.abort();
+        }
     }
 }
 
-/// The current catalogue version.
-pub async fn version(pool: &PgPool) -> crate::Result<i64> {
+/// A remembered answer of any type.
+type Memo = Arc<dyn Any + Send + Sync>;
+
+/// What a remembered answer depends on: the data version and a caller-chosen time bucket (the
+/// day or minute its time-dependent parts were computed for).
+pub type MemoKey = (i64, i64);
+
+impl std::fmt::Debug for CatalogueCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogueCache")
+            .field("live", &self.live.load(Ordering::Relaxed))
+            .field("version", &self.version.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The current version, as the database has it.
+async fn read_version<'c, E: sqlx::PgExecutor<'c>>(db: E) -> crate::Result<i64> {
     Ok(sqlx::query_scalar!("SELECT version FROM catalogue_version")
-        .fetch_one(pool)
+        .fetch_one(db)
         .await?)
 }
 
-/// The current catalogue version and the database's current date.
-pub async fn version_and_date(pool: &PgPool) -> crate::Result<DashboardKey> {
-    let row = sqlx::query!(r#"SELECT version, current_date AS "today!" FROM catalogue_version"#)
-        .fetch_one(pool)
-        .await?;
-    Ok((row.version, row.today))
-}
-
 impl CatalogueCache {
+    /// The current data version: from memory while live, else from the database.
+    pub async fn version(&self, pool: &PgPool) -> crate::Result<i64> {
+        if self.live.load(Ordering::Acquire) {
+            return Ok(self.version.load(Ordering::Acquire));
+        }
+        let v = read_version(pool).await?;
+        self.version.fetch_max(v, Ordering::AcqRel);
+        Ok(v)
+    }
+
+    /// True while versions come from the change listener.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Called after this replica served a write: its own changes must be visible to the next
+    /// read here, before any notification arrives. Tokens are forgotten too (a revocation).
+    pub async fn after_local_write(&self, pool: &PgPool) {
+        self.tokens.lock().expect("cache lock poisoned").clear();
+        match read_version(pool).await {
+            Ok(v) => {
+                self.version.fetch_max(v, Ordering::AcqRel);
+            }
+            // Without the version the cache cannot tell what is current: stop trusting memory
+            // until the listener reconnects and reads it again.
+            Err(_) => self.live.store(false, Ordering::Release),
+        }
+    }
+
     /// A list page computed at `version` for `key`, if still current.
-    pub fn page(&self, key: &str, version: i64) -> Option<Arc<Page<Application>>> {
+    pub fn page(&self, key: &str, version: i64) -> Option<CachedPage> {
         let pages = self.pages.lock().expect("cache lock poisoned");
         pages
             .get(key)
@@ -56,25 +153,190 @@ impl CatalogueCache {
             .map(|(_, p)| p.clone())
     }
 
-    /// Remembers a list page.
-    pub fn put_page(&self, key: String, version: i64, page: Arc<Page<Application>>) {
+    /// Remembers a list page and returns it as cached.
+    pub fn put_page(&self, key: String, version: i64, page: Page<Application>) -> CachedPage {
+        let cached = CachedPage::new(page);
         let mut pages = self.pages.lock().expect("cache lock poisoned");
         if pages.len() >= MAX_ENTRIES {
             pages.clear();
         }
-        pages.insert(key, (version, page));
+        pages.insert(key, (version, cached.clone()));
+        cached
     }
 
-    /// The dashboard's counts computed at `key`, if still current.
-    pub fn dashboard(&self, key: DashboardKey) -> Option<Dashboard> {
-        let d = self.dashboard.lock().expect("cache lock poisoned");
-        d.as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, d)| d.clone())
+    /// A value remembered under `name` for exactly `key`.
+    pub fn memo<V: Any + Send + Sync>(&self, name: &'static str, key: MemoKey) -> Option<Arc<V>> {
+        let memos = self.memos.lock().expect("cache lock poisoned");
+        let (k, v) = memos.get(name)?;
+        if *k != key {
+            return None;
+        }
+        v.clone().downcast::<V>().ok()
     }
 
-    /// Remembers the dashboard's counts.
-    pub fn put_dashboard(&self, key: DashboardKey, dashboard: Dashboard) {
-        *self.dashboard.lock().expect("cache lock poisoned") = Some((key, dashboard));
+    /// Remembers `value` under `name` for `key`, replacing what was there.
+    pub fn put_memo<V: Any + Send + Sync>(&self, name: &'static str, key: MemoKey, value: Arc<V>) {
+        self.memos
+            .lock()
+            .expect("cache lock poisoned")
+            .insert(name, (key, value));
+    }
+
+    /// A token remembered as valid, if the cache is live, the entry is fresh and the token has
+    /// not expired since.
+    pub fn token(&self, hash: &[u8], now: DateTime<Utc>) -> Option<CachedToken> {
+        if !self.is_live() {
+            return None;
+        }
+        let tokens = self.tokens.lock().expect("cache lock poisoned");
+        tokens
+            .get(hash)
+            .filter(|t| t.cached_at.elapsed() < TOKEN_TTL && t.expires_at > now)
+            .cloned()
+    }
+
+    /// Remembers a token the database found valid.
+    pub fn put_token(
+        &self,
+        hash: Vec<u8>,
+        actor: Actor,
+        expires_at: DateTime<Utc>,
+        last_used_at: Option<DateTime<Utc>>,
+    ) {
+        let mut tokens = self.tokens.lock().expect("cache lock poisoned");
+        if tokens.len() >= MAX_ENTRIES {
+            tokens.clear();
+        }
+        tokens.insert(
+            hash,
+            CachedToken {
+                actor,
+                expires_at,
+                last_used_at,
+                cached_at: Instant::now(),
+            },
+        );
+    }
+
+    fn apply(&self, payload: &str) {
+        match payload.split_once(' ') {
+            Some(("catalogue", v)) => {
+                if let Ok(v) = v.parse::<i64>() {
+                    self.version.fetch_max(v, Ordering::AcqRel);
+                }
+            }
+            _ if payload == "tokens" => self.tokens.lock().expect("cache lock poisoned").clear(),
+            _ => {}
+        }
+    }
+}
+
+/// Keeps `cache` live: listens on [`CHANNEL`] over a connection of its own, and after every
+/// (re)connection reads the version before trusting memory again. Runs until the cache is
+/// dropped (the server stopped); the task holds no strong reference to it.
+pub fn follow_changes(pool: &PgPool, cache: &Arc<CatalogueCache>) {
+    // A private pool of one: the listener must not hold one of the request pool's connections.
+    let options = (*pool.connect_options()).clone();
+    let weak = Arc::downgrade(cache);
+    let task = tokio::spawn(async move {
+        let listen_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with(options);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match follow_once(&listen_pool, &weak).await {
+                Ok(Followed::CacheGone) => return,
+                Ok(Followed::ConnectionLost) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener: cannot listen; reading versions from the database");
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            match weak.upgrade() {
+                Some(cache) => cache.live.store(false, Ordering::Release),
+                None => return,
+            }
+            tokio::time::sleep(backoff).await;
+        }
+    });
+    *cache.listener.lock().expect("cache lock poisoned") = Some(task.abort_handle());
+}
+
+enum Followed {
+    CacheGone,
+    ConnectionLost,
+}
+
+async fn follow_once(pool: &PgPool, weak: &Weak<CatalogueCache>) -> crate::Result<Followed> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    // Listening first, then reading (on the listener's own connection, the pool's only one): a
+    // version committed in between arrives as a notification.
+    let v = read_version(&mut listener).await;
+    {
+        let Some(cache) = weak.upgrade() else {
+            return Ok(Followed::CacheGone);
+        };
+        cache.version.fetch_max(v?, Ordering::AcqRel);
+        cache.tokens.lock().expect("cache lock poisoned").clear();
+        cache.live.store(true, Ordering::Release);
+    }
+    loop {
+        let next = listener.try_recv().await?;
+        let Some(cache) = weak.upgrade() else {
+            return Ok(Followed::CacheGone);
+        };
+        match next {
+            Some(n) => cache.apply(n.payload()),
+            None => return Ok(Followed::ConnectionLost),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_only_move_the_version_forward_and_clear_tokens() {
+        let cache = CatalogueCache::default();
+        cache.apply("catalogue 7");
+        cache.apply("catalogue 5");
+        assert_eq!(cache.version.load(Ordering::Relaxed), 7);
+        cache.put_token(b"h".to_vec(), Actor::system(), Utc::now(), None);
+        cache.apply("tokens");
+        assert!(cache.tokens.lock().unwrap().is_empty());
+        cache.apply("catalogue nonsense");
+        assert_eq!(cache.version.load(Ordering::Relaxed), 7);
+    }
+
+    #[test]
+    fn tokens_are_trusted_only_while_live_and_unexpired() {
+        let cache = CatalogueCache::default();
+        let now = Utc::now();
+        cache.put_token(
+            b"a".to_vec(),
+            Actor::system(),
+            now + chrono::Duration::hours(1),
+            None,
+        );
+        cache.put_token(b"b".to_vec(), Actor::system(), now, None);
+        assert!(cache.token(b"a", now).is_none(), "not live yet");
+        cache.live.store(true, Ordering::Release);
+        assert!(cache.token(b"a", now).is_some());
+        assert!(cache.token(b"b", now).is_none(), "expired");
+        assert!(cache.token(b"c", now).is_none(), "unknown");
+    }
+
+    #[test]
+    fn memos_answer_only_for_their_exact_key_and_type() {
+        let cache = CatalogueCache::default();
+        cache.put_memo("n", (3, 1), Arc::new(42_u32));
+        assert_eq!(cache.memo::<u32>("n", (3, 1)).as_deref(), Some(&42));
+        assert!(cache.memo::<u32>("n", (4, 1)).is_none());
+        assert!(cache.memo::<u32>("n", (3, 2)).is_none());
+        assert!(cache.memo::<String>("n", (3, 1)).is_none());
     }
 }

@@ -2,7 +2,7 @@
 //! hash, last use recorded, revocable.
 
 use base64::Engine;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -148,36 +148,51 @@ pub async fn revoke(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<ApiToken
 
 /// Resolves a bearer secret to the actor it stands for, or None when it is unknown, expired or
 /// revoked. The last-use time is written at most once a minute per token, so busy automation
-/// does not turn every read into a write.
-pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Actor>> {
+/// does not turn every read into a write. A token found valid is remembered by the replica's
+/// cache, which forgets every token as soon as any token is revoked (see [`crate::cache`]).
+pub async fn authenticate(
+    pool: &PgPool,
+    cache: &crate::cache::CatalogueCache,
+    secret: &str,
+) -> Result<Option<Actor>> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
+    let hash = hash(secret);
+    let now = Utc::now();
+    let stale =
+        |last_used: Option<DateTime<Utc>>| last_used.is_none_or(|t| now - t > Duration::minutes(1));
+    if let Some(cached) = cache.token(&hash, now)
+        && !stale(cached.last_used_at)
+    {
+        return Ok(Some(cached.actor));
+    }
     let row = sqlx::query!(
-        "SELECT id, name, scope, role, last_used_at FROM api_tokens
+        "SELECT id, name, scope, role, expires_at, last_used_at FROM api_tokens
          WHERE secret_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
-        hash(secret)
+        hash
     )
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    if row
-        .last_used_at
-        .is_none_or(|t| Utc::now() - t > Duration::minutes(1))
-    {
+    let mut last_used_at = row.last_used_at;
+    if stale(last_used_at) {
         sqlx::query!(
             "UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
             row.id
         )
         .execute(pool)
         .await?;
+        last_used_at = Some(now);
     }
     let role = Role::parse(&row.role).unwrap_or(Role::PlatformEngineer);
-    Ok(Some(Actor {
+    let actor = Actor {
         kind: ActorKind::Token { id: row.id },
         name: format!("token {}", row.name),
         roles: vec![role],
         teams: vec![],
         can_write: row.scope == "write",
-    }))
+    };
+    cache.put_token(hash, actor.clone(), row.expires_at, last_used_at);
+    Ok(Some(actor))
 }

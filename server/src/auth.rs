@@ -77,11 +77,18 @@ pub async fn resolve_caller(
         tracing::warn!("rejected a cross-site write");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
+    let write = resolved.is_some() && !is_safe(req.method());
     if let Some((actor, via)) = resolved {
         req.extensions_mut().insert(Caller { actor, request_id });
         req.extensions_mut().insert(via);
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    if write {
+        // Read-your-writes on this replica: the cache must know the version this write made
+        // before the client can ask again (other replicas learn it by notification).
+        state.cache.after_local_write(&state.pool).await;
+    }
+    response
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -118,7 +125,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
 
 async fn actor_from_bearer(state: &AppState, token: &str) -> domain::Result<Option<Actor>> {
     if token.starts_with(domain::tokens::TOKEN_PREFIX) {
-        return domain::tokens::authenticate(&state.pool, token).await;
+        return domain::tokens::authenticate(&state.pool, &state.cache, token).await;
     }
     match state.oidc.verify_access_token(token).await {
         Ok(claims) => {

@@ -73,12 +73,16 @@ pub async fn build_state(
             SecretBox::disabled()
         }
     };
+    let cache = Arc::default();
+    // Keeps the cache's data version current from the database's notifications; stops when the
+    // state is dropped.
+    domain::cache::follow_changes(&pool, &cache);
     Ok(AppState {
         pool,
         config: Arc::new(config),
         oidc: Arc::new(oidc),
         leptos_options,
-        cache: Arc::default(),
+        cache,
         shutting_down: Arc::new(ShutdownFlag::default()),
         secrets: Arc::new(secrets),
         clock: Clock::real(),

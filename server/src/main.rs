@@ -3,6 +3,10 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: rendering pages allocates a lot, from many threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // `check` needs no configuration or database, and its standard output is the report: logs

@@ -1272,13 +1272,20 @@ pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
     use chrono::Duration;
     use domain::calendar::maintenances::{self, MaintenanceQuery};
     let (pool, caller) = ssr::context()?;
+    caller.actor.authorize(domain::Action::Read)?;
     let now = ssr::now()?;
+    // The same for every reader: computed once per data version and minute.
+    let cache = ssr::cache()?;
+    let key = (cache.version(&pool).await?, now.timestamp().div_euclid(60));
+    if let Some(d) = cache.memo::<CalendarDashboard>("calendar-dashboard", key) {
+        return Ok((*d).clone());
+    }
     let query = MaintenanceQuery {
         from: Some(now - Duration::days(366)),
         to: Some(now),
         ..Default::default()
     };
-    Ok(CalendarDashboard {
+    let dashboard = CalendarDashboard {
         today: now.date_naive(),
         action_items: maintenances::open_action_items(&pool, &caller).await?,
         retrospectives_due: maintenances::list(&pool, &caller, &query)
@@ -1291,7 +1298,13 @@ pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
             .into_iter()
             .filter(warns)
             .collect(),
-    })
+    };
+    cache.put_memo(
+        "calendar-dashboard",
+        key,
+        std::sync::Arc::new(dashboard.clone()),
+    );
+    Ok(dashboard)
 }
 
 #[cfg(test)]

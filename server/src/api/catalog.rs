@@ -1,7 +1,8 @@
 //! REST handlers for the catalogue. Each parses, calls the domain, maps the result: no rules here.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use domain::model::{
     Application, ApplicationInput, Environment, EnvironmentInput, ListQuery, Page, Platform,
     PlatformInput, Team, TeamInput,
@@ -294,7 +295,7 @@ pub async fn list_applications(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<std::sync::Arc<Page<Application>>>> {
+) -> Result<Response> {
     let defaults = ListQuery::default();
     let list = ListQuery {
         page: q.page.unwrap_or(defaults.page),
@@ -306,9 +307,13 @@ pub async fn list_applications(
         team_id: q.team_id,
         environment_id: q.environment_id,
     };
-    Ok(Json(
-        applications::list_cached(&s.pool, &s.cache, &c, &list, &filter).await?,
-    ))
+    let page = applications::list_cached(&s.pool, &s.cache, &c, &list, &filter).await?;
+    // The cached page keeps its JSON: encoded once per catalogue version, not per request.
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Bytes::from_owner(page.json()),
+    )
+        .into_response())
 }
 
 /// Register an application.

@@ -684,3 +684,65 @@ async fn a_cached_list_shows_a_change_at_once() {
         "so does the removed placement"
     );
 }
+
+/// Another replica's writes never pass through this server's middleware: this one learns of them
+/// from the database's notifications. Here the "other replica" writes with plain SQL on the
+/// same database.
+#[tokio::test]
+async fn changes_made_elsewhere_reach_this_replicas_cache_and_token_check() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let secret = app.api_token("pat").await;
+    let pat = app.bearer(&secret);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !app.state.cache.is_live() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change listener never connected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, before) = get(&app, &pat, "/api/v1/applications?q=indexer").await;
+    assert_eq!(before["items"][0]["name"], "Indexer");
+
+    sqlx::query("UPDATE applications SET name = 'Indexer elsewhere' WHERE id = $1")
+        .bind(seed.indexer)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let renamed = poll(|| async {
+        let (_, page) = get(&app, &pat, "/api/v1/applications?q=indexer").await;
+        page["items"][0]["name"] == "Indexer elsewhere"
+    })
+    .await;
+    assert!(renamed, "the cached page was never refreshed");
+
+    let (status, _) = get(&app, &pat, "/api/v1/teams").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the token is valid (and now cached)"
+    );
+    sqlx::query("UPDATE api_tokens SET revoked_at = now()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refused = poll(|| async {
+        let (status, _) = get(&app, &pat, "/api/v1/teams").await;
+        status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(refused, "a token revoked elsewhere kept working");
+}
+
+/// Asks `check` every 20 ms for up to 2 s; true as soon as it answers true.
+async fn poll<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}

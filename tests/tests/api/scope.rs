@@ -1069,10 +1069,14 @@ async fn overdue_audits_are_listed_and_counted_and_yearly_ones_plan_the_next() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["overdue"].is_string(), "{body}");
 
-    let dashboard =
-        domain::applications::dashboard(&app.pool, &app.state.cache, &domain::db::Caller::system())
-            .await
-            .unwrap();
+    let dashboard = domain::applications::dashboard(
+        &app.pool,
+        &app.state.cache,
+        &domain::db::Caller::system(),
+        app.state.clock.now().date_naive(),
+    )
+    .await
+    .unwrap();
     assert_eq!(dashboard.overdue_audits, 1);
     assert_eq!(dashboard.overdue_audit_list[0].id.to_string(), audit_id);
 
