@@ -12,29 +12,14 @@
 pub mod api;
 pub mod components;
 pub mod pages;
+mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use crate::components::Layout;
-use crate::pages::{
-    applications::{ApplicationPage, ApplicationsPage, NewApplicationPage},
-    audit::AuditPage,
-    calendar::{
-        CalendarPage, DrillPage, EditMaintenancePage, FeedsPage, MaintenancePage, NewDrillPage,
-        NewMaintenancePage, PlansPage,
-    },
-    dashboard::DashboardPage,
-    golive::{ChecklistPage, ClustersPage, FrozenReviewPage, GoLiveBoardPage, ReviewPage},
-    platforms::{NewPlatformPage, PlatformPage, PlatformsPage},
-    scope::{
-        ScopeAuditPage, ScopeAuditsPage, ScopeDiffPage, ScopeDraftPage, ScopeIndexPage, ScopePage,
-    },
-    teams::{NewTeamPage, TeamPage, TeamsPage},
-    tokens::TokensPage,
-};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,37 +52,37 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams") view=TeamsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/new") view=NewTeamPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:id") view=TeamPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms") view=PlatformsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/new") view=NewPlatformPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id") view=PlatformPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope") view=ScopePage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope/draft") view=ScopeDraftPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope/diff") view=ScopeDiffPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/checklist") view=ChecklistPage ssr=SsrMode::Async/>
-                    <Route path=path!("/scope") view=ScopeIndexPage ssr=SsrMode::Async/>
-                    <Route path=path!("/scope/audits") view=ScopeAuditsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/scope/audits/:id") view=ScopeAuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/golive") view=GoLiveBoardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/clusters") view=ClustersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/reviews/:id") view=ReviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/reviews/:id/frozen") view=FrozenReviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/applications") view=ApplicationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/applications/new") view=NewApplicationPage ssr=SsrMode::Async/>
-                    <Route path=path!("/applications/:id") view=ApplicationPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/plans") view=PlansPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/new") view=NewMaintenancePage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/:id") view=MaintenancePage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/:id/edit") view=EditMaintenancePage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/drills/new") view=NewDrillPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/drills/:id") view=DrillPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/feeds") view=FeedsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view={Lazy::<routes::DashboardPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view={Lazy::<routes::TeamsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/new") view={Lazy::<routes::NewTeamPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:id") view={Lazy::<routes::TeamPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms") view={Lazy::<routes::PlatformsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/new") view={Lazy::<routes::NewPlatformPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id") view={Lazy::<routes::PlatformPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope") view={Lazy::<routes::ScopePage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/draft") view={Lazy::<routes::ScopeDraftPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/diff") view={Lazy::<routes::ScopeDiffPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/checklist") view={Lazy::<routes::ChecklistPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/scope") view={Lazy::<routes::ScopeIndexPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits") view={Lazy::<routes::ScopeAuditsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits/:id") view={Lazy::<routes::ScopeAuditPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/golive") view={Lazy::<routes::GoLiveBoardPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/clusters") view={Lazy::<routes::ClustersPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id") view={Lazy::<routes::ReviewPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id/frozen") view={Lazy::<routes::FrozenReviewPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/applications") view={Lazy::<routes::ApplicationsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/new") view={Lazy::<routes::NewApplicationPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/:id") view={Lazy::<routes::ApplicationPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view={Lazy::<routes::CalendarPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/plans") view={Lazy::<routes::PlansPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/new") view={Lazy::<routes::NewMaintenancePage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id") view={Lazy::<routes::MaintenancePage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id/edit") view={Lazy::<routes::EditMaintenancePage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/new") view={Lazy::<routes::NewDrillPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/:id") view={Lazy::<routes::DrillPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/feeds") view={Lazy::<routes::FeedsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view={Lazy::<routes::AuditPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view={Lazy::<routes::TokensPage>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
@@ -109,5 +94,5 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_lazy(App);
 }
