@@ -681,6 +681,34 @@ async fn pat_plans_staging_and_production_announces_a_major_update_and_sees_both
             .unwrap();
     assert_eq!(state, "announced");
 
+    // A change after the announcement: the edit form, then the detail page with the new title;
+    // calendar subscribers see a new SEQUENCE of the same event.
+    let sequence = |title: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>("SELECT sequence FROM maintenances WHERE title = $1")
+                .bind(title)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("maintenance {title}: {e}"))
+        }
+    };
+    let before = sequence("Ingress controller 2.0").await;
+    click(&browser, "#edit-maintenance").await;
+    wait_for_url(&browser, "the edit form", |u| u.path().ends_with("/edit")).await;
+    wait_hydrated(&browser).await;
+    type_into(&browser, "#field-title", "Ingress controller 2.1").await;
+    click(&browser, "#update-maintenance").await;
+    wait_for_url(&browser, "back on the maintenance", |u| {
+        u.path().starts_with("/calendar/maintenances/") && !u.path().ends_with("/edit")
+    })
+    .await;
+    wait_for_text(&browser, "Ingress controller 2.1").await;
+    assert!(
+        sequence("Ingress controller 2.1").await > before,
+        "the change bumps the event's SEQUENCE"
+    );
+
     // The month grid: the maintenance on staging's day, production's window five working days
     // later, saying which staging window it follows.
     let month = window.format("%Y-%m");
@@ -695,7 +723,7 @@ async fn pat_plans_staging_and_production_announces_a_major_update_and_sees_both
     .await
     .unwrap();
     assert!(
-        maintenance.contains("Ingress controller 2.0"),
+        maintenance.contains("Ingress controller 2.1"),
         "{maintenance}"
     );
     assert!(maintenance.contains("Announced"), "{maintenance}");

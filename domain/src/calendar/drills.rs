@@ -167,7 +167,31 @@ async fn authorize(
     }
 }
 
-fn validate(conn_platform_ok: bool, form: &mut DrillForm) -> Result<()> {
+/// Whether the drill's platform exists, and whether its application (if any) runs there.
+struct Placement {
+    platform: bool,
+    application: bool,
+}
+
+async fn placement(conn: &mut PgConnection, form: &DrillForm) -> Result<Placement> {
+    let row = sqlx::query!(
+        r#"SELECT
+             EXISTS (SELECT 1 FROM platforms WHERE id = $1 AND archived_at IS NULL) AS "platform!",
+             ($2::uuid IS NULL OR EXISTS (
+                 SELECT 1 FROM application_namespaces n JOIN environments e ON e.id = n.environment_id
+                 WHERE n.application_id = $2 AND e.platform_id = $1)) AS "application!""#,
+        form.platform_id,
+        form.application_id,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Placement {
+        platform: row.platform,
+        application: row.application,
+    })
+}
+
+fn validate(placement: &Placement, form: &mut DrillForm) -> Result<()> {
     let mut p = Problems::default();
     for (field, value, required, max) in [
         ("title", &mut form.title, true, 160),
@@ -184,8 +208,13 @@ fn validate(conn_platform_ok: bool, form: &mut DrillForm) -> Result<()> {
             p.add(field, format!("must be at most {max} characters"));
         }
     }
-    if !conn_platform_ok {
+    if !placement.platform {
         p.add("platform_id", "no such platform");
+    } else if !placement.application {
+        p.add(
+            "application_id",
+            "does not run on this platform (it has no namespace in any of its environments)",
+        );
     }
     if form.ends_at <= form.starts_at {
         p.add("ends_at", "must come after the start");
@@ -209,14 +238,8 @@ fn validate(conn_platform_ok: bool, form: &mut DrillForm) -> Result<()> {
 pub async fn create(pool: &PgPool, caller: &Caller, mut form: DrillForm) -> Result<Drill> {
     let mut tx = pool.begin().await?;
     authorize(&mut tx, caller, form.application_id).await?;
-    let platform_ok = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM platforms WHERE id = $1 AND archived_at IS NULL",
-        form.platform_id
-    )
-    .fetch_one(&mut *tx)
-    .await?
-        == 1;
-    validate(platform_ok, &mut form)?;
+    let placement = placement(&mut tx, &form).await?;
+    validate(&placement, &mut form)?;
     let id = sqlx::query_scalar!(
         "INSERT INTO dr_drills (platform_id, application_id, title, goal, scenario, starting_state,
              participants, leader, starts_at, ends_at, target_rpo_minutes, target_rto_minutes,

@@ -20,6 +20,17 @@ fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap()
 }
 
+/// A server with demo data whose clock stands at [`monday`].
+async fn on_monday() -> (TestApp, Seed) {
+    let app = TestApp::spawn_with(Options {
+        clock: Some(monday()),
+        ..Options::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    (app, seed)
+}
+
 fn field(body: &Value, name: &str) -> String {
     body["error"]["fields"][name]
         .as_str()
@@ -123,12 +134,7 @@ async fn expect_calls(received: &Arc<Mutex<Vec<Value>>>, pred: impl Fn(&Value) -
 
 #[tokio::test]
 async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_date() {
-    let app = TestApp::spawn_with(Options {
-        clock: Some(monday()),
-        ..Options::default()
-    })
-    .await;
-    let seed = app.seed().await;
+    let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     let audrey = app.login("audrey").await;
     let plan_path = |env: Uuid| format!("/api/v1/environments/{env}/maintenance-plan");
@@ -399,12 +405,7 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
 
 #[tokio::test]
 async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_a_retrospective() {
-    let app = TestApp::spawn_with(Options {
-        clock: Some(monday()),
-        ..Options::default()
-    })
-    .await;
-    let seed = app.seed().await;
+    let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
@@ -740,12 +741,7 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
 
 #[tokio::test]
 async fn reminders_fire_once_each_across_restarts_and_replicas() {
-    let mut app = TestApp::spawn_with(Options {
-        clock: Some(monday()),
-        ..Options::default()
-    })
-    .await;
-    let seed = app.seed().await;
+    let (mut app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     plan_core(&app, &pat, &seed).await;
@@ -843,12 +839,7 @@ fn prop(event: &icalendar::parser::Component<'_>, name: &str) -> Option<String> 
 
 #[tokio::test]
 async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
-    let app = TestApp::spawn_with(Options {
-        clock: Some(monday()),
-        ..Options::default()
-    })
-    .await;
-    let seed = app.seed().await;
+    let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
@@ -1156,12 +1147,7 @@ async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
 
 #[tokio::test]
 async fn end_of_life_is_warned_once_per_threshold_and_shown_per_environment() {
-    let app = TestApp::spawn_with(Options {
-        clock: Some(monday()),
-        ..Options::default()
-    })
-    .await;
-    let seed = app.seed().await;
+    let (app, seed) = on_monday().await;
     let alice = app.login("alice").await;
     let audrey = app.login("audrey").await;
     let (url, received) = super::support::webhook_receiver().await;
@@ -1307,4 +1293,174 @@ async fn ui_call(
         .await
         .unwrap();
     tests::json(response).await
+}
+
+fn drill(platform: Uuid, application: Option<Uuid>, starts_at: &str) -> Value {
+    json!({
+        "platform_id": platform,
+        "application_id": application,
+        "title": "Restore the ledger database",
+        "goal": "Prove the ledger can be restored from last night's backup within the targets.",
+        "scenario": "The primary database volume is lost.",
+        "starting_state": "Nightly Velero backup of namespace ledger.",
+        "participants": "payments on-call, platform on-call",
+        "leader": "Alice Payments",
+        "starts_at": starts_at,
+        "ends_at": "2027-01-04T16:00:00Z",
+        "target_rpo_minutes": 60,
+        "target_rto_minutes": 120,
+        "target_retention_days": 30,
+    })
+}
+
+/// A team plans a drill of its own application; the platform's other teams cannot. After the
+/// drill the measurements are compared with the targets, and the retrospective's action items
+/// join the open ones until done.
+#[tokio::test]
+async fn drills_measure_rpo_and_rto_against_their_targets_and_end_with_a_retrospective() {
+    let (app, seed) = on_monday().await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let audrey = app.login("audrey").await;
+    let pat = app.bearer(&app.api_token("pat").await);
+
+    // Bad input names its fields; nothing is stored.
+    let (status, other_platform) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/platforms",
+        None,
+        Some(&json!({ "slug": "edge", "name": "Edge" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{other_platform}");
+    let edge: Uuid = other_platform["id"].as_str().unwrap().parse().unwrap();
+    let mut bad = drill(edge, Some(seed.ledger), "2027-01-04T17:00:00Z");
+    bad["title"] = json!(" ");
+    bad["target_rto_minutes"] = json!(-1);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(field(&body, "title"), "is required");
+    assert!(
+        field(&body, "ends_at").contains("after the start"),
+        "{body}"
+    );
+    assert!(
+        field(&body, "target_rto_minutes").contains("between"),
+        "{body}"
+    );
+    assert!(
+        field(&body, "application_id").contains("does not run on this platform"),
+        "an application is drilled on a platform it runs on: {body}"
+    );
+    let (_, none) = call(&app, &pat, Method::GET, "/api/v1/drills", None, None).await;
+    assert_eq!(none, json!([]));
+
+    // Only the application's team (or platform staff) plans its drill; auditors never write.
+    let form = drill(seed.core, Some(seed.ledger), "2027-01-04T10:00:00Z");
+    for (who, client) in [("bob", &bob), ("audrey", &audrey)] {
+        let (status, body) = call(
+            &app,
+            client,
+            Method::POST,
+            "/api/v1/drills",
+            None,
+            Some(&form),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+    }
+    let (status, planned) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{planned}");
+    assert_eq!(planned["state"], "planned");
+    assert_eq!(planned["application_slug"], "ledger");
+    let id = planned["id"].as_str().unwrap().to_owned();
+
+    // Not before it started.
+    let result = json!({
+        "measured_rpo_minutes": 45,
+        "measured_rto_minutes": 150,
+        "retention_verified": true,
+        "went_well": "The backup was complete and restored cleanly.",
+        "to_improve": "The restore waited 40 minutes for a volume snapshot.",
+        "action_items": [
+            { "title": "Pre-provision restore volumes", "owner": "platform", "due_on": "2027-02-01" }
+        ],
+    });
+    let path = format!("/api/v1/drills/{id}/result");
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 4, 9, 30, 0).unwrap());
+    let (status, early) = call(&app, &alice, Method::POST, &path, None, Some(&result)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{early}");
+
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 4, 16, 30, 0).unwrap());
+    let mut bad = result.clone();
+    bad["measured_rpo_minutes"] = json!(-5);
+    let (status, body) = call(&app, &alice, Method::POST, &path, None, Some(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "measured_rpo_minutes").contains("between"),
+        "{body}"
+    );
+
+    let (status, done) = call(&app, &alice, Method::POST, &path, None, Some(&result)).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["rpo_met"], true, "45 minutes of data lost, 60 allowed");
+    assert_eq!(
+        done["rto_met"], false,
+        "150 minutes to recover, 120 allowed"
+    );
+    let (status, again) = call(&app, &alice, Method::POST, &path, None, Some(&result)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "recorded once: {again}");
+
+    let (_, items) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        "/api/v1/action-items",
+        None,
+        None,
+    )
+    .await;
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["title"], "Pre-provision restore volumes");
+    assert_eq!(items[0]["source"], "Restore the ledger database");
+
+    // Auditors export the drills with their outcome.
+    let csv = audrey
+        .get(app.url("/api/v1/drills/export.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.contains("Restore the ledger database"))
+        .unwrap_or_else(|| panic!("no drill row in {csv}"));
+    assert!(row.contains("ledger"), "{row}");
+    assert!(row.contains("150"), "the measured RTO is exported: {row}");
 }
