@@ -76,7 +76,7 @@ pub struct CatalogueCache {
     /// The highest version this replica knows to be committed.
     version: AtomicI64,
     pages: Mutex<HashMap<String, (i64, CachedPage)>>,
-    tokens: Mutex<HashMap<Vec<u8>, CachedToken>>,
+    tokens: Mutex<Tokens>,
     /// Other answers (the dashboard's parts), by name: the key they were computed for and the value.
     memos: Mutex<HashMap<&'static str, (MemoKey, Memo)>>,
     /// The change listener's task, stopped with the cache.
@@ -88,6 +88,21 @@ impl Drop for CatalogueCache {
         if let Some(task) = self.listener.get_mut().ok().and_then(Option::take) {
             task.abort();
         }
+    }
+}
+
+/// Valid tokens by hash, and how many times the map was cleared: a lookup that started before a
+/// clear must not put back what the clear removed (a token revoked while it was being read).
+#[derive(Default)]
+struct Tokens {
+    by_hash: HashMap<Vec<u8>, CachedToken>,
+    epoch: u64,
+}
+
+impl Tokens {
+    fn clear(&mut self) {
+        self.by_hash.clear();
+        self.epoch += 1;
     }
 }
 
@@ -130,17 +145,23 @@ impl CatalogueCache {
         self.live.load(Ordering::Acquire)
     }
 
-    /// Called after this replica served a write: its own changes must be visible to the next
-    /// read here, before any notification arrives. Tokens are forgotten too (a revocation).
+    /// Called after this replica served a request that may have written (every POST, also
+    /// server functions that only read): its own changes must be visible to the next read here,
+    /// before any notification arrives. When the version moved, tokens are forgotten too: the
+    /// write may have been a revocation (every change is audited, so every change moves it).
     pub async fn after_local_write(&self, pool: &PgPool) {
-        self.tokens.lock().expect("cache lock poisoned").clear();
         match read_version(pool).await {
             Ok(v) => {
-                self.version.fetch_max(v, Ordering::AcqRel);
+                if self.version.fetch_max(v, Ordering::AcqRel) < v {
+                    self.forget_tokens();
+                }
             }
             // Without the version the cache cannot tell what is current: stop trusting memory
             // until the listener reconnects and reads it again.
-            Err(_) => self.live.store(false, Ordering::Release),
+            Err(_) => {
+                self.live.store(false, Ordering::Release);
+                self.forget_tokens();
+            }
         }
     }
 
@@ -182,32 +203,41 @@ impl CatalogueCache {
             .insert(name, (key, value));
     }
 
-    /// A token remembered as valid, if the cache is live, the entry is fresh and the token has
-    /// not expired since.
-    pub fn token(&self, hash: &[u8], now: DateTime<Utc>) -> Option<CachedToken> {
-        if !self.is_live() {
-            return None;
-        }
-        let tokens = self.tokens.lock().expect("cache lock poisoned");
-        tokens
-            .get(hash)
-            .filter(|t| t.cached_at.elapsed() < TOKEN_TTL && t.expires_at > now)
-            .cloned()
+    fn forget_tokens(&self) {
+        self.tokens.lock().expect("cache lock poisoned").clear();
     }
 
-    /// Remembers a token the database found valid.
+    /// A token remembered as valid, if the cache is live, the entry is fresh and the token has
+    /// not expired since; and the epoch to hand to [`Self::put_token`] after asking the database.
+    pub fn token(&self, hash: &[u8], now: DateTime<Utc>) -> (Option<CachedToken>, u64) {
+        let tokens = self.tokens.lock().expect("cache lock poisoned");
+        let cached = self
+            .is_live()
+            .then(|| tokens.by_hash.get(hash))
+            .flatten()
+            .filter(|t| t.cached_at.elapsed() < TOKEN_TTL && t.expires_at > now)
+            .cloned();
+        (cached, tokens.epoch)
+    }
+
+    /// Remembers a token the database found valid, unless tokens were forgotten since `epoch`
+    /// (the answer may predate a revocation).
     pub fn put_token(
         &self,
+        epoch: u64,
         hash: Vec<u8>,
         actor: Actor,
         expires_at: DateTime<Utc>,
         last_used_at: Option<DateTime<Utc>>,
     ) {
         let mut tokens = self.tokens.lock().expect("cache lock poisoned");
-        if tokens.len() >= MAX_ENTRIES {
-            tokens.clear();
+        if tokens.epoch != epoch {
+            return;
         }
-        tokens.insert(
+        if tokens.by_hash.len() >= MAX_ENTRIES {
+            tokens.by_hash.clear();
+        }
+        tokens.by_hash.insert(
             hash,
             CachedToken {
                 actor,
@@ -225,7 +255,7 @@ impl CatalogueCache {
                     self.version.fetch_max(v, Ordering::AcqRel);
                 }
             }
-            _ if payload == "tokens" => self.tokens.lock().expect("cache lock poisoned").clear(),
+            _ if payload == "tokens" => self.forget_tokens(),
             _ => {}
         }
     }
@@ -280,7 +310,7 @@ async fn follow_once(pool: &PgPool, weak: &Weak<CatalogueCache>) -> crate::Resul
             return Ok(Followed::CacheGone);
         };
         cache.version.fetch_max(v?, Ordering::AcqRel);
-        cache.tokens.lock().expect("cache lock poisoned").clear();
+        cache.forget_tokens();
         cache.live.store(true, Ordering::Release);
     }
     loop {
@@ -305,9 +335,9 @@ mod tests {
         cache.apply("catalogue 7");
         cache.apply("catalogue 5");
         assert_eq!(cache.version.load(Ordering::Relaxed), 7);
-        cache.put_token(b"h".to_vec(), Actor::system(), Utc::now(), None);
+        cache.put_token(0, b"h".to_vec(), Actor::system(), Utc::now(), None);
         cache.apply("tokens");
-        assert!(cache.tokens.lock().unwrap().is_empty());
+        assert!(cache.tokens.lock().unwrap().by_hash.is_empty());
         cache.apply("catalogue nonsense");
         assert_eq!(cache.version.load(Ordering::Relaxed), 7);
     }
@@ -316,18 +346,31 @@ mod tests {
     fn tokens_are_trusted_only_while_live_and_unexpired() {
         let cache = CatalogueCache::default();
         let now = Utc::now();
-        cache.put_token(
-            b"a".to_vec(),
-            Actor::system(),
-            now + chrono::Duration::hours(1),
-            None,
-        );
-        cache.put_token(b"b".to_vec(), Actor::system(), now, None);
-        assert!(cache.token(b"a", now).is_none(), "not live yet");
+        let hour = now + chrono::Duration::hours(1);
+        cache.put_token(0, b"a".to_vec(), Actor::system(), hour, None);
+        cache.put_token(0, b"b".to_vec(), Actor::system(), now, None);
+        assert!(cache.token(b"a", now).0.is_none(), "not live yet");
         cache.live.store(true, Ordering::Release);
-        assert!(cache.token(b"a", now).is_some());
-        assert!(cache.token(b"b", now).is_none(), "expired");
-        assert!(cache.token(b"c", now).is_none(), "unknown");
+        assert!(cache.token(b"a", now).0.is_some());
+        assert!(cache.token(b"b", now).0.is_none(), "expired");
+        assert!(cache.token(b"c", now).0.is_none(), "unknown");
+    }
+
+    #[test]
+    fn a_lookup_older_than_a_revocation_is_not_remembered() {
+        let cache = CatalogueCache::default();
+        cache.live.store(true, Ordering::Release);
+        let now = Utc::now();
+        let hour = now + chrono::Duration::hours(1);
+        let (cached, epoch) = cache.token(b"a", now);
+        assert!(cached.is_none());
+        // The database said "valid"; meanwhile the token was revoked and the cache told.
+        cache.apply("tokens");
+        cache.put_token(epoch, b"a".to_vec(), Actor::system(), hour, None);
+        let (cached, epoch) = cache.token(b"a", now);
+        assert!(cached.is_none(), "the stale answer was remembered");
+        cache.put_token(epoch, b"a".to_vec(), Actor::system(), hour, None);
+        assert!(cache.token(b"a", now).0.is_some());
     }
 
     #[test]

@@ -162,7 +162,8 @@ pub async fn authenticate(
     let now = Utc::now();
     let stale =
         |last_used: Option<DateTime<Utc>>| last_used.is_none_or(|t| now - t > Duration::minutes(1));
-    if let Some(cached) = cache.token(&hash, now)
+    let (cached, epoch) = cache.token(&hash, now);
+    if let Some(cached) = cached
         && !stale(cached.last_used_at)
     {
         return Ok(Some(cached.actor));
@@ -193,6 +194,6 @@ pub async fn authenticate(
         teams: vec![],
         can_write: row.scope == "write",
     };
-    cache.put_token(hash, actor.clone(), row.expires_at, last_used_at);
+    cache.put_token(epoch, hash, actor.clone(), row.expires_at, last_used_at);
     Ok(Some(actor))
 }
