@@ -2,7 +2,8 @@
 //! calls, compile into a wasm chunk of its own (`cargo leptos build --split`), which the browser
 //! fetches when it first shows that page. The main chunk keeps the runtime, the router and the
 //! layout, so a first visit downloads the layout and one page instead of the whole product.
-//! Without `--split` (debug builds) the same routes load eagerly.
+//! Every build must split (all `cargo leptos` commands in `scripts/` pass `--split`): an unsplit
+//! wasm imports a chunk loader that does not exist, and the pages never hydrate.
 //!
 //! On the server, Leptos records which chunks a page used and preloads them with
 //! `<link rel="modulepreload">`, so hydration does not wait for a second round trip.

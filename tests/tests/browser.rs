@@ -88,7 +88,7 @@ async fn wait_hydrated(browser: &Client) {
             .map(|u| u.to_string())
             .unwrap_or_default();
         panic!(
-            "the page at {url} did not hydrate within {WAIT:?} (is target/site/pkg current?): {e}"
+            "the page at {url} did not hydrate within {WAIT:?} (is target/site/pkg current, built with `cargo leptos build --split`?): {e}"
         );
     }
 }
@@ -166,7 +166,7 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     let hydrated = navigates_in_the_page(&browser, &app).await;
     assert!(
         hydrated,
-        "the page never hydrated: router links load whole pages (is target/site/pkg current?)"
+        "the page never hydrated: router links load whole pages (is target/site/pkg current, built with `cargo leptos build --split`?)"
     );
 
     // A new team.
