@@ -14,6 +14,39 @@ pub mod calendar;
 pub mod golive;
 pub mod scope;
 
+/// JSON for server-function answers, read with `serde_json::from_str`: the same path hydration
+/// uses for a resource's data, so the wasm holds one deserializer per type instead of two (the
+/// default `Json` codec reads with `from_slice`, and serde code is the bulk of the wasm).
+pub struct JsonText;
+
+impl leptos::server_fn::ContentType for JsonText {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl leptos::server_fn::FormatType for JsonText {
+    const FORMAT_TYPE: leptos::server_fn::Format = leptos::server_fn::Format::Text;
+}
+
+impl<T: Serialize> leptos::server_fn::Encodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<leptos::server_fn::Bytes, Self::Error> {
+        serde_json::to_vec(output).map(leptos::server_fn::Bytes::from)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> leptos::server_fn::Decodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: leptos::server_fn::Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}
+
+/// The answer codec of every server function: JSON in a POST's answer.
+pub type Answer = leptos::server_fn::codec::Post<JsonText>;
+
 /// The error every server function returns: a domain error the UI can show per field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UiError(pub domain::Error);
@@ -227,7 +260,7 @@ mod ssr {
 }
 
 /// The signed-in person, or None.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn whoami() -> UiResult<Option<Me>> {
     use domain::Action;
     let Some(caller) = ssr::caller() else {
@@ -246,7 +279,7 @@ pub async fn whoami() -> UiResult<Option<Me>> {
 }
 
 /// Counts and recent changes.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_dashboard() -> UiResult<Dashboard> {
     let (pool, caller) = ssr::context()?;
     let today = ssr::now()?.date_naive();
@@ -255,7 +288,7 @@ pub async fn load_dashboard() -> UiResult<Dashboard> {
 }
 
 /// Teams, filtered and paged.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn list_teams(
     q: Option<String>,
     include_archived: bool,
@@ -272,7 +305,7 @@ pub async fn list_teams(
 }
 
 /// A team and its applications.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_team(id: String) -> UiResult<TeamDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -298,7 +331,7 @@ pub async fn load_team(id: String) -> UiResult<TeamDetail> {
 }
 
 /// Creates (no id) or edits a team, then shows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_team(
     id: Option<String>,
     version: Option<String>,
@@ -326,7 +359,7 @@ pub async fn save_team(
 }
 
 /// Archives or restores a team.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn archive_team(id: String, version: String, archive: bool) -> UiResult<Team> {
     let (pool, caller) = ssr::context()?;
     let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
@@ -334,7 +367,7 @@ pub async fn archive_team(id: String, version: String, archive: bool) -> UiResul
 }
 
 /// Platforms, filtered and paged.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn list_platforms(include_archived: bool) -> UiResult<Page<Platform>> {
     let (pool, caller) = ssr::context()?;
     let query = domain::model::ListQuery {
@@ -346,7 +379,7 @@ pub async fn list_platforms(include_archived: bool) -> UiResult<Page<Platform>> 
 }
 
 /// A platform and its environments.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_platform(id: String) -> UiResult<PlatformDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -361,7 +394,7 @@ pub async fn load_platform(id: String) -> UiResult<PlatformDetail> {
 }
 
 /// Creates (no id) or edits a platform, then shows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_platform(
     id: Option<String>,
     version: Option<String>,
@@ -387,7 +420,7 @@ pub async fn save_platform(
 }
 
 /// Archives or restores a platform.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn archive_platform(id: String, version: String, archive: bool) -> UiResult<Platform> {
     let (pool, caller) = ssr::context()?;
     let (id, version) = (ssr::uuid("id", &id)?, ssr::number("version", &version)?);
@@ -395,7 +428,7 @@ pub async fn archive_platform(id: String, version: String, archive: bool) -> UiR
 }
 
 /// Adds (no id) or edits an environment of a platform.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_environment(
     platform_id: String,
     id: Option<String>,
@@ -425,7 +458,7 @@ pub async fn save_environment(
 }
 
 /// Archives or restores an environment.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn archive_environment(
     id: String,
     version: String,
@@ -437,7 +470,7 @@ pub async fn archive_environment(
 }
 
 /// Applications, filtered and paged.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn list_applications(
     q: Option<String>,
     team_id: Option<String>,
@@ -485,14 +518,14 @@ async fn choices(pool: &domain::db::PgPool, caller: &domain::db::Caller) -> UiRe
 }
 
 /// Teams and environments for a new application's form.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn application_choices() -> UiResult<AppChoices> {
     let (pool, caller) = ssr::context()?;
     choices(&pool, &caller).await
 }
 
 /// An application with its form's choices.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_application(id: String) -> UiResult<ApplicationDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -509,7 +542,7 @@ pub async fn load_application(id: String) -> UiResult<ApplicationDetail> {
 }
 
 /// Creates (no id) or edits an application, then shows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_application(
     id: Option<String>,
     version: Option<String>,
@@ -559,7 +592,7 @@ pub async fn save_application(
 }
 
 /// Archives or restores an application.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn archive_application(
     id: String,
     version: String,
@@ -571,7 +604,7 @@ pub async fn archive_application(
 }
 
 /// The audit log with filters.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn audit_log(
     entity_type: Option<String>,
     actor: Option<String>,
@@ -591,14 +624,14 @@ pub async fn audit_log(
 }
 
 /// API tokens (never their secrets).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn list_tokens() -> UiResult<Vec<ApiToken>> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::tokens::list(&pool, &caller).await?)
 }
 
 /// Creates an API token; the secret is in the answer, once.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn create_token(
     name: String,
     scope: String,
@@ -614,7 +647,7 @@ pub async fn create_token(
 }
 
 /// Revokes an API token.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn revoke_token(id: String) -> UiResult<ApiToken> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::tokens::revoke(&pool, &caller, ssr::uuid("id", &id)?).await?)

@@ -419,12 +419,13 @@ async fn a_team_verifies_its_application_from_the_ui_and_watches_the_progress() 
     let app = TestApp::spawn().await;
     let seed = app.seed().await;
     let system = Caller::system();
-    // A slow cluster (every answer 150 ms late), so the progress can be watched.
+    // A slow cluster (every answer 300 ms late), so the progress can be watched even on a busy
+    // machine.
     let cluster = kube_fixture::start(
         kube_fixture::Config::from_dir(workspace_root().join("tests/fixtures/cluster"))
             .expect("fixtures load")
             .token("browser-token")
-            .failure(kube_fixture::Failure::Slow(Duration::from_millis(150))),
+            .failure(kube_fixture::Failure::Slow(Duration::from_millis(300))),
     )
     .await
     .expect("the test API server starts");

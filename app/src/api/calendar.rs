@@ -331,7 +331,7 @@ async fn named_environments(
 }
 
 /// The month grid (`view` = month) or agenda of a month, with its filters.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_calendar(
     month: Option<String>,
     view: Option<String>,
@@ -420,7 +420,7 @@ pub async fn load_calendar(
 
 /// A platform's environments with their plans and next windows, its blackouts, notice settings
 /// and (when a country is chosen) public holidays to offer as blackouts.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_plans(
     platform: Option<String>,
     country: Option<String>,
@@ -493,7 +493,7 @@ pub async fn load_plans(
 }
 
 /// Sets an environment's plan: a rhythm of its own or following an earlier environment.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_plan(
     environment_id: String,
     #[server(default)] base_version: String,
@@ -604,7 +604,7 @@ pub async fn save_plan(
 }
 
 /// Removes an environment's plan, unless another environment follows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_plan(environment_id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let environment_id = ssr::uuid("environment_id", &environment_id)?;
@@ -612,7 +612,7 @@ pub async fn remove_plan(environment_id: String) -> UiResult<()> {
 }
 
 /// Adds a blackout to a platform (no environment) or one of its environments.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn add_blackout(
     platform_id: String,
     #[server(default)] environment_id: Option<String>,
@@ -633,14 +633,14 @@ pub async fn add_blackout(
 }
 
 /// Removes a blackout.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_blackout(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::calendar::plans::remove_blackout(&pool, &caller, ssr::uuid("id", &id)?).await?)
 }
 
 /// Sets a platform's notice period for major updates and its reminder lead times.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_calendar_settings(
     platform_id: String,
     major_notice_days: String,
@@ -673,7 +673,7 @@ fn rename_field(error: domain::Error, from: &str, to: &str) -> domain::Error {
 }
 
 /// The new-maintenance form's choices; with an environment, its windows and what it repeats.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_maintenance_form(environment: Option<String>) -> UiResult<MaintenanceFormData> {
     use chrono::Duration;
     use domain::calendar::maintenances::{self, MaintenanceQuery};
@@ -843,7 +843,7 @@ fn show_saved(
 }
 
 /// Plans a maintenance, then shows it with what the rules warn about.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn create_maintenance(
     #[server(flatten)] fields: MaintenanceFields,
 ) -> UiResult<domain::calendar::model::MaintenanceSaved> {
@@ -855,7 +855,7 @@ pub async fn create_maintenance(
 
 /// The edit form of a planned or announced maintenance: the new-maintenance form's choices for
 /// its environment, with the maintenance to fill it from.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_maintenance_edit(id: String) -> UiResult<MaintenanceFormData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -867,7 +867,7 @@ pub async fn load_maintenance_edit(id: String) -> UiResult<MaintenanceFormData> 
 
 /// Changes a planned or announced maintenance, if nobody changed it since `base_version`, then
 /// shows it with what the rules warn about.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn update_maintenance(
     id: String,
     base_version: String,
@@ -884,7 +884,7 @@ pub async fn update_maintenance(
 }
 
 /// A maintenance, the one it repeats, and the teams' acknowledgements.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_maintenance(id: String) -> UiResult<MaintenancePageData> {
     use domain::calendar::maintenances;
     let (pool, caller) = ssr::context()?;
@@ -914,7 +914,7 @@ pub async fn load_maintenance(id: String) -> UiResult<MaintenancePageData> {
 }
 
 /// One lifecycle step: announce, start, complete, roll-back or cancel (with a reason).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn maintenance_step(
     id: String,
     step: String,
@@ -980,7 +980,7 @@ fn to_rows(error: domain::Error, rows_of: &[usize]) -> domain::Error {
 }
 
 /// Writes the retrospective of an ended maintenance and adds its action items.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn write_maintenance_retrospective(
     id: String,
     #[server(default)] went_well: String,
@@ -1001,7 +1001,7 @@ pub async fn write_maintenance_retrospective(
 }
 
 /// Marks an action item done.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn complete_action_item(id: String) -> UiResult<ActionItem> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -1012,7 +1012,7 @@ pub async fn complete_action_item(id: String) -> UiResult<ActionItem> {
 }
 
 /// A team acknowledges an announced major update.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn acknowledge_maintenance(
     id: String,
     team_id: String,
@@ -1026,7 +1026,7 @@ pub async fn acknowledge_maintenance(
 }
 
 /// The new-drill form's choices: platforms and applications.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_drill_form() -> UiResult<DrillFormData> {
     let (pool, caller) = ssr::context()?;
     let query = domain::model::ListQuery {
@@ -1056,7 +1056,7 @@ pub async fn load_drill_form() -> UiResult<DrillFormData> {
 }
 
 /// Plans a DR drill, then shows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn create_drill(
     platform_id: String,
     #[server(default)] application_id: Option<String>,
@@ -1098,7 +1098,7 @@ pub async fn create_drill(
 }
 
 /// A drill and what the signed-in person may do with it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_drill(id: String) -> UiResult<DrillPageData> {
     let (pool, caller) = ssr::context()?;
     let drill = domain::calendar::drills::get(&pool, &caller, ssr::uuid("id", &id)?).await?;
@@ -1123,7 +1123,7 @@ pub async fn load_drill(id: String) -> UiResult<DrillPageData> {
 }
 
 /// Records what a drill measured and its retrospective.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn record_drill_result(
     id: String,
     measured_rpo_minutes: String,
@@ -1156,14 +1156,14 @@ pub async fn record_drill_result(
 }
 
 /// Cancels a planned drill.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn cancel_drill(id: String) -> UiResult<Drill> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::calendar::drills::cancel(&pool, &caller, ssr::uuid("id", &id)?).await?)
 }
 
 /// The feeds, what new ones can be made for, and the teams' e-mail recipients.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_feeds() -> UiResult<FeedsPageData> {
     use domain::calendar::model::FeedScope;
     let (pool, caller) = ssr::context()?;
@@ -1213,7 +1213,7 @@ pub async fn load_feeds() -> UiResult<FeedsPageData> {
 
 /// Makes (or rotates) the feed of an environment, a platform or a team; its address is in the
 /// answer, once.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn make_feed(scope: String, scope_id: String) -> UiResult<CreatedFeed> {
     use domain::calendar::model::{FeedForm, FeedScope};
     let (pool, caller) = ssr::context()?;
@@ -1237,14 +1237,14 @@ pub async fn make_feed(scope: String, scope_id: String) -> UiResult<CreatedFeed>
 }
 
 /// Removes a feed: its address stops working.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_feed(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::calendar::events::remove_feed(&pool, &caller, ssr::uuid("id", &id)?).await?)
 }
 
 /// Adds an e-mail recipient of a team's maintenance notices.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn add_team_email(team_id: String, address: String) -> UiResult<TeamEmail> {
     let (pool, caller) = ssr::context()?;
     let form = domain::calendar::model::TeamEmailForm { address };
@@ -1259,7 +1259,7 @@ pub async fn add_team_email(team_id: String, address: String) -> UiResult<TeamEm
 }
 
 /// Removes a team's e-mail recipient.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_team_email(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -1267,7 +1267,7 @@ pub async fn remove_team_email(id: String) -> UiResult<()> {
 }
 
 /// Open action items, maintenances waiting for their retrospective and end-of-life warnings.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
     use chrono::Duration;
     use domain::calendar::maintenances::{self, MaintenanceQuery};

@@ -96,7 +96,7 @@ pub struct ClustersPageData {
 }
 
 /// The go-live board, by platform and team.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> UiResult<BoardData> {
     let (pool, caller) = ssr::context()?;
     let filter = domain::golive::store::BoardFilter {
@@ -126,7 +126,7 @@ pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> Ui
 }
 
 /// Opens the review of an application on an environment, then shows it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn open_review(application_id: String, environment_id: String) -> UiResult<Review> {
     let (pool, caller) = ssr::context()?;
     let review = domain::golive::store::open_review(
@@ -142,7 +142,7 @@ pub async fn open_review(application_id: String, environment_id: String) -> UiRe
 }
 
 /// A review with its runs and what the signed-in person may do with it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_review(id: String) -> UiResult<ReviewPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -161,14 +161,14 @@ pub async fn load_review(id: String) -> UiResult<ReviewPageData> {
 }
 
 /// One verification run, for the live progress view.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_run(id: String) -> UiResult<VerificationRun> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::golive::runs::run(&pool, &caller, ssr::uuid("id", &id)?).await?)
 }
 
 /// Queues a verification against the environment's cluster and shows its progress.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn request_run(review_id: String) -> UiResult<VerificationRun> {
     let (pool, caller) = ssr::context()?;
     let review_id = ssr::uuid("review_id", &review_id)?;
@@ -182,7 +182,7 @@ pub async fn request_run(review_id: String) -> UiResult<VerificationRun> {
 }
 
 /// Verifies a review from pasted `kubectl get -o json` output (a List) or YAML manifests.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn upload_run(
     review_id: String,
     file_name: String,
@@ -221,7 +221,7 @@ pub async fn upload_run(
 }
 
 /// Records a person's answer for an item (or a not-applicable decision with its reason).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn attest_item(
     review_id: String,
     key: String,
@@ -246,7 +246,7 @@ pub async fn attest_item(
 }
 
 /// Waives an item until the end of a date (UTC).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn waive_item(
     review_id: String,
     key: String,
@@ -275,7 +275,7 @@ pub async fn waive_item(
 }
 
 /// Ends a waiver before its expiry.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn revoke_waiver(review_id: String, waiver_id: String) -> UiResult<Waiver> {
     let (pool, caller) = ssr::context()?;
     let review_id = ssr::uuid("review_id", &review_id)?;
@@ -294,7 +294,7 @@ pub async fn revoke_waiver(review_id: String, waiver_id: String) -> UiResult<Wai
 }
 
 /// Signs a review off for the team or the platform.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn sign_off(review_id: String, side: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let review_id = ssr::uuid("review_id", &review_id)?;
@@ -306,7 +306,7 @@ pub async fn sign_off(review_id: String, side: String) -> UiResult<()> {
 }
 
 /// Withdraws an open review; it stays in history.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn withdraw_review(review_id: String, version: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let review_id = ssr::uuid("review_id", &review_id)?;
@@ -317,7 +317,7 @@ pub async fn withdraw_review(review_id: String, version: String) -> UiResult<()>
 }
 
 /// A review and the evidence frozen when it was signed off.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_frozen(id: String) -> UiResult<FrozenPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -327,7 +327,7 @@ pub async fn load_frozen(id: String) -> UiResult<FrozenPageData> {
 }
 
 /// A platform's checklist template and its earlier versions.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_checklist(platform_id: String) -> UiResult<ChecklistPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &platform_id)?;
@@ -357,7 +357,7 @@ pub async fn load_checklist(platform_id: String) -> UiResult<ChecklistPageData> 
 
 /// Adds (`index` = the number of items) or replaces (`index` of an item) one checklist item and
 /// saves the whole list as the template's next version. Errors come back keyed `items[n].field`.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_checklist_item(
     platform_id: String,
     base_version: String,
@@ -433,7 +433,7 @@ pub async fn save_checklist_item(
 }
 
 /// Removes an item from the checklist and saves the rest as the next version.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_checklist_item(
     platform_id: String,
     base_version: String,
@@ -462,7 +462,7 @@ pub async fn remove_checklist_item(
 
 /// Every platform's environments with their cluster connections, and the teams whose webhooks
 /// the signed-in person may set.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_clusters() -> UiResult<ClustersPageData> {
     let (pool, caller) = ssr::context()?;
     let platforms = domain::platforms::list(&pool, &caller, &ssr::every())
@@ -505,7 +505,7 @@ pub async fn load_clusters() -> UiResult<ClustersPageData> {
 }
 
 /// Sets an environment's cluster connection. An empty secret keeps the stored one.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_connection(
     environment_id: String,
     version: String,
@@ -547,7 +547,7 @@ pub async fn save_connection(
 }
 
 /// Tests an environment's connection; the answer is also kept on the connection.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn test_connection(environment_id: String) -> UiResult<ConnectionTest> {
     let (pool, caller) = ssr::context()?;
     let environment_id = ssr::uuid("environment_id", &environment_id)?;
@@ -564,7 +564,7 @@ pub async fn test_connection(environment_id: String) -> UiResult<ConnectionTest>
 }
 
 /// Removes an environment's cluster connection.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_connection(environment_id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let environment_id = ssr::uuid("environment_id", &environment_id)?;
@@ -574,7 +574,7 @@ pub async fn remove_connection(environment_id: String) -> UiResult<()> {
 }
 
 /// Adds a notification webhook to a team.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn add_webhook(team_id: String, url: String, format: String) -> UiResult<TeamWebhook> {
     let (pool, caller) = ssr::context()?;
     let team_id = ssr::uuid("team_id", &team_id)?;
@@ -592,7 +592,7 @@ pub async fn add_webhook(team_id: String, url: String, format: String) -> UiResu
 }
 
 /// Removes a team's webhook.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_webhook(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     domain::golive::notify::remove_webhook(&pool, &caller, ssr::uuid("id", &id)?, ssr::now()?)

@@ -112,7 +112,7 @@ fn optional_number(field: &str, value: &Option<String>) -> UiResult<Option<i32>>
 }
 
 /// Every platform's current revision and who has not acknowledged it.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope_index() -> UiResult<ScopeIndex> {
     let (pool, caller) = ssr::context()?;
     let query = domain::model::ListQuery {
@@ -149,7 +149,7 @@ pub async fn load_scope_index() -> UiResult<ScopeIndex> {
 }
 
 /// A platform's published scope (newest, by revision or as of a date) and its acknowledgements.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope(
     id: String,
     revision: Option<String>,
@@ -183,7 +183,7 @@ pub async fn load_scope(
 }
 
 /// The draft, what changed in it since the newest revision, and the templates.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope_draft(id: String) -> UiResult<DraftPageData> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -211,7 +211,7 @@ pub async fn load_scope_draft(id: String) -> UiResult<DraftPageData> {
 }
 
 /// The difference between two revisions (`to` empty = the draft).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope_diff(
     id: String,
     from: Option<String>,
@@ -232,7 +232,7 @@ pub async fn load_scope_diff(
 }
 
 /// Adds (no id) or edits an item of the draft.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_scope_item(
     platform_id: String,
     id: Option<String>,
@@ -295,7 +295,7 @@ pub async fn save_scope_item(
 }
 
 /// Removes an item from the draft.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn delete_scope_item(platform_id: String, id: String, version: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let platform_id = ssr::uuid("platform_id", &platform_id)?;
@@ -306,7 +306,7 @@ pub async fn delete_scope_item(platform_id: String, id: String, version: String)
 }
 
 /// Adds (no id) or edits a tenant rule of the draft.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_tenant_rule(
     platform_id: String,
     id: Option<String>,
@@ -343,7 +343,7 @@ pub async fn save_tenant_rule(
 }
 
 /// Removes a tenant rule from the draft.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn delete_tenant_rule(platform_id: String, id: String, version: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
     let platform_id = ssr::uuid("platform_id", &platform_id)?;
@@ -354,7 +354,7 @@ pub async fn delete_tenant_rule(platform_id: String, id: String, version: String
 }
 
 /// Fills the draft from a template.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn apply_scope_template(
     platform_id: String,
     template_id: String,
@@ -372,7 +372,7 @@ pub async fn apply_scope_template(
 }
 
 /// Publishes the draft as the next revision.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn publish_scope(
     platform_id: String,
     draft_version: String,
@@ -388,7 +388,7 @@ pub async fn publish_scope(
 }
 
 /// Saves the draft as a template.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_scope_template(
     platform_id: String,
     name: String,
@@ -404,7 +404,7 @@ pub async fn save_scope_template(
 }
 
 /// Acknowledges a revision for one of the caller's teams.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn acknowledge_scope(
     platform_id: String,
     team_id: String,
@@ -422,7 +422,7 @@ pub async fn acknowledge_scope(
 }
 
 /// Audits of what is outside the fences, with what the planning form offers.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope_audits(
     platform_id: Option<String>,
     #[server(default)] overdue: bool,
@@ -459,7 +459,7 @@ pub async fn load_scope_audits(
 }
 
 /// One audit.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_scope_audit(id: String) -> UiResult<(ScopeAudit, bool)> {
     let (pool, caller) = ssr::context()?;
     let audit = domain::scope::audits::get(&pool, &caller, ssr::uuid("id", &id)?).await?;
@@ -467,7 +467,7 @@ pub async fn load_scope_audit(id: String) -> UiResult<(ScopeAudit, bool)> {
 }
 
 /// Plans (no id) or edits an audit.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_scope_audit(
     id: Option<String>,
     version: Option<String>,
