@@ -156,12 +156,9 @@ impl CatalogueCache {
                     self.forget_tokens();
                 }
             }
-            // Without the version the cache cannot tell what is current: stop trusting memory
-            // until the listener reconnects and reads it again.
-            Err(_) => {
-                self.live.store(false, Ordering::Release);
-                self.forget_tokens();
-            }
+            // The database did not answer: the write's version arrives by notification, as it
+            // does on every other replica; tokens are forgotten in case it was a revocation.
+            Err(_) => self.forget_tokens(),
         }
     }
 
