@@ -51,11 +51,16 @@ impl CachedPage {
         }
     }
 
-    /// The page as JSON, encoded at most once per cached page.
-    pub fn json(&self) -> Arc<[u8]> {
-        self.json
-            .get_or_init(|| serde_json::to_vec(&*self.page).unwrap_or_default().into())
-            .clone()
+    /// The page as JSON, encoded at most once per cached page (a failed encoding is an error,
+    /// never an empty answer, and is not remembered).
+    pub fn json(&self) -> crate::Result<Arc<[u8]>> {
+        if let Some(json) = self.json.get() {
+            return Ok(json.clone());
+        }
+        let json: Arc<[u8]> = serde_json::to_vec(&*self.page)
+            .map_err(|e| crate::error::internal(&e))?
+            .into();
+        Ok(self.json.get_or_init(|| json).clone())
     }
 }
 

@@ -311,7 +311,7 @@ pub async fn list_applications(
     // The cached page keeps its JSON: encoded once per catalogue version, not per request.
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        axum::body::Bytes::from_owner(page.json()),
+        axum::body::Bytes::from_owner(page.json()?),
     )
         .into_response())
 }
