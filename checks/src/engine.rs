@@ -29,10 +29,11 @@ pub mod selector;
 mod testing;
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -117,8 +118,11 @@ pub struct Workload<'a> {
     /// The path of the pod template's spec, for messages ("spec.template.spec").
     pub template_path: &'static str,
     pub strategy: Strategy,
-    /// Things worth saying in every result (e.g. an Argo workloadRef that is not followed).
+    /// Things worth saying in every result (e.g. where an Argo workloadRef's template comes from).
     pub notes: Vec<String>,
+    /// The object the pod template was read from when it is not the workload itself (the
+    /// Deployment an Argo Rollout names in spec.workloadRef): kept in every result's evidence.
+    pub template_from: Option<ObjectRef>,
 }
 
 static EMPTY_POD_SPEC: LazyLock<PodSpec> = LazyLock::new(PodSpec::default);
@@ -212,10 +216,31 @@ fn strategy_of(
 }
 
 /// Every workload of the snapshot (in its namespaces, when it names them), sorted by namespace,
-/// kind and name. Jobs created by a CronJob are left out: the CronJob stands for them.
+/// kind and name. Jobs created by a CronJob are left out: the CronJob stands for them. So are
+/// Deployments that an Argo Rollout of their namespace names in `spec.workloadRef`: the Rollout
+/// runs their pod template and owns the replica count (Argo scales the Deployment down), so the
+/// Rollout stands for them and is judged on that template.
 pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
     let mut out = Vec::new();
+    let deployments: HashMap<(&str, &str), &Deployment> = snapshot
+        .deployments
+        .items_or_empty()
+        .iter()
+        .map(|d| ((ns_of(&d.metadata), name_of(&d.metadata)), d))
+        .collect();
+    let deployments_unreadable = source_error(&snapshot.deployments, "deployments");
+    let mut referenced: HashSet<(&str, &str)> = HashSet::new();
+    for r in snapshot.rollouts.items_or_empty() {
+        let (w, followed) = rollout_workload(r, &deployments, deployments_unreadable.as_deref());
+        if let Some(d) = followed {
+            referenced.insert((ns_of(&d.metadata), name_of(&d.metadata)));
+        }
+        out.push(w);
+    }
     for d in snapshot.deployments.items_or_empty() {
+        if referenced.contains(&(ns_of(&d.metadata), name_of(&d.metadata))) {
+            continue;
+        }
         let spec = d.spec.as_ref();
         let rolling = spec
             .and_then(|s| s.strategy.as_ref())
@@ -243,6 +268,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
                 "spec.strategy",
             ),
             notes: Vec::new(),
+            template_from: None,
         });
     }
     for s in snapshot.stateful_sets.items_or_empty() {
@@ -271,6 +297,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
                 "spec.updateStrategy",
             ),
             notes: Vec::new(),
+            template_from: None,
         });
     }
     for d in snapshot.daemon_sets.items_or_empty() {
@@ -299,6 +326,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
                 "spec.updateStrategy",
             ),
             notes: Vec::new(),
+            template_from: None,
         });
     }
     for c in snapshot.cron_jobs.items_or_empty() {
@@ -320,6 +348,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             template_path: "spec.jobTemplate.spec.template.spec",
             strategy: Strategy::default(),
             notes: Vec::new(),
+            template_from: None,
         });
     }
     for j in snapshot.jobs.items_or_empty() {
@@ -350,10 +379,8 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             template_path: "spec.template.spec",
             strategy: Strategy::default(),
             notes: Vec::new(),
+            template_from: None,
         });
-    }
-    for r in snapshot.rollouts.items_or_empty() {
-        out.push(rollout_workload(r));
     }
     if !snapshot.namespaces.is_empty() {
         let wanted: BTreeSet<&str> = snapshot.namespaces.iter().map(String::as_str).collect();
@@ -363,32 +390,69 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
     out
 }
 
-/// An Argo Rollout (JSON) as a workload.
-fn rollout_workload(r: &Value) -> Workload<'_> {
+/// An Argo Rollout (JSON) as a workload, and the Deployment whose pod template it borrows
+/// (`spec.workloadRef`), when it names one that the snapshot holds.
+fn rollout_workload<'a>(
+    r: &'a Value,
+    deployments: &HashMap<(&str, &str), &'a Deployment>,
+    deployments_unreadable: Option<&str>,
+) -> (Workload<'a>, Option<&'a Deployment>) {
     let mut notes = Vec::new();
-    let template = match r.pointer("/spec/template") {
-        Some(t) => match serde_json::from_value::<PodTemplateSpec>(t.clone()) {
-            Ok(t) => t,
-            Err(e) => {
+    let namespace = jstr(r, "/metadata/namespace").unwrap_or("default");
+    let mut followed: Option<&'a Deployment> = None;
+    let template: Cow<'a, PodTemplateSpec> = if let Some(wref) = r.pointer("/spec/workloadRef") {
+        let kind = jstr(wref, "/kind").unwrap_or("");
+        let target = jstr(wref, "/name").unwrap_or("");
+        let found = (kind == "Deployment")
+            .then(|| deployments.get(&(namespace, target)).copied())
+            .flatten();
+        match found.and_then(|d| d.spec.as_ref().map(|s| (d, s))) {
+            Some((d, spec)) => {
+                followed = Some(d);
                 notes.push(format!(
-                    "spec.template could not be read ({e}); judged as empty"
+                    "pod template from Deployment {namespace}/{target} (spec.workloadRef); fix \
+                     the template there. That Deployment is managed by this Rollout and not \
+                     judged on its own"
                 ));
-                PodTemplateSpec::default()
+                Cow::Borrowed(&spec.template)
             }
-        },
-        None => PodTemplateSpec::default(),
+            None => {
+                let why = if kind != "Deployment" {
+                    format!("names a {kind}, which Demarc does not follow")
+                } else if let Some(e) = deployments_unreadable {
+                    format!("names Deployment {namespace}/{target}, which could not be read ({e})")
+                } else {
+                    format!("names Deployment {namespace}/{target}, which was not found")
+                };
+                notes.push(format!(
+                    "spec.workloadRef {why}; judged against an empty pod template"
+                ));
+                Cow::Owned(PodTemplateSpec::default())
+            }
+        }
+    } else {
+        match r.pointer("/spec/template") {
+            Some(t) => match serde_json::from_value::<PodTemplateSpec>(t.clone()) {
+                Ok(t) => Cow::Owned(t),
+                Err(e) => {
+                    notes.push(format!(
+                        "spec.template could not be read ({e}); judged as empty"
+                    ));
+                    Cow::Owned(PodTemplateSpec::default())
+                }
+            },
+            None => Cow::Owned(PodTemplateSpec::default()),
+        }
     };
-    if r.pointer("/spec/workloadRef").is_some() {
-        notes.push(
-            "spec.workloadRef (a pod template borrowed from a Deployment) is not followed; the \
-             referenced Deployment is checked on its own"
-                .to_string(),
-        );
-    }
     let selector = r
         .pointer("/spec/selector")
         .and_then(|s| serde_json::from_value::<LabelSelector>(s.clone()).ok())
-        .map(Cow::Owned);
+        .map(Cow::Owned)
+        .or_else(|| {
+            followed
+                .and_then(|d| d.spec.as_ref())
+                .map(|s| Cow::Borrowed(&s.selector))
+        });
     let int = |p: &str| {
         r.pointer(p)
             .and_then(Value::as_i64)
@@ -403,9 +467,9 @@ fn rollout_workload(r: &Value) -> Workload<'_> {
     };
     let ios =
         |v: Option<&Value>| v.and_then(|v| serde_json::from_value::<IntOrString>(v.clone()).ok());
-    Workload {
+    let w = Workload {
         kind: WorkloadKind::Rollout,
-        namespace: jstr(r, "/metadata/namespace").unwrap_or("default"),
+        namespace,
         name: jstr(r, "/metadata/name").unwrap_or(""),
         resource_version: jstr(r, "/metadata/resourceVersion"),
         labels: None,
@@ -413,7 +477,7 @@ fn rollout_workload(r: &Value) -> Workload<'_> {
         replicas: int("/spec/replicas"),
         ready_replicas: int("/status/readyReplicas"),
         has_status: r.get("status").is_some(),
-        template: Cow::Owned(template),
+        template,
         template_path: "spec.template.spec",
         strategy: Strategy {
             type_: type_.map(str::to_string),
@@ -422,7 +486,9 @@ fn rollout_workload(r: &Value) -> Workload<'_> {
             field: "spec.strategy",
         },
         notes,
-    }
+        template_from: followed.map(|d| obj_ref("Deployment", &d.metadata)),
+    };
+    (w, followed)
 }
 
 /// One check's answer before the subject is attached.
@@ -663,7 +729,7 @@ fn evaluate_on(
                     name: ns.to_string(),
                     resource_version: idx.namespace_version(ns).map(str::to_string),
                 };
-                out.push(finish(*check, subject, v, &[]));
+                out.push(finish(*check, subject, v, &[], None));
             }
             continue;
         }
@@ -727,13 +793,26 @@ fn run_one<'a>(
 ) -> CheckResult {
     let cx = Cx { idx, w, pods };
     let v = run(check, &cx, params, now);
-    finish(check, w.subject(), v, &w.notes)
+    finish(check, w.subject(), v, &w.notes, w.template_from.as_ref())
 }
 
-fn finish(check: CheckId, subject: ObjectRef, v: Verdict, notes: &[String]) -> CheckResult {
+fn finish(
+    check: CheckId,
+    subject: ObjectRef,
+    v: Verdict,
+    notes: &[String],
+    template_from: Option<&ObjectRef>,
+) -> CheckResult {
     let mut evidence = v.evidence;
     if subject.kind != "Namespace" && !evidence.objects.contains(&subject) {
         evidence.objects.insert(0, subject.clone());
+    }
+    if let Some(t) = template_from
+        && !evidence.objects.contains(t)
+    {
+        evidence
+            .objects
+            .insert(1.min(evidence.objects.len()), t.clone());
     }
     let mut message = v.message;
     for n in notes {
@@ -907,6 +986,159 @@ mod tests {
         let r = result_for(&s, CheckId::Replicas, "web");
         assert_eq!(r.outcome, Outcome::Fail);
         assert!(r.message.contains("workloadRef"), "{}", r.message);
+    }
+
+    /// A Rollout that borrows a Deployment's pod template (spec.workloadRef), with the
+    /// Deployment scaled to 0 by Argo, as `kubectl get -o json` shows them.
+    fn shop_with_workload_ref() -> Snapshot {
+        let mut s = healthy_shop();
+        let spec = good_pod_spec("web");
+        let mut d: serde_json::Value = json!({
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7"},
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec}},
+            "status": {"observedGeneration": 3}
+        });
+        d["spec"]["strategy"] = json!({"type": "RollingUpdate"});
+        s.deployments.push(obj(d));
+        s.rollouts.push(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "9"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                     "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "scaleDown": "onsuccess"},
+                     "strategy": {"canary": {"maxUnavailable": 0, "maxSurge": 1}}},
+            "status": {"replicas": 2, "readyReplicas": 2}
+        }));
+        for (p, n) in [("web-6d4f-a", "n1"), ("web-6d4f-b", "n2")] {
+            let mut pod = pod(p, "web", n, spec.clone());
+            if let Some(l) = pod.metadata.labels.as_mut() {
+                l.insert("rollouts-pod-template-hash".into(), "6d4f".into());
+            }
+            s.pods.push(pod);
+        }
+        s.network_policies.push(obj(json!({
+            "metadata": {"name": "deny", "namespace": "shop"}, "spec": {"podSelector": {}}
+        })));
+        s.service_monitors = Source::NotInstalled;
+        s.pod_monitors = Source::NotInstalled;
+        s.prometheus_rules = Source::NotInstalled;
+        s.velero_schedules = Source::NotInstalled;
+        s.velero_backups = Source::NotInstalled;
+        s
+    }
+
+    #[test]
+    fn a_rollout_with_a_workload_ref_is_judged_on_the_deployments_template() {
+        let s = shop_with_workload_ref();
+        let all: Vec<(CheckId, Params)> = CheckId::ALL
+            .iter()
+            .map(|c| (*c, Params::default()))
+            .collect();
+        let results = evaluate(&s, &all, now());
+        let rollout: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| r.subject.kind == "Rollout")
+            .collect();
+        assert_eq!(
+            rollout.len(),
+            15,
+            "every workload check answers for the Rollout"
+        );
+        for r in &rollout {
+            assert!(
+                matches!(r.outcome, Outcome::Pass | Outcome::NotApplicable),
+                "{} {:?}: {}",
+                r.check,
+                r.outcome,
+                r.message
+            );
+            assert!(
+                r.evidence.objects.iter().any(|o| o.kind == "Deployment"
+                    && o.name == "web"
+                    && o.resource_version.as_deref() == Some("7")),
+                "{}: the Deployment read is evidence: {:?}",
+                r.check,
+                r.evidence.objects
+            );
+            assert!(
+                r.message.contains("Deployment shop/web (spec.workloadRef)"),
+                "{}",
+                r.message
+            );
+        }
+        let probes = rollout.iter().find(|r| r.check == CheckId::Probes);
+        assert!(probes.is_some_and(|r| r.outcome == Outcome::Pass));
+        // The Deployment Argo scaled to 0 is managed by the Rollout: it is not judged on its own
+        // replicas (nor on anything else).
+        assert!(
+            !results
+                .iter()
+                .any(|r| r.subject.kind == "Deployment" && r.subject.name == "web"),
+            "{:?}",
+            results
+                .iter()
+                .filter(|r| r.subject.name == "web" && r.subject.kind == "Deployment")
+                .map(|r| (r.check, r.outcome, &r.message))
+                .collect::<Vec<_>>()
+        );
+        // cart, a plain Deployment, is still judged.
+        assert_eq!(
+            result_for(&s, CheckId::Replicas, "cart").outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn a_workload_ref_rollout_judges_the_referenced_template_and_takes_its_selector() {
+        let mut s = shop_with_workload_ref();
+        // A broken template in the Deployment shows on the Rollout, with a path to fix it.
+        if let Source::Read(ds) = &mut s.deployments {
+            for d in ds
+                .iter_mut()
+                .filter(|d| d.metadata.name.as_deref() == Some("web"))
+            {
+                if let Some(spec) = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
+                    spec.containers[0].readiness_probe = None;
+                }
+            }
+        }
+        // No selector on the Rollout: Argo takes the Deployment's.
+        if let Some(spec) = s.rollouts.items().and_then(|r| r.first()).cloned() {
+            let mut r = spec;
+            if let Some(o) = r.pointer_mut("/spec").and_then(|v| v.as_object_mut()) {
+                o.remove("selector");
+            }
+            s.rollouts = Source::Read(vec![r]);
+        }
+        let probes = check(&s, CheckId::Probes);
+        let web: Vec<&CheckResult> = probes.iter().filter(|r| r.subject.name == "web").collect();
+        assert_eq!(web.len(), 1, "only the Rollout answers: {web:?}");
+        assert_eq!(web[0].subject.kind, "Rollout");
+        assert_eq!(web[0].outcome, Outcome::Fail, "{}", web[0].message);
+        assert!(web[0].message.contains("readiness"), "{}", web[0].message);
+        let spread = result_for(&s, CheckId::Spread, "web");
+        assert_eq!(
+            spread.outcome,
+            Outcome::Pass,
+            "the Pods were found: {}",
+            spread.message
+        );
+    }
+
+    #[test]
+    fn a_workload_ref_to_a_missing_deployment_says_so() {
+        let mut s = shop_with_workload_ref();
+        if let Source::Read(ds) = &mut s.deployments {
+            ds.retain(|d| d.metadata.name.as_deref() != Some("web"));
+        }
+        let r = result_for(&s, CheckId::Probes, "web");
+        assert_eq!(r.subject.kind, "Rollout");
+        assert!(
+            r.message
+                .contains("names Deployment shop/web, which was not found"),
+            "{}",
+            r.message
+        );
     }
 }
 
