@@ -235,6 +235,11 @@ pub struct SourceInfo {
     /// Server version (gitVersion) when read from a cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_version: Option<String>,
+    /// The API server read, when read from a cluster: its URL, or `in-cluster` (the service
+    /// account Demarc runs as).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// When the objects were read (every result of the snapshot was judged on what was seen then).
     pub read_at: DateTime<Utc>,
 }
 

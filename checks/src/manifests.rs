@@ -343,6 +343,7 @@ pub fn snapshot_from_paths_with(
         kind: "manifests".into(),
         name,
         server_version: None,
+        server: None,
         read_at: Utc::now(),
     });
     Ok(set)
@@ -384,6 +385,7 @@ pub fn snapshot_from_upload(text: &str, name: &str) -> Result<ManifestSet, Manif
         kind: "upload".into(),
         name: name.into(),
         server_version: None,
+        server: None,
         read_at: Utc::now(),
     });
     Ok(set)
@@ -412,6 +414,7 @@ pub fn snapshot_from_documents(
         kind: "manifests".into(),
         name: String::new(),
         server_version: None,
+        server: None,
         read_at: Utc::now(),
     });
     Ok(set.snapshot)

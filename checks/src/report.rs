@@ -609,6 +609,7 @@ mod tests {
             kind: "manifests".into(),
             name: "deploy/".into(),
             server_version: None,
+            server: None,
             read_at: Utc::now(),
         };
         Report::new(

@@ -22,6 +22,39 @@ pub enum ConnectionSpec {
     },
 }
 
+impl ConnectionSpec {
+    /// Which API server this connection reads, for evidence: the URL (token mode; the current or
+    /// named context's cluster in a kubeconfig), or `in-cluster`. Never a credential; a
+    /// kubeconfig that cannot be read gives `kubeconfig`.
+    pub fn server(&self) -> String {
+        match self {
+            ConnectionSpec::InCluster => "in-cluster".to_string(),
+            ConnectionSpec::Token { server, .. } => server.trim().to_string(),
+            ConnectionSpec::Kubeconfig { yaml, context } => Kubeconfig::from_yaml(yaml)
+                .ok()
+                .and_then(|k| {
+                    let name = context.clone().or(k.current_context.clone())?;
+                    let cluster = k
+                        .contexts
+                        .iter()
+                        .find(|c| c.name == name)?
+                        .context
+                        .as_ref()?
+                        .cluster
+                        .clone();
+                    k.clusters
+                        .iter()
+                        .find(|c| c.name == cluster)?
+                        .cluster
+                        .as_ref()?
+                        .server
+                        .clone()
+                })
+                .unwrap_or_else(|| "kubeconfig".to_string()),
+        }
+    }
+}
+
 /// Credentials never reach logs through `{:?}`.
 impl std::fmt::Debug for ConnectionSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -241,6 +274,8 @@ mod tests {
         };
         assert!(client(&spec).await.is_ok());
         assert!(!format!("{spec:?}").contains("s3cr3t"));
+        assert_eq!(spec.server(), "https://127.0.0.1:6443");
+        assert_eq!(ConnectionSpec::InCluster.server(), "in-cluster");
 
         let bad = ConnectionSpec::Token {
             server: "not a url".into(),
@@ -271,6 +306,7 @@ mod tests {
             context: None,
         };
         assert!(client(&ok).await.is_ok());
+        assert_eq!(ok.server(), "https://127.0.0.1:6443");
         let missing = ConnectionSpec::Kubeconfig {
             yaml: yaml.into(),
             context: Some("staging".into()),

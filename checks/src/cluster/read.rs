@@ -125,6 +125,7 @@ pub async fn read_snapshot_with(
             kind: "cluster".to_string(),
             name: options.cluster_name.clone(),
             server_version,
+            server: None,
             read_at,
         }),
         namespaces: namespaces.to_vec(),

@@ -197,6 +197,11 @@ pub struct ReviewItem {
     pub results: Vec<CheckResult>,
     pub checked_at: Option<DateTime<Utc>>,
     pub run_id: Option<Uuid>,
+    /// Where `results` were read: the cluster (environment and API server URL) with its server
+    /// version and the time the objects were read, or the upload or CI report. Kept in the
+    /// evidence frozen at sign-off, so each kept result says which cluster and when.
+    #[serde(default)]
+    pub source: Option<checks::SourceInfo>,
     /// The newest waiver that is not revoked (active or expired).
     pub waiver: Option<Waiver>,
     pub updated_by: String,

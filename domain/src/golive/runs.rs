@@ -323,13 +323,16 @@ pub async fn execute(
     let mut snapshot = checks::cluster::read_snapshot(&client, &ctx.namespaces, &report).await;
     drop(report);
     let _ = writer.await;
+    // Which cluster the results come from: the environment and the API server read.
     if let Some(source) = snapshot.source.as_mut() {
         source.name = format!("{} / {}", ctx.platform_name, ctx.environment_name);
+        source.server = Some(spec.server());
     }
     let source = snapshot.source.clone().unwrap_or(SourceInfo {
         kind: "cluster".into(),
         name: ctx.environment_name.clone(),
         server_version: None,
+        server: Some(spec.server()),
         read_at: now(),
     });
     let checks_wanted: Vec<(CheckId, Params)> =
@@ -604,6 +607,7 @@ async fn store_offline(
                 kind: trigger.into(),
                 name: trigger.into(),
                 server_version: None,
+                server: None,
                 read_at: now,
             });
             let checks_wanted: Vec<(CheckId, Params)> =
@@ -618,6 +622,7 @@ async fn store_offline(
                 kind: "manifests".into(),
                 name: "CI".into(),
                 server_version: None,
+                server: None,
                 read_at: now,
             });
             (results, source)

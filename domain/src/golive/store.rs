@@ -241,6 +241,7 @@ struct ItemRow {
     results: Json<Vec<CheckResult>>,
     run_id: Option<Uuid>,
     checked_at: Option<DateTime<Utc>>,
+    source: Option<Json<checks::SourceInfo>>,
     updated_by: String,
     updated_at: DateTime<Utc>,
     version: i32,
@@ -286,10 +287,12 @@ pub(crate) async fn items_of_reviews(
 ) -> Result<HashMap<Uuid, Vec<ReviewItem>>> {
     let rows = sqlx::query_as!(
         ItemRow,
-        r#"SELECT review_id, key, definition AS "definition: Json<ItemDef>", status, reason,
-                  attestation AS "attestation: Json<Attestation>", outcome, message,
-                  results AS "results: Json<Vec<CheckResult>>", run_id, checked_at, updated_by, updated_at, version
-           FROM golive_items WHERE review_id = ANY($1) ORDER BY review_id, position"#,
+        r#"SELECT i.review_id, i.key, i.definition AS "definition: Json<ItemDef>", i.status, i.reason,
+                  i.attestation AS "attestation: Json<Attestation>", i.outcome, i.message,
+                  i.results AS "results: Json<Vec<CheckResult>>", i.run_id, i.checked_at,
+                  r.source AS "source?: Json<checks::SourceInfo>", i.updated_by, i.updated_at, i.version
+           FROM golive_items i LEFT JOIN verification_runs r ON r.id = i.run_id
+           WHERE i.review_id = ANY($1) ORDER BY i.review_id, i.position"#,
         review_ids
     )
     .fetch_all(&mut *conn)
@@ -332,6 +335,7 @@ pub(crate) async fn items_of_reviews(
             results: r.results.0,
             checked_at: r.checked_at,
             run_id: r.run_id,
+            source: r.source.map(|s| s.0),
             waiver,
             updated_by: r.updated_by,
             updated_at: r.updated_at,

@@ -787,6 +787,228 @@ async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_eviden
     denied.shutdown().await;
 }
 
+/// A kubeconfig as `kubectl config view --raw` prints it: two clusters, the current context on
+/// the wrong one, and a token user for the fixture cluster.
+fn kubeconfig(url: &str, token: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    server: https://127.0.0.1:1
+  name: elsewhere
+- cluster:
+    server: {url}
+  name: fixture
+contexts:
+- context:
+    cluster: elsewhere
+    user: reader
+  name: elsewhere
+- context:
+    cluster: fixture
+    namespace: shop
+    user: reader
+  name: fixture
+current-context: elsewhere
+preferences: {{}}
+users:
+- name: reader
+  user:
+    token: {token}
+"
+    )
+}
+
+#[tokio::test]
+async fn a_kubeconfig_connection_is_tested_and_verifies_through_the_cluster() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let cluster = kube_fixture::start(
+        kube_fixture::Config::from_dir(fixture_dir())
+            .expect("fixtures load")
+            .token("kubeconfig-token-456"),
+    )
+    .await
+    .expect("the test API server starts");
+
+    // Saved in kubeconfig mode with a context that is not the file's current one; the file is
+    // sealed like a token and never shown again.
+    let path = format!(
+        "/api/v1/environments/{}/cluster-connection",
+        seed.production
+    );
+    let (status, connection) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(&json!({
+            "mode": "kubeconfig",
+            "secret": kubeconfig(&cluster.url, "kubeconfig-token-456"),
+            "context": "fixture",
+            "version": 0,
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    assert_eq!(connection["mode"], "kubeconfig");
+    assert_eq!(connection["context"], "fixture");
+    assert_eq!(connection["has_secret"], true);
+    assert!(!connection.to_string().contains("kubeconfig-token-456"));
+
+    // Test connection goes through the kubeconfig's context: the version, nothing missing.
+    let test_path = format!("{path}/test");
+    let (status, test) = call(&app, &pat, Method::POST, &test_path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["ok"], true, "{test}");
+    assert!(
+        test["server_version"].as_str().unwrap().starts_with("v1."),
+        "{test}"
+    );
+    let (_, stored) = call(&app, &pat, Method::GET, &path, None, None).await;
+    assert_eq!(stored["last_server_version"], test["server_version"]);
+
+    // A verification reads the cluster through the same connection.
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(run["source"]["kind"], "cluster");
+    assert_eq!(run["source"]["server"], cluster.url.as_str(), "{run}");
+    assert_eq!(run["source"]["server_version"], test["server_version"]);
+    let review = reload(&app, &alice, &review).await;
+    let replicas = item(&review, "replicas");
+    assert_eq!(replicas["status"], "failed", "{replicas}");
+    assert!(
+        replicas["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["subject"]["name"] == "legacy" && r["outcome"] == "fail"),
+        "the fixture cluster's objects were read: {replicas}"
+    );
+
+    // The kubeconfig with a token the cluster refuses: test connection says so, without the token.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(&json!({
+            "mode": "kubeconfig",
+            "secret": kubeconfig(&cluster.url, "revoked-token-789"),
+            "context": "fixture",
+            "version": stored["version"],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, test) = call(&app, &pat, Method::POST, &test_path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["ok"], false, "{test}");
+    assert!(!test.to_string().contains("revoked-token-789"), "{test}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn marking_an_item_not_applicable_needs_a_reason_and_is_recorded() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([
+            manual("zone-failure", true),
+            automatic("backups", "backups", true),
+            automatic("replicas", "replicas", true)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+
+    // Without a reason (or with only blanks), refused, naming the field.
+    for note in [None, Some("   ")] {
+        let mut body = json!({"status": "not_applicable"});
+        if let Some(n) = note {
+            body["note"] = json!(n);
+        }
+        let (status, body) = attest(&app, &alice, &review, "zone-failure", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(&body), ["note"], "{body}");
+    }
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "zone-failure")["status"], "pending");
+
+    // With one: recorded with the reason and who decided, for a manual and an automatic item.
+    let why = "Single-zone cluster: there is no zone to lose";
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "zone-failure",
+        json!({"status": "not_applicable", "note": why}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "not_applicable");
+    assert_eq!(body["reason"], why);
+    assert_eq!(body["attestation"]["by"], "Alice Payments");
+    let stateless = "Stateless: nothing to back up, the data lives in the payments database";
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "backups",
+        json!({"status": "not_applicable", "note": stateless}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["reason"], stateless);
+
+    // A verification does not overrule a person's decision; the items count as done.
+    let cluster = kube_fixture::start(kube_fixture::Config::new().objects(cart(2)))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    for (key, reason) in [("zone-failure", why), ("backups", stateless)] {
+        let i = item(&review, key);
+        assert_eq!(i["status"], "not_applicable", "{i}");
+        assert_eq!(i["reason"], reason, "{i}");
+    }
+    assert_eq!(review["progress"]["required_done"], 3, "{review}");
+    assert_eq!(review["go_live"], "ready_for_signoff", "{review}");
+
+    // The audit log keeps the decision with its reason.
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT after::text FROM audit_log WHERE action = 'golive_item.attest' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert!(recorded[0].contains(why) && recorded[1].contains(stateless));
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     let app = TestApp::spawn().await;
@@ -923,6 +1145,19 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{webhook}");
     assert!(!webhook.to_string().contains("s3cr3t"));
+    // And a Slack-compatible one (an incoming-webhook address receives `{"text": ...}`).
+    let (slack_url, slack_received) = super::support::webhook_receiver().await;
+    let (status, slack) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": slack_url, "format": "slack"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{slack}");
+    assert_eq!(slack["format"], "slack", "{slack}");
     let (status, body) = call(
         &app,
         &alice,
@@ -952,6 +1187,16 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     assert_eq!(run["state"], "succeeded", "{run}");
     let review = reload(&app, &alice, &review).await;
     assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+    // Each item's results say which cluster they were read from, and when.
+    let source = &item(&review, "replicas")["source"];
+    assert_eq!(source["kind"], "cluster", "{review}");
+    assert_eq!(source["server"], healthy.url.as_str(), "{source}");
+    assert!(source["server_version"].as_str().is_some(), "{source}");
+    assert!(
+        source["name"].as_str().unwrap().contains("Production"),
+        "{source}"
+    );
+    assert!(source["read_at"].as_str().is_some(), "{source}");
     let id = review["id"].as_str().unwrap();
     for (client, side) in [(&alice, "team"), (&pat, "platform")] {
         let (status, body) = call(
@@ -977,13 +1222,35 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     assert_eq!(review["go_live"], "drifted", "{review}");
     assert_eq!(review["drift"][0]["item_key"], "replicas");
     assert_eq!(
+        item(&review, "replicas")["source"]["server"],
+        regressed.url.as_str()
+    );
+    // The evidence frozen at sign-off still names the cluster and time it was read from.
+    let (status, frozen) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/v1/golive/reviews/{id}/frozen"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{frozen}");
+    let frozen_item = frozen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "replicas")
+        .unwrap();
+    assert_eq!(frozen_item["source"], *source, "{frozen_item}");
+    assert_eq!(
         review["state"], "approved",
         "go-live approval stays; the drift is shown beside it"
     );
 
-    // The webhook gets exactly one notice, and the attempt is recorded.
+    // Each webhook gets exactly one notice in its format, and each attempt is recorded.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while received.lock().unwrap().is_empty() {
+    while received.lock().unwrap().is_empty() || slack_received.lock().unwrap().is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "no webhook call within 20 s"
@@ -995,14 +1262,34 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["event"], "golive.drift");
     assert_eq!(calls[0]["drift"]["regressions"][0]["item"], "replicas");
-    let attempts: Vec<(bool, String)> = sqlx::query_as("SELECT ok, target FROM delivery_attempts")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(attempts.len(), 1);
-    assert!(attempts[0].0);
+    let slack_calls = slack_received.lock().unwrap().clone();
+    assert_eq!(slack_calls.len(), 1, "{slack_calls:?}");
+    let body = slack_calls[0].as_object().unwrap();
+    assert_eq!(
+        body.keys().collect::<Vec<_>>(),
+        ["text"],
+        "a Slack incoming webhook takes a text: {body:?}"
+    );
+    let text = body["text"].as_str().unwrap();
+    let (head, lines) = text.split_once('\n').unwrap();
     assert!(
-        !attempts[0].1.contains("s3cr3t"),
+        head.starts_with(":warning: *shop* on ")
+            && head.ends_with(" no longer passes 1 go-live check:"),
+        "{text}"
+    );
+    assert!(
+        lines.starts_with("• *Check replicas*: ") && lines.contains("shop/cart"),
+        "the item's title and the message a developer can act on: {text}"
+    );
+    let attempts: Vec<(bool, String)> =
+        sqlx::query_as("SELECT ok, target FROM delivery_attempts ORDER BY target")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert!(attempts.iter().all(|a| a.0), "{attempts:?}");
+    assert!(
+        attempts.iter().all(|a| !a.1.contains("s3cr3t")),
         "attempts record the host, not the secret URL"
     );
 
