@@ -320,9 +320,11 @@ pub async fn execute(
             total: p.total as u32,
         });
     };
+    let started = std::time::Instant::now();
     let mut snapshot = checks::cluster::read_snapshot(&client, &ctx.namespaces, &report).await;
     drop(report);
     let _ = writer.await;
+    let read = started.elapsed();
     // Which cluster the results come from: the environment and the API server read.
     if let Some(source) = snapshot.source.as_mut() {
         source.name = format!("{} / {}", ctx.platform_name, ctx.environment_name);
@@ -338,6 +340,7 @@ pub async fn execute(
     let checks_wanted: Vec<(CheckId, Params)> =
         wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
     let results = checks::engine::evaluate(&snapshot, &checks_wanted, now());
+    let evaluated = started.elapsed();
     let mut conn = pool.begin().await?;
     record(
         &mut conn,
@@ -350,6 +353,15 @@ pub async fn execute(
     )
     .await?;
     conn.commit().await?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    tracing::info!(
+        namespaces = ctx.namespaces.len(),
+        results = results.len(),
+        read_ms = ms(read),
+        evaluate_ms = ms(evaluated - read),
+        write_ms = ms(started.elapsed() - evaluated),
+        "verification finished"
+    );
     Ok(())
 }
 
@@ -372,6 +384,9 @@ pub(crate) async fn finish_failed(
     Ok(())
 }
 
+/// Results stored per INSERT statement.
+const RESULT_BATCH: usize = 2000;
+
 /// Stores a run's results and applies them to the review's automatic items (in the caller's
 /// transaction): the combined outcome per item, drift after go-live, notifications.
 async fn record(
@@ -383,17 +398,30 @@ async fn record(
     source: &SourceInfo,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for (position, r) in results.iter().enumerate() {
+    // A run over many namespaces has tens of thousands of results: insert them in batches of
+    // arrays (one statement per batch, not one round trip per result).
+    for (chunk_no, chunk) in results.chunks(RESULT_BATCH).enumerate() {
+        let first = chunk_no * RESULT_BATCH;
+        let positions: Vec<i32> = (first..first + chunk.len()).map(|p| p as i32).collect();
+        let checks: Vec<&str> = chunk.iter().map(|r| r.check.as_str()).collect();
+        let outcomes: Vec<&str> = chunk.iter().map(|r| r.outcome.as_str()).collect();
+        let messages: Vec<&str> = chunk.iter().map(|r| r.message.as_str()).collect();
+        let mut subjects = Vec::with_capacity(chunk.len());
+        let mut evidence = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            subjects.push(serde_json::to_value(&r.subject).map_err(|e| internal(&e))?);
+            evidence.push(serde_json::to_value(&r.evidence).map_err(|e| internal(&e))?);
+        }
         sqlx::query!(
             "INSERT INTO verification_results (run_id, position, check_id, subject, outcome, message, evidence)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::jsonb[])",
             run_id,
-            position as i32,
-            r.check.as_str(),
-            Json(&r.subject) as _,
-            r.outcome.as_str(),
-            r.message,
-            Json(&r.evidence) as _,
+            &positions,
+            &checks as &[&str],
+            &subjects,
+            &outcomes as &[&str],
+            &messages as &[&str],
+            &evidence,
         )
         .execute(&mut *conn)
         .await?;
