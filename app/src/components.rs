@@ -11,6 +11,7 @@ use leptos::server_fn::{Http, ServerFn};
 use leptos_router::components::A;
 
 use crate::api::{Me, UiError, whoami};
+use crate::enhance::Enhancer;
 
 /// The signed-in person, shared by every page through context.
 pub type MeResource = Resource<Result<Option<Me>, UiError>>;
@@ -50,10 +51,6 @@ pub fn Layout(children: Children) -> impl IntoView {
             show.then(|| view! { <A href="/tokens">"API tokens"</A> })
         })
     };
-    // Effects run only in the browser: the attribute tells tests (and curious people) that the
-    // page is hydrated and interactive.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="top">
@@ -72,7 +69,9 @@ pub fn Layout(children: Children) -> impl IntoView {
             </nav>
             <Suspense fallback=|| ()>{user}</Suspense>
         </header>
-        <main id="main" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>{children()}</main>
+        // The enhancer island turns `data-hydrated` to "true" once the page's wasm runs.
+        <main id="main" data-hydrated="false">{children()}</main>
+        <Enhancer/>
     }
 }
 

@@ -1,9 +1,15 @@
-//! Demarc's user interface: Leptos pages rendered on the server and hydrated in the browser.
+//! Demarc's user interface: Leptos pages rendered on the server, enhanced by one island.
 //!
 //! Pages read and write through the server functions in [`api`], which call the domain crate;
 //! the UI holds no SQL and no rules of its own. Every page renders completely on the server
 //! (`SsrMode::Async`), so it reads and prints without JavaScript; forms are plain HTML forms that
-//! hydration turns into in-place updates.
+//! post to their server function.
+//!
+//! Leptos runs in islands mode: page components are server-only, and the only code compiled to
+//! wasm is the [`enhance::Enhancer`] island, which sends forms with `fetch`, shows their errors in
+//! place, swaps in the page's fresh content after a change and keeps live regions (a running
+//! verification) up to date. Tables, forms and their data never travel to the browser as wasm or
+//! as serialized resources, so a first visit downloads tens of kilobytes instead of hundreds.
 
 // The scope pages nest deep typed views; without erased components (release builds) the
 // compiler needs more than the default 128 levels to lay out their hydration futures.
@@ -11,13 +17,13 @@
 
 pub mod api;
 pub mod components;
+pub mod enhance;
 pub mod pages;
-mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, SsrMode, path};
+use leptos_router::{SsrMode, path};
 
 use crate::components::Layout;
 
@@ -32,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -52,47 +58,48 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view={Lazy::<routes::DashboardPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/teams") view={Lazy::<routes::TeamsPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/new") view={Lazy::<routes::NewTeamPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:id") view={Lazy::<routes::TeamPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms") view={Lazy::<routes::PlatformsPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/new") view={Lazy::<routes::NewPlatformPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id") view={Lazy::<routes::PlatformPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope") view={Lazy::<routes::ScopePage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope/draft") view={Lazy::<routes::ScopeDraftPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/scope/diff") view={Lazy::<routes::ScopeDiffPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/checklist") view={Lazy::<routes::ChecklistPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/scope") view={Lazy::<routes::ScopeIndexPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/scope/audits") view={Lazy::<routes::ScopeAuditsPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/scope/audits/:id") view={Lazy::<routes::ScopeAuditPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/golive") view={Lazy::<routes::GoLiveBoardPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/clusters") view={Lazy::<routes::ClustersPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/reviews/:id") view={Lazy::<routes::ReviewPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/golive/reviews/:id/frozen") view={Lazy::<routes::FrozenReviewPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/applications") view={Lazy::<routes::ApplicationsPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/applications/new") view={Lazy::<routes::NewApplicationPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/applications/:id") view={Lazy::<routes::ApplicationPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar") view={Lazy::<routes::CalendarPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/plans") view={Lazy::<routes::PlansPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/new") view={Lazy::<routes::NewMaintenancePage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/:id") view={Lazy::<routes::MaintenancePage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/maintenances/:id/edit") view={Lazy::<routes::EditMaintenancePage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/drills/new") view={Lazy::<routes::NewDrillPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/drills/:id") view={Lazy::<routes::DrillPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar/feeds") view={Lazy::<routes::FeedsPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view={Lazy::<routes::AuditPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/tokens") view={Lazy::<routes::TokensPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/new") view=pages::teams::NewTeamPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:id") view=pages::teams::TeamPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms") view=pages::platforms::PlatformsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/new") view=pages::platforms::NewPlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id") view=pages::platforms::PlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope") view=pages::scope::ScopePage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/draft") view=pages::scope::ScopeDraftPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/scope/diff") view=pages::scope::ScopeDiffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/checklist") view=pages::golive::ChecklistPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope") view=pages::scope::ScopeIndexPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits") view=pages::scope::ScopeAuditsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scope/audits/:id") view=pages::scope::ScopeAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive") view=pages::golive::GoLiveBoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/clusters") view=pages::golive::ClustersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id") view=pages::golive::ReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/golive/reviews/:id/frozen") view=pages::golive::FrozenReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/applications") view=pages::applications::ApplicationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/new") view=pages::applications::NewApplicationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/:id") view=pages::applications::ApplicationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view=pages::calendar::CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/plans") view=pages::calendar::PlansPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/new") view=pages::calendar::NewMaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id") view=pages::calendar::MaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/maintenances/:id/edit") view=pages::calendar::EditMaintenancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/new") view=pages::calendar::NewDrillPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/drills/:id") view=pages::calendar::DrillPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar/feeds") view=pages::calendar::FeedsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
     }
 }
 
-/// Entry point of the wasm bundle: attaches to the server-rendered page.
+/// Entry point of the wasm bundle: prepares the islands of the server-rendered page (the
+/// islands script then hydrates each `<leptos-island>`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(App);
+    leptos::mount::hydrate_islands();
 }

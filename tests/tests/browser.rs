@@ -73,8 +73,8 @@ async fn type_into(browser: &Client, css: &str, text: &str) {
         .unwrap_or_else(|e| panic!("type into {css}: {e}"));
 }
 
-/// Waits until the page is hydrated: the layout marks `<main data-hydrated="true">` from an
-/// effect, which only runs in the browser once the wasm took over the server-rendered page.
+/// Waits until the page is enhanced: the enhancer island marks `<main data-hydrated="true">`
+/// once the page's wasm runs in the browser.
 async fn wait_hydrated(browser: &Client) {
     if let Err(e) = browser
         .wait()
@@ -88,7 +88,7 @@ async fn wait_hydrated(browser: &Client) {
             .map(|u| u.to_string())
             .unwrap_or_default();
         panic!(
-            "the page at {url} did not hydrate within {WAIT:?} (is target/site/pkg current, built with `cargo leptos build --split`?): {e}"
+            "the page at {url} did not hydrate within {WAIT:?} (is target/site/pkg current? `cargo leptos build` makes it): {e}"
         );
     }
 }
@@ -102,9 +102,10 @@ async fn open(browser: &Client, url: &str) {
     wait_hydrated(browser).await;
 }
 
-/// True once the page is hydrated: a click on a router link then navigates in the page
-/// instead of loading a new document (a marker set on `window` survives).
-async fn navigates_in_the_page(browser: &Client, app: &TestApp) -> bool {
+/// Once the page's island runs, a refused form answers in place: the field's message appears
+/// next to the field and the document stays the same (a marker set on `window` survives).
+async fn refusals_show_in_place(browser: &Client, app: &TestApp) {
+    open(browser, &app.url("/teams/new")).await;
     browser
         .execute(
             "window.__demarc_marker = 'still here'; return null;",
@@ -112,17 +113,29 @@ async fn navigates_in_the_page(browser: &Client, app: &TestApp) -> bool {
         )
         .await
         .expect("run JS");
-    let link = field(browser, "header nav a[href='/teams']").await;
-    link.click().await.expect("click Teams");
-    wait_for_url(browser, "the Teams link", |u| u.path() == "/teams").await;
-    wait_for_text(browser, "Teams").await;
+    type_into(browser, "#field-slug", "Not A Slug").await;
+    type_into(browser, "#field-name", "Refused team").await;
+    click(browser, "#save").await;
+    let message = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(".field.invalid #field-slug-error"))
+        .await
+        .unwrap_or_else(|e| panic!("no message next to the slug: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!message.is_empty(), "the slug's message is empty");
+    field(browser, "form .form-error[role='alert']").await;
     let marker = browser
         .execute("return window.__demarc_marker || null;", vec![])
         .await
         .expect("run JS");
-    let hydrated = marker.as_str() == Some("still here");
-    open(browser, &app.url("/")).await;
-    hydrated
+    assert_eq!(
+        marker.as_str(),
+        Some("still here"),
+        "the refused form loaded a new page instead of answering in place (is target/site/pkg current?)"
+    );
 }
 
 #[tokio::test]
@@ -161,13 +174,9 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
     .await;
     wait_for_text(&browser, "Pat Platform").await;
 
-    // The page is live (hydrated), not only server-rendered: router links navigate in the page.
+    // The page is enhanced, not only server-rendered: forms answer in place.
     wait_hydrated(&browser).await;
-    let hydrated = navigates_in_the_page(&browser, &app).await;
-    assert!(
-        hydrated,
-        "the page never hydrated: router links load whole pages (is target/site/pkg current, built with `cargo leptos build --split`?)"
-    );
+    refusals_show_in_place(&browser, &app).await;
 
     // A new team.
     open(&browser, &app.url("/teams/new")).await;

@@ -18,21 +18,17 @@ pub fn TokensPage() -> impl IntoView {
         |_| list_tokens(),
     );
     let me = use_me();
-    let created = move || match create.value().get() {
-        Some(Ok(t)) => Some(view! {
-            <div class="alert alert-success" role="status">
-                <p>"Token "<strong>{t.token.name}</strong>" created. Copy it now: it is not shown again."</p>
-                <pre class="secret" id="new-token">{t.secret}</pre>
-            </div>
-        }),
-        _ => None,
-    };
     view! {
         <Title text="API tokens"/>
         <h1>"API tokens"</h1>
         <p class="muted">"Tokens let automation use the REST API as "<code>"Authorization: Bearer <token>"</code>
             ". A token acts with your role; read tokens cannot change anything."</p>
-        {created}
+        // Filled from the answer of the creating call, once (see `enhance`): the secret is never
+        // rendered by the server.
+        <div class="alert alert-success" role="status" id="new-token-box" hidden>
+            <p>"Token "<strong data-value="token.name"></strong>" created. Copy it now: it is not shown again."</p>
+            <pre class="secret" id="new-token" data-value="secret"></pre>
+        </div>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 matches!(me.await, Ok(Some(ref m)) if !m.read_only && m.manages_platform).then(|| view! {
@@ -41,7 +37,7 @@ pub fn TokensPage() -> impl IntoView {
                         <noscript>
                             <p class="alert alert-info">"Creating a token needs JavaScript: the secret is shown in this page once and never sent again."</p>
                         </noscript>
-                        <ActionForm action=create attr:class="needs-script">
+                        <ActionForm action=create attr:class="needs-script" attr:data-reveal="new-token-box">
                             <FormError error=error/>
                             <TextField label="Name" name="name" required=true hint="What uses it, e.g. gitops-sync." errors=errors/>
                             <div class="field">

@@ -22,15 +22,6 @@ pub fn FeedsPage() -> impl IntoView {
     let make = ServerAction::<MakeFeed>::new();
     refresh_on_success(make.value());
     let error = last_error(make.value());
-    let created = move || match make.value().get() {
-        Some(Ok(f)) => Some(view! {
-            <div class="alert alert-success" role="status" id="new-feed">
-                <p>"The feed of "<strong>{f.feed.name}</strong>" is ready. Subscribe to this address now: it is not shown again."</p>
-                <pre class="secret" id="new-feed-url">{f.url}</pre>
-            </div>
-        }),
-        _ => None,
-    };
     view! {
         <Title text="Calendar feeds"/>
         <div class="page-head">
@@ -42,7 +33,11 @@ pub fn FeedsPage() -> impl IntoView {
             <p class="alert alert-info">"Making a feed needs JavaScript: its secret address is shown in this page once and never sent again."</p>
         </noscript>
         <FormError error=error/>
-        {created}
+        // Filled from the answer of the making call, once (see `enhance`).
+        <div class="alert alert-success" role="status" id="new-feed" hidden>
+            <p>"The feed of "<strong data-value="feed.name"></strong>" is ready. Subscribe to this address now: it is not shown again."</p>
+            <pre class="secret" id="new-feed-url" data-value="url"></pre>
+        </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -102,7 +97,7 @@ fn feed_row(f: FeedRow, make: ServerAction<MakeFeed>) -> impl IntoView {
             <td>{feed.created_by.clone()}" · "{when(feed.created_at)}</td>
             <td>{feed.rotated_at.map(when)}</td>
             <td class="no-print">{f.can_manage.then(|| view! {
-                <ActionForm action=make attr:class="inline-form needs-script">
+                <ActionForm action=make attr:class="inline-form needs-script" attr:data-reveal="new-feed">
                     <input type="hidden" name="scope" value=feed.scope.as_str()/>
                     <input type="hidden" name="scope_id" value=feed.scope_id.to_string()/>
                     <button type="submit" class="link" id=rotate_id.clone()>"New address"</button>
@@ -122,7 +117,7 @@ fn feed_form(
 ) -> impl IntoView {
     let id = format!("feed-{scope}");
     view! {
-        <ActionForm action=make attr:class="inline-form feed-form">
+        <ActionForm action=make attr:class="inline-form feed-form" attr:data-reveal="new-feed">
             <input type="hidden" name="scope" value=scope/>
             <div class="field">
                 <label for=id.clone()>{label}</label>

@@ -2,13 +2,10 @@
 //! the cluster (polled once a second while it runs), uploads, run history and drift; and the
 //! evidence frozen at sign-off.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use uuid::Uuid;
 
 use super::{blockers, outcome_badge, progress_bar, state_badge, status_badge};
 use crate::api::UiError;
@@ -25,8 +22,8 @@ use domain::golive::model::{
     VerificationRun, Waiver,
 };
 
-/// The run shown in the live panel (from `?run=`), with the poll counter that fetched it.
-type RunResource = Resource<(u32, Result<Option<VerificationRun>, UiError>)>;
+/// The run shown in the live panel (from `?run=`).
+type RunResource = Resource<Result<Option<VerificationRun>, UiError>>;
 
 /// What every item of a review needs to know to offer its forms.
 #[derive(Clone)]
@@ -66,44 +63,17 @@ pub fn ReviewPage() -> impl IntoView {
     let verify = ServerAction::<RequestRun>::new();
     let upload = ServerAction::<UploadRun>::new();
     refresh_on_success(upload.value());
-    // The run named in the address, re-read once a second (in the browser) until it finishes.
-    let run_id = Memo::new(move |_| query.read().get("run").filter(|r| !r.trim().is_empty()));
-    let tick = RwSignal::new(0u32);
+    // The run named in the address; while it runs, its panel says so (`data-poll`) and the
+    // enhancer re-reads it, then the whole page once it finishes.
     let run: RunResource = Resource::new(
-        move || (run_id.get(), tick.get()),
-        |(id, tick)| async move {
-            let run = match id {
+        move || query.read().get("run").filter(|r| !r.trim().is_empty()),
+        |id| async move {
+            match id {
                 None => Ok(None),
                 Some(id) => load_run(id).await.map(Some),
-            };
-            (tick, run)
+            }
         },
     );
-    let watching = StoredValue::new(false);
-    let refreshed_for = StoredValue::new(None::<Uuid>);
-    Effect::new(move |_| {
-        let Some((_, Ok(Some(r)))) = run.get() else {
-            return;
-        };
-        if !r.is_finished() {
-            watching.set_value(true);
-            set_timeout(
-                move || {
-                    tick.try_update(|n| *n += 1);
-                },
-                Duration::from_secs(1),
-            );
-            return;
-        }
-        // Finished: reload the items once, if this page saw it run or started it.
-        let started_here =
-            matches!(verify.value().get_untracked(), Some(Ok(ref q)) if q.id == r.id);
-        if (watching.get_value() || started_here) && refreshed_for.get_value() != Some(r.id) {
-            refreshed_for.set_value(Some(r.id));
-            watching.set_value(false);
-            refresh.update(|n| *n += 1);
-        }
-    });
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -368,7 +338,7 @@ fn run_panel(run: RunResource) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match run.await.1 {
+                match run.await {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     Ok(None) => ().into_any(),
                     Ok(Some(r)) => run_view(r).into_any(),
@@ -394,8 +364,9 @@ fn run_view(r: VerificationRun) -> impl IntoView {
     };
     let reload = format!("/golive/reviews/{}?run={}#verification", r.review_id, r.id);
     view! {
+        // While the run is not finished, the enhancer re-reads this panel every second.
         <div class="run-panel" id="run-panel" data-run-id=r.id.to_string() data-run-state=r.state.clone()
-            role="status" aria-live="polite">
+            data-poll=(!finished).then_some("1000") role="status" aria-live="polite">
             <h3>{heading}</h3>
             <p class="muted">{format!("{} run requested by {} · ", r.trigger, r.requested_by)}{when(r.created_at)}</p>
             {(!finished).then(|| view! {
