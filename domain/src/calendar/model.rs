@@ -136,6 +136,10 @@ pub enum PlanRhythm {
         recurrence: Recurrence,
         /// The RRULE value it is stored as.
         rrule: String,
+        /// For a production environment: the working days each of its windows keeps after the
+        /// latest window of the environment before it (None: at least 1, a later working day).
+        #[serde(default)]
+        soak_working_days: Option<i32>,
     },
     /// Each window follows a window of another environment by a soak period.
     Follows {
@@ -169,7 +173,9 @@ pub struct MaintenancePlan {
 }
 
 /// What a caller sends to create or replace an environment's plan: either `recurrence` (its own
-/// rhythm) or `follows_environment_id` with `soak_working_days` (relative to staging).
+/// rhythm) or `follows_environment_id` with `soak_working_days` (relative to staging). A
+/// production environment with its own rhythm may give `soak_working_days` too: the working days
+/// each of its windows keeps after the latest window of the environment before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct PlanForm {

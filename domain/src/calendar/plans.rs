@@ -74,6 +74,7 @@ impl PlanRow {
                     // Stored rules were written by `to_rrule`, so they always parse back.
                     recurrence: from_rrule(&rrule).unwrap_or(super::Recurrence::Daily),
                     rrule,
+                    soak_working_days: self.soak_working_days,
                 }
             }
         };
@@ -182,9 +183,16 @@ fn rules_of(plan: &MaintenancePlan) -> Result<Rules> {
 pub(crate) struct Calendar {
     pub plans: HashMap<Uuid, MaintenancePlan>,
     rules: HashMap<Uuid, Rules>,
+    /// Production environments with a rhythm of their own: the environment before them
+    /// ([`super::rules::upstream`]) and the soak their windows keep after its windows.
+    upstream: HashMap<Uuid, (Uuid, u8)>,
     /// Blackouts per platform: (environment or None for all, blackout).
     blackouts: HashMap<Uuid, Vec<(Option<Uuid>, Blackout)>>,
 }
+
+/// How far before a period the environment before a production environment with its own rhythm
+/// is expanded, besides twice the soak: a monthly window, one skipped by a blackout, and a margin.
+const UPSTREAM_LOOKBACK_DAYS: i64 = 70;
 
 /// A computed schedule: windows after blackouts, skipped ones and skew violations.
 pub(crate) struct Computed {
@@ -196,10 +204,24 @@ impl Calendar {
     pub(crate) async fn load(conn: &mut PgConnection, platform_id: Option<Uuid>) -> Result<Self> {
         let plans = load_plans(conn, platform_id).await?;
         let entries = load_blackouts(conn, platform_id).await?;
-        Ok(Self::new(plans, entries))
+        let environments = sqlx::query_as!(
+            crate::model::Environment,
+            "SELECT id, platform_id, slug, name, position, is_production, archived_at, version,
+                    created_at, updated_at
+             FROM environments WHERE $1::uuid IS NULL OR platform_id = $1
+             ORDER BY platform_id, position",
+            platform_id
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Self::new(plans, entries, &environments))
     }
 
-    pub(crate) fn new(plans: Vec<MaintenancePlan>, entries: Vec<BlackoutEntry>) -> Self {
+    pub(crate) fn new(
+        plans: Vec<MaintenancePlan>,
+        entries: Vec<BlackoutEntry>,
+        environments: &[crate::model::Environment],
+    ) -> Self {
         let mut blackouts: HashMap<Uuid, Vec<(Option<Uuid>, Blackout)>> = HashMap::new();
         for b in entries {
             blackouts.entry(b.platform_id).or_default().push((
@@ -212,16 +234,38 @@ impl Calendar {
             ));
         }
         let mut rules = HashMap::new();
+        let mut upstream = HashMap::new();
         let mut by_env = HashMap::new();
         for p in plans {
             if let Ok(r) = rules_of(&p) {
                 rules.insert(p.environment_id, r);
+            }
+            if let PlanRhythm::Own {
+                soak_working_days, ..
+            } = &p.rhythm
+            {
+                let platform: Vec<crate::model::Environment> = environments
+                    .iter()
+                    .filter(|e| e.platform_id == p.platform_id)
+                    .cloned()
+                    .collect();
+                let up = platform
+                    .iter()
+                    .find(|e| e.id == p.environment_id)
+                    .and_then(|env| super::rules::upstream(env, Some(&p), &platform));
+                if let Some(up) = up {
+                    let soak = soak_working_days
+                        .and_then(|d| u8::try_from(d).ok())
+                        .unwrap_or(super::skew::MIN_SOAK_WORKING_DAYS);
+                    upstream.insert(p.environment_id, (up.id, soak));
+                }
             }
             by_env.insert(p.environment_id, p);
         }
         Calendar {
             plans: by_env,
             rules,
+            upstream,
             blackouts,
         }
     }
@@ -241,7 +285,9 @@ impl Calendar {
             .unwrap_or_default()
     }
 
-    /// The environment's schedule over `[from, to)`, with skew violations for a following one.
+    /// The environment's schedule over `[from, to)`, with skew violations for a following one
+    /// and for a production environment with its own rhythm (against the latest window of the
+    /// environment before it that starts earlier).
     pub(crate) fn compute(
         &self,
         environment_id: Uuid,
@@ -251,14 +297,32 @@ impl Calendar {
         match self.rules.get(&environment_id)? {
             Rules::Own(plan) => {
                 let nominal = expand(plan, from, to);
+                let schedule = super::apply_blackouts(
+                    &plan.timing,
+                    plan.blackout_policy,
+                    nominal,
+                    &self.blackouts_of(environment_id),
+                );
+                let violations = match self.upstream.get(&environment_id) {
+                    // The environment before it has no plan: nothing to compare with.
+                    Some((up, _)) if !self.rules.contains_key(up) => Vec::new(),
+                    Some((up, soak)) => {
+                        let lookback =
+                            Duration::days(UPSTREAM_LOOKBACK_DAYS + 2 * i64::from(*soak));
+                        let up_from = from.checked_sub_signed(lookback).unwrap_or(from);
+                        // The environment before it comes earlier in the platform's order, so
+                        // this recursion ends.
+                        let up_sched = self
+                            .compute(*up, up_from, to)
+                            .map(|c| c.schedule)
+                            .unwrap_or_default();
+                        check_skew(&up_sched, &schedule, *soak)
+                    }
+                    None => Vec::new(),
+                };
                 Some(Computed {
-                    schedule: super::apply_blackouts(
-                        &plan.timing,
-                        plan.blackout_policy,
-                        nominal,
-                        &self.blackouts_of(environment_id),
-                    ),
-                    violations: Vec::new(),
+                    schedule,
+                    violations,
                 })
             }
             Rules::Follows { leader, plan } => {
@@ -285,15 +349,25 @@ impl Calendar {
         }
     }
 
-    /// The environments that follow `leader`.
+    /// The environments whose skew depends on `leader`: those that follow it, and production
+    /// environments with their own rhythm that come right after it.
     fn followers(&self, leader: Uuid) -> Vec<Uuid> {
-        self.rules
+        let mut out: Vec<Uuid> = self
+            .rules
             .iter()
             .filter_map(|(env, r)| match r {
                 Rules::Follows { leader: l, .. } if *l == leader => Some(*env),
                 _ => None,
             })
-            .collect()
+            .chain(
+                self.upstream
+                    .iter()
+                    .filter(|(_, (up, _))| *up == leader)
+                    .map(|(env, _)| *env),
+            )
+            .collect();
+        out.sort();
+        out
     }
 }
 
@@ -340,12 +414,14 @@ struct EnvRef {
     platform_id: Uuid,
     slug: String,
     position: i32,
+    is_production: bool,
     archived: bool,
 }
 
 async fn environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
     let row = sqlx::query!(
-        "SELECT platform_id, slug, position, archived_at IS NOT NULL AS \"archived!\"
+        "SELECT platform_id, slug, position, is_production,
+                archived_at IS NOT NULL AS \"archived!\"
          FROM environments WHERE id = $1",
         id
     )
@@ -356,8 +432,19 @@ async fn environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
         platform_id: row.platform_id,
         slug: row.slug,
         position: row.position,
+        is_production: row.is_production,
         archived: row.archived,
     })
+}
+
+/// The parts of a checked plan form that are stored as they are.
+struct CheckedForm {
+    rrule: Option<String>,
+    /// The environment followed and the soak after it.
+    follows: Option<(Uuid, i32)>,
+    /// A production environment's own rhythm: the soak after the environment before it.
+    own_soak: Option<i32>,
+    categories: Vec<String>,
 }
 
 /// An environment's plan, if it has one.
@@ -389,13 +476,14 @@ pub async fn plans(
 }
 
 /// Checks a plan form: exactly one rhythm, a leader on the same platform that comes earlier and
-/// has its own rhythm, valid timing and categories.
+/// has its own rhythm, valid timing and categories; a soak with a rhythm of its own only for a
+/// production environment.
 async fn validate_form(
     conn: &mut PgConnection,
     environment_id: Uuid,
     env: &EnvRef,
     form: &PlanForm,
-) -> Result<(Option<String>, Option<(Uuid, i32)>, Vec<String>)> {
+) -> Result<CheckedForm> {
     let mut p = Problems::default();
     let timing_input = PlanInput {
         recurrence: form.recurrence.clone().unwrap_or(super::Recurrence::Daily),
@@ -406,6 +494,7 @@ async fn validate_form(
     };
     let mut rrule = None;
     let mut follows = None;
+    let mut own_soak = None;
     match (&form.recurrence, form.follows_environment_id) {
         (Some(_), Some(_)) => p.add(
             "follows_environment_id",
@@ -422,6 +511,27 @@ async fn validate_form(
                 }
             } else if let Ok(plan) = timing_input.validate() {
                 rrule = Some(plan.recurrence.to_rrule());
+            }
+            let soak_range = i64::from(super::skew::MIN_SOAK_WORKING_DAYS)
+                ..=i64::from(super::skew::MAX_SOAK_WORKING_DAYS);
+            match form.soak_working_days {
+                None => {}
+                Some(_) if !env.is_production => p.add(
+                    "soak_working_days",
+                    format!(
+                        "{} is not a production environment: a soak is kept after another environment only by production (or by an environment that follows another)",
+                        env.slug
+                    ),
+                ),
+                Some(d) if !soak_range.contains(&d) => p.add(
+                    "soak_working_days",
+                    format!(
+                        "must be between {} and {} working days",
+                        soak_range.start(),
+                        soak_range.end()
+                    ),
+                ),
+                Some(d) => own_soak = i32::try_from(d).ok(),
             }
         }
         (None, Some(leader)) => {
@@ -501,11 +611,12 @@ async fn validate_form(
         );
     }
     p.finish()?;
-    Ok((
+    Ok(CheckedForm {
         rrule,
         follows,
-        categories.iter().map(|c| c.as_str().to_owned()).collect(),
-    ))
+        own_soak,
+        categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+    })
 }
 
 /// The skew violations over the next 12 months of the environments that follow or are
@@ -516,8 +627,17 @@ fn check_platform_skew(
     field: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut envs = cal.followers(environment_id);
-    envs.push(environment_id);
+    // Those that depend on it, and on them in turn (production after production after staging).
+    let mut envs = vec![environment_id];
+    let mut i = 0;
+    while i < envs.len() {
+        for f in cal.followers(envs[i]) {
+            if !envs.contains(&f) {
+                envs.push(f);
+            }
+        }
+        i += 1;
+    }
     let to = now + Duration::days(SKEW_HORIZON_DAYS);
     let mut violations: Vec<SkewViolation> = envs
         .into_iter()
@@ -561,7 +681,12 @@ pub async fn save_plan(
             "is archived: it gets no maintenance plan",
         ));
     }
-    let (rrule, follows, categories) = validate_form(&mut tx, environment_id, &env, &form).await?;
+    let CheckedForm {
+        rrule,
+        follows,
+        own_soak,
+        categories,
+    } = validate_form(&mut tx, environment_id, &env, &form).await?;
     let start = NaiveTime::parse_from_str(form.start_time.trim(), "%H:%M")
         .map_err(|_| Error::invalid("start_time", "must be a time of day such as 22:00"))?;
     let before = load_plans(&mut tx, Some(env.platform_id))
@@ -616,7 +741,7 @@ pub async fn save_plan(
         environment_id,
         rrule,
         follows.map(|f| f.0),
-        follows.map(|f| f.1),
+        follows.map(|f| f.1).or(own_soak),
         start,
         form.time_zone.trim(),
         i32::try_from(form.duration_hours).unwrap_or(0),

@@ -1464,3 +1464,136 @@ async fn drills_measure_rpo_and_rto_against_their_targets_and_end_with_a_retrosp
     assert!(row.contains("ledger"), "{row}");
     assert!(row.contains("150"), "the measured RTO is exported: {row}");
 }
+
+/// PUT an environment's plan (`version` is the one edited; 0 creates it).
+async fn put_plan(
+    app: &TestApp,
+    pat: &Client,
+    env: Uuid,
+    version: i32,
+    body: &Value,
+) -> (StatusCode, Value) {
+    call(
+        app,
+        pat,
+        Method::PUT,
+        &format!("/api/v1/environments/{env}/maintenance-plan"),
+        Some(&format!("\"{version}\"")),
+        Some(body),
+    )
+    .await
+}
+
+/// An environment's schedule in the first quarter of 2027.
+async fn first_quarter(app: &TestApp, client: &Client, env: Uuid) -> Value {
+    let (status, sched) = call(
+        app,
+        client,
+        Method::GET,
+        &format!("/api/v1/environments/{env}/schedule?from=2027-01-01&to=2027-04-01"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sched}");
+    sched
+}
+
+/// Staging on the second Tuesday at 20:00 (moved past blackouts); production with a rhythm of its
+/// own, on the second Thursday at 22:00: two working days after staging.
+#[tokio::test]
+async fn a_production_plan_with_its_own_rhythm_is_checked_against_staging_by_date() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let mut staging = staging_plan();
+    staging["blackout_policy"] = json!("move_to_next_allowed_day");
+    // Only production keeps a soak after another environment.
+    let mut with_soak = staging.clone();
+    with_soak["soak_working_days"] = json!(3);
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &with_soak).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["soak_working_days"]);
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let mut production = json!({
+        "recurrence": { "kind": "monthly_weekday", "ordinal": "second", "weekday": "Thu" },
+        "start_time": "22:00",
+        "time_zone": "Europe/Amsterdam",
+        "duration_hours": 6,
+        "soak_working_days": 5,
+        "allowed_categories": ["security_patch", "minor", "major"],
+    });
+    // A soak of five working days: every month's window comes too early, explained by date.
+    let (status, body) = put_plan(&app, &pat, seed.production, 0, &production).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = field(&body, "recurrence");
+    assert!(
+        message.contains(
+            "Production on Thu 14 Jan 2027 comes only 2 working days after staging on \
+             Tue 12 Jan 2027; the soak period needs at least 5 working days, so production \
+             should be on Tue 19 Jan 2027 or later."
+        ),
+        "{body}"
+    );
+    assert!(message.contains("more in the next 12 months"), "{body}");
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!("/api/v1/environments/{}/maintenance-plan", seed.production),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+
+    // Without a soak production only has to come on a later working day: two days is enough.
+    production
+        .as_object_mut()
+        .unwrap()
+        .remove("soak_working_days");
+    let (status, plan) = put_plan(&app, &pat, seed.production, 0, &production).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["rhythm"]["kind"], "own");
+    let sched = first_quarter(&app, &pat, seed.production).await;
+    assert_eq!(sched["skew_violations"], json!([]), "{sched}");
+
+    // A freeze moves staging's February window onto production's day: production would start
+    // while staging is still at work.
+    let (status, blackout) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{blackout}");
+    let sched = first_quarter(&app, &pat, seed.production).await;
+    let violations = sched["skew_violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{sched}");
+    assert_eq!(violations[0]["production_date"], "2027-02-11");
+    assert_eq!(violations[0]["staging_date"], "2027-02-11");
+    assert_eq!(
+        violations[0]["message"],
+        "Production on Thu 11 Feb 2027 starts before the staging window on Thu 11 Feb 2027 \
+         (moved from Tue 9 Feb 2027 by the blackout “Release freeze”) has ended; production \
+         must come at least 1 working day after staging."
+    );
+    // Saving either plan again is refused with the same explanation.
+    let version = plan["version"].as_i64().unwrap() as i32;
+    let (status, body) = put_plan(&app, &pat, seed.production, version, &production).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "recurrence").contains("Release freeze"),
+        "{body}"
+    );
+    let (status, body) = put_plan(&app, &pat, seed.staging, 1, &staging).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "recurrence").contains("Production on Thu 11 Feb 2027"),
+        "{body}"
+    );
+}
