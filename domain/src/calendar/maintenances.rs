@@ -12,6 +12,8 @@
 //!   window: the maintenance names the one it repeats.
 //! * A Kubernetes upgrade must land before the running minor's end of life; otherwise Demarc names
 //!   the last window still in time.
+//! * Starting such a maintenance needs the earlier environment's maintenance to have completed
+//!   (not cancelled, rolled back or still open).
 //! * An emergency skips notice, windows and skew, but needs a justification and a retrospective.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -765,6 +767,53 @@ pub async fn update(
     })
 }
 
+/// Staging first, checked again when a maintenance starts: the maintenance of the earlier
+/// environment that it repeats must have completed there. Planning only checked that it was
+/// planned in an earlier window; since then it may have been cancelled or rolled back, or not
+/// have ended yet. An emergency is exempt.
+async fn staging_received(conn: &mut PgConnection, m: &Maintenance) -> Result<()> {
+    if m.category == Category::Emergency {
+        return Ok(());
+    }
+    let cal = Calendar::load(conn, Some(m.platform_id)).await?;
+    let Some((up_id, up_slug)) = upstream(conn, m.environment_id, &cal).await? else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        Err(Error::Conflict {
+            message: format!(
+                "{} may only receive a change that {up_slug} has received first: {why}. Until then it cannot start (an emergency is the exception).",
+                m.environment_slug
+            ),
+        })
+    };
+    let Some(sid) = m.staging_maintenance_id else {
+        return refuse(format!(
+            "this maintenance names no maintenance of {up_slug} that it repeats; edit it to name one"
+        ));
+    };
+    let s = fetch(conn, sid, false).await?;
+    if s.environment_id != up_id {
+        return refuse(format!(
+            "the maintenance it repeats is one of {}, not of {up_slug}",
+            s.environment_slug
+        ));
+    }
+    match s.state {
+        MaintenanceState::Completed => Ok(()),
+        MaintenanceState::Cancelled | MaintenanceState::RolledBack => refuse(format!(
+            "“{}” was {} on {up_slug}, so its change never landed there",
+            s.title,
+            s.state.label().to_lowercase()
+        )),
+        other => refuse(format!(
+            "“{}” has not completed on {up_slug} yet (it is {})",
+            s.title,
+            other.label().to_lowercase()
+        )),
+    }
+}
+
 /// A lifecycle step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
@@ -845,6 +894,7 @@ pub async fn transition(
                     message: "A major update starts only after it has been announced.".into(),
                 });
             }
+            staging_received(&mut tx, &before).await?;
             (S::InProgress, Event::Started)
         }
         Transition::Complete => {

@@ -1597,3 +1597,168 @@ async fn a_production_plan_with_its_own_rhythm_is_checked_against_staging_by_dat
         "{body}"
     );
 }
+
+/// Plans a minor update in `env`'s window on `window`, repeating the staging maintenance
+/// `repeats` when given: its id.
+async fn plan_minor(
+    app: &TestApp,
+    pat: &Client,
+    env: Uuid,
+    window: &str,
+    title: &str,
+    repeats: Option<&str>,
+) -> String {
+    let mut form = maintenance(env, "minor", window);
+    form["title"] = json!(title);
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    if let Some(id) = repeats {
+        form["staging_maintenance_id"] = json!(id);
+    }
+    let (status, body) = call(
+        app,
+        pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["maintenance"]["id"].as_str().unwrap().to_owned()
+}
+
+/// One lifecycle step of a maintenance (`cancel` gives a reason).
+async fn step(app: &TestApp, pat: &Client, id: &str, step: &str) -> (StatusCode, Value) {
+    let body = if step == "cancel" {
+        json!({"reason": "Folded into the next window"})
+    } else {
+        json!({})
+    };
+    call(
+        app,
+        pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{id}/{step}"),
+        None,
+        Some(&body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn production_starts_only_once_staging_has_completed_the_change() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    // Three changes, each planned on staging and then on production five working days later.
+    let mut pairs = Vec::new();
+    for (staging_day, production_day, title) in [
+        ("2027-01-12", "2027-01-19", "CoreDNS 1.12"),
+        ("2027-02-09", "2027-02-16", "Node image 4230"),
+        ("2027-03-09", "2027-03-16", "Cilium 1.18"),
+    ] {
+        let s = plan_minor(&app, &pat, seed.staging, staging_day, title, None).await;
+        let p = plan_minor(&app, &pat, seed.production, production_day, title, Some(&s)).await;
+        pairs.push((s, p));
+    }
+    let [
+        (completed_s, completed_p),
+        (rolled_s, rolled_p),
+        (cancelled_s, cancelled_p),
+    ] = pairs.try_into().unwrap();
+    let refused = |body: &Value, why: &str| {
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(
+                "production may only receive a change that staging has received first: "
+            ) && message.contains(why),
+            "{body}"
+        );
+    };
+
+    // Not before staging has started, nor while it is in progress.
+    let (status, body) = step(&app, &pat, &completed_p, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(
+        &body,
+        "“CoreDNS 1.12” has not completed on staging yet (it is planned)",
+    );
+    assert_eq!(
+        step(&app, &pat, &completed_s, "start").await.0,
+        StatusCode::OK
+    );
+    let (status, body) = step(&app, &pat, &completed_p, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(&body, "(it is in progress)");
+    // Staging completed: production starts.
+    assert_eq!(
+        step(&app, &pat, &completed_s, "complete").await.0,
+        StatusCode::OK
+    );
+    let (status, body) = step(&app, &pat, &completed_p, "start").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "in_progress");
+
+    // Rolled back on staging after production was planned: production does not start.
+    assert_eq!(step(&app, &pat, &rolled_s, "start").await.0, StatusCode::OK);
+    assert_eq!(
+        step(&app, &pat, &rolled_s, "roll-back").await.0,
+        StatusCode::OK
+    );
+    let (status, body) = step(&app, &pat, &rolled_p, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(
+        &body,
+        "“Node image 4230” was rolled back on staging, so its change never landed there",
+    );
+    // Cancelled on staging: the same.
+    assert_eq!(
+        step(&app, &pat, &cancelled_s, "cancel").await.0,
+        StatusCode::OK
+    );
+    let (status, body) = step(&app, &pat, &cancelled_p, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(&body, "“Cilium 1.18” was cancelled on staging");
+    // Neither moved; they can still be cancelled.
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM maintenances WHERE id = ANY($1) ORDER BY starts_at")
+            .bind(
+                [&rolled_p, &cancelled_p]
+                    .map(|id| Uuid::parse_str(id).unwrap())
+                    .to_vec(),
+            )
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(states, ["planned", "planned"]);
+    assert_eq!(
+        step(&app, &pat, &rolled_p, "cancel").await.0,
+        StatusCode::OK
+    );
+
+    // An emergency in production does not wait for staging.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&json!({
+            "environment_id": seed.production,
+            "category": "emergency",
+            "title": "Patch the exploited runc escape",
+            "starts_at": "2027-01-04T10:00:00Z",
+            "ends_at": "2027-01-04T12:00:00Z",
+            "lead": "Pat Platform",
+            "justification": "A public exploit escapes containers on our node version.",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let emergency = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        step(&app, &pat, &emergency, "start").await.0,
+        StatusCode::OK
+    );
+}
