@@ -281,18 +281,43 @@ pub(crate) async fn collect(
         }
     }
 
-    if wants(EventKind::Audit) && scope.environments.is_none() {
+    if wants(EventKind::Audit) {
+        // `in_scope`: an application audit of an application that runs in one of the scope's
+        // environments.
+        let scope_envs: Vec<Uuid> = envs.keys().copied().collect();
         let audits = sqlx::query!(
-            "SELECT id, platform_id, kind, title, due_on, status, version, updated_at
-             FROM scope_audits
-             WHERE ($1::uuid IS NULL OR platform_id = $1) AND due_on >= $2 AND due_on < $3",
+            r#"SELECT a.id, a.platform_id, a.kind, a.title, a.due_on, a.status, a.version,
+                      a.updated_at, a.application_id,
+                      EXISTS (SELECT 1 FROM application_namespaces n
+                              WHERE n.application_id = a.application_id
+                                AND n.environment_id = ANY($4)) AS "in_scope!"
+               FROM scope_audits a
+               WHERE ($1::uuid IS NULL OR a.platform_id = $1) AND a.due_on >= $2 AND a.due_on < $3"#,
             scope.platform_id,
             from.date_naive(),
             to.date_naive() + Duration::days(1),
+            &scope_envs,
         )
         .fetch_all(&mut *conn)
         .await?;
+        // The platforms the scope's environments are on: their provider audits concern it.
+        let scope_platforms: HashSet<Uuid> = envs.values().map(|e| e.platform_id).collect();
         for a in audits {
+            let shown = match (&scope.environments, &scope.applications, a.application_id) {
+                // The whole catalogue or a whole platform: every audit.
+                (None, None, _) => true,
+                // A team: its own applications' audits, not other teams'.
+                (_, Some(apps), Some(app)) => apps.contains(&app),
+                // An environment: audits of the applications that run in it.
+                (_, None, Some(_)) => a.in_scope,
+                // A provider audit: when the scope covers an environment of its platform.
+                (_, _, None) => {
+                    scope.environments.is_none() || scope_platforms.contains(&a.platform_id)
+                }
+            };
+            if !shown {
+                continue;
+            }
             out.push(CalendarEvent {
                 uid: format!("audit-{}@demarc", a.id),
                 kind: EventKind::Audit,

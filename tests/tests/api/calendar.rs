@@ -1762,3 +1762,130 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         StatusCode::OK
     );
 }
+
+/// Creates an audit of platform core: its id.
+async fn plan_audit(app: &TestApp, pat: &Client, seed: &Seed, body: Value) -> String {
+    let (status, audit) = call(
+        app,
+        pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/scope/audits", seed.core),
+        None,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{audit}");
+    audit["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let provider = plan_audit(
+        &app,
+        &pat,
+        &seed,
+        json!({"kind": "provider", "title": "ACME Cloud ISAE 3402", "subject": "ACME Cloud", "due_on": "2027-01-20"}),
+    )
+    .await;
+    let ledger = plan_audit(
+        &app,
+        &pat,
+        &seed,
+        json!({"kind": "application", "title": "Ledger backups", "application_id": seed.ledger, "due_on": "2027-01-21"}),
+    )
+    .await;
+    // The indexer (team search) runs in staging only.
+    let search = plan_audit(
+        &app,
+        &pat,
+        &seed,
+        json!({"kind": "application", "title": "Indexer access", "application_id": seed.indexer, "due_on": "2027-01-22"}),
+    )
+    .await;
+    let uid = |id: &str| format!("audit-{id}@demarc");
+
+    let audits = |query: String| {
+        let (app, alice) = (&app, alice.clone());
+        async move {
+            let (status, events) = call(
+                app,
+                &alice,
+                Method::GET,
+                &format!(
+                    "/api/v1/calendar/events?from=2027-01-01&to=2027-02-01&kind=audit&{query}"
+                ),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{events}");
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    assert_eq!(e["kind"], "audit");
+                    e["uid"].as_str().unwrap().to_owned()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // The platform's calendar has all three, on their due days.
+    assert_eq!(
+        audits("platform=core".into()).await,
+        [uid(&provider), uid(&ledger), uid(&search)]
+    );
+    // A team's: its provider's audit and its own applications' audits, not other teams'.
+    assert_eq!(
+        audits("team=payments".into()).await,
+        [uid(&provider), uid(&ledger)]
+    );
+    assert_eq!(
+        audits("team=search&platform=core".into()).await,
+        [uid(&provider), uid(&search)]
+    );
+    // An environment's: the provider's and those of the applications that run in it.
+    assert_eq!(
+        audits(format!("environment_id={}", seed.staging)).await,
+        [uid(&provider), uid(&ledger), uid(&search)]
+    );
+    assert_eq!(
+        audits(format!("environment_id={}", seed.production)).await,
+        [uid(&provider), uid(&ledger)]
+    );
+
+    // The team's ICS feed carries the same audits, as all-day events.
+    let (status, feed) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "team", "scope_id": seed.payments})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let text = reqwest::get(feed["path"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events = parse_feed(&text);
+    let in_feed: Vec<(String, Option<String>)> = events
+        .iter()
+        .filter(|e| prop(e, "UID").is_some_and(|u| u.starts_with("audit-")))
+        .map(|e| (prop(e, "UID").unwrap(), prop(e, "DTSTART")))
+        .collect();
+    assert_eq!(
+        in_feed,
+        [
+            (uid(&provider), Some("20270120".to_owned())),
+            (uid(&ledger), Some("20270121".to_owned()))
+        ],
+        "{text}"
+    );
+}
