@@ -1889,3 +1889,322 @@ async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_maintenance_of_a_kind_the_windows_do_not_allow_is_refused() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    // A plan needs at least one kind of change; emergencies do not count (they need no window).
+    let mut plan = staging_plan();
+    plan["allowed_categories"] = json!(["emergency"]);
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &plan).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["allowed_categories"]);
+    plan["allowed_categories"] = json!(["security_patch"]);
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &plan).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["allowed_categories"], json!(["security_patch"]));
+
+    for category in ["minor", "major"] {
+        let (status, body) = call(
+            &app,
+            &pat,
+            Method::POST,
+            "/api/v1/maintenances",
+            None,
+            Some(&maintenance(seed.staging, category, "2027-03-09")),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{category}: {body}"
+        );
+        assert_eq!(fields(&body), ["category"], "{category}: {body}");
+        assert_eq!(
+            field(&body, "category"),
+            "the windows of staging allow only: Security patch"
+        );
+    }
+    let mut patch = maintenance(seed.staging, "security_patch", "2027-01-12");
+    patch["kubernetes_from"] = json!("");
+    patch["kubernetes_to"] = json!("");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&patch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM maintenances")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// A webhook of team payments (it runs applications in staging) in `format`: what it receives.
+async fn payments_webhook(app: &TestApp, seed: &Seed, format: &str) -> Arc<Mutex<Vec<Value>>> {
+    let alice = app.login("alice").await;
+    let (url, received) = super::support::webhook_receiver().await;
+    let (status, body) = call(
+        app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": format})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    received
+}
+
+#[tokio::test]
+async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_as_slack_text() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let json_hook = payments_webhook(&app, &seed, "json").await;
+    let slack_hook = payments_webhook(&app, &seed, "slack").await;
+
+    let completed = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
+    let cancelled = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
+    let rolled_back = plan_minor(&app, &pat, seed.staging, "2027-03-09", "Cilium 1.18", None).await;
+    for (id, steps) in [
+        (&completed, &["announce", "start", "complete"][..]),
+        (&cancelled, &["announce", "cancel"][..]),
+        (&rolled_back, &["announce", "start", "roll-back"][..]),
+    ] {
+        for s in steps {
+            let (status, body) = step(&app, &pat, id, s).await;
+            assert_eq!(status, StatusCode::OK, "{s}: {body}");
+        }
+    }
+
+    // Three announcements, two starts, and how each ended: once each, with the state it is in.
+    expect_calls(&json_hook, |_| true, 8).await;
+    let mut got: Vec<(String, String, String)> = json_hook
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["maintenance"]["title"].as_str().unwrap().to_owned(),
+                v["event"].as_str().unwrap().to_owned(),
+                v["maintenance"]["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let row = |t: &str, e: &str, s: &str| (t.to_owned(), format!("maintenance.{e}"), s.to_owned());
+    assert_eq!(
+        got,
+        [
+            row("Cilium 1.18", "announced", "announced"),
+            row("Cilium 1.18", "rolled_back", "rolled_back"),
+            row("Cilium 1.18", "started", "in_progress"),
+            row("CoreDNS 1.12", "announced", "announced"),
+            row("CoreDNS 1.12", "completed", "completed"),
+            row("CoreDNS 1.12", "started", "in_progress"),
+            row("Node image", "announced", "announced"),
+            row("Node image", "cancelled", "cancelled"),
+        ]
+    );
+
+    // The Slack-compatible webhook gets the same notices as `{"text": ...}` bodies.
+    expect_calls(&slack_hook, |_| true, 8).await;
+    let texts: Vec<String> = slack_hook
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let object = v.as_object().unwrap();
+            assert_eq!(object.keys().collect::<Vec<_>>(), ["text"], "{v}");
+            object["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for expected in [
+        ":wrench: *Announced*: CoreDNS 1.12 (Minor update) on core / staging\n\
+         Tue 12 Jan 2027 19:00 to Wed 13 Jan 01:00 UTC\n\
+         Expected impact: Nodes drain one by one; pods restart.",
+        ":wrench: *Started*: CoreDNS 1.12 (Minor update) on core / staging\n",
+        ":wrench: *Completed*: CoreDNS 1.12 (Minor update) on core / staging\n",
+        ":no_entry_sign: *Cancelled*: Node image (Minor update) on core / staging\n",
+        ":wrench: *Rolled back*: Cilium 1.18 (Minor update) on core / staging\n",
+    ] {
+        assert_eq!(
+            texts.iter().filter(|t| t.starts_with(expected)).count(),
+            1,
+            "{expected:?} in {texts:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reminders_go_out_at_the_platforms_configured_offsets() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let received = payments_webhook(&app, &seed, "json").await;
+    // Two days and half an hour before, instead of 7 days, 72 hours and 1 hour.
+    let (status, settings) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
+        None,
+        Some(&json!({"major_notice_days": 30, "reminder_minutes": [30, 2880]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["reminder_minutes"], json!([2880, 30]));
+
+    // A minor update in staging's window of Tue 12 Jan, 19:00 UTC.
+    let (id, _) = announce_minor_update(&app, &pat, &seed).await;
+    expect_calls(&received, |v| v["event"] == "maintenance.announced", 1).await;
+    let due: Vec<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT run_at FROM jobs WHERE kind = 'maintenance_reminder' ORDER BY run_at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        due,
+        [
+            Utc.with_ymd_and_hms(2027, 1, 10, 19, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 1, 12, 18, 30, 0).unwrap()
+        ]
+    );
+    let reminder = |minutes: i64| {
+        let id = Value::String(id.clone());
+        move |v: &Value| {
+            v["event"] == "maintenance.reminder"
+                && v["reminder_minutes"] == minutes
+                && v["maintenance"]["id"] == id
+        }
+    };
+    let reminders = |v: &Value| v["event"] == "maintenance.reminder";
+
+    // The default times (7 days and 72 hours before) pass in silence.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 9, 19, 1, 0).unwrap());
+    expect_calls(&received, reminders, 0).await;
+    // Two days before, one minute after the time: the first reminder.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 10, 19, 1, 0).unwrap());
+    expect_calls(&received, reminder(2880), 1).await;
+    // One hour before (the default) nothing; half an hour before, the second.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 1, 0).unwrap());
+    expect_calls(&received, reminders, 1).await;
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 31, 0).unwrap());
+    expect_calls(&received, reminder(30), 1).await;
+    assert_eq!(
+        received.lock().unwrap().len(),
+        3,
+        "announced and two reminders"
+    );
+}
+
+/// A webhook receiver that answers 500 to its first call and 200 afterwards: its URL, the bodies
+/// it accepted and how many calls it had.
+async fn flaky_webhook_receiver() -> (
+    String,
+    Arc<Mutex<Vec<Value>>>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted: Arc<Mutex<Vec<Value>>> = Default::default();
+    let calls: Arc<AtomicUsize> = Default::default();
+    let hook = {
+        let (accepted, calls) = (accepted.clone(), calls.clone());
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let (accepted, calls) = (accepted.clone(), calls.clone());
+                async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down");
+                    }
+                    accepted.lock().unwrap().push(body);
+                    (axum::http::StatusCode::OK, "ok")
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    (url, accepted, calls)
+}
+
+/// Every delivery attempt so far: (attempt, ok, status code, error).
+async fn attempts(app: &TestApp) -> Vec<(i32, bool, Option<i32>, Option<String>)> {
+    sqlx::query_as("SELECT attempt, ok, status_code, error FROM delivery_attempts ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorded() {
+    use std::sync::atomic::Ordering;
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    let (url, accepted, calls) = flaky_webhook_receiver().await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (id, _) = announce_minor_update(&app, &pat, &seed).await;
+    // The first attempt is answered 500 and recorded as failed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while attempts(&app).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no attempt in 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed = (
+        1,
+        false,
+        Some(500),
+        Some("the receiver answered 500 Internal Server Error".to_owned()),
+    );
+    assert_eq!(attempts(&app).await, std::slice::from_ref(&failed));
+    // Not again before its back-off (10 s on the clock the test holds still).
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(attempts(&app).await.len(), 1);
+
+    // Later: delivered, and both attempts are on record.
+    app.state.clock.advance(chrono::Duration::seconds(11));
+    expect_calls(&accepted, |v| v["event"] == "maintenance.announced", 1).await;
+    assert_eq!(accepted.lock().unwrap()[0]["maintenance"]["id"], json!(id));
+    assert_eq!(attempts(&app).await, [failed, (2, true, Some(200), None)]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let done: Vec<bool> =
+        sqlx::query_scalar("SELECT done_at IS NOT NULL FROM jobs WHERE kind = 'deliver_webhook'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(done, [true]);
+}
