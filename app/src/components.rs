@@ -1,13 +1,18 @@
-//! Building blocks shared by the pages: the layout, form fields with inline errors, alerts.
+//! Building blocks shared by the pages: the layout, forms that post to a server function
+//! ([`PostForm`], [`ButtonForm`]), form fields with inline errors, alerts.
+//!
+//! All of it renders on the server only (islands mode: see the crate docs). A form's errors come
+//! from two places that fill the same markup: after a plain form post (no JavaScript), from the
+//! page's address, read by [`PostForm`] while it renders; after a call from the enhancer
+//! ([`crate::enhance`]), from the call's JSON answer, in the browser. The markup is the contract:
+//! `.form-error` at the top of the form, and for each field a `.field` wrapper (or table row)
+//! that turns `invalid` and holds a `.field-error` placeholder for the field's message.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use leptos::context::Provider;
 use leptos::prelude::*;
-use leptos::server_fn::client::Client;
-use leptos::server_fn::codec::PostUrl;
-use leptos::server_fn::request::ClientReq;
-use leptos::server_fn::{Http, ServerFn};
 use leptos_router::components::A;
 
 use crate::api::{Me, UiError, whoami};
@@ -75,19 +80,114 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// The last error of an action (`action.value()`), if its last run failed.
-pub fn last_error<T: Clone + Send + Sync + 'static>(
-    value: MappedSignal<Option<Result<T, UiError>>>,
-) -> Signal<Option<UiError>> {
-    Signal::derive(move || match value.get() {
-        Some(Err(e)) => Some(e),
-        _ => None,
+/// The messages per field of the error a plain form post came back with, for the fields of the
+/// [`PostForm`] that made the post (context below that form only).
+#[derive(Clone, Default)]
+struct PostedErrors(BTreeMap<String, String>);
+
+/// The message a plain form post came back with for the field `key` of the enclosing
+/// [`PostForm`] (`raci.0.accountable` for the control named `raci[0][accountable]`), if any.
+pub fn field_error(key: &str) -> Option<String> {
+    use_context::<PostedErrors>().and_then(|errors| errors.0.get(key).cloned())
+}
+
+/// The messages for several fields of the enclosing [`PostForm`] (a table row's controls),
+/// joined; empty when none has one.
+pub fn field_errors_of(keys: impl IntoIterator<Item = String>) -> String {
+    keys.into_iter()
+        .filter_map(|key| field_error(&key))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The value of `aria-invalid` for a control with or without a message.
+fn aria_invalid(invalid: bool) -> &'static str {
+    if invalid { "true" } else { "false" }
+}
+
+/// The error a failed plain form post to the server function at `url` came back with: server_fn
+/// redirects such a post back to its page with `__path` (the function) and `__err` (the error)
+/// in the address.
+fn posted_error(url: &str) -> Option<UiError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    use leptos_router::hooks::use_query_map;
+    let query = use_query_map();
+    query.with_untracked(|q| {
+        let error = q
+            .get_str("__err")
+            .filter(|_| q.get_str("__path") == Some(url))?;
+        Some(ServerFnUrlError::<UiError>::decode_err(error))
     })
 }
 
-/// The per-field messages of an error.
-pub fn field_errors(error: Signal<Option<UiError>>) -> Signal<BTreeMap<String, String>> {
-    Signal::derive(move || error.get().map(|e| e.0.field_errors()).unwrap_or_default())
+/// The messages per field of `error`, keyed as the form names its fields: without `prefix`.
+fn own_fields(error: Option<&UiError>, prefix: &str) -> PostedErrors {
+    let fields = error.map(|e| e.0.field_errors()).unwrap_or_default();
+    let fields = fields.into_iter().map(|(key, message)| {
+        let own = (!prefix.is_empty())
+            .then(|| key.strip_prefix(prefix).map(str::to_owned))
+            .flatten();
+        (own.unwrap_or(key), message)
+    });
+    PostedErrors(fields.collect())
+}
+
+/// A form that posts to a server function (`action`, e.g. `SaveTeam::url()`), rendered on the
+/// server. Without scripts the post comes back to the page; when it failed, the form shows the
+/// error at its top and gives its fields their messages ([`field_error`], which [`TextField`]
+/// and [`TextArea`] read). With the enhancer the form is sent with `fetch` and the enhancer
+/// shows the errors in the same places (`.form-error`, `.field.invalid .field-error`).
+#[component]
+pub fn PostForm(
+    /// The server function's address.
+    action: &'static str,
+    /// The form's class.
+    #[prop(optional)]
+    class: &'static str,
+    /// The form's id.
+    #[prop(optional)]
+    id: &'static str,
+    /// The id of the element the enhancer fills from the call's answer (`data-reveal`).
+    #[prop(optional)]
+    reveal: &'static str,
+    /// Where the domain names this form's fields with a prefix (`items[3].title` for the field
+    /// `title` of the fourth item), the prefix: it is taken off before the fields read them.
+    #[prop(optional, into)]
+    field_prefix: String,
+    children: Children,
+) -> impl IntoView {
+    let error = posted_error(action);
+    let fields = own_fields(error.as_ref(), &field_prefix);
+    let alert = error.map(|e| {
+        view! { <p class="alert alert-error form-error" role="alert">{e.to_string()}</p> }
+    });
+    let some = |value: &'static str| (!value.is_empty()).then_some(value);
+    view! {
+        <form method="post" action=action class=some(class) id=some(id) data-reveal=some(reveal)>
+            {alert}
+            <Provider value=fields>{children()}</Provider>
+        </form>
+    }
+}
+
+/// The frame of a form field: label, control, hint and the message of a failed post.
+fn field_frame(
+    label: &'static str,
+    id: String,
+    hint: &'static str,
+    error: Option<String>,
+    control: impl IntoView,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let invalid = error.is_some();
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id>{label}</label>
+            {control}
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id>{error}</p>
+        </div>
+    }
 }
 
 /// A text input with its label, hint and inline error.
@@ -100,36 +200,30 @@ pub fn TextField(
     #[prop(optional)] required: bool,
     #[prop(optional)] pattern: &'static str,
     #[prop(optional)] input_type: &'static str,
-    #[prop(into)] errors: Signal<BTreeMap<String, String>>,
     /// Keeps ids unique when a page holds several forms with the same fields.
     #[prop(into, optional)]
     prefix: String,
 ) -> impl IntoView {
     let id = format!("field-{prefix}{name}");
-    let error_id = format!("{id}-error");
-    let error = move || errors.read().get(name).cloned();
+    let error = field_error(name);
     let input_type = if input_type.is_empty() {
         "text"
     } else {
         input_type
     };
-    view! {
-        <div class="field" class:invalid=move || error().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=input_type
-                value=value
-                required=required
-                pattern=(!pattern.is_empty()).then_some(pattern)
-                aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                aria-describedby=error_id.clone()
-            />
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id>{error}</p>
-        </div>
-    }
+    let control = view! {
+        <input
+            id=id.clone()
+            name=name
+            type=input_type
+            value=value
+            required=required
+            pattern=(!pattern.is_empty()).then_some(pattern)
+            aria-invalid=aria_invalid(error.is_some())
+            aria-describedby=format!("{id}-error")
+        />
+    };
+    field_frame(label, id, hint, error, control)
 }
 
 /// A multi-line text input with its label and inline error.
@@ -139,32 +233,17 @@ pub fn TextArea(
     name: &'static str,
     #[prop(into, optional)] value: String,
     #[prop(optional)] hint: &'static str,
-    #[prop(into)] errors: Signal<BTreeMap<String, String>>,
     /// Keeps ids unique when a page holds several forms with the same fields.
     #[prop(into, optional)]
     prefix: String,
 ) -> impl IntoView {
     let id = format!("field-{prefix}{name}");
-    let error_id = format!("{id}-error");
-    let error = move || errors.read().get(name).cloned();
-    view! {
-        <div class="field" class:invalid=move || error().is_some()>
-            <label for=id.clone()>{label}</label>
-            <textarea id=id name=name rows="3" aria-describedby=error_id.clone()>{value}</textarea>
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id>{error}</p>
-        </div>
-    }
-}
-
-/// The form-level message of an action's last error (conflicts, permissions...).
-#[component]
-pub fn FormError(error: Signal<Option<UiError>>) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })
-    }
+    let error = field_error(name);
+    let control = view! {
+        <textarea id=id.clone() name=name rows="3" aria-invalid=aria_invalid(error.is_some())
+            aria-describedby=format!("{id}-error")>{value}</textarea>
+    };
+    field_frame(label, id, hint, error, control)
 }
 
 /// An error where a page's data should be.
@@ -184,37 +263,12 @@ pub fn use_me() -> MeResource {
     expect_context::<MeResource>()
 }
 
-/// A page-wide counter that forms bump after a successful save, so the page's data reloads even
-/// when the save leads back to the same address.
-#[derive(Clone, Copy)]
-pub struct Refresh(pub RwSignal<u32>);
-
-/// Provides a [`Refresh`] for the page and returns it, for the page's resources to depend on.
-pub fn provide_refresh() -> RwSignal<u32> {
-    let counter = RwSignal::new(0);
-    provide_context(Refresh(counter));
-    counter
-}
-
-/// Bumps the page's [`Refresh`] each time the action succeeds.
-pub fn refresh_on_success<T: Clone + Send + Sync + 'static>(
-    value: MappedSignal<Option<Result<T, UiError>>>,
-) {
-    if let Some(Refresh(counter)) = use_context::<Refresh>() {
-        Effect::new(move |_| {
-            if matches!(value.get(), Some(Ok(_))) {
-                counter.update(|n| *n += 1);
-            }
-        });
-    }
-}
-
-/// A form of hidden fields and one button that calls a server function, shows the call's error
-/// and reloads the page's data (see [`Refresh`]) when it succeeds. Without scripts it is a plain
-/// form post that comes back to the page.
+/// A form of hidden fields and one button that posts to a server function (`action`), as a
+/// [`PostForm`]: without scripts the post comes back to the page (with the error when it failed).
 #[component]
-pub fn ButtonForm<S, P>(
-    action: ServerAction<S>,
+pub fn ButtonForm(
+    /// The server function's address.
+    action: &'static str,
     /// Hidden fields: (name, value).
     fields: Vec<(&'static str, String)>,
     /// The button's id.
@@ -224,27 +278,11 @@ pub fn ButtonForm<S, P>(
     /// The button's class (`primary`, `secondary`, `link`).
     #[prop(optional)]
     class: &'static str,
-) -> impl IntoView
-where
-    S: serde::de::DeserializeOwned
-        + ServerFn<Protocol = Http<PostUrl, P>, Error = UiError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Client: Client<UiError>,
-    <<S::Client as Client<UiError>>::Request as ClientReq<UiError>>::FormData:
-        From<leptos::web_sys::FormData>,
-    S::Output: Clone + Send + Sync + 'static,
-    P: 'static,
-{
-    let error = last_error(action.value());
-    refresh_on_success(action.value());
+) -> impl IntoView {
     view! {
-        <ActionForm action=action attr:class="inline-form button-form">
-            <FormError error=error/>
+        <PostForm action=action class="inline-form button-form">
             {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
             <button type="submit" class=class id=id>{label}</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -2,14 +2,18 @@
 //!
 //! Pages read and write through the server functions in [`api`], which call the domain crate;
 //! the UI holds no SQL and no rules of its own. Every page renders completely on the server
-//! (`SsrMode::Async`), so it reads and prints without JavaScript; forms are plain HTML forms that
-//! post to their server function.
+//! (`SsrMode::Async`), once per request, so it reads and prints without JavaScript. Forms are
+//! plain HTML forms that post to their server function ([`components::PostForm`]): the answer
+//! redirects, and a refused post comes back to its page with the error in the address, which the
+//! page shows in the form (at its top and next to the fields it names).
 //!
-//! Leptos runs in islands mode: page components are server-only, and the only code compiled to
-//! wasm is the [`enhance::Enhancer`] island, which sends forms with `fetch`, shows their errors in
-//! place, swaps in the page's fresh content after a change and keeps live regions (a running
-//! verification) up to date. Tables, forms and their data never travel to the browser as wasm or
-//! as serialized resources, so a first visit downloads tens of kilobytes instead of hundreds.
+//! Leptos runs in islands mode: page components are server-only and hold no client-side state
+//! (no actions, signals or effects: the server renders each page from its address), and the
+//! only code compiled to wasm is the [`enhance::Enhancer`] island, which sends forms with
+//! `fetch`, shows their errors in the same places, swaps in the page's fresh content after a
+//! change and keeps live regions (a running verification) up to date. Tables, forms and their
+//! data never travel to the browser as wasm or as serialized resources, so a first visit
+//! downloads tens of kilobytes instead of hundreds.
 
 // The scope pages nest deep typed views; without erased components (release builds) the
 // compiler needs more than the default 128 levels to lay out their hydration futures.

@@ -1,6 +1,7 @@
 //! Applications: owned by a team, placed in namespaces per environment.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -8,10 +9,7 @@ use crate::api::{
     AppChoices, ArchiveApplication, SaveApplication, application_choices, list_applications,
     load_application,
 };
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error};
 use domain::model::Application;
 
 /// `/applications`
@@ -99,24 +97,17 @@ fn ApplicationForm(
     choices: AppChoices,
     #[prop(optional)] app: Option<Application>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveApplication>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let editing = app.is_some();
     let app_team = app.as_ref().map(|a| a.team_id);
     let placements = app
         .as_ref()
         .map(|a| a.placements.clone())
         .unwrap_or_default();
-    let team_error = move || errors.read().get("team_id").cloned();
-    let placement_error = move || errors.read().get("placements").cloned();
     view! {
-        <ActionForm action=save>
-            <FormError error=error/>
+        <PostForm action=SaveApplication::url()>
             <input type="hidden" name="id" value=app.as_ref().map(|a| a.id.to_string()).unwrap_or_default()/>
             <input type="hidden" name="version" value=app.as_ref().map(|a| a.version.to_string()).unwrap_or_default()/>
-            <div class="field" class:invalid=move || team_error().is_some()>
+            <div class="field" class:invalid=field_error("team_id").is_some()>
                 <label for="field-team_id">"Owning team"</label>
                 <select id="field-team_id" name="team_id" required=true aria-describedby="field-team_id-error">
                     <option value="">"Choose a team"</option>
@@ -125,13 +116,13 @@ fn ApplicationForm(
                         view! { <option value=t.id.to_string() selected=selected>{t.name}</option> }
                     }).collect_view()}
                 </select>
-                <p class="field-error" id="field-team_id-error">{team_error}</p>
+                <p class="field-error" id="field-team_id-error">{field_error("team_id")}</p>
             </div>
             <TextField label="Slug" name="slug" value=app.as_ref().map(|a| a.slug.clone()).unwrap_or_default()
-                required=true hint="Lowercase letters, digits and dashes." errors=errors/>
+                required=true hint="Lowercase letters, digits and dashes."/>
             <TextField label="Name" name="name" value=app.as_ref().map(|a| a.name.clone()).unwrap_or_default()
-                required=true errors=errors/>
-            <TextArea label="Description" name="description" value=app.as_ref().map(|a| a.description.clone()).unwrap_or_default() errors=errors/>
+                required=true/>
+            <TextArea label="Description" name="description" value=app.as_ref().map(|a| a.description.clone()).unwrap_or_default()/>
             <fieldset>
                 <legend>"Namespaces per environment"</legend>
                 <p class="hint">"Separate several namespaces with commas. Leave empty where the application does not run."</p>
@@ -147,10 +138,10 @@ fn ApplicationForm(
                         </div>
                     }
                 }).collect_view()}
-                <p class="field-error">{placement_error}</p>
+                <p class="field-error">{field_error("placements")}</p>
             </fieldset>
             <button type="submit" class="primary" id="save">{if editing { "Save changes" } else { "Register application" }}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -176,16 +167,9 @@ pub fn NewApplicationPage() -> impl IntoView {
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
-    let archive = ServerAction::<ArchiveApplication>::new();
     let data = Resource::new(
-        move || {
-            (
-                params.read().get("id").unwrap_or_default(),
-                archive.version().get() + refresh.get() as usize,
-            )
-        },
-        |(id, _)| load_application(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_application,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -221,15 +205,14 @@ pub fn ApplicationPage() -> impl IntoView {
                                 <section class="edit no-print">
                                     <h2>"Edit"</h2>
                                     <ApplicationForm choices=d.choices.clone() app=a.clone()/>
-                                    <ActionForm action=archive>
-                                        <FormError error=last_error(archive.value())/>
+                                    <PostForm action=ArchiveApplication::url()>
                                         <input type="hidden" name="id" value=a.id.to_string()/>
                                         <input type="hidden" name="version" value=a.version.to_string()/>
                                         <input type="hidden" name="archive" value=(!archived).to_string()/>
                                         <button type="submit" class="secondary">
                                             {if archived { "Restore application" } else { "Archive application" }}
                                         </button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </section>
                             })}
                         }.into_any()

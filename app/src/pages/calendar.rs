@@ -13,10 +13,9 @@ pub use feeds::FeedsPage;
 pub use maintenances::{EditMaintenancePage, MaintenancePage, NewMaintenancePage};
 pub use plans::PlansPage;
 
-use std::collections::BTreeMap;
-
 use chrono::{Datelike, Duration, NaiveDate};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -25,7 +24,7 @@ use crate::api::calendar::{
     ActionItemField, AgendaRow, CalendarPageData, CompleteActionItem, Entry, Follows, add_months,
     load_calendar,
 };
-use crate::components::{ButtonForm, ErrorBox, TextArea, when};
+use crate::components::{ButtonForm, ErrorBox, TextArea, field_errors_of, when};
 use domain::calendar::human_date;
 use domain::calendar::model::{
     ActionItem, Category, EnvironmentEol, EventKind, MaintenanceState, Retrospective,
@@ -441,7 +440,7 @@ pub(crate) fn action_items_table(
                             <span class="badge ok">"Done"</span>" "{when(at)}{by.clone().map(|b| format!(" by {b}"))}
                         }.into_any(),
                         (None, _) if can_complete => view! {
-                            <ButtonForm action={ServerAction::<CompleteActionItem>::new()} fields=vec![("id", i.id.to_string())]
+                            <ButtonForm action=CompleteActionItem::url() fields=vec![("id", i.id.to_string())]
                                 id=format!("done-{}", i.id) label="Done" class="secondary"/>
                         }.into_any(),
                         (None, _) => view! { <span class="muted">"Open"</span> }.into_any(),
@@ -465,10 +464,7 @@ pub(crate) fn action_items_table(
 /// The retrospective's fields: what went well, what to improve, and action-item rows. Errors of
 /// a row come keyed `action_items[n].title` (or `.owner`, `.due_on`).
 #[component]
-pub(crate) fn RetrospectiveFields(
-    #[prop(into)] errors: Signal<BTreeMap<String, String>>,
-    retrospective: Option<Retrospective>,
-) -> impl IntoView {
+pub(crate) fn RetrospectiveFields(retrospective: Option<Retrospective>) -> impl IntoView {
     let r = retrospective.unwrap_or(Retrospective {
         went_well: String::new(),
         to_improve: String::new(),
@@ -478,14 +474,9 @@ pub(crate) fn RetrospectiveFields(
     let rows = (0..ACTION_ROWS)
         .map(|n| {
             let row = ActionItemField::default();
-            let row_error = move || {
-                let e = errors.read();
-                ["title", "owner", "due_on"]
-                    .iter()
-                    .filter_map(|f| e.get(&format!("action_items[{n}].{f}")).cloned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
+            let row_error = field_errors_of(
+                ["title", "owner", "due_on"].map(|f| format!("action_items[{n}].{f}")),
+            );
             view! {
                 <tr>
                     <td><input name=format!("action_items[{n}][title]") value=row.title aria-label=format!("Action item {}", n + 1)
@@ -498,20 +489,12 @@ pub(crate) fn RetrospectiveFields(
         })
         .collect_view();
     view! {
-        <TextArea label="What went well" name="went_well" value=r.went_well errors=errors/>
-        <TextArea label="What to improve" name="to_improve" value=r.to_improve errors=errors/>
+        <TextArea label="What went well" name="went_well" value=r.went_well/>
+        <TextArea label="What to improve" name="to_improve" value=r.to_improve/>
         <table class="actions-form">
             <caption>"New action items (leave a row empty to skip it)"</caption>
             <thead><tr><th>"Action item"</th><th>"Owner"</th><th>"Due"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }
-}
-
-/// A field-level error of a form, for places that are not a [`crate::components::TextField`].
-pub(crate) fn field_error(
-    errors: Signal<BTreeMap<String, String>>,
-    field: &'static str,
-) -> impl Fn() -> Option<String> + Copy {
-    move || errors.read().get(field).cloned()
 }

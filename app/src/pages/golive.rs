@@ -11,11 +11,12 @@ pub use clusters::ClustersPage;
 pub use review::{FrozenReviewPage, ReviewPage};
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::golive::{BoardEntry, OpenReview, load_board};
-use crate::components::{ErrorBox, FormError, last_error, provide_refresh, refresh_on_success};
+use crate::components::{ErrorBox, PostForm};
 use domain::golive::model::{GoLiveState, ItemStatus, Outcome, Progress};
 
 /// The board's groups, in the order people act on them.
@@ -98,17 +99,13 @@ pub(crate) fn blockers(p: &Progress, limit: usize) -> impl IntoView + use<> {
 #[component]
 pub fn GoLiveBoardPage() -> impl IntoView {
     let query = use_query_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
         move || {
             let q = query.read();
-            (q.get("platform_id"), q.get("team"), refresh.get())
+            (q.get("platform_id"), q.get("team"))
         },
-        |(platform, team, _)| load_board(platform, team),
+        |(platform, team)| load_board(platform, team),
     );
-    let open = ServerAction::<OpenReview>::new();
-    let open_error = last_error(open.value());
-    refresh_on_success(open.value());
     let selected = move |name: &'static str| query.read().get(name).unwrap_or_default();
     view! {
         <Title text="Go-live"/>
@@ -119,7 +116,6 @@ pub fn GoLiveBoardPage() -> impl IntoView {
             </div>
         </div>
         <p class="muted">"Each application on each environment, checked against its platform's go-live checklist: by people with evidence, and automatically against the live cluster."</p>
-        <FormError error=open_error/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -150,7 +146,7 @@ pub fn GoLiveBoardPage() -> impl IntoView {
                                 </select>
                                 <button type="submit">"Filter"</button>
                             </form>
-                            {board(d.entries, open)}
+                            {board(d.entries)}
                         }.into_any()
                     }
                 }
@@ -159,7 +155,7 @@ pub fn GoLiveBoardPage() -> impl IntoView {
     }
 }
 
-fn board(entries: Vec<BoardEntry>, open: ServerAction<OpenReview>) -> impl IntoView {
+fn board(entries: Vec<BoardEntry>) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="empty" id="board-empty">"No application is placed on an environment yet."</p> }
             .into_any();
@@ -193,7 +189,7 @@ fn board(entries: Vec<BoardEntry>, open: ServerAction<OpenReview>) -> impl IntoV
                                     <th>"Application"</th><th>"Team"</th><th>"Environment"</th><th>"State"</th>
                                     <th>"Progress"</th><th>"Blocked by"</th><th class="no-print">"Review"</th>
                                 </tr></thead>
-                                <tbody>{rows.into_iter().map(|e| board_row(e, open)).collect_view()}</tbody>
+                                <tbody>{rows.into_iter().map(board_row).collect_view()}</tbody>
                             </table>
                         </div>
                     </section>
@@ -208,7 +204,7 @@ fn board(entries: Vec<BoardEntry>, open: ServerAction<OpenReview>) -> impl IntoV
     .into_any()
 }
 
-fn board_row(e: BoardEntry, open: ServerAction<OpenReview>) -> impl IntoView {
+fn board_row(e: BoardEntry) -> impl IntoView {
     let r = e.row;
     let review = match r.review_id {
         Some(id) => view! {
@@ -216,11 +212,11 @@ fn board_row(e: BoardEntry, open: ServerAction<OpenReview>) -> impl IntoView {
         }
         .into_any(),
         None if e.can_open => view! {
-            <ActionForm action=open>
+            <PostForm action=OpenReview::url()>
                 <input type="hidden" name="application_id" value=r.application_id.to_string()/>
                 <input type="hidden" name="environment_id" value=r.environment_id.to_string()/>
                 <button type="submit" class="secondary open-review">"Open review"</button>
-            </ActionForm>
+            </PostForm>
         }
         .into_any(),
         None => view! { <span class="muted">"Not started"</span> }.into_any(),

@@ -1,6 +1,7 @@
 //! Platforms and their ordered environments.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -8,10 +9,7 @@ use crate::api::{
     ArchiveEnvironment, ArchivePlatform, SaveEnvironment, SavePlatform, list_platforms,
     load_platform,
 };
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, use_me,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, use_me};
 use domain::model::Environment;
 
 /// `/platforms`
@@ -66,25 +64,20 @@ fn PlatformForm(
     #[prop(optional)] name: String,
     #[prop(optional)] description: String,
 ) -> impl IntoView {
-    let save = ServerAction::<SavePlatform>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let label = if id.is_some() {
         "Save changes"
     } else {
         "Create platform"
     };
     view! {
-        <ActionForm action=save>
-            <FormError error=error/>
+        <PostForm action=SavePlatform::url()>
             <input type="hidden" name="id" value=id.unwrap_or_default()/>
             <input type="hidden" name="version" value=version.map(|v| v.to_string()).unwrap_or_default()/>
-            <TextField label="Slug" name="slug" value=slug required=true hint="Lowercase letters, digits and dashes." errors=errors/>
-            <TextField label="Name" name="name" value=name required=true errors=errors/>
-            <TextArea label="Description" name="description" value=description errors=errors/>
+            <TextField label="Slug" name="slug" value=slug required=true hint="Lowercase letters, digits and dashes."/>
+            <TextField label="Name" name="name" value=name required=true/>
+            <TextArea label="Description" name="description" value=description/>
             <button type="submit" class="primary">{label}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -104,10 +97,6 @@ fn EnvironmentForm(
     #[prop(optional)] env: Option<Environment>,
     next_position: i32,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveEnvironment>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let editing = env.is_some();
     let (id, version, slug, name, position, production) = match env {
         Some(e) => (
@@ -128,20 +117,19 @@ fn EnvironmentForm(
         ),
     };
     view! {
-        <ActionForm action=save attr:class="inline-form">
-            <FormError error=error/>
+        <PostForm action=SaveEnvironment::url() class="inline-form">
             <input type="hidden" name="platform_id" value=platform_id/>
             <input type="hidden" name="id" value=id/>
             <input type="hidden" name="version" value=version/>
-            <TextField label="Slug" name="slug" value=slug required=true errors=errors/>
-            <TextField label="Name" name="name" value=name required=true errors=errors/>
+            <TextField label="Slug" name="slug" value=slug required=true/>
+            <TextField label="Name" name="name" value=name required=true/>
             <TextField label="Order" name="position" value=position.to_string() input_type="number"
-                hint="Lower numbers are updated first." errors=errors/>
+                hint="Lower numbers are updated first."/>
             <div class="field checkbox">
                 <label><input type="checkbox" name="is_production" checked=production/>" Production"</label>
             </div>
             <button type="submit">{if editing { "Save" } else { "Add environment" }}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -149,18 +137,9 @@ fn EnvironmentForm(
 #[component]
 pub fn PlatformPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
-    let archive = ServerAction::<ArchivePlatform>::new();
-    let archive_env = ServerAction::<ArchiveEnvironment>::new();
     let data = Resource::new(
-        move || {
-            (
-                params.read().get("id").unwrap_or_default(),
-                archive.version().get() + refresh.get() as usize,
-                archive_env.version().get(),
-            )
-        },
-        |(id, _, _)| load_platform(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_platform,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -209,29 +188,28 @@ pub fn PlatformPage() -> impl IntoView {
                                             <details>
                                                 <summary>"Edit "{e.name.clone()}</summary>
                                                 <EnvironmentForm platform_id=pid.clone() env=e next_position=0/>
-                                                <ActionForm action=archive_env>
+                                                <PostForm action=ArchiveEnvironment::url()>
                                                     <input type="hidden" name="id" value=eid/>
                                                     <input type="hidden" name="version" value=ev/>
                                                     <input type="hidden" name="archive" value=(!earchived).to_string()/>
                                                     <button type="submit" class="secondary">
                                                         {if earchived { "Restore environment" } else { "Archive environment" }}
                                                     </button>
-                                                </ActionForm>
+                                                </PostForm>
                                             </details>
                                         }
                                     }).collect_view()}
                                     <h2>"Edit platform"</h2>
                                     <PlatformForm id=pid.clone() version=p.version slug=p.slug.clone() name=p.name.clone()
                                         description=p.description.clone()/>
-                                    <ActionForm action=archive>
-                                        <FormError error=last_error(archive.value())/>
+                                    <PostForm action=ArchivePlatform::url()>
                                         <input type="hidden" name="id" value=pid.clone()/>
                                         <input type="hidden" name="version" value=p.version.to_string()/>
                                         <input type="hidden" name="archive" value=(!archived).to_string()/>
                                         <button type="submit" class="secondary">
                                             {if archived { "Restore platform" } else { "Archive platform" }}
                                         </button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </section>
                             })}
                         }.into_any()

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -14,8 +15,7 @@ use crate::api::scope::{
     load_scope_audits, load_scope_diff, load_scope_draft, load_scope_index,
 };
 use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, when,
+    ErrorBox, PostForm, TextArea, TextField, field_error, field_errors_of, when,
 };
 use domain::scope::{
     AUDIT_ASPECTS, AuditStatus, Party, ScopeAudit, ScopeContent, ScopeDiff, ScopeItem, TenantRule,
@@ -245,7 +245,6 @@ fn Changes(diff: ScopeDiff) -> impl IntoView {
 pub fn ScopePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
         move || {
             let q = query.read();
@@ -253,10 +252,9 @@ pub fn ScopePage() -> impl IntoView {
                 params.read().get("id").unwrap_or_default(),
                 q.get("revision"),
                 q.get("as_of"),
-                refresh.get(),
             )
         },
-        |(id, revision, as_of, _)| load_scope(id, revision, as_of),
+        |(id, revision, as_of)| load_scope(id, revision, as_of),
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -327,9 +325,6 @@ fn scope_page(d: crate::api::scope::ScopePageData) -> impl IntoView {
                 Some(r) => format!("{base}/diff?from={r}&to={current}"),
                 None => format!("{base}/diff?to={current}"),
             };
-            let ack = ServerAction::<AcknowledgeScope>::new();
-            refresh_on_success(ack.value());
-            let error = last_error(ack.value());
             let said = match t.acknowledged_revision {
                 Some(r) => format!("{} last acknowledged revision {r}; the current revision is {current}.", t.team_name),
                 None => format!("{} has not acknowledged this platform's scope yet; the current revision is {current}.", t.team_name),
@@ -337,15 +332,14 @@ fn scope_page(d: crate::api::scope::ScopePageData) -> impl IntoView {
             view! {
                 <div class="alert alert-info acknowledge no-print">
                     <p>{said}" "<a href=diff>"See what changed"</a></p>
-                    <ActionForm action=ack attr:class="inline-form">
-                        <FormError error=error/>
+                    <PostForm action=AcknowledgeScope::url() class="inline-form">
                         <input type="hidden" name="platform_id" value=pid.to_string()/>
                         <input type="hidden" name="team_id" value=t.team_id.to_string()/>
                         <input type="hidden" name="revision" value=current.to_string()/>
                         <button type="submit" class="primary" id=format!("acknowledge-{}", t.team_slug)>
                             {format!("Acknowledge revision {current} for {}", t.team_name)}
                         </button>
-                    </ActionForm>
+                    </PostForm>
                 </div>
             }
         })
@@ -513,10 +507,6 @@ fn ItemForm(
     #[prop(optional)] item: Option<ScopeItem>,
     teams: Vec<String>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveScopeItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let editing = item.is_some();
     let key = item
         .as_ref()
@@ -544,14 +534,12 @@ fn ItemForm(
     rows.push(Default::default());
     rows.push(Default::default());
     let inside = item.as_ref().is_none_or(|i| i.inside);
-    let responsible_error = move || errors.read().get("responsible").cloned();
     let side_id = format!("side-{key}");
     let responsible_id = format!("responsible-{key}");
     let i = item.clone();
     let text = move |f: fn(&ScopeItem) -> String| i.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=save attr:class="scope-item-form">
-            <FormError error=error/>
+        <PostForm action=SaveScopeItem::url() class="scope-item-form">
             <input type="hidden" name="platform_id" value=platform_id/>
             <input type="hidden" name="id" value=item.as_ref().map(|i| i.id.to_string()).unwrap_or_default()/>
             <input type="hidden" name="version" value=item.as_ref().map(|i| i.version.to_string()).unwrap_or_default()/>
@@ -561,8 +549,8 @@ fn ItemForm(
                 {teams.into_iter().map(|t| view! { <option value=t/> }).collect_view()}
             </datalist>
             <div class="grid-2">
-                <TextField label="Component or activity" name="name" value=text(|i| i.name.clone()) required=true errors=errors prefix=prefix.clone()/>
-                <TextField label="Category" name="category" value=text(|i| i.category.clone()) hint="Platform, Delivery, Identity, Infrastructure…" errors=errors prefix=prefix.clone()/>
+                <TextField label="Component or activity" name="name" value=text(|i| i.name.clone()) required=true prefix=prefix.clone()/>
+                <TextField label="Category" name="category" value=text(|i| i.category.clone()) hint="Platform, Delivery, Identity, Infrastructure…" prefix=prefix.clone()/>
                 <div class="field">
                     <label for=side_id.clone()>"Side of the fence"</label>
                     <select id=side_id name="side">
@@ -570,19 +558,19 @@ fn ItemForm(
                         <option value="outside" selected=!inside>"Outside: someone else owns it"</option>
                     </select>
                 </div>
-                <div class="field" class:invalid=move || responsible_error().is_some()>
+                <div class="field" class:invalid=field_error("responsible").is_some()>
                     <label for=responsible_id.clone()>"Responsible party"</label>
                     <input id=responsible_id name="responsible" list=list_id.clone()
                         value=item.as_ref().map(|i| i.responsible.as_input()).unwrap_or_default()/>
                     <p class="hint">"@platform, @tenants, a team's slug, or the name of an outside party."</p>
-                    <p class="field-error">{responsible_error}</p>
+                    <p class="field-error">{field_error("responsible")}</p>
                 </div>
                 <TextField label="Escalation contact" name="escalation_contact" value=text(|i| i.escalation_contact.clone())
-                    hint="Whom to call when it breaks (for what is outside)." errors=errors prefix=prefix.clone()/>
+                    hint="Whom to call when it breaks (for what is outside)." prefix=prefix.clone()/>
                 <TextField label="Order" name="position" value=item.as_ref().map(|i| i.position.to_string()).unwrap_or_else(|| "100".into())
-                    input_type="number" errors=errors prefix=prefix.clone()/>
+                    input_type="number" prefix=prefix.clone()/>
             </div>
-            <TextArea label="Notes" name="notes" value=text(|i| i.notes.clone()) errors=errors prefix=prefix.clone()/>
+            <TextArea label="Notes" name="notes" value=text(|i| i.notes.clone()) prefix=prefix.clone()/>
             <fieldset>
                 <legend>"RACI per activity"</legend>
                 <p class="hint">"Separate several parties with commas. Each activity needs at least one Responsible and exactly one Accountable party. Leave a row empty to skip it."</p>
@@ -591,14 +579,12 @@ fn ItemForm(
                     <tbody>
                         {rows.into_iter().enumerate().map(|(n, (activity, r, a, c, inf))| {
                             let list = list_id.clone();
-                            let row_error = move || {
-                                let e = errors.read();
-                                ["activity", "responsible", "accountable"].iter()
-                                    .filter_map(|f| e.get(&format!("raci.{n}.{f}")).cloned())
-                                    .collect::<Vec<_>>().join(" ")
-                            };
+                            let row_error = field_errors_of(
+                                ["activity", "responsible", "accountable"].map(|f| format!("raci.{n}.{f}")),
+                            );
+                            let invalid = !row_error.is_empty();
                             view! {
-                                <tr class:invalid=move || !row_error().is_empty()>
+                                <tr class:invalid=invalid>
                                     <td><input name=format!("raci[{n}][activity]") value=activity aria-label="Activity"/></td>
                                     <td><input name=format!("raci[{n}][responsible]") value=r list=list.clone() aria-label="Responsible"/></td>
                                     <td><input name=format!("raci[{n}][accountable]") value=a list=list.clone() aria-label="Accountable"/></td>
@@ -614,16 +600,12 @@ fn ItemForm(
             <button type="submit" class="primary" id=if editing { format!("save-{key}") } else { "add-item".to_owned() }>
                 {if editing { "Save item" } else { "Add item" }}
             </button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn RuleForm(platform_id: String, #[prop(optional)] rule: Option<TenantRule>) -> impl IntoView {
-    let save = ServerAction::<SaveTenantRule>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let r = rule.clone();
     let prefix = format!(
         "rule-{}-",
@@ -633,19 +615,18 @@ fn RuleForm(platform_id: String, #[prop(optional)] rule: Option<TenantRule>) -> 
     );
     let text = move |f: fn(&TenantRule) -> String| r.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=save>
-            <FormError error=error/>
+        <PostForm action=SaveTenantRule::url()>
             <input type="hidden" name="platform_id" value=platform_id/>
             <input type="hidden" name="id" value=rule.as_ref().map(|r| r.id.to_string()).unwrap_or_default()/>
             <input type="hidden" name="version" value=rule.as_ref().map(|r| r.version.to_string()).unwrap_or_default()/>
-            <TextField label="Rule" name="title" value=text(|r| r.title.clone()) required=true errors=errors prefix=prefix.clone()/>
-            <TextArea label="What it means" name="description" value=text(|r| r.description.clone()) errors=errors prefix=prefix.clone()/>
-            <TextArea label="Why" name="reason" value=text(|r| r.reason.clone()) errors=errors prefix=prefix.clone()/>
-            <TextArea label="How to ask for an exception" name="exception_process" value=text(|r| r.exception_process.clone()) errors=errors prefix=prefix.clone()/>
+            <TextField label="Rule" name="title" value=text(|r| r.title.clone()) required=true prefix=prefix.clone()/>
+            <TextArea label="What it means" name="description" value=text(|r| r.description.clone()) prefix=prefix.clone()/>
+            <TextArea label="Why" name="reason" value=text(|r| r.reason.clone()) prefix=prefix.clone()/>
+            <TextArea label="How to ask for an exception" name="exception_process" value=text(|r| r.exception_process.clone()) prefix=prefix.clone()/>
             <TextField label="Order" name="position" value=rule.as_ref().map(|r| r.position.to_string()).unwrap_or_else(|| "100".into())
-                input_type="number" errors=errors prefix=prefix.clone()/>
+                input_type="number" prefix=prefix.clone()/>
             <button type="submit" class="primary">{if rule.is_some() { "Save rule" } else { "Add rule" }}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -653,35 +634,23 @@ fn RuleForm(platform_id: String, #[prop(optional)] rule: Option<TenantRule>) -> 
 #[component]
 pub fn ScopeDraftPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
-    let delete_item = ServerAction::<DeleteScopeItem>::new();
-    let delete_rule = ServerAction::<DeleteTenantRule>::new();
     let data = Resource::new(
-        move || {
-            (
-                params.read().get("id").unwrap_or_default(),
-                refresh.get() as usize + delete_item.version().get() + delete_rule.version().get(),
-            )
-        },
-        |(id, _)| load_scope_draft(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_scope_draft,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <Title text="Scope draft"/><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => draft_page(d, delete_item, delete_rule).into_any(),
+                    Ok(d) => draft_page(d).into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-fn draft_page(
-    d: crate::api::scope::DraftPageData,
-    delete_item: ServerAction<DeleteScopeItem>,
-    delete_rule: ServerAction<DeleteTenantRule>,
-) -> impl IntoView {
+fn draft_page(d: crate::api::scope::DraftPageData) -> impl IntoView {
     let v = d.view;
     let pid = v.platform_id;
     let draft = v.draft.clone().unwrap_or(domain::scope::DraftInfo {
@@ -690,21 +659,6 @@ fn draft_page(
     });
     let empty = v.content.items.is_empty() && v.content.rules.is_empty();
     let can_edit = d.can_edit;
-    let apply = ServerAction::<ApplyScopeTemplate>::new();
-    let apply_error = last_error(apply.value());
-    refresh_on_success(apply.value());
-    let publish = ServerAction::<PublishScope>::new();
-    let publish_error = last_error(publish.value());
-    let publish_errors = field_errors(publish_error);
-    let save_template = ServerAction::<SaveScopeTemplate>::new();
-    let template_error = last_error(save_template.value());
-    let template_errors = field_errors(template_error);
-    let saved_template = move || {
-        matches!(save_template.value().get(), Some(Ok(_)))
-            .then(|| view! { <p class="alert alert-info" role="status">"Template saved."</p> })
-    };
-    let delete_item_error = last_error(delete_item.value());
-    let delete_rule_error = last_error(delete_rule.value());
     let templates = d.templates;
     let template_list = templates.clone();
     let teams = d.teams;
@@ -722,8 +676,7 @@ fn draft_page(
         {(can_edit && empty).then(|| view! {
             <section class="edit" id="start-from-template">
                 <h2>"Start from a template"</h2>
-                <ActionForm action=apply attr:class="inline-form">
-                    <FormError error=apply_error/>
+                <PostForm action=ApplyScopeTemplate::url() class="inline-form">
                     <input type="hidden" name="platform_id" value=pid.to_string()/>
                     <div class="field">
                         <label for="template">"Template"</label>
@@ -732,7 +685,7 @@ fn draft_page(
                         </select>
                     </div>
                     <button type="submit" class="primary" id="apply-template">"Use this template"</button>
-                </ActionForm>
+                </PostForm>
                 <ul class="muted">{template_list.iter().map(|t| view! { <li><strong>{t.name.clone()}</strong>": "{t.description.clone()}</li> }).collect_view()}</ul>
             </section>
         })}
@@ -743,19 +696,18 @@ fn draft_page(
         {can_edit.then(|| view! {
             <section class="edit no-print">
                 <h2>"Items"</h2>
-                <FormError error=delete_item_error/>
                 {items.into_iter().map(|i| {
                     let (iid, iv, name) = (i.id.to_string(), i.version.to_string(), i.name.clone());
                     view! {
                         <details class="edit-item">
                             <summary>{format!("Edit “{name}”")}</summary>
                             <ItemForm platform_id=pid.to_string() item=i teams=teams.clone()/>
-                            <ActionForm action=delete_item>
+                            <PostForm action=DeleteScopeItem::url()>
                                 <input type="hidden" name="platform_id" value=pid.to_string()/>
                                 <input type="hidden" name="id" value=iid/>
                                 <input type="hidden" name="version" value=iv/>
                                 <button type="submit" class="secondary">"Remove from the draft"</button>
-                            </ActionForm>
+                            </PostForm>
                         </details>
                     }
                 }).collect_view()}
@@ -769,19 +721,18 @@ fn draft_page(
         <Rules rules=rules.clone()/>
         {can_edit.then(|| view! {
             <section class="edit no-print">
-                <FormError error=delete_rule_error/>
                 {rules.into_iter().map(|r| {
                     let (rid, rv, title) = (r.id.to_string(), r.version.to_string(), r.title.clone());
                     view! {
                         <details class="edit-item">
                             <summary>{format!("Edit “{title}”")}</summary>
                             <RuleForm platform_id=pid.to_string() rule=r/>
-                            <ActionForm action=delete_rule>
+                            <PostForm action=DeleteTenantRule::url()>
                                 <input type="hidden" name="platform_id" value=pid.to_string()/>
                                 <input type="hidden" name="id" value=rid/>
                                 <input type="hidden" name="version" value=rv/>
                                 <button type="submit" class="secondary">"Remove from the draft"</button>
-                            </ActionForm>
+                            </PostForm>
                         </details>
                     }
                 }).collect_view()}
@@ -796,28 +747,25 @@ fn draft_page(
         {(can_edit && draft.has_changes).then(|| view! {
             <section class="edit no-print" id="publish">
                 <h2>"Publish"</h2>
-                <ActionForm action=publish>
-                    <FormError error=publish_error/>
+                <PostForm action=PublishScope::url()>
                     <input type="hidden" name="platform_id" value=pid.to_string()/>
                     <input type="hidden" name="draft_version" value=draft.version.to_string()/>
-                    <TextArea label="Summary of the changes" name="summary" hint="Application teams read this when they acknowledge the revision." errors=publish_errors/>
+                    <TextArea label="Summary of the changes" name="summary" hint="Application teams read this when they acknowledge the revision."/>
                     <button type="submit" class="primary" id="publish-button">
                         {format!("Publish as revision {}", latest.unwrap_or(0) + 1)}
                     </button>
-                </ActionForm>
+                </PostForm>
             </section>
         })}
         {(can_edit && !empty).then(|| view! {
             <section class="edit no-print">
                 <h2>"Save as a template"</h2>
-                <ActionForm action=save_template attr:class="inline-form">
-                    <FormError error=template_error/>
-                    {saved_template}
+                <PostForm action=SaveScopeTemplate::url() class="inline-form">
                     <input type="hidden" name="platform_id" value=pid.to_string()/>
-                    <TextField label="Template name" name="name" errors=template_errors/>
-                    <TextField label="Description" name="description" errors=template_errors/>
+                    <TextField label="Template name" name="name"/>
+                    <TextField label="Description" name="description"/>
                     <button type="submit">"Save template"</button>
-                </ActionForm>
+                </PostForm>
             </section>
         })}
     }
@@ -916,11 +864,6 @@ fn AuditForm(
     applications: Vec<(String, String)>,
     #[prop(optional)] audit: Option<ScopeAudit>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveScopeAudit>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| move || errors.read().get(f).cloned();
     let a = audit.clone();
     let editing = a.is_some();
     let kind = a.as_ref().map(|a| a.kind);
@@ -937,8 +880,7 @@ fn AuditForm(
     actions.push(Default::default());
     let text = move |f: fn(&ScopeAudit) -> String| a.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=save attr:class="audit-form">
-            <FormError error=error/>
+        <PostForm action=SaveScopeAudit::url() class="audit-form">
             <input type="hidden" name="id" value=audit.as_ref().map(|a| a.id.to_string()).unwrap_or_default()/>
             <input type="hidden" name="version" value=audit.as_ref().map(|a| a.version.to_string()).unwrap_or_default()/>
             <div class="grid-2">
@@ -946,13 +888,13 @@ fn AuditForm(
                     view! { <input type="hidden" name="kind" value=kind.map(|k| k.as_str()).unwrap_or("provider")/> }.into_any()
                 } else {
                     view! {
-                        <div class="field" class:invalid=move || err("platform_id")().is_some()>
+                        <div class="field" class:invalid=field_error("platform_id").is_some()>
                             <label for="audit-platform">"Platform"</label>
                             <select id="audit-platform" name="platform_id">
                                 <option value="">"Choose a platform"</option>
                                 {platforms.into_iter().map(|p| view! { <option value=p.id.to_string()>{p.name}</option> }).collect_view()}
                             </select>
-                            <p class="field-error">{err("platform_id")}</p>
+                            <p class="field-error">{field_error("platform_id")}</p>
                         </div>
                         <div class="field">
                             <label for="audit-kind">"Kind"</label>
@@ -963,9 +905,9 @@ fn AuditForm(
                         </div>
                     }.into_any()
                 }}
-                <TextField label="Title" name="title" value=text(|a| a.title.clone()) required=true errors=errors/>
-                <TextField label="Provider (for a provider audit)" name="subject" value=text(|a| a.subject.clone()) errors=errors/>
-                <div class="field" class:invalid=move || err("application_id")().is_some()>
+                <TextField label="Title" name="title" value=text(|a| a.title.clone()) required=true/>
+                <TextField label="Provider (for a provider audit)" name="subject" value=text(|a| a.subject.clone())/>
+                <div class="field" class:invalid=field_error("application_id").is_some()>
                     <label for="audit-app">"Application (for an application audit)"</label>
                     <select id="audit-app" name="application_id">
                         <option value="">"None"</option>
@@ -974,16 +916,16 @@ fn AuditForm(
                             view! { <option value=id selected=selected>{name}</option> }
                         }).collect_view()}
                     </select>
-                    <p class="field-error">{err("application_id")}</p>
+                    <p class="field-error">{field_error("application_id")}</p>
                 </div>
-                <TextField label="Due on" name="due_on" input_type="date" value=text(|a| a.due_on.to_string()) required=true errors=errors/>
+                <TextField label="Due on" name="due_on" input_type="date" value=text(|a| a.due_on.to_string()) required=true/>
             </div>
-            <fieldset class="field" class:invalid=move || err("aspects")().is_some()>
+            <fieldset class="field" class:invalid=field_error("aspects").is_some()>
                 <legend>"Aspects"</legend>
                 {AUDIT_ASPECTS.iter().enumerate().map(|(n, aspect)| view! {
                     <label><input type="checkbox" name=format!("aspects[{n}]") value=*aspect checked=aspects.iter().any(|a| a == aspect)/>" "{*aspect}</label>
                 }).collect_view()}
-                <p class="field-error">{err("aspects")}</p>
+                <p class="field-error">{field_error("aspects")}</p>
             </fieldset>
             <div class="field checkbox">
                 <label><input type="checkbox" name="repeats_yearly" checked=audit.as_ref().is_none_or(|a| a.repeats_yearly)/>" Repeats every year (completing it plans the next one)"</label>
@@ -992,18 +934,18 @@ fn AuditForm(
                 <fieldset>
                     <legend>"Outcome"</legend>
                     <div class="grid-2">
-                        <div class="field" class:invalid=move || err("status")().is_some()>
+                        <div class="field" class:invalid=field_error("status").is_some()>
                             <label for="audit-status">"State"</label>
                             <select id="audit-status" name="status">
                                 <option value="planned" selected=status == AuditStatus::Planned>"Planned"</option>
                                 <option value="completed" selected=status == AuditStatus::Completed>"Completed"</option>
                                 <option value="cancelled" selected=status == AuditStatus::Cancelled>"Cancelled"</option>
                             </select>
-                            <p class="field-error">{err("status")}</p>
+                            <p class="field-error">{field_error("status")}</p>
                         </div>
                         <TextField label="Completed on" name="completed_on" input_type="date"
-                            value=audit.as_ref().and_then(|a| a.completed_on).map(|d| d.to_string()).unwrap_or_default() errors=errors/>
-                        <div class="field" class:invalid=move || err("outcome")().is_some()>
+                            value=audit.as_ref().and_then(|a| a.completed_on).map(|d| d.to_string()).unwrap_or_default()/>
+                        <div class="field" class:invalid=field_error("outcome").is_some()>
                             <label for="audit-outcome">"Outcome"</label>
                             <select id="audit-outcome" name="outcome">
                                 <option value="">"Not yet"</option>
@@ -1011,20 +953,17 @@ fn AuditForm(
                                 <option value="passed_with_findings" selected=outcome.map(|o| o.as_str()) == Some("passed_with_findings")>"Passed with findings"</option>
                                 <option value="failed" selected=outcome.map(|o| o.as_str()) == Some("failed")>"Failed"</option>
                             </select>
-                            <p class="field-error">{err("outcome")}</p>
+                            <p class="field-error">{field_error("outcome")}</p>
                         </div>
                     </div>
-                    <TextArea label="Findings" name="findings" value=audit.as_ref().map(|a| a.findings.clone()).unwrap_or_default() errors=errors/>
+                    <TextArea label="Findings" name="findings" value=audit.as_ref().map(|a| a.findings.clone()).unwrap_or_default()/>
                     <table class="actions-form">
                         <thead><tr><th>"Follow-up action"</th><th>"Owner"</th><th>"Due"</th><th>"Done"</th></tr></thead>
                         <tbody>
                             {actions.into_iter().enumerate().map(|(n, act)| {
-                                let row_error = move || {
-                                    let e = errors.read();
-                                    ["title", "owner", "due_on"].iter()
-                                        .filter_map(|f| e.get(&format!("actions.{n}.{f}")).cloned())
-                                        .collect::<Vec<_>>().join(" ")
-                                };
+                                let row_error = field_errors_of(
+                                    ["title", "owner", "due_on"].map(|f| format!("actions.{n}.{f}")),
+                                );
                                 view! {
                                     <tr>
                                         <td><input name=format!("actions[{n}][title]") value=act.title aria-label="Action"/>
@@ -1040,7 +979,7 @@ fn AuditForm(
                 </fieldset>
             })}
             <button type="submit" class="primary">{if editing { "Save audit" } else { "Plan audit" }}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -1048,10 +987,9 @@ fn AuditForm(
 #[component]
 pub fn ScopeAuditPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), refresh.get()),
-        |(id, _)| load_scope_audit(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_scope_audit,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

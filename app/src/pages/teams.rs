@@ -1,14 +1,12 @@
 //! Teams: list, create, view and edit, archive.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{ArchiveTeam, SaveTeam, list_teams, load_team};
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, use_me,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, use_me};
 
 const SLUG_HINT: &str =
     "Lowercase letters, digits and dashes. Team members come from the group team-<slug>.";
@@ -78,26 +76,21 @@ fn TeamForm(
     #[prop(optional)] description: String,
     #[prop(optional)] contact: String,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveTeam>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let label = if id.is_some() {
         "Save changes"
     } else {
         "Create team"
     };
     view! {
-        <ActionForm action=save>
-            <FormError error=error/>
+        <PostForm action=SaveTeam::url()>
             <input type="hidden" name="id" value=id.unwrap_or_default()/>
             <input type="hidden" name="version" value=version.map(|v| v.to_string()).unwrap_or_default()/>
-            <TextField label="Slug" name="slug" value=slug required=true hint=SLUG_HINT errors=errors/>
-            <TextField label="Name" name="name" value=name required=true errors=errors/>
-            <TextField label="Contact" name="contact" value=contact hint="Chat channel, e-mail or on-call alias." errors=errors/>
-            <TextArea label="Description" name="description" value=description errors=errors/>
+            <TextField label="Slug" name="slug" value=slug required=true hint=SLUG_HINT/>
+            <TextField label="Name" name="name" value=name required=true/>
+            <TextField label="Contact" name="contact" value=contact hint="Chat channel, e-mail or on-call alias."/>
+            <TextArea label="Description" name="description" value=description/>
             <button type="submit" class="primary" id="save">{label}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -115,16 +108,9 @@ pub fn NewTeamPage() -> impl IntoView {
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
-    let archive = ServerAction::<ArchiveTeam>::new();
     let data = Resource::new(
-        move || {
-            (
-                params.read().get("id").unwrap_or_default(),
-                archive.version().get() + refresh.get() as usize,
-            )
-        },
-        |(id, _)| load_team(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_team,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -162,15 +148,14 @@ pub fn TeamPage() -> impl IntoView {
                                     <h2>"Edit"</h2>
                                     <TeamForm id=t.id.to_string() version=t.version slug=t.slug.clone()
                                         name=t.name.clone() description=t.description.clone() contact=t.contact.clone()/>
-                                    <ActionForm action=archive>
-                                        <FormError error=last_error(archive.value())/>
+                                    <PostForm action=ArchiveTeam::url()>
                                         <input type="hidden" name="id" value=t.id.to_string()/>
                                         <input type="hidden" name="version" value=t.version.to_string()/>
                                         <input type="hidden" name="archive" value=(!archived).to_string()/>
                                         <button type="submit" class="secondary">
                                             {if archived { "Restore team" } else { "Archive team" }}
                                         </button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </section>
                             })}
                         }.into_any()

@@ -1,22 +1,16 @@
 //! API tokens for automation: created here, shown once, revocable.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::{CreateToken, RevokeToken, list_tokens};
-use crate::components::{ErrorBox, FormError, TextField, field_errors, last_error, use_me, when};
+use crate::components::{ErrorBox, PostForm, TextField, use_me, when};
 
 /// `/tokens`
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let error = last_error(create.value());
-    let errors = field_errors(error);
-    let data = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
+    let data = Resource::new(|| (), |_| list_tokens());
     let me = use_me();
     view! {
         <Title text="API tokens"/>
@@ -37,9 +31,8 @@ pub fn TokensPage() -> impl IntoView {
                         <noscript>
                             <p class="alert alert-info">"Creating a token needs JavaScript: the secret is shown in this page once and never sent again."</p>
                         </noscript>
-                        <ActionForm action=create attr:class="needs-script" attr:data-reveal="new-token-box">
-                            <FormError error=error/>
-                            <TextField label="Name" name="name" required=true hint="What uses it, e.g. gitops-sync." errors=errors/>
+                        <PostForm action=CreateToken::url() class="needs-script" reveal="new-token-box">
+                            <TextField label="Name" name="name" required=true hint="What uses it, e.g. gitops-sync."/>
                             <div class="field">
                                 <label for="field-scope">"Scope"</label>
                                 <select id="field-scope" name="scope">
@@ -47,9 +40,9 @@ pub fn TokensPage() -> impl IntoView {
                                     <option value="write">"write"</option>
                                 </select>
                             </div>
-                            <TextField label="Expires in (days)" name="expires_in_days" value="90" input_type="number" errors=errors/>
+                            <TextField label="Expires in (days)" name="expires_in_days" value="90" input_type="number"/>
                             <button type="submit" class="primary">"Create token"</button>
-                        </ActionForm>
+                        </PostForm>
                     </section>
                 })
             })}
@@ -76,10 +69,10 @@ pub fn TokensPage() -> impl IntoView {
                                             <td>{t.last_used_at.map(when)}</td>
                                             <td>{if active { "active" } else { "revoked" }}</td>
                                             <td>{active.then(|| view! {
-                                                <ActionForm action=revoke>
+                                                <PostForm action=RevokeToken::url()>
                                                     <input type="hidden" name="id" value=t.id.to_string()/>
                                                     <button type="submit" class="secondary">"Revoke"</button>
-                                                </ActionForm>
+                                                </PostForm>
                                             })}</td>
                                         </tr>
                                     }
@@ -90,9 +83,5 @@ pub fn TokensPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        {move || match revoke.value().get() {
-            Some(Err(e)) => Some(view! { <ErrorBox error=e/> }),
-            _ => None,
-        }}
     }
 }

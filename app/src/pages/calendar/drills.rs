@@ -2,18 +2,16 @@
 //! what was measured (met or breached) and a retrospective.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{RetrospectiveFields, drill_state_badge, field_error, retrospective_view};
+use super::{RetrospectiveFields, drill_state_badge, retrospective_view};
 use crate::api::calendar::{
     CancelDrill, CreateDrill, DrillFormData, DrillPageData, RecordDrillResult, load_drill,
     load_drill_form,
 };
-use crate::components::{
-    ButtonForm, ErrorBox, FormError, TextArea, TextField, field_errors, last_error,
-    provide_refresh, refresh_on_success, when,
-};
+use crate::components::{ButtonForm, ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::calendar::model::Drill;
 
 /// `/calendar/drills/new`
@@ -40,49 +38,44 @@ pub fn NewDrillPage() -> impl IntoView {
 
 #[component]
 fn DrillForm(data: DrillFormData) -> impl IntoView {
-    let create = ServerAction::<CreateDrill>::new();
-    let error = last_error(create.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| field_error(errors, f);
     view! {
-        <ActionForm action=create attr:class="drill-form">
-            <FormError error=error/>
+        <PostForm action=CreateDrill::url() class="drill-form">
             <div class="grid-2">
-                <div class="field" class:invalid=move || err("platform_id")().is_some()>
+                <div class="field" class:invalid=field_error("platform_id").is_some()>
                     <label for="field-platform_id">"Platform"</label>
                     <select id="field-platform_id" name="platform_id">
                         {data.platforms.into_iter().map(|p| view! { <option value=p.id.to_string()>{p.name}</option> }).collect_view()}
                     </select>
-                    <p class="field-error">{err("platform_id")}</p>
+                    <p class="field-error">{field_error("platform_id")}</p>
                 </div>
-                <div class="field" class:invalid=move || err("application_id")().is_some()>
+                <div class="field" class:invalid=field_error("application_id").is_some()>
                     <label for="field-application_id">"Application"</label>
                     <select id="field-application_id" name="application_id">
                         <option value="">"None: the platform's own drill"</option>
                         {data.applications.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                     </select>
                     <p class="hint">"An application's drill can also be planned by its team."</p>
-                    <p class="field-error">{err("application_id")}</p>
+                    <p class="field-error">{field_error("application_id")}</p>
                 </div>
             </div>
-            <TextField label="Title" name="title" required=true errors=errors/>
-            <TextArea label="Goal" name="goal" hint="e.g. verify the backup scope, measure the RTO, check the runbook." errors=errors/>
-            <TextArea label="Scenario" name="scenario" hint="What fails and how it is noticed." errors=errors/>
-            <TextArea label="Starting state" name="starting_state" hint="A realistic state to start from." errors=errors/>
+            <TextField label="Title" name="title" required=true/>
+            <TextArea label="Goal" name="goal" hint="e.g. verify the backup scope, measure the RTO, check the runbook."/>
+            <TextArea label="Scenario" name="scenario" hint="What fails and how it is noticed."/>
+            <TextArea label="Starting state" name="starting_state" hint="A realistic state to start from."/>
             <div class="grid-2">
-                <TextField label="Participants and observers" name="participants" errors=errors/>
-                <TextField label="Leader" name="leader" required=true errors=errors/>
+                <TextField label="Participants and observers" name="participants"/>
+                <TextField label="Leader" name="leader" required=true/>
                 <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local" required=true
-                    hint="Read as UTC, not your local time." errors=errors/>
-                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local" required=true errors=errors/>
+                    hint="Read as UTC, not your local time."/>
+                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local" required=true/>
                 <TextField label="Target RPO (minutes)" name="target_rpo_minutes" input_type="number" value="1440"
-                    hint="Most data that may be lost; nightly backups mean 1440." errors=errors/>
+                    hint="Most data that may be lost; nightly backups mean 1440."/>
                 <TextField label="Target RTO (minutes)" name="target_rto_minutes" input_type="number" value="240"
-                    hint="Longest the recovery may take." errors=errors/>
-                <TextField label="Backup retention (days)" name="target_retention_days" input_type="number" value="7" errors=errors/>
+                    hint="Longest the recovery may take."/>
+                <TextField label="Backup retention (days)" name="target_retention_days" input_type="number" value="7"/>
             </div>
             <button type="submit" class="primary" id="create-drill">"Plan the drill"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -90,10 +83,9 @@ fn DrillForm(data: DrillFormData) -> impl IntoView {
 #[component]
 pub fn DrillPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), refresh.get()),
-        |(id, _)| load_drill(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_drill,
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -172,7 +164,7 @@ fn drill_view(d: DrillPageData) -> impl IntoView {
                 } else {
                     view! { <p class="muted">"The result is recorded once the drill has started."</p> }.into_any()
                 }}
-                <ButtonForm action={ServerAction::<CancelDrill>::new()} fields=vec![("id", id.clone())]
+                <ButtonForm action=CancelDrill::url() fields=vec![("id", id.clone())]
                     id="cancel-drill" label="Cancel the drill" class="secondary"/>
             </section>
         })}
@@ -181,32 +173,26 @@ fn drill_view(d: DrillPageData) -> impl IntoView {
 
 #[component]
 fn ResultForm(drill: Drill) -> impl IntoView {
-    let action = ServerAction::<RecordDrillResult>::new();
-    let error = last_error(action.value());
-    refresh_on_success(action.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| field_error(errors, f);
     view! {
-        <ActionForm action=action attr:class="drill-result-form">
-            <FormError error=error/>
+        <PostForm action=RecordDrillResult::url() class="drill-result-form">
             <input type="hidden" name="id" value=drill.id.to_string()/>
             <div class="grid-2">
                 <TextField label="Measured RPO (minutes)" name="measured_rpo_minutes" input_type="number" required=true
-                    hint="Data lost: the age of the newest restorable backup." errors=errors/>
+                    hint="Data lost: the age of the newest restorable backup."/>
                 <TextField label="Measured RTO (minutes)" name="measured_rto_minutes" input_type="number" required=true
-                    hint="From the failure to the application working again." errors=errors/>
-                <div class="field" class:invalid=move || err("retention_verified")().is_some()>
+                    hint="From the failure to the application working again."/>
+                <div class="field" class:invalid=field_error("retention_verified").is_some()>
                     <label for="field-retention_verified">"Backup retention"</label>
                     <select id="field-retention_verified" name="retention_verified">
                         <option value="">"Not checked"</option>
                         <option value="yes">"Verified"</option>
                         <option value="no">"Not as promised"</option>
                     </select>
-                    <p class="field-error">{err("retention_verified")}</p>
+                    <p class="field-error">{field_error("retention_verified")}</p>
                 </div>
             </div>
-            <RetrospectiveFields errors=errors retrospective=None/>
+            <RetrospectiveFields retrospective=None/>
             <button type="submit" class="primary" id="record-result">"Record the result"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -2,26 +2,19 @@
 //! maintenance notices. A feed's address holds its secret: it is shown once, when it is made.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::calendar::{
     AddTeamEmail, FeedRow, FeedsPageData, MakeFeed, RemoveFeed, RemoveTeamEmail, TeamRecipients,
     load_feeds,
 };
-use crate::components::{
-    ButtonForm, ErrorBox, FormError, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, when,
-};
+use crate::components::{ButtonForm, ErrorBox, PostForm, TextField, when};
 
 /// `/calendar/feeds`
 #[component]
 pub fn FeedsPage() -> impl IntoView {
-    let refresh = provide_refresh();
-    let data = Resource::new(move || refresh.get(), |_| load_feeds());
-    // One action for every "make" and "rotate" button, so the new address shows in one place.
-    let make = ServerAction::<MakeFeed>::new();
-    refresh_on_success(make.value());
-    let error = last_error(make.value());
+    let data = Resource::new(|| (), |_| load_feeds());
     view! {
         <Title text="Calendar feeds"/>
         <div class="page-head">
@@ -32,7 +25,6 @@ pub fn FeedsPage() -> impl IntoView {
         <noscript>
             <p class="alert alert-info">"Making a feed needs JavaScript: its secret address is shown in this page once and never sent again."</p>
         </noscript>
-        <FormError error=error/>
         // Filled from the answer of the making call, once (see `enhance`).
         <div class="alert alert-success" role="status" id="new-feed" hidden>
             <p>"The feed of "<strong data-value="feed.name"></strong>" is ready. Subscribe to this address now: it is not shown again."</p>
@@ -42,21 +34,21 @@ pub fn FeedsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                    Ok(d) => feeds_view(d, make).into_any(),
+                    Ok(d) => feeds_view(d).into_any(),
                 }
             })}
         </Transition>
     }
 }
 
-fn feeds_view(d: FeedsPageData, make: ServerAction<MakeFeed>) -> impl IntoView {
+fn feeds_view(d: FeedsPageData) -> impl IntoView {
     let feeds = if d.feeds.is_empty() {
         view! { <p class="empty" id="no-feeds">"No feeds yet."</p> }.into_any()
     } else {
         view! {
             <table id="feeds">
                 <thead><tr><th>"Feed"</th><th>"Of"</th><th>"Made by"</th><th>"Last new address"</th><th class="no-print"></th></tr></thead>
-                <tbody>{d.feeds.into_iter().map(|f| feed_row(f, make)).collect_view()}</tbody>
+                <tbody>{d.feeds.into_iter().map(feed_row).collect_view()}</tbody>
             </table>
         }
         .into_any()
@@ -66,10 +58,10 @@ fn feeds_view(d: FeedsPageData, make: ServerAction<MakeFeed>) -> impl IntoView {
             <h2>"Make a feed"</h2>
             <p class="hint">"Making the feed of something that has one gives it a new address; the old one stops working."</p>
             {d.can_manage.then(|| view! {
-                {feed_form(make, "environment", "Environment", d.environments.iter().map(|(p, e)| (e.id.to_string(), format!("{p} / {}", e.name))).collect())}
-                {feed_form(make, "platform", "Platform", d.platforms.iter().map(|p| (p.id.to_string(), p.name.clone())).collect())}
+                {feed_form("environment", "Environment", d.environments.iter().map(|(p, e)| (e.id.to_string(), format!("{p} / {}", e.name))).collect())}
+                {feed_form("platform", "Platform", d.platforms.iter().map(|p| (p.id.to_string(), p.name.clone())).collect())}
             })}
-            {(!d.teams.is_empty()).then(|| feed_form(make, "team", "Team", d.teams.iter().map(|t| (t.team.id.to_string(), t.team.name.clone())).collect()))}
+            {(!d.teams.is_empty()).then(|| feed_form("team", "Team", d.teams.iter().map(|t| (t.team.id.to_string(), t.team.name.clone())).collect()))}
         </section>
     };
     view! {
@@ -86,7 +78,7 @@ fn feeds_view(d: FeedsPageData, make: ServerAction<MakeFeed>) -> impl IntoView {
     }
 }
 
-fn feed_row(f: FeedRow, make: ServerAction<MakeFeed>) -> impl IntoView {
+fn feed_row(f: FeedRow) -> impl IntoView {
     let feed = f.feed;
     let id = feed.id.to_string();
     let (rotate_id, remove_id) = (format!("rotate-feed-{id}"), id.clone());
@@ -97,12 +89,12 @@ fn feed_row(f: FeedRow, make: ServerAction<MakeFeed>) -> impl IntoView {
             <td>{feed.created_by.clone()}" · "{when(feed.created_at)}</td>
             <td>{feed.rotated_at.map(when)}</td>
             <td class="no-print">{f.can_manage.then(|| view! {
-                <ActionForm action=make attr:class="inline-form needs-script" attr:data-reveal="new-feed">
+                <PostForm action=MakeFeed::url() class="inline-form needs-script" reveal="new-feed">
                     <input type="hidden" name="scope" value=feed.scope.as_str()/>
                     <input type="hidden" name="scope_id" value=feed.scope_id.to_string()/>
                     <button type="submit" class="link" id=rotate_id.clone()>"New address"</button>
-                </ActionForm>
-                <ButtonForm action={ServerAction::<RemoveFeed>::new()} fields=vec![("id", remove_id.clone())]
+                </PostForm>
+                <ButtonForm action=RemoveFeed::url() fields=vec![("id", remove_id.clone())]
                     id=format!("remove-feed-{remove_id}") label="Remove" class="link"/>
             })}</td>
         </tr>
@@ -110,14 +102,13 @@ fn feed_row(f: FeedRow, make: ServerAction<MakeFeed>) -> impl IntoView {
 }
 
 fn feed_form(
-    make: ServerAction<MakeFeed>,
     scope: &'static str,
     label: &'static str,
     choices: Vec<(String, String)>,
 ) -> impl IntoView {
     let id = format!("feed-{scope}");
     view! {
-        <ActionForm action=make attr:class="inline-form feed-form" attr:data-reveal="new-feed">
+        <PostForm action=MakeFeed::url() class="inline-form feed-form" reveal="new-feed">
             <input type="hidden" name="scope" value=scope/>
             <div class="field">
                 <label for=id.clone()>{label}</label>
@@ -126,7 +117,7 @@ fn feed_form(
                 </select>
             </div>
             <button type="submit" class="primary" id=format!("make-feed-{scope}")>{format!("Make the {scope} feed")}</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -140,7 +131,7 @@ fn team_emails(t: TeamRecipients) -> impl IntoView {
                 {t.emails.into_iter().map(|e| view! {
                     <li data-email=e.id.to_string()>
                         <strong>{e.hint.clone()}</strong>" · added by "{e.created_by.clone()}" on "{when(e.created_at)}
-                        <ButtonForm action={ServerAction::<RemoveTeamEmail>::new()} fields=vec![("id", e.id.to_string())]
+                        <ButtonForm action=RemoveTeamEmail::url() fields=vec![("id", e.id.to_string())]
                             id=format!("remove-email-{}", e.id) label="Remove" class="link"/>
                     </li>
                 }).collect_view()}
@@ -159,17 +150,12 @@ fn team_emails(t: TeamRecipients) -> impl IntoView {
 
 #[component]
 fn AddEmailForm(team_id: String, slug: String) -> impl IntoView {
-    let add = ServerAction::<AddTeamEmail>::new();
-    let error = last_error(add.value());
-    refresh_on_success(add.value());
-    let errors = field_errors(error);
     view! {
-        <ActionForm action=add attr:class="inline-form no-print">
-            <FormError error=error/>
+        <PostForm action=AddTeamEmail::url() class="inline-form no-print">
             <input type="hidden" name="team_id" value=team_id/>
             <TextField label="E-mail address" name="address" input_type="email"
-                hint="Stored sealed; only a hint of it is shown again." errors=errors prefix=format!("email-{slug}-")/>
+                hint="Stored sealed; only a hint of it is shown again." prefix=format!("email-{slug}-")/>
             <button type="submit" class="primary" id=format!("add-email-{slug}")>"Add"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

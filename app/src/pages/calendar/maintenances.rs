@@ -3,22 +3,19 @@
 //! acknowledgements.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    RetrospectiveFields, category_badge, env_badge, field_error, retrospective_view, short_day,
-    state_badge,
+    RetrospectiveFields, category_badge, env_badge, retrospective_view, short_day, state_badge,
 };
 use crate::api::calendar::{
     AckRow, AcknowledgeMaintenance, CreateMaintenance, MaintenanceFormData, MaintenancePageData,
     MaintenanceStep, UpdateMaintenance, WriteMaintenanceRetrospective, load_maintenance,
     load_maintenance_edit, load_maintenance_form,
 };
-use crate::components::{
-    ButtonForm, ErrorBox, FormError, TextArea, TextField, field_errors, last_error,
-    provide_refresh, refresh_on_success, when,
-};
+use crate::components::{ButtonForm, ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::calendar::human_date;
 use domain::calendar::model::{Category, Maintenance, MaintenanceState};
 use domain::model::Environment;
@@ -89,25 +86,17 @@ fn maintenance_label(m: &Maintenance) -> String {
 /// The new-maintenance form.
 #[component]
 fn MaintenanceFormView(data: MaintenanceFormData, environment: Environment) -> impl IntoView {
-    let create = ServerAction::<CreateMaintenance>::new();
-    let error = last_error(create.value());
     view! {
-        <ActionForm action=create attr:class="maintenance-form">
-            <FormError error=error/>
-            <MaintenanceFields data=data environment=environment errors=field_errors(error)/>
+        <PostForm action=CreateMaintenance::url() class="maintenance-form">
+            <MaintenanceFields data=data environment=environment/>
             <button type="submit" class="primary" id="create-maintenance">"Plan the maintenance"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 /// The fields of the maintenance form, filled from `data.editing` when it changes one.
 #[component]
-fn MaintenanceFields(
-    data: MaintenanceFormData,
-    environment: Environment,
-    errors: Signal<std::collections::BTreeMap<String, String>>,
-) -> impl IntoView {
-    let err = move |f: &'static str| field_error(errors, f);
+fn MaintenanceFields(data: MaintenanceFormData, environment: Environment) -> impl IntoView {
     let editing = data.editing.clone();
     let text =
         |f: fn(&Maintenance) -> &String| editing.as_ref().map(f).cloned().unwrap_or_default();
@@ -177,7 +166,7 @@ fn MaintenanceFields(
         <input type="hidden" name="environment_id" value=environment.id.to_string()/>
         <h2>{environment.name.clone()}" "{env_badge(&environment.slug, environment.is_production)}</h2>
         <div class="grid-2">
-            <div class="field" class:invalid=move || err("category")().is_some()>
+            <div class="field" class:invalid=field_error("category").is_some()>
                 <label for="field-category">"Kind of change"</label>
                 <select id="field-category" name="category">
                     {categories.into_iter().map(|c| view! {
@@ -185,9 +174,9 @@ fn MaintenanceFields(
                     }).collect_view()}
                 </select>
                 <p class="hint">"Major updates need notice and are acknowledged by the teams; an emergency skips the windows."</p>
-                <p class="field-error">{err("category")}</p>
+                <p class="field-error">{field_error("category")}</p>
             </div>
-            <div class="field" class:invalid=move || err("window_date")().is_some()>
+            <div class="field" class:invalid=field_error("window_date").is_some()>
                 <label for="field-window_date">"Window"</label>
                 <select id="field-window_date" name="window_date">
                     {windows.into_iter().map(|(day, label)| view! {
@@ -199,33 +188,33 @@ fn MaintenanceFields(
                     </option>
                 </select>
                 <p class="hint">{window_hint}</p>
-                <p class="field-error">{err("window_date")}</p>
+                <p class="field-error">{field_error("window_date")}</p>
             </div>
         </div>
-        <TextField label="Title" name="title" value=text(|m| &m.title) required=true hint="What changes, e.g. Kubernetes 1.32." errors=errors/>
+        <TextField label="Title" name="title" value=text(|m| &m.title) required=true hint="What changes, e.g. Kubernetes 1.32."/>
         <div class="grid-2">
-            <TextField label="Kubernetes from" name="kubernetes_from" value=text(|m| &m.kubernetes_from) hint="e.g. 1.31" errors=errors/>
-            <TextField label="Kubernetes to" name="kubernetes_to" value=text(|m| &m.kubernetes_to) hint="e.g. 1.32" errors=errors/>
-            <TextField label="Node image" name="node_image" value=text(|m| &m.node_image) hint="The node OS image it rolls out." errors=errors/>
-            <TextField label="Lead" name="lead" value=text(|m| &m.lead) required=true hint="Who runs it." errors=errors/>
+            <TextField label="Kubernetes from" name="kubernetes_from" value=text(|m| &m.kubernetes_from) hint="e.g. 1.31"/>
+            <TextField label="Kubernetes to" name="kubernetes_to" value=text(|m| &m.kubernetes_to) hint="e.g. 1.32"/>
+            <TextField label="Node image" name="node_image" value=text(|m| &m.node_image) hint="The node OS image it rolls out."/>
+            <TextField label="Lead" name="lead" value=text(|m| &m.lead) required=true hint="Who runs it."/>
         </div>
-        <TextArea label="System components" name="components" value=text(|m| &m.components) hint="System Pods and add-ons it updates." errors=errors/>
-        <TextArea label="Description" name="description" value=text(|m| &m.description) errors=errors/>
-        <TextArea label="Expected impact" name="expected_impact" value=text(|m| &m.expected_impact) hint="What application teams will notice." errors=errors/>
-        <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan) hint="How it is rolled back if it goes wrong." errors=errors/>
+        <TextArea label="System components" name="components" value=text(|m| &m.components) hint="System Pods and add-ons it updates."/>
+        <TextArea label="Description" name="description" value=text(|m| &m.description)/>
+        <TextArea label="Expected impact" name="expected_impact" value=text(|m| &m.expected_impact) hint="What application teams will notice."/>
+        <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan) hint="How it is rolled back if it goes wrong."/>
         {data.upstream.clone().map(|up| {
             let options = data.upstream_maintenances.iter().map(|m| view! {
                 <option value=m.id.to_string() selected=Some(m.id) == chosen_staging>{maintenance_label(m)}</option>
             }).collect_view();
             view! {
-                <div class="field" class:invalid=move || err("staging_maintenance_id")().is_some()>
+                <div class="field" class:invalid=field_error("staging_maintenance_id").is_some()>
                     <label for="field-staging_maintenance_id">{format!("The maintenance of {} it repeats", up.name)}</label>
                     <select id="field-staging_maintenance_id" name="staging_maintenance_id">
                         <option value="">"None"</option>
                         {options}
                     </select>
                     <p class="hint">{format!("{} only receives changes {} received in an earlier window.", environment.slug, up.slug)}</p>
-                    <p class="field-error">{err("staging_maintenance_id")}</p>
+                    <p class="field-error">{field_error("staging_maintenance_id")}</p>
                 </div>
             }
         })}
@@ -233,12 +222,12 @@ fn MaintenanceFields(
             <legend>"Emergency only"</legend>
             <div class="grid-2">
                 <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local"
-                    value=emergency_time(|m| m.starts_at) hint="Read as UTC, not your local time." errors=errors/>
+                    value=emergency_time(|m| m.starts_at) hint="Read as UTC, not your local time."/>
                 <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local"
-                    value=emergency_time(|m| m.ends_at) hint="At most 72 hours after the start." errors=errors/>
+                    value=emergency_time(|m| m.ends_at) hint="At most 72 hours after the start."/>
             </div>
             <TextArea label="Justification" name="justification" value=text(|m| &m.justification)
-                hint="Why it cannot wait for a window, e.g. the exploited vulnerability." errors=errors/>
+                hint="Why it cannot wait for a window, e.g. the exploited vulnerability."/>
         </fieldset>
     }
 }
@@ -299,19 +288,16 @@ fn EditMaintenanceForm(
     environment: Environment,
     maintenance: Maintenance,
 ) -> impl IntoView {
-    let update = ServerAction::<UpdateMaintenance>::new();
-    let error = last_error(update.value());
     view! {
-        <ActionForm action=update attr:class="maintenance-form">
-            <FormError error=error/>
+        <PostForm action=UpdateMaintenance::url() class="maintenance-form">
             {(maintenance.state == MaintenanceState::Announced).then(|| view! {
                 <p class="alert alert-info">"It has been announced: the teams are told of the change and acknowledge it again."</p>
             })}
             <input type="hidden" name="id" value=maintenance.id.to_string()/>
             <input type="hidden" name="base_version" value=maintenance.version.to_string()/>
-            <MaintenanceFields data=data environment=environment errors=field_errors(error)/>
+            <MaintenanceFields data=data environment=environment/>
             <button type="submit" class="primary" id="update-maintenance">"Save the changes"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -320,10 +306,9 @@ fn EditMaintenanceForm(
 pub fn MaintenancePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), refresh.get()),
-        |(id, _)| load_maintenance(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_maintenance,
     );
     let warnings = move || query.read().get_all("warning").unwrap_or_default();
     view! {
@@ -436,7 +421,7 @@ fn lifecycle(m: &Maintenance) -> impl IntoView + use<> {
     let id = m.id.to_string();
     let step = |step: &'static str, label: &'static str| {
         view! {
-            <ButtonForm action={ServerAction::<MaintenanceStep>::new()} id=format!("step-{step}") label=label class="primary"
+            <ButtonForm action=MaintenanceStep::url() id=format!("step-{step}") label=label class="primary"
                 fields=vec![("id", id.clone()), ("step", step.to_owned())]/>
         }
     };
@@ -471,20 +456,15 @@ fn lifecycle(m: &Maintenance) -> impl IntoView + use<> {
 
 #[component]
 fn CancelForm(id: String) -> impl IntoView {
-    let action = ServerAction::<MaintenanceStep>::new();
-    let error = last_error(action.value());
-    refresh_on_success(action.value());
-    let errors = field_errors(error);
     view! {
         <details class="edit-item">
             <summary>"Cancel the maintenance"</summary>
-            <ActionForm action=action attr:class="cancel-form">
-                <FormError error=error/>
+            <PostForm action=MaintenanceStep::url() class="cancel-form">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="step" value="cancel"/>
-                <TextField label="Why it is cancelled" name="reason" required=true hint="The teams are told." errors=errors/>
+                <TextField label="Why it is cancelled" name="reason" required=true hint="The teams are told."/>
                 <button type="submit" class="secondary" id="step-cancel">"Cancel the maintenance"</button>
-            </ActionForm>
+            </PostForm>
         </details>
     }
 }
@@ -508,7 +488,7 @@ fn acknowledgements(id: &str, state: MaintenanceState, rows: Vec<AckRow>) -> imp
                             _ => view! { <span class="badge warn">"Not yet"</span> }.into_any(),
                         };
                         let button = (open && r.can_acknowledge && !(a.current && a.acknowledged_at.is_some())).then(|| view! {
-                            <ButtonForm action={ServerAction::<AcknowledgeMaintenance>::new()} id=format!("acknowledge-{}", a.team_slug)
+                            <ButtonForm action=AcknowledgeMaintenance::url() id=format!("acknowledge-{}", a.team_slug)
                                 label=format!("Acknowledge for {}", a.team_name) class="primary"
                                 fields=vec![("id", id.to_owned()), ("team_id", a.team_id.to_string())]/>
                         });
@@ -536,16 +516,11 @@ fn acknowledgements(id: &str, state: MaintenanceState, rows: Vec<AckRow>) -> imp
 
 #[component]
 fn RetrospectiveForm(id: String, maintenance: Maintenance) -> impl IntoView {
-    let action = ServerAction::<WriteMaintenanceRetrospective>::new();
-    let error = last_error(action.value());
-    refresh_on_success(action.value());
-    let errors = field_errors(error);
     view! {
-        <ActionForm action=action attr:class="retrospective-form">
-            <FormError error=error/>
+        <PostForm action=WriteMaintenanceRetrospective::url() class="retrospective-form">
             <input type="hidden" name="id" value=id/>
-            <RetrospectiveFields errors=errors retrospective=maintenance.retrospective.clone()/>
+            <RetrospectiveFields retrospective=maintenance.retrospective.clone()/>
             <button type="submit" class="primary" id="save-retrospective">"Save the retrospective"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -4,18 +4,16 @@
 
 use chrono::Weekday;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{field_error, short_day};
+use super::short_day;
 use crate::api::calendar::{
     AddBlackout, EnvironmentPlan, PlansPageData, RemoveBlackout, RemovePlan, SaveCalendarSettings,
     SavePlan, load_plans,
 };
-use crate::components::{
-    ButtonForm, ErrorBox, FormError, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success,
-};
+use crate::components::{ButtonForm, ErrorBox, PostForm, TextField, field_error};
 use domain::calendar::model::{BlackoutEntry, Category, MaintenancePlan, PlanRhythm, Window};
 use domain::calendar::{BlackoutPolicy, Ordinal, Recurrence, human_date};
 use domain::model::Environment;
@@ -106,18 +104,12 @@ fn rhythm_text(plan: &MaintenancePlan) -> String {
 #[component]
 pub fn PlansPage() -> impl IntoView {
     let query = use_query_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
         move || {
             let q = query.read();
-            (
-                q.get("platform"),
-                q.get("country"),
-                q.get("year"),
-                refresh.get(),
-            )
+            (q.get("platform"), q.get("country"), q.get("year"))
         },
-        |(platform, country, year, _)| load_plans(platform, country, year),
+        |(platform, country, year)| load_plans(platform, country, year),
     );
     view! {
         <Title text="Maintenance plans"/>
@@ -253,7 +245,7 @@ fn environment_view(e: EnvironmentPlan, can_manage: bool) -> impl IntoView {
             </details>
             {has.then(|| view! {
                 <div class="no-print remove-plan">
-                    <ButtonForm action={ServerAction::<RemovePlan>::new()} id=format!("remove-plan-{slug}")
+                    <ButtonForm action=RemovePlan::url() id=format!("remove-plan-{slug}")
                         label="Remove plan" class="secondary" fields=vec![("environment_id", env.id.to_string())]/>
                 </div>
             })}
@@ -277,11 +269,6 @@ fn PlanForm(
     plan: Option<MaintenancePlan>,
     earlier: Vec<Environment>,
 ) -> impl IntoView {
-    let save = ServerAction::<SavePlan>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| field_error(errors, f);
     let slug = environment.slug.clone();
     let prefix = format!("{slug}-");
     let p = plan.clone();
@@ -350,11 +337,10 @@ fn PlanForm(
     let tz_id = format!("field-{slug}-time_zone");
     let zones_id = format!("zones-{slug}");
     view! {
-        <ActionForm action=save attr:class="plan-form">
-            <FormError error=error/>
+        <PostForm action=SavePlan::url() class="plan-form">
             <input type="hidden" name="environment_id" value=environment.id.to_string()/>
             <input type="hidden" name="base_version" value=p.as_ref().map(|p| p.version).unwrap_or(0).to_string()/>
-            <fieldset class="field" class:invalid=move || err("recurrence")().is_some() || err("follows_environment_id")().is_some()>
+            <fieldset class="field" class:invalid=field_error("recurrence").is_some() || field_error("follows_environment_id").is_some()>
                 <legend>"When the windows come"</legend>
                 <div class="rhythm-choice">
                     {radio("daily", "Every day")}
@@ -367,13 +353,13 @@ fn PlanForm(
                                 checked=weekdays.contains(day) id=format!("weekday-{slug}-{value}")/>" "{name[..3].to_owned()}</label>
                         }).collect_view()}
                     </span>
-                    <p class="field-error">{err("weekdays")}</p>
+                    <p class="field-error">{field_error("weekdays")}</p>
                 </div>
                 <div class="rhythm-choice">
                     {radio("monthly_day", "Every month on day")}
                     <input type="number" name="month_day" min="1" max="31" value=month_day.to_string() aria-label="Day of the month"
                         id=format!("month-day-{slug}") class="narrow"/>
-                    <p class="field-error">{err("month_day")}</p>
+                    <p class="field-error">{field_error("month_day")}</p>
                 </div>
                 <div class="rhythm-choice">
                     {radio("monthly_weekday", "Every month on the")}
@@ -383,7 +369,7 @@ fn PlanForm(
                     <select name="weekday" aria-label="Day of the week" id=format!("weekday-{slug}")>
                         {WEEKDAYS.iter().map(|(d, value, name)| view! { <option value=*value selected=*d == weekday>{*name}</option> }).collect_view()}
                     </select>
-                    <p class="field-error">{err("ordinal")}{err("weekday")}</p>
+                    <p class="field-error">{field_error("ordinal")}{field_error("weekday")}</p>
                 </div>
                 {(!earlier.is_empty()).then(|| view! {
                     <div class="rhythm-choice">
@@ -397,25 +383,25 @@ fn PlanForm(
                         <input type="number" name="soak_working_days" min="1" max="60" value=soak.to_string()
                             aria-label="Soak period in working days" id=format!("soak-{slug}") class="narrow"/>
                         " working days"
-                        <p class="field-error">{err("follows_environment_id")}{err("soak_working_days")}</p>
+                        <p class="field-error">{field_error("follows_environment_id")}{field_error("soak_working_days")}</p>
                     </div>
                 })}
-                <p class="field-error">{err("recurrence")}</p>
+                <p class="field-error">{field_error("recurrence")}</p>
             </fieldset>
             <div class="grid-2">
                 <TextField label="Start time (24-hour clock)" name="start_time" value=p.as_ref().map(|p| p.start_time.clone()).unwrap_or_else(|| "20:00".into())
-                    hint="Local time in the zone below, e.g. 20:00." pattern="[0-9]{1,2}:[0-9]{2}" errors=errors prefix=prefix.clone()/>
-                <div class="field" class:invalid=move || err("time_zone")().is_some()>
+                    hint="Local time in the zone below, e.g. 20:00." pattern="[0-9]{1,2}:[0-9]{2}" prefix=prefix.clone()/>
+                <div class="field" class:invalid=field_error("time_zone").is_some()>
                     <label for=tz_id.clone()>"Time zone"</label>
                     <input id=tz_id name="time_zone" list=zones_id.clone()
                         value=p.as_ref().map(|p| p.time_zone.clone()).unwrap_or_else(|| "Europe/Amsterdam".into())/>
                     <datalist id=zones_id>{TIME_ZONES.map(|z| view! { <option value=z></option> })}</datalist>
                     <p class="hint">"An IANA name such as Europe/Amsterdam: windows keep their local hour across daylight saving time."</p>
-                    <p class="field-error">{err("time_zone")}</p>
+                    <p class="field-error">{field_error("time_zone")}</p>
                 </div>
                 <TextField label="Duration (hours)" name="duration_hours" input_type="number"
                     value=p.as_ref().map(|p| p.duration_hours).unwrap_or(6).to_string()
-                    hint="4 to 24; an overnight window ends the next day." errors=errors prefix=prefix.clone()/>
+                    hint="4 to 24; an overnight window ends the next day." prefix=prefix.clone()/>
                 <div class="field">
                     <label for=format!("policy-{slug}")>"On a blackout day"</label>
                     <select name="blackout_policy" id=format!("policy-{slug}")>
@@ -424,17 +410,17 @@ fn PlanForm(
                     </select>
                 </div>
             </div>
-            <fieldset class="field" class:invalid=move || err("allowed_categories")().is_some()>
+            <fieldset class="field" class:invalid=field_error("allowed_categories").is_some()>
                 <legend>"The windows may carry"</legend>
                 {Category::PLANNABLE.iter().enumerate().map(|(n, c)| view! {
                     <label><input type="checkbox" name=format!("allowed_categories[{n}]") value=c.as_str()
                         checked=categories.contains(c) id=format!("category-{slug}-{}", c.as_str())/>" "{c.label()}</label>
                 }).collect_view()}
                 <p class="hint">"Emergencies are always allowed."</p>
-                <p class="field-error">{err("allowed_categories")}</p>
+                <p class="field-error">{field_error("allowed_categories")}</p>
             </fieldset>
             <button type="submit" class="primary" id=format!("save-plan-{slug}")>"Save the plan"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -458,7 +444,7 @@ fn blackouts_section(
                             <td>{b.environment_slug.clone().unwrap_or_else(|| "All environments".into())}</td>
                             <td>{b.reason.clone()}</td>
                             <td class="no-print">{can_manage.then(|| view! {
-                                <ButtonForm action={ServerAction::<RemoveBlackout>::new()} fields=vec![("id", b.id.to_string())]
+                                <ButtonForm action=RemoveBlackout::url() fields=vec![("id", b.id.to_string())]
                                     id=format!("remove-blackout-{}", b.id) label="Remove" class="link"/>
                             })}</td>
                         </tr>
@@ -485,30 +471,24 @@ fn blackouts_section(
 
 #[component]
 fn AddBlackoutForm(platform_id: String, environments: Vec<Environment>) -> impl IntoView {
-    let add = ServerAction::<AddBlackout>::new();
-    let error = last_error(add.value());
-    refresh_on_success(add.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| field_error(errors, f);
     view! {
-        <ActionForm action=add attr:class="blackout-form">
-            <FormError error=error/>
+        <PostForm action=AddBlackout::url() class="blackout-form">
             <input type="hidden" name="platform_id" value=platform_id/>
             <div class="grid-2">
-                <div class="field" class:invalid=move || err("environment_id")().is_some()>
+                <div class="field" class:invalid=field_error("environment_id").is_some()>
                     <label for="field-blackout-environment">"Environment"</label>
                     <select id="field-blackout-environment" name="environment_id">
                         <option value="">"All environments"</option>
                         {environments.into_iter().map(|e| view! { <option value=e.id.to_string()>{e.name}</option> }).collect_view()}
                     </select>
-                    <p class="field-error">{err("environment_id")}</p>
+                    <p class="field-error">{field_error("environment_id")}</p>
                 </div>
-                <TextField label="Reason" name="reason" required=true hint="Shown next to every window it skips or moves." errors=errors prefix="blackout-"/>
-                <TextField label="First day" name="first_day" input_type="date" required=true errors=errors prefix="blackout-"/>
-                <TextField label="Last day" name="last_day" input_type="date" hint="Empty: the first day only." errors=errors prefix="blackout-"/>
+                <TextField label="Reason" name="reason" required=true hint="Shown next to every window it skips or moves." prefix="blackout-"/>
+                <TextField label="First day" name="first_day" input_type="date" required=true prefix="blackout-"/>
+                <TextField label="Last day" name="last_day" input_type="date" hint="Empty: the first day only." prefix="blackout-"/>
             </div>
             <button type="submit" class="primary" id="add-blackout">"Add the blackout"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -531,7 +511,7 @@ fn holidays_section(
                             <td>{human_date(h.date)}</td>
                             <td>{h.name.clone()}</td>
                             <td class="no-print">{can_manage.then(|| view! {
-                                <ButtonForm action={ServerAction::<AddBlackout>::new()} id=format!("holiday-{}", h.date) label="Add as blackout" class="secondary"
+                                <ButtonForm action=AddBlackout::url() id=format!("holiday-{}", h.date) label="Add as blackout" class="secondary"
                                     fields=vec![("platform_id", platform_id.to_owned()), ("first_day", h.date.to_string()),
                                         ("last_day", h.date.to_string()), ("reason", h.name.clone())]/>
                             })}</td>
@@ -570,21 +550,16 @@ fn holidays_section(
 
 #[component]
 fn SettingsForm(platform_id: String, notice: i32, reminders: String) -> impl IntoView {
-    let save = ServerAction::<SaveCalendarSettings>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     view! {
-        <ActionForm action=save attr:class="settings-form no-print">
-            <FormError error=error/>
+        <PostForm action=SaveCalendarSettings::url() class="settings-form no-print">
             <input type="hidden" name="platform_id" value=platform_id/>
             <div class="grid-2">
                 <TextField label="Days of notice for a major update" name="major_notice_days" input_type="number"
-                    value=notice.to_string() hint="At least 30 is usual; two months gives teams time to test." errors=errors/>
+                    value=notice.to_string() hint="At least 30 is usual; two months gives teams time to test."/>
                 <TextField label="Reminders" name="reminders" value=reminders
-                    hint="Lead times before the start, comma-separated: 7d, 72h, 1h (a bare number is minutes)." errors=errors/>
+                    hint="Lead times before the start, comma-separated: 7d, 72h, 1h (a bare number is minutes)."/>
             </div>
             <button type="submit" class="primary" id="save-settings">"Save the settings"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

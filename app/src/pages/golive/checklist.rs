@@ -2,19 +2,15 @@
 //! Every save stores the whole list as the next version; reviews keep the version they were
 //! opened with.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::golive::{
     ChecklistPageData, RemoveChecklistItem, SaveChecklistItem, load_checklist,
 };
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, when,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::golive::model::{CheckId, ItemDef, Params};
 
 fn params_text(params: &Params) -> String {
@@ -33,38 +29,27 @@ fn environments_text(environments: &[String]) -> String {
 #[component]
 pub fn ChecklistPage() -> impl IntoView {
     let params = use_params_map();
-    let refresh = provide_refresh();
-    let remove = ServerAction::<RemoveChecklistItem>::new();
     let data = Resource::new(
-        move || {
-            (
-                params.read().get("id").unwrap_or_default(),
-                refresh.get() as usize + remove.version().get(),
-            )
-        },
-        |(id, _)| load_checklist(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_checklist,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <Title text="Go-live checklist"/><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => checklist_view(d, remove).into_any(),
+                    Ok(d) => checklist_view(d).into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-fn checklist_view(
-    d: ChecklistPageData,
-    remove: ServerAction<RemoveChecklistItem>,
-) -> impl IntoView {
+fn checklist_view(d: ChecklistPageData) -> impl IntoView {
     let t = d.template;
     let pid = d.platform.id.to_string();
     let version = t.version;
     let count = t.items.len();
-    let remove_error = last_error(remove.value());
     let version_line = if version == 0 {
         view! { "Demarc's default checklist: this platform has not saved its own yet. The first save makes it version 1." }
             .into_any()
@@ -119,7 +104,6 @@ fn checklist_view(
             <section class="edit no-print" id="edit-checklist">
                 <h2>"Edit the checklist"</h2>
                 <p class="hint">{format!("Each save stores version {} with every item.", version + 1)}</p>
-                <FormError error=remove_error/>
                 {items.into_iter().enumerate().map(|(n, item)| {
                     let key = item.key.clone();
                     let title = item.title.clone();
@@ -130,12 +114,12 @@ fn checklist_view(
                         <details class="edit-item" data-key=key>
                             <summary>{format!("Edit “{title}”")}</summary>
                             <ItemDefForm platform_id=pid_form base_version=version index=n item=item environments=environments.clone()/>
-                            <ActionForm action=remove>
+                            <PostForm action=RemoveChecklistItem::url()>
                                 <input type="hidden" name="platform_id" value=pid_remove/>
                                 <input type="hidden" name="base_version" value=version.to_string()/>
                                 <input type="hidden" name="key" value=key_field/>
                                 <button type="submit" class="secondary" id=remove_id>"Remove from the checklist"</button>
-                            </ActionForm>
+                            </PostForm>
                         </details>
                     }
                 }).collect_view()}
@@ -169,23 +153,6 @@ fn ItemDefForm(
     #[prop(optional)] item: Option<ItemDef>,
     environments: Vec<String>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveChecklistItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let all = field_errors(error);
-    // The domain names fields by position in the whole list (`items[3].title`): keep this item's.
-    let own = format!("items[{index}].");
-    let errors: Signal<BTreeMap<String, String>> = Signal::derive(move || {
-        all.get()
-            .into_iter()
-            .filter_map(|(k, v)| match k.strip_prefix(own.as_str()) {
-                Some(field) => Some((field.to_owned(), v)),
-                None if !k.starts_with("items") => Some((k, v)),
-                None => None,
-            })
-            .collect()
-    });
-    let err = move |f: &'static str| move || errors.read().get(f).cloned();
     let editing = item.is_some();
     let prefix = item
         .as_ref()
@@ -210,31 +177,31 @@ fn ItemDefForm(
         view! { <p class="hint env-slugs">{format!("This platform's environments: {}.", environments.join(", "))}</p> }
     });
     view! {
-        <ActionForm action=save attr:class="checklist-item-form">
-            <FormError error=error/>
+        // The domain names fields by position in the whole list (`items[3].title`).
+        <PostForm action=SaveChecklistItem::url() class="checklist-item-form" field_prefix=format!("items[{index}].")>
             <input type="hidden" name="platform_id" value=platform_id/>
             <input type="hidden" name="base_version" value=base_version.to_string()/>
             <input type="hidden" name="index" value=index.to_string()/>
             <div class="grid-2">
                 <TextField label="Key" name="key" value=i.key.clone() required=true
-                    hint="Lowercase letters, digits and dashes; reviews refer to items by it." errors=errors prefix=prefix.clone()/>
-                <TextField label="Title" name="title" value=i.title.clone() required=true errors=errors prefix=prefix.clone()/>
+                    hint="Lowercase letters, digits and dashes; reviews refer to items by it." prefix=prefix.clone()/>
+                <TextField label="Title" name="title" value=i.title.clone() required=true prefix=prefix.clone()/>
             </div>
-            <TextArea label="Why it matters" name="why" value=i.why.clone() errors=errors prefix=prefix.clone()/>
-            <TextArea label="How to check" name="how_to_check" value=i.how_to_check.clone() errors=errors prefix=prefix.clone()/>
-            <TextArea label="Desired outcome" name="desired" value=i.desired.clone() errors=errors prefix=prefix.clone()/>
-            <TextArea label="How to fix" name="how_to_fix" value=i.how_to_fix.clone() errors=errors prefix=prefix.clone()/>
-            <div class="field checkbox" class:invalid=move || err("required")().is_some()>
+            <TextArea label="Why it matters" name="why" value=i.why.clone() prefix=prefix.clone()/>
+            <TextArea label="How to check" name="how_to_check" value=i.how_to_check.clone() prefix=prefix.clone()/>
+            <TextArea label="Desired outcome" name="desired" value=i.desired.clone() prefix=prefix.clone()/>
+            <TextArea label="How to fix" name="how_to_fix" value=i.how_to_fix.clone() prefix=prefix.clone()/>
+            <div class="field checkbox" class:invalid=field_error("required").is_some()>
                 <label for=required_id.clone()><input type="checkbox" id=required_id.clone() name="required" checked=i.required/>
                     " Required: must pass, be waived or not apply before sign-off"</label>
-                <p class="field-error">{err("required")}</p>
+                <p class="field-error">{field_error("required")}</p>
             </div>
             <TextField label="Environments" name="environments" value=environments_text(&i.environments)
                 hint="Environment slugs, comma separated, or @production / @non-production. Empty: every environment."
-                errors=errors prefix=prefix.clone()/>
+                prefix=prefix.clone()/>
             {slugs}
             <div class="grid-2">
-                <div class="field" class:invalid=move || err("check")().is_some()>
+                <div class="field" class:invalid=field_error("check").is_some()>
                     <label for=check_id.clone()>"Answered by"</label>
                     <select id=check_id name="check">
                         <option value="" selected=current_check.is_none()>"People (manual, with evidence)"</option>
@@ -242,17 +209,17 @@ fn ItemDefForm(
                             <option value=c.as_str() selected=current_check == Some(c)>{format!("Automatic check: {}", c.as_str())}</option>
                         }).collect_view()}
                     </select>
-                    <p class="field-error">{err("check")}</p>
+                    <p class="field-error">{field_error("check")}</p>
                 </div>
                 <TextArea label="Check parameters (JSON)" name="params" value=params_text(&i.params)
                     hint="For example {\"min_replicas\": 3} or {\"allowed_registries\": [\"registry.example.com\"]}. Empty: the defaults."
-                    errors=errors prefix=prefix.clone()/>
+                    prefix=prefix.clone()/>
             </div>
             <TextField label="Note for this version" name="note" hint="What changed and why; empty says which item changed."
-                errors=errors prefix=prefix.clone()/>
+                prefix=prefix.clone()/>
             <button type="submit" class="primary" id=if editing { format!("save-{}", i.key) } else { "add-checklist-item-button".to_owned() }>
                 {if editing { "Save item" } else { "Add item" }}
             </button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -2,16 +2,14 @@
 //! teams' webhooks that hear about drift.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::golive::{
     AddWebhook, ClustersPageData, EnvironmentCluster, RemoveConnection, RemoveWebhook,
     SaveConnection, TeamHooks, TestConnection, load_clusters,
 };
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, when,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::golive::model::ClusterConnection;
 use domain::model::Platform;
 
@@ -32,8 +30,7 @@ fn mode_label(mode: &str) -> &'static str {
 /// `/golive/clusters`
 #[component]
 pub fn ClustersPage() -> impl IntoView {
-    let refresh = provide_refresh();
-    let data = Resource::new(move || refresh.get(), |_| load_clusters());
+    let data = Resource::new(|| (), |_| load_clusters());
     view! {
         <Title text="Clusters"/>
         <div class="page-head">
@@ -179,29 +176,21 @@ fn connection_facts(c: &ClusterConnection, key: &str) -> impl IntoView + use<> {
 
 #[component]
 fn TestButton(environment_id: String, key: String) -> impl IntoView {
-    let test = ServerAction::<TestConnection>::new();
-    let error = last_error(test.value());
-    refresh_on_success(test.value());
     view! {
-        <ActionForm action=test attr:class="inline-form">
-            <FormError error=error/>
+        <PostForm action=TestConnection::url() class="inline-form">
             <input type="hidden" name="environment_id" value=environment_id/>
             <button type="submit" class="secondary" id=format!("test-connection-{key}")>"Test connection"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn RemoveButton(environment_id: String, key: String) -> impl IntoView {
-    let remove = ServerAction::<RemoveConnection>::new();
-    let error = last_error(remove.value());
-    refresh_on_success(remove.value());
     view! {
-        <ActionForm action=remove>
-            <FormError error=error/>
+        <PostForm action=RemoveConnection::url()>
             <input type="hidden" name="environment_id" value=environment_id/>
             <button type="submit" class="secondary" id=format!("remove-connection-{key}")>"Remove the connection"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -211,11 +200,6 @@ fn ConnectionForm(
     key: String,
     connection: Option<ClusterConnection>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveConnection>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
-    let err = move |f: &'static str| move || errors.read().get(f).cloned();
     let prefix = format!("{key}-");
     let mode_id = format!("field-{key}-mode");
     let secret_id = format!("field-{key}-secret");
@@ -231,37 +215,36 @@ fn ConnectionForm(
         "Token mode: the bearer token. Kubeconfig mode: the whole file. In-cluster: leave empty."
     };
     view! {
-        <ActionForm action=save attr:class="connection-form">
-            <FormError error=error/>
+        <PostForm action=SaveConnection::url() class="connection-form">
             <input type="hidden" name="environment_id" value=environment_id/>
             <input type="hidden" name="version" value=c.as_ref().map(|c| c.version).unwrap_or(0).to_string()/>
-            <div class="field" class:invalid=move || err("mode")().is_some()>
+            <div class="field" class:invalid=field_error("mode").is_some()>
                 <label for=mode_id.clone()>"How Demarc connects"</label>
                 <select id=mode_id name="mode">
                     {MODES.iter().map(|(m, label)| view! {
                         <option value=*m selected=*m == mode>{*label}</option>
                     }).collect_view()}
                 </select>
-                <p class="field-error">{err("mode")}</p>
+                <p class="field-error">{field_error("mode")}</p>
             </div>
             <TextField label="API server address" name="server_url" value=c.as_ref().map(|c| c.server_url.clone()).unwrap_or_default()
-                hint="Token mode, e.g. https://api.cluster.example.com:6443." errors=errors prefix=prefix.clone()/>
+                hint="Token mode, e.g. https://api.cluster.example.com:6443." prefix=prefix.clone()/>
             <TextArea label="CA certificate (PEM)" name="ca_pem"
-                hint="Token mode. Paste it again when you change the connection; empty uses the system's roots." errors=errors prefix=prefix.clone()/>
+                hint="Token mode. Paste it again when you change the connection; empty uses the system's roots." prefix=prefix.clone()/>
             <TextField label="Kubeconfig context" name="context" value=c.as_ref().map(|c| c.context.clone()).unwrap_or_default()
-                hint="Kubeconfig mode; empty uses the file's current context." errors=errors prefix=prefix.clone()/>
-            <div class="field" class:invalid=move || err("secret")().is_some()>
+                hint="Kubeconfig mode; empty uses the file's current context." prefix=prefix.clone()/>
+            <div class="field" class:invalid=field_error("secret").is_some()>
                 <label for=secret_id.clone()>"Token or kubeconfig"</label>
                 <textarea id=secret_id name="secret" rows="3" class="secret-input" autocomplete="off" spellcheck="false"
                     aria-describedby=secret_error_id.clone()></textarea>
                 <p class="hint">{secret_hint}</p>
-                <p class="field-error" id=secret_error_id>{err("secret")}</p>
+                <p class="field-error" id=secret_error_id>{field_error("secret")}</p>
             </div>
             <TextField label="Re-verify every (minutes)" name="verify_every_minutes" input_type="number"
                 value=c.as_ref().and_then(|c| c.verify_every_minutes).map(|m| m.to_string()).unwrap_or_default()
-                hint="5 to 10,080. Empty: only when someone asks." errors=errors prefix=prefix.clone()/>
+                hint="5 to 10,080. Empty: only when someone asks." prefix=prefix.clone()/>
             <button type="submit" class="primary" id=format!("save-connection-{key}")>"Save the connection"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -293,41 +276,31 @@ fn team_hooks(t: TeamHooks) -> impl IntoView {
 
 #[component]
 fn RemoveWebhookButton(id: String) -> impl IntoView {
-    let remove = ServerAction::<RemoveWebhook>::new();
-    let error = last_error(remove.value());
-    refresh_on_success(remove.value());
     view! {
-        <ActionForm action=remove attr:class="inline-form no-print">
-            <FormError error=error/>
+        <PostForm action=RemoveWebhook::url() class="inline-form no-print">
             <input type="hidden" name="id" value=id.clone()/>
             <button type="submit" class="link remove-webhook" id=format!("remove-webhook-{id}")>"Remove"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn AddWebhookForm(team_id: String, slug: String) -> impl IntoView {
-    let add = ServerAction::<AddWebhook>::new();
-    let error = last_error(add.value());
-    refresh_on_success(add.value());
-    let errors = field_errors(error);
-    let format_error = move || errors.read().get("format").cloned();
     let prefix = format!("hook-{slug}-");
     let format_id = format!("field-hook-{slug}-format");
     view! {
-        <ActionForm action=add attr:class="inline-form no-print webhook-form">
-            <FormError error=error/>
+        <PostForm action=AddWebhook::url() class="inline-form no-print webhook-form">
             <input type="hidden" name="team_id" value=team_id/>
-            <TextField label="Webhook address" name="url" hint="Never shown again after saving: only its host." errors=errors prefix=prefix/>
-            <div class="field" class:invalid=move || format_error().is_some()>
+            <TextField label="Webhook address" name="url" hint="Never shown again after saving: only its host." prefix=prefix/>
+            <div class="field" class:invalid=field_error("format").is_some()>
                 <label for=format_id.clone()>"Format"</label>
                 <select id=format_id name="format">
                     <option value="json">"JSON"</option>
                     <option value="slack">"Slack"</option>
                 </select>
-                <p class="field-error">{format_error}</p>
+                <p class="field-error">{field_error("format")}</p>
             </div>
             <button type="submit" class="primary" id=format!("add-webhook-{slug}")>"Add webhook"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -13,10 +14,7 @@ use crate::api::golive::{
     AttestItem, FrozenPageData, RequestRun, ReviewPageData, RevokeWaiver, SignOff, UploadRun,
     WaiveItem, WithdrawReview, load_frozen, load_review, load_run,
 };
-use crate::components::{
-    ErrorBox, FormError, TextArea, TextField, field_errors, last_error, provide_refresh,
-    refresh_on_success, when,
-};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::golive::model::{
     CheckResult, DriftEvent, ItemStatus, Review, ReviewItem, RunSummary, SignoffSide,
     VerificationRun, Waiver,
@@ -40,29 +38,15 @@ struct ItemCtx {
     frozen: bool,
 }
 
-/// An error's messages without the field names: for forms whose fields the error does not name.
-fn plain_message(error: &UiError) -> String {
-    let fields = error.0.field_errors();
-    if fields.is_empty() {
-        error.to_string()
-    } else {
-        fields.into_values().collect::<Vec<_>>().join(" ")
-    }
-}
-
 /// `/golive/reviews/:id`: one review, live.
 #[component]
 pub fn ReviewPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let refresh = provide_refresh();
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), refresh.get()),
-        |(id, _)| load_review(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_review,
     );
-    let verify = ServerAction::<RequestRun>::new();
-    let upload = ServerAction::<UploadRun>::new();
-    refresh_on_success(upload.value());
     // The run named in the address; while it runs, its panel says so (`data-poll`) and the
     // enhancer re-reads it, then the whole page once it finishes.
     let run: RunResource = Resource::new(
@@ -79,19 +63,14 @@ pub fn ReviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <Title text="Go-live review"/><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => review_view(d, run, verify, upload).into_any(),
+                    Ok(d) => review_view(d, run).into_any(),
                 }
             })}
         </Transition>
     }
 }
 
-fn review_view(
-    d: ReviewPageData,
-    run: RunResource,
-    verify: ServerAction<RequestRun>,
-    upload: ServerAction<UploadRun>,
-) -> impl IntoView {
+fn review_view(d: ReviewPageData, run: RunResource) -> impl IntoView {
     let r = d.review;
     let c = r.context.clone();
     let rid = r.id.to_string();
@@ -111,14 +90,6 @@ fn review_view(
         c.application_name, c.environment_name
     );
     let automatic = r.items.iter().any(|i| i.definition.is_automatic());
-    let sign = ServerAction::<SignOff>::new();
-    refresh_on_success(sign.value());
-    let sign_error = last_error(sign.value());
-    let withdraw = ServerAction::<WithdrawReview>::new();
-    let withdraw_error = last_error(withdraw.value());
-    let verify_error = last_error(verify.value());
-    let upload_error = last_error(upload.value());
-    let upload_errors = field_errors(upload_error);
     let (rid_verify, rid_upload, rid_withdraw) = (rid.clone(), rid.clone(), rid.clone());
     let titles: Vec<(String, String)> = r
         .items
@@ -146,17 +117,14 @@ fn review_view(
             {blockers(&r.progress, 50)}
         </section>
         {drift_section(&r.drift, &titles)}
-        {signoff_section(&r, d.can_sign_for_team, d.can_manage, sign, sign_error)}
+        {signoff_section(&r, d.can_sign_for_team, d.can_manage)}
         <section id="verification" aria-labelledby="verification-heading">
             <h2 id="verification-heading">"Verification against the cluster"</h2>
             {(automatic && d.can_work && live).then(|| view! {
-                <ActionForm action=verify attr:class="inline-form no-print" attr:id="verify-form">
+                <PostForm action=RequestRun::url() class="inline-form no-print" id="verify-form">
                     <input type="hidden" name="review_id" value=rid_verify/>
                     <button type="submit" class="primary" id="verify">"Verify against the cluster"</button>
-                </ActionForm>
-                {move || verify_error.get().map(|e| view! {
-                    <p class="alert alert-error" role="alert" id="verify-error">{plain_message(&e)}</p>
-                })}
+                </PostForm>
             })}
             {(!automatic).then(|| view! { <p class="muted">"This checklist has no automatic items."</p> })}
             {run_panel(run)}
@@ -164,13 +132,12 @@ fn review_view(
                 <details class="no-print" id="upload">
                     <summary>"No connection to the cluster? Paste what kubectl shows"</summary>
                     <p class="hint">"Run "<code>"kubectl get deploy,sts,ds,cronjob,job,pod,hpa,pdb,networkpolicy,service,ingress -n NAMESPACE -o json"</code>" (add nodes and limitranges if you may read them) and paste the output, or paste YAML manifests. Demarc verifies them at once."</p>
-                    <ActionForm action=upload>
-                        <FormError error=upload_error/>
+                    <PostForm action=UploadRun::url()>
                         <input type="hidden" name="review_id" value=rid_upload/>
-                        <TextField label="Name of the upload" name="file_name" value="kubectl-get.json" errors=upload_errors prefix="upload-"/>
-                        <TextArea label="kubectl List (JSON) or YAML manifests" name="text" errors=upload_errors prefix="upload-"/>
+                        <TextField label="Name of the upload" name="file_name" value="kubectl-get.json" prefix="upload-"/>
+                        <TextArea label="kubectl List (JSON) or YAML manifests" name="text" prefix="upload-"/>
                         <button type="submit" class="primary" id="upload-run">"Verify the pasted objects"</button>
-                    </ActionForm>
+                    </PostForm>
                 </details>
             })}
             {runs_table(&d.runs)}
@@ -185,12 +152,11 @@ fn review_view(
             <details class="edit no-print" id="withdraw">
                 <summary>"Withdraw this review"</summary>
                 <p class="hint">"For example to start again from a newer version of the checklist. The review stays in the history."</p>
-                <ActionForm action=withdraw>
-                    <FormError error=withdraw_error/>
+                <PostForm action=WithdrawReview::url()>
                     <input type="hidden" name="review_id" value=rid_withdraw/>
                     <input type="hidden" name="version" value=r.version.to_string()/>
                     <button type="submit" class="secondary" id="withdraw-review">"Withdraw the review"</button>
-                </ActionForm>
+                </PostForm>
             </details>
         })}
     }
@@ -263,13 +229,7 @@ fn drift_section(drift: &[DriftEvent], titles: &[(String, String)]) -> impl Into
     })
 }
 
-fn signoff_section(
-    r: &Review,
-    can_team: bool,
-    can_platform: bool,
-    sign: ServerAction<SignOff>,
-    error: Signal<Option<UiError>>,
-) -> impl IntoView + use<> {
+fn signoff_section(r: &Review, can_team: bool, can_platform: bool) -> impl IntoView + use<> {
     let ready = r.progress.ready();
     let open = r.state == "open";
     let rid = r.id.to_string();
@@ -282,11 +242,11 @@ fn signoff_section(
             }
             .into_any(),
             None if open && may && ready => view! {
-                <ActionForm action=sign>
+                <PostForm action=SignOff::url()>
                     <input type="hidden" name="review_id" value=rid/>
                     <input type="hidden" name="side" value=s.as_str()/>
                     <button type="submit" class="primary" id=format!("sign-off-{}", s.as_str())>{button}</button>
-                </ActionForm>
+                </PostForm>
             }
             .into_any(),
             None if open && may => view! {
@@ -305,7 +265,6 @@ fn signoff_section(
     view! {
         <section id="signoff" aria-labelledby="signoff-heading">
             <h2 id="signoff-heading">"Sign-off"</h2>
-            <div id="signoff-error"><FormError error=error/></div>
             <div class="signoff">
                 {side(SignoffSide::Team, "Application team", "Sign off for the team", can_team)}
                 {side(SignoffSide::Platform, "Platform team", "Sign off for the platform", can_platform)}
@@ -567,14 +526,9 @@ fn item_forms(i: &ReviewItem, ctx: &ItemCtx) -> impl IntoView + use<> {
 
 #[component]
 fn AttestForm(review_id: String, item: ReviewItem) -> impl IntoView {
-    let save = ServerAction::<AttestItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let key = item.key.clone();
     let prefix = format!("{key}-");
     let status_id = format!("field-{key}-status");
-    let status_error = move || errors.read().get("status").cloned();
     let current = item.recorded_status;
     let attestation = item.attestation.clone();
     let note = if current == ItemStatus::NotApplicable {
@@ -593,103 +547,84 @@ fn AttestForm(review_id: String, item: ReviewItem) -> impl IntoView {
         ItemStatus::NotApplicable,
     ];
     view! {
-        <ActionForm action=save attr:class="attest-form">
-            <FormError error=error/>
+        <PostForm action=AttestItem::url() class="attest-form">
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
-            <div class="field" class:invalid=move || status_error().is_some()>
+            <div class="field" class:invalid=field_error("status").is_some()>
                 <label for=status_id.clone()>"Outcome"</label>
                 <select id=status_id name="status">
                     {options.into_iter().map(|s| view! {
                         <option value=s.as_str() selected=s == current>{s.label()}</option>
                     }).collect_view()}
                 </select>
-                <p class="field-error">{status_error}</p>
+                <p class="field-error">{field_error("status")}</p>
             </div>
             <TextArea label="Evidence, or why it does not apply" name="note" value=note
-                hint="What was done and what came out. A note, a link or both." errors=errors prefix=prefix.clone()/>
+                hint="What was done and what came out. A note, a link or both." prefix=prefix.clone()/>
             <TextField label="Link to the evidence" name="link" value=link
-                hint="A report, ticket or dashboard (http or https)." errors=errors prefix=prefix.clone()/>
+                hint="A report, ticket or dashboard (http or https)." prefix=prefix.clone()/>
             <button type="submit" class="primary" id=format!("attest-{key}")>"Save the outcome"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn NotApplicableForm(review_id: String, item: ReviewItem) -> impl IntoView {
-    let save = ServerAction::<AttestItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let key = item.key.clone();
     view! {
-        <ActionForm action=save attr:class="not-applicable-form">
-            <FormError error=error/>
+        <PostForm action=AttestItem::url() class="not-applicable-form">
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
             <input type="hidden" name="status" value="not_applicable"/>
-            <TextArea label="Why this item does not apply" name="note" errors=errors prefix=format!("{key}-na-")/>
+            <TextArea label="Why this item does not apply" name="note" prefix=format!("{key}-na-")/>
             <button type="submit" class="secondary" id=format!("not-applicable-{key}")>"Mark not applicable"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn PendingForm(review_id: String, item: ReviewItem) -> impl IntoView {
-    let save = ServerAction::<AttestItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
     let key = item.key.clone();
     view! {
-        <ActionForm action=save attr:class="pending-form">
-            <FormError error=error/>
+        <PostForm action=AttestItem::url() class="pending-form">
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
             <input type="hidden" name="status" value="pending"/>
             <button type="submit" class="secondary" id=format!("pending-{key}")>"It applies after all: count it again"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn WaiveForm(review_id: String, key: String, now: DateTime<Utc>) -> impl IntoView {
-    let save = ServerAction::<WaiveItem>::new();
-    let error = last_error(save.value());
-    refresh_on_success(save.value());
-    let errors = field_errors(error);
     let prefix = format!("{key}-waiver-");
     let default_expiry = (now + chrono::Duration::days(30))
         .format("%Y-%m-%d")
         .to_string();
     view! {
-        <ActionForm action=save attr:class="waive-form">
-            <FormError error=error/>
+        <PostForm action=WaiveItem::url() class="waive-form">
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <TextArea label="Why the item may be waived" name="reason"
-                hint="What makes the risk acceptable, and what will fix it before the waiver ends." errors=errors prefix=prefix.clone()/>
+                hint="What makes the risk acceptable, and what will fix it before the waiver ends." prefix=prefix.clone()/>
             <TextField label="Waived until (end of day, UTC)" name="expires_at" input_type="date" value=default_expiry
-                hint="At most a year. When it ends the item counts as failing again." errors=errors prefix=prefix.clone()/>
+                hint="At most a year. When it ends the item counts as failing again." prefix=prefix.clone()/>
             <button type="submit" class="primary" id=format!("waive-{key}")>"Waive"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn RevokeForm(review_id: String, waiver_id: String, key: String) -> impl IntoView {
-    let revoke = ServerAction::<RevokeWaiver>::new();
-    let error = last_error(revoke.value());
-    refresh_on_success(revoke.value());
     view! {
-        <ActionForm action=revoke attr:class="revoke-form no-print">
-            <FormError error=error/>
+        <PostForm action=RevokeWaiver::url() class="revoke-form no-print">
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="waiver_id" value=waiver_id/>
             <button type="submit" class="secondary" id=format!("revoke-waiver-{key}")>"Revoke the waiver"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
