@@ -242,8 +242,20 @@ mod client {
             reload();
             return;
         };
+        // Keyboard users keep their place: the control that had the focus (a form's button, by
+        // its id) gets it back in the fresh content.
+        let focused = document
+            .active_element()
+            .map(|e| e.id())
+            .filter(|id| !id.is_empty());
         main.set_inner_html(&fresh.inner_html());
         document.set_title(&page.title());
+        if let Some(control) = focused
+            .and_then(|id| document.get_element_by_id(&id))
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        {
+            _ = control.focus();
+        }
         start_polls(&document);
     }
 
