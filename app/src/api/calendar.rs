@@ -504,6 +504,7 @@ pub async fn save_plan(
     #[server(default)] weekday: String,
     #[server(default)] follows_environment_id: String,
     #[server(default)] soak_working_days: String,
+    #[server(default)] own_soak_working_days: String,
     #[server(default)] start_time: String,
     #[server(default)] time_zone: String,
     #[server(default)] duration_hours: String,
@@ -575,9 +576,12 @@ pub async fn save_plan(
     let form = PlanForm {
         recurrence,
         follows_environment_id: follows,
-        soak_working_days: match follows {
-            Some(_) => Some(ssr::number("soak_working_days", &soak_working_days)?),
-            None => None,
+        // Following: the soak after each leading window. A rhythm of its own (production): the
+        // least soak after the environment before it; empty means the default (1 working day).
+        soak_working_days: match (follows, own_soak_working_days.trim()) {
+            (Some(_), _) => Some(ssr::number("soak_working_days", &soak_working_days)?),
+            (None, "") => None,
+            (None, own) => Some(ssr::number("own_soak_working_days", own)?),
         },
         start_time,
         time_zone,
@@ -599,8 +603,21 @@ pub async fn save_plan(
             v => ssr::number("base_version", v)?,
         },
     };
+    let own_rhythm = form.recurrence.is_some();
     let now = ssr::now()?;
-    Ok(domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now).await?)
+    domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now)
+        .await
+        .map_err(|e| match e {
+            // The domain names the soak `soak_working_days` whatever the rhythm; this form has
+            // a field of its own for the soak of a rhythm of its own.
+            domain::Error::Invalid { mut fields } if own_rhythm => {
+                if let Some(message) = fields.remove("soak_working_days") {
+                    fields.insert("own_soak_working_days".to_owned(), message);
+                }
+                domain::Error::Invalid { fields }.into()
+            }
+            other => other.into(),
+        })
 }
 
 /// Removes an environment's plan, unless another environment follows it.

@@ -164,3 +164,80 @@ async fn a_refused_plain_form_post_comes_back_to_its_page_and_shows_why() {
     );
     assert_eq!(count(&app, "teams").await, 1);
 }
+
+/// The plan form's fields for a weekly rhythm of its own on `day`.
+fn own_plan_form(
+    environment: uuid::Uuid,
+    day: &str,
+    own_soak: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("environment_id", environment.to_string()),
+        ("base_version", String::new()),
+        ("rhythm", "weekly".to_owned()),
+        ("weekdays[0]", day.to_owned()),
+        ("own_soak_working_days", own_soak.to_owned()),
+        ("start_time", "20:00".to_owned()),
+        ("time_zone", "Europe/Amsterdam".to_owned()),
+        ("duration_hours", "6".to_owned()),
+        ("blackout_policy", "skip".to_owned()),
+        ("allowed_categories[0]", "security_patch".to_owned()),
+        ("allowed_categories[1]", "minor".to_owned()),
+        ("allowed_categories[2]", "major".to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn the_plan_form_sets_the_soak_of_a_production_rhythm_of_its_own() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let save_plan = server_fn_path("save_plan");
+    let page = app.url(&format!("/calendar/plans?platform={}", seed.core));
+    let call = |form: Vec<(&'static str, String)>| {
+        from_page(&app, pat.post(app.url(&save_plan)), &page)
+            .header(ACCEPT, "application/json")
+            .form(&form)
+            .send()
+    };
+
+    // Staging on Tuesdays; production on Thursdays of its own, two working days later.
+    let staging = call(own_plan_form(seed.staging, "tue", "")).await.unwrap();
+    assert_eq!(
+        staging.status(),
+        StatusCode::OK,
+        "{:?}",
+        staging.text().await
+    );
+
+    // An impossible soak is refused on the form's own soak field.
+    let refused = call(own_plan_form(seed.production, "thu", "0"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["fields"]["own_soak_working_days"].is_string(),
+        "the message is on the field the form shows: {body}"
+    );
+    // Three working days after Tuesday is Friday: Thursday windows break it, by date.
+    let refused = call(own_plan_form(seed.production, "thu", "3"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let saved = call(own_plan_form(seed.production, "thu", "2"))
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK, "{:?}", saved.text().await);
+    let html = pat.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Every Thursday, at least 2 working days after the environment before it"),
+        "the plan shows its soak"
+    );
+    let (input, _) = element(&html, "own-soak-production");
+    assert!(
+        input.contains("value=\"2\""),
+        "the form shows the soak: {input}"
+    );
+}

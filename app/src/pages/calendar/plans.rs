@@ -75,23 +75,35 @@ fn ordinal_name(ordinal: Ordinal) -> &'static str {
 /// "Every second Tuesday", "Follows staging by 5 working days"...
 fn rhythm_text(plan: &MaintenancePlan) -> String {
     match &plan.rhythm {
-        PlanRhythm::Own { recurrence, .. } => match recurrence {
-            Recurrence::Daily => "Every day".to_owned(),
-            Recurrence::Weekly { weekdays } => format!(
-                "Every {}",
-                weekdays
-                    .iter()
-                    .map(|d| weekday_name(*d))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Recurrence::MonthlyDay { day } => format!("Day {day} of every month"),
-            Recurrence::MonthlyWeekday { ordinal, weekday } => format!(
-                "Every {} {} of the month",
-                ordinal_name(*ordinal),
-                weekday_name(*weekday)
-            ),
-        },
+        PlanRhythm::Own {
+            recurrence,
+            soak_working_days,
+            ..
+        } => {
+            let own = match recurrence {
+                Recurrence::Daily => "Every day".to_owned(),
+                Recurrence::Weekly { weekdays } => format!(
+                    "Every {}",
+                    weekdays
+                        .iter()
+                        .map(|d| weekday_name(*d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Recurrence::MonthlyDay { day } => format!("Day {day} of every month"),
+                Recurrence::MonthlyWeekday { ordinal, weekday } => format!(
+                    "Every {} {} of the month",
+                    ordinal_name(*ordinal),
+                    weekday_name(*weekday)
+                ),
+            };
+            match soak_working_days {
+                Some(days) => {
+                    format!("{own}, at least {days} working days after the environment before it")
+                }
+                None => own,
+            }
+        }
         PlanRhythm::Follows {
             environment_slug,
             soak_working_days,
@@ -282,28 +294,36 @@ fn PlanForm(
         Weekday::Tue,
     );
     let (mut follows, mut soak) = (earlier.last().map(|e| e.id), 5);
+    let mut own_soak = None;
     if p.is_none() && !earlier.is_empty() {
         rhythm = "follows";
     }
     match p.as_ref().map(|p| &p.rhythm) {
-        Some(PlanRhythm::Own { recurrence, .. }) => match recurrence {
-            Recurrence::Daily => rhythm = "daily",
-            Recurrence::Weekly { weekdays: days } => {
-                rhythm = "weekly";
-                weekdays = days.clone();
+        Some(PlanRhythm::Own {
+            recurrence,
+            soak_working_days,
+            ..
+        }) => {
+            own_soak = *soak_working_days;
+            match recurrence {
+                Recurrence::Daily => rhythm = "daily",
+                Recurrence::Weekly { weekdays: days } => {
+                    rhythm = "weekly";
+                    weekdays = days.clone();
+                }
+                Recurrence::MonthlyDay { day } => {
+                    rhythm = "monthly_day";
+                    month_day = *day;
+                }
+                Recurrence::MonthlyWeekday {
+                    ordinal: o,
+                    weekday: w,
+                } => {
+                    rhythm = "monthly_weekday";
+                    (ordinal, weekday) = (*o, *w);
+                }
             }
-            Recurrence::MonthlyDay { day } => {
-                rhythm = "monthly_day";
-                month_day = *day;
-            }
-            Recurrence::MonthlyWeekday {
-                ordinal: o,
-                weekday: w,
-            } => {
-                rhythm = "monthly_weekday";
-                (ordinal, weekday) = (*o, *w);
-            }
-        },
+        }
         Some(PlanRhythm::Follows {
             environment_id,
             soak_working_days,
@@ -387,6 +407,17 @@ fn PlanForm(
                     </div>
                 })}
                 <p class="field-error">{field_error("recurrence")}</p>
+                {(environment.is_production && !earlier.is_empty()).then(|| view! {
+                    <div class="own-soak">
+                        <label for=format!("own-soak-{slug}")>"With a rhythm of its own, each window at least "</label>
+                        <input type="number" name="own_soak_working_days" min="1" max="60" class="narrow"
+                            id=format!("own-soak-{slug}") value=own_soak.map(|d| d.to_string()).unwrap_or_default()
+                            placeholder="1" aria-describedby=format!("own-soak-{slug}-hint")/>
+                        " working days after the latest window of the environment before it"
+                        <p class="hint" id=format!("own-soak-{slug}-hint")>"Empty: at least one working day later."</p>
+                        <p class="field-error">{field_error("own_soak_working_days")}</p>
+                    </div>
+                })}
             </fieldset>
             <div class="grid-2">
                 <TextField label="Start time (24-hour clock)" name="start_time" value=p.as_ref().map(|p| p.start_time.clone()).unwrap_or_else(|| "20:00".into())
