@@ -406,15 +406,17 @@ async fn record(
         let checks: Vec<&str> = chunk.iter().map(|r| r.check.as_str()).collect();
         let outcomes: Vec<&str> = chunk.iter().map(|r| r.outcome.as_str()).collect();
         let messages: Vec<&str> = chunk.iter().map(|r| r.message.as_str()).collect();
+        // JSON as text, cast in the statement: cheaper than building serde_json values.
         let mut subjects = Vec::with_capacity(chunk.len());
         let mut evidence = Vec::with_capacity(chunk.len());
         for r in chunk {
-            subjects.push(serde_json::to_value(&r.subject).map_err(|e| internal(&e))?);
-            evidence.push(serde_json::to_value(&r.evidence).map_err(|e| internal(&e))?);
+            subjects.push(serde_json::to_string(&r.subject).map_err(|e| internal(&e))?);
+            evidence.push(serde_json::to_string(&r.evidence).map_err(|e| internal(&e))?);
         }
         sqlx::query!(
             "INSERT INTO verification_results (run_id, position, check_id, subject, outcome, message, evidence)
-             SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::jsonb[])",
+             SELECT $1, p, c, s::jsonb, o, m, e::jsonb
+             FROM UNNEST($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(p, c, s, o, m, e)",
             run_id,
             &positions,
             &checks as &[&str],
@@ -427,23 +429,28 @@ async fn record(
         .await?;
     }
     let h = head(conn, review_id, true).await?;
-    let before = store::items(conn, review_id, now).await?;
+    // What the items were, without their previous results (which can be megabytes).
+    let before = sqlx::query!(
+        r#"SELECT key, definition AS "definition: Json<ItemDef>", status, outcome
+           FROM golive_items WHERE review_id = $1"#,
+        review_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut by_check: BTreeMap<CheckId, Vec<&CheckResult>> = BTreeMap::new();
     for r in results {
         by_check.entry(r.check).or_default().push(r);
     }
     let mut drifts = Vec::new();
     for (key, check, _) in wanted {
-        let mine: Vec<CheckResult> = by_check
-            .get(check)
-            .map(|v| v.iter().map(|r| (*r).clone()).collect())
-            .unwrap_or_default();
+        let mine: &[&CheckResult] = by_check.get(check).map_or(&[], Vec::as_slice);
         let outcome = Outcome::combine(mine.iter().map(|r| r.outcome));
-        let message = summarize(&mine, outcome);
+        let message = summarize(mine, outcome);
         let old = before.iter().find(|i| &i.key == key);
         // An item a person marked not applicable stays so; errors leave the status as it was.
-        let person_decided = old
-            .is_some_and(|i| i.recorded_status == ItemStatus::NotApplicable && i.outcome.is_none());
+        let recorded = old.and_then(|i| ItemStatus::parse_settable(&i.status));
+        let person_decided =
+            recorded == Some(ItemStatus::NotApplicable) && old.is_some_and(|i| i.outcome.is_none());
         let status = match outcome {
             _ if person_decided => None,
             Outcome::Pass | Outcome::Warn => Some(ItemStatus::Passed),
@@ -477,7 +484,7 @@ async fn record(
         if let Some(old) = old
             && h.state == "approved"
             && old.definition.required
-            && old.recorded_status == ItemStatus::Passed
+            && recorded == Some(ItemStatus::Passed)
             && status == Some(ItemStatus::Failed)
         {
             drifts.push((
@@ -550,7 +557,7 @@ async fn record(
 }
 
 /// One line for an item from its results: the failures' messages, or why it passed.
-fn summarize(results: &[CheckResult], outcome: Outcome) -> String {
+fn summarize(results: &[&CheckResult], outcome: Outcome) -> String {
     if results.is_empty() {
         return "No workload in the application's namespaces was found for this check.".into();
     }
