@@ -254,6 +254,31 @@ async fn pat_signs_in_creates_a_team_and_an_application_and_signs_out() {
         ]
     );
 
+    // An API token: its secret is shown once, in the page, from the creating call's answer.
+    open(&browser, &app.url("/tokens")).await;
+    type_into(&browser, "#field-name", "browser-automation").await;
+    click(&browser, "#create-token").await;
+    let secret = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#new-token-box:not([hidden]) #new-token"))
+        .await
+        .unwrap_or_else(|e| panic!("the new token is not shown: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    let prefix: String =
+        sqlx::query_scalar("SELECT prefix FROM api_tokens WHERE name = 'browser-automation'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the token is stored");
+    assert!(
+        !prefix.is_empty() && secret.starts_with(&prefix),
+        "the page shows the new secret ({} characters), which starts with the stored prefix",
+        secret.len()
+    );
+    wait_for_text(&browser, "browser-automation").await;
+
     // Sign out: the provider session ends too, so Demarc asks for the password again.
     field(&browser, "#sign-out")
         .await

@@ -41,7 +41,7 @@ pub fn TokensPage() -> impl IntoView {
                                 </select>
                             </div>
                             <TextField label="Expires in (days)" name="expires_in_days" value="90" input_type="number"/>
-                            <button type="submit" class="primary">"Create token"</button>
+                            <button type="submit" class="primary" id="create-token">"Create token"</button>
                         </PostForm>
                     </section>
                 })
