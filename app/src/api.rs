@@ -14,38 +14,10 @@ pub mod calendar;
 pub mod golive;
 pub mod scope;
 
-/// JSON for server-function answers, read with `serde_json::from_str`: the same path hydration
-/// uses for a resource's data, so the wasm holds one deserializer per type instead of two (the
-/// default `Json` codec reads with `from_slice`, and serde code is the bulk of the wasm).
-pub struct JsonText;
-
-impl leptos::server_fn::ContentType for JsonText {
-    const CONTENT_TYPE: &'static str = "application/json";
-}
-
-impl leptos::server_fn::FormatType for JsonText {
-    const FORMAT_TYPE: leptos::server_fn::Format = leptos::server_fn::Format::Text;
-}
-
-impl<T: Serialize> leptos::server_fn::Encodes<T> for JsonText {
-    type Error = serde_json::Error;
-
-    fn encode(output: &T) -> Result<leptos::server_fn::Bytes, Self::Error> {
-        serde_json::to_vec(output).map(leptos::server_fn::Bytes::from)
-    }
-}
-
-impl<T: serde::de::DeserializeOwned> leptos::server_fn::Decodes<T> for JsonText {
-    type Error = serde_json::Error;
-
-    fn decode(bytes: leptos::server_fn::Bytes) -> Result<T, Self::Error> {
-        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
-        serde_json::from_str(text)
-    }
-}
-
-/// The answer codec of every server function: JSON in a POST's answer.
-pub type Answer = leptos::server_fn::codec::Post<JsonText>;
+/// The answer codec of every server function: JSON in a POST's answer. The browser reads it only
+/// through the enhancer (`crate::enhance`): a failed call's error, or a once-only answer it
+/// reveals in the page.
+pub type Answer = leptos::server_fn::codec::Post<JsonEncoding>;
 
 /// The error every server function returns: a domain error the UI can show per field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
