@@ -128,15 +128,7 @@ mod client {
         let body: JsValue = UrlSearchParams::new_with_str_sequence_sequence(&fields)?
             .to_string()
             .into();
-        let headers = Headers::new()?;
-        headers.set("Content-Type", "application/x-www-form-urlencoded")?;
-        headers.set("Accept", "application/json")?;
-        let init = RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&body);
-        let request = Request::new_with_str_and_init(action, &init)?;
-        let response = fetch(&request).await?;
+        let response = fetch(&request(action, "application/json", Some(&body))?).await?;
         let answer_headers = response.headers();
         if answer_headers.get(REDIRECT_HEADER)?.is_some()
             && let Some(location) = answer_headers.get("location")?
@@ -150,6 +142,21 @@ mod client {
         } else {
             Answer::Failed { status, body: text }
         })
+    }
+
+    /// A same-origin request for `url` that accepts `accept`; a form post when there is a
+    /// `form` body (URL-encoded, as server functions read it).
+    fn request(url: &str, accept: &str, form: Option<&JsValue>) -> Result<Request, JsValue> {
+        let headers = Headers::new()?;
+        headers.set("Accept", accept)?;
+        let init = RequestInit::new();
+        if let Some(body) = form {
+            headers.set("Content-Type", "application/x-www-form-urlencoded")?;
+            init.set_method("POST");
+            init.set_body(body);
+        }
+        init.set_headers(&headers);
+        Request::new_with_str_and_init(url, &init)
     }
 
     async fn fetch(request: &Request) -> Result<Response, JsValue> {
@@ -214,12 +221,7 @@ mod client {
     async fn read_page() -> Option<Document> {
         let window = web_sys::window()?;
         let href = window.location().href().ok()?;
-        let headers = Headers::new().ok()?;
-        headers.set("Accept", "text/html").ok()?;
-        let init = RequestInit::new();
-        init.set_headers(&headers);
-        let request = Request::new_with_str_and_init(&href, &init).ok()?;
-        let response = fetch(&request).await.ok()?;
+        let response = fetch(&request(&href, "text/html", None).ok()?).await.ok()?;
         if !response.ok() || response.url() != href.split('#').next().unwrap_or_default() {
             return None;
         }

@@ -948,9 +948,9 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn the_healthy_shop_passes_every_check_that_applies() {
-        let mut s = healthy_shop();
+    /// A default-deny NetworkPolicy in `shop`, and none of the optional add-ons (Prometheus
+    /// operator, Velero) installed: what the healthy shop needs to pass every check.
+    fn with_deny_policy_and_no_add_ons(s: &mut Snapshot) {
         s.network_policies.push(obj(json!({
             "metadata": {"name": "deny", "namespace": "shop"}, "spec": {"podSelector": {}}
         })));
@@ -959,10 +959,13 @@ mod tests {
         s.prometheus_rules = Source::NotInstalled;
         s.velero_schedules = Source::NotInstalled;
         s.velero_backups = Source::NotInstalled;
-        let all: Vec<(CheckId, Params)> = CheckId::ALL
-            .iter()
-            .map(|c| (*c, Params::default()))
-            .collect();
+    }
+
+    #[test]
+    fn the_healthy_shop_passes_every_check_that_applies() {
+        let mut s = healthy_shop();
+        with_deny_policy_and_no_add_ons(&mut s);
+        let all = every_check();
         let results = evaluate(&s, &all, now());
         assert_eq!(results.len(), 16);
         for r in &results {
@@ -1016,24 +1019,14 @@ mod tests {
             }
             s.pods.push(pod);
         }
-        s.network_policies.push(obj(json!({
-            "metadata": {"name": "deny", "namespace": "shop"}, "spec": {"podSelector": {}}
-        })));
-        s.service_monitors = Source::NotInstalled;
-        s.pod_monitors = Source::NotInstalled;
-        s.prometheus_rules = Source::NotInstalled;
-        s.velero_schedules = Source::NotInstalled;
-        s.velero_backups = Source::NotInstalled;
+        with_deny_policy_and_no_add_ons(&mut s);
         s
     }
 
     #[test]
     fn a_rollout_with_a_workload_ref_is_judged_on_the_deployments_template() {
         let s = shop_with_workload_ref();
-        let all: Vec<(CheckId, Params)> = CheckId::ALL
-            .iter()
-            .map(|c| (*c, Params::default()))
-            .collect();
+        let all = every_check();
         let results = evaluate(&s, &all, now());
         let rollout: Vec<&CheckResult> = results
             .iter()
@@ -1191,10 +1184,7 @@ mod scale {
             s.network_policies.push(obj(json!({"metadata": {"name": "deny", "namespace": namespace}, "spec": {"podSelector": {}}})));
             s.services.push(obj(json!({"metadata": {"name": "app-0", "namespace": namespace}, "spec": {"selector": {"app": "app-0"}}})));
         }
-        let all: Vec<(CheckId, Params)> = CheckId::ALL
-            .iter()
-            .map(|c| (*c, Params::default()))
-            .collect();
+        let all = every_check();
         let split = evaluate_on(&s, &all, now(), 4);
         let single = evaluate_on(&s, &all, now(), 1);
         assert_eq!(split.len(), 15 * 600 + 60, "{pod_count} pods");

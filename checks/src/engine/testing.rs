@@ -134,3 +134,11 @@ pub fn result_with(s: &Snapshot, id: CheckId, name: &str, params: Params) -> Che
         None => panic!("no {id} result for {name}"),
     }
 }
+
+/// Every check with its default parameters.
+pub fn every_check() -> Vec<(CheckId, Params)> {
+    CheckId::ALL
+        .iter()
+        .map(|c| (*c, Params::default()))
+        .collect()
+}

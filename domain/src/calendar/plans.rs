@@ -233,6 +233,10 @@ impl Calendar {
                 },
             ));
         }
+        let mut platforms: HashMap<Uuid, Vec<crate::model::Environment>> = HashMap::new();
+        for e in environments {
+            platforms.entry(e.platform_id).or_default().push(e.clone());
+        }
         let mut rules = HashMap::new();
         let mut upstream = HashMap::new();
         let mut by_env = HashMap::new();
@@ -244,15 +248,14 @@ impl Calendar {
                 soak_working_days, ..
             } = &p.rhythm
             {
-                let platform: Vec<crate::model::Environment> = environments
-                    .iter()
-                    .filter(|e| e.platform_id == p.platform_id)
-                    .cloned()
-                    .collect();
+                let platform = platforms
+                    .get(&p.platform_id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 let up = platform
                     .iter()
                     .find(|e| e.id == p.environment_id)
-                    .and_then(|env| super::rules::upstream(env, Some(&p), &platform));
+                    .and_then(|env| super::rules::upstream(env, Some(&p), platform));
                 if let Some(up) = up {
                     let soak = soak_working_days
                         .and_then(|d| u8::try_from(d).ok())
