@@ -1190,4 +1190,83 @@ mod scale {
         assert_eq!(split.len(), 15 * 600 + 60, "{pod_count} pods");
         assert_eq!(split, single);
     }
+
+    #[test]
+    fn a_narrowed_shared_snapshot_gives_each_application_the_verdicts_of_its_own_read() {
+        // The test cluster's manifests: shop and payments, Velero in its own namespace. A read
+        // of one application's namespaces holds its own objects and the cluster-wide ones.
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cluster");
+        let read = |files: &[&str]| {
+            let paths: Vec<_> = files.iter().map(|f| dir.join(f)).collect();
+            match crate::manifests::snapshot_from_paths(&paths) {
+                Ok(set) => set.snapshot,
+                Err(e) => panic!("the test cluster's manifests do not read: {e}"),
+            }
+        };
+        let shared = ["crds.yaml", "namespaces.yaml", "nodes.yaml", "velero.yaml"];
+        let whole = read(
+            &[
+                &shared[..],
+                &[
+                    "payments.yaml",
+                    "shop-cart.yaml",
+                    "shop-legacy.yaml",
+                    "shop-namespace.yaml",
+                ],
+            ]
+            .concat(),
+        );
+        let apps = [
+            (
+                "shop",
+                vec!["shop-cart.yaml", "shop-legacy.yaml", "shop-namespace.yaml"],
+            ),
+            ("payments", vec!["payments.yaml"]),
+        ];
+        for (namespace, files) in apps {
+            let namespaces = vec![namespace.to_string()];
+            let mut own_read = Snapshot {
+                namespaces: namespaces.clone(),
+                ..read(&[&shared[..], &files].concat())
+            };
+            // A live read finds the add-ons' CRDs installed and lists nothing where none of
+            // their objects are; files alone cannot tell an add-on is installed.
+            let installed = |own: &mut Source<crate::snapshot::Custom>,
+                             whole: &Source<crate::snapshot::Custom>| {
+                if *own == Source::NotInstalled && whole.items().is_some() {
+                    *own = Source::Read(Vec::new());
+                }
+            };
+            installed(&mut own_read.service_monitors, &whole.service_monitors);
+            installed(&mut own_read.pod_monitors, &whole.pod_monitors);
+            installed(&mut own_read.prometheus_rules, &whole.prometheus_rules);
+            installed(&mut own_read.certificates, &whole.certificates);
+            installed(&mut own_read.rollouts, &whole.rollouts);
+            let narrowed = whole.narrowed_to(&namespaces);
+            assert!(
+                narrowed
+                    .pods
+                    .items_or_empty()
+                    .iter()
+                    .all(|p| p.metadata.namespace.as_deref() == Some(namespace))
+            );
+            assert_eq!(narrowed.nodes, whole.nodes);
+            assert_eq!(narrowed.velero_schedules, whole.velero_schedules);
+            let expected = evaluate(&own_read, &every_check(), now());
+            assert!(expected.len() > 10, "{namespace}: {expected:?}");
+            assert_eq!(
+                evaluate(&narrowed, &every_check(), now()),
+                expected,
+                "{namespace}"
+            );
+        }
+        // What could not be read stays unreadable in every part.
+        let mut broken = whole.clone();
+        broken.pod_disruption_budgets = Source::Forbidden("list poddisruptionbudgets".into());
+        assert_eq!(
+            broken.narrowed_to(&["shop".into()]).pod_disruption_budgets,
+            Source::Forbidden("list poddisruptionbudgets".into())
+        );
+    }
 }

@@ -98,3 +98,79 @@ pub struct Snapshot {
     /// cert-manager.io/v1 Certificate.
     pub certificates: Source<Custom>,
 }
+
+impl<T: Clone> Source<T> {
+    /// The objects `keep` accepts; a kind that could not be read stays as it was.
+    fn filtered(&self, keep: impl Fn(&T) -> bool) -> Source<T> {
+        match self {
+            Source::Read(items) => {
+                Source::Read(items.iter().filter(|i| keep(i)).cloned().collect())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+impl Snapshot {
+    /// The part of this snapshot one application sees: its namespaces' objects, with the
+    /// cluster-wide kinds (Nodes) and the Velero objects (kept in Velero's own namespace, naming
+    /// the namespaces they back up) whole. Verifications of several applications on one cluster
+    /// share one read of the union of their namespaces and each evaluates its own part.
+    pub fn narrowed_to(&self, namespaces: &[String]) -> Snapshot {
+        use std::collections::BTreeSet;
+
+        use k8s_openapi::Metadata;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+        let wanted: BTreeSet<&str> = namespaces.iter().map(String::as_str).collect();
+        let inside = |meta: &ObjectMeta| {
+            meta.namespace
+                .as_deref()
+                .is_some_and(|ns| wanted.contains(ns))
+        };
+        fn typed<T: Clone + Metadata<Ty = ObjectMeta>>(
+            source: &Source<T>,
+            inside: &impl Fn(&ObjectMeta) -> bool,
+        ) -> Source<T> {
+            source.filtered(|o| inside(o.metadata()))
+        }
+        let custom = |source: &Source<Custom>| {
+            source.filtered(|o| {
+                o.pointer("/metadata/namespace")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|ns| wanted.contains(ns))
+            })
+        };
+        Snapshot {
+            source: self.source.clone(),
+            namespaces: namespaces.to_vec(),
+            namespace_objects: self.namespace_objects.filtered(|n| {
+                n.metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| wanted.contains(name))
+            }),
+            deployments: typed(&self.deployments, &inside),
+            stateful_sets: typed(&self.stateful_sets, &inside),
+            daemon_sets: typed(&self.daemon_sets, &inside),
+            cron_jobs: typed(&self.cron_jobs, &inside),
+            jobs: typed(&self.jobs, &inside),
+            rollouts: custom(&self.rollouts),
+            pods: typed(&self.pods, &inside),
+            nodes: self.nodes.clone(),
+            services: typed(&self.services, &inside),
+            service_accounts: typed(&self.service_accounts, &inside),
+            pod_disruption_budgets: typed(&self.pod_disruption_budgets, &inside),
+            horizontal_pod_autoscalers: typed(&self.horizontal_pod_autoscalers, &inside),
+            network_policies: typed(&self.network_policies, &inside),
+            limit_ranges: typed(&self.limit_ranges, &inside),
+            ingresses: typed(&self.ingresses, &inside),
+            service_monitors: custom(&self.service_monitors),
+            pod_monitors: custom(&self.pod_monitors),
+            prometheus_rules: custom(&self.prometheus_rules),
+            velero_schedules: self.velero_schedules.clone(),
+            velero_backups: self.velero_backups.clone(),
+            certificates: custom(&self.certificates),
+        }
+    }
+}

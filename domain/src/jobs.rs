@@ -53,6 +53,9 @@ pub async fn enqueue<P: Serialize>(
     Ok(id)
 }
 
+/// How long a claimed job is leased before another worker may take it over.
+pub const LEASE: Duration = Duration::minutes(10);
+
 /// Claims the oldest due job, leasing it to `worker` for `lease`.
 pub async fn claim(
     pool: &PgPool,
@@ -84,6 +87,47 @@ pub async fn claim(
         attempt: r.attempts,
         max_attempts: r.max_attempts,
     }))
+}
+
+/// Claims the jobs among `candidates` that are still due and free, for work that is cheaper
+/// done together (verifications of one cluster share one read). Same lease rules as [`claim`]:
+/// a job another worker holds is skipped, never waited for.
+pub async fn claim_these(
+    pool: &PgPool,
+    worker: &str,
+    candidates: &[i64],
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Vec<Job>> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let until = now + lease;
+    let rows = sqlx::query!(
+        "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, locked_until = $3
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE id = ANY($4) AND done_at IS NULL AND failed_at IS NULL AND run_at <= $2
+               AND (locked_until IS NULL OR locked_until < $2)
+             FOR UPDATE SKIP LOCKED)
+         RETURNING id, kind, payload, attempts, max_attempts",
+        worker,
+        now,
+        until,
+        candidates,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Job {
+            id: r.id,
+            kind: r.kind,
+            payload: r.payload,
+            attempt: r.attempts,
+            max_attempts: r.max_attempts,
+        })
+        .collect())
 }
 
 /// Marks a job done (only by the worker that holds it).
@@ -132,6 +176,43 @@ pub async fn fail(
     .execute(pool)
     .await?;
     Ok(retry)
+}
+
+/// How a job ended, once recorded by [`settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Done,
+    /// Failed; it runs again after its backoff.
+    Retried,
+    /// Failed for the last time: the caller records why the work will not happen.
+    GaveUp,
+}
+
+/// Records the outcome of a job its worker ran: done, or failed and retried or given up. A job
+/// whose outcome cannot be recorded is claimed again when its lease runs out.
+pub async fn settle(
+    pool: &PgPool,
+    job: &Job,
+    worker: &str,
+    now: DateTime<Utc>,
+    outcome: &std::result::Result<(), crate::error::Error>,
+) -> Settled {
+    match outcome {
+        Ok(()) => {
+            if let Err(e) = complete(pool, job, worker, now).await {
+                tracing::warn!(job = job.id, error = %e, "cannot mark a job done");
+            }
+            Settled::Done
+        }
+        Err(error) => {
+            let retry = fail(pool, job, worker, now, &error.to_string()).await;
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, retry = ?retry.as_ref().ok(), %error, "job failed");
+            match retry {
+                Ok(false) => Settled::GaveUp,
+                _ => Settled::Retried,
+            }
+        }
+    }
 }
 
 /// Counts of the queue, for the operations page and tests.

@@ -9,9 +9,6 @@ use sqlx::postgres::PgListener;
 
 use crate::state::AppState;
 
-/// How long a claimed job is leased before another worker may take it over.
-const LEASE: chrono::Duration = chrono::Duration::minutes(10);
-
 /// Starts the worker loop and the scheduler on the runtime; they stop when the process does.
 pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let name = format!(
@@ -40,7 +37,7 @@ async fn run(state: AppState, name: String) {
         if state.shutting_down.is_set() {
             return;
         }
-        match jobs::claim(&state.pool, &name, state.clock.now(), LEASE).await {
+        match jobs::claim(&state.pool, &name, state.clock.now(), jobs::LEASE).await {
             Ok(Some(job)) => {
                 run_one(&state, &name, job).await;
                 continue;
@@ -60,8 +57,10 @@ async fn run(state: AppState, name: String) {
 async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
     let clock = state.clock.clone();
     let mut outcome =
-        domain::golive::runs::handle_job(&state.pool, &state.secrets, &job, move || clock.now())
-            .await;
+        domain::golive::runs::handle_job(&state.pool, &state.secrets, name, &job, move || {
+            clock.now()
+        })
+        .await;
     if outcome.is_none() {
         outcome = domain::calendar::notices::handle_job(
             &state.pool,
@@ -74,15 +73,9 @@ async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
     }
     let now = state.clock.now();
     match outcome {
-        Some(Ok(())) => {
-            if let Err(e) = jobs::complete(&state.pool, &job, name, now).await {
-                tracing::warn!(job = job.id, error = %e, "cannot mark a job done");
-            }
-        }
-        Some(Err(e)) => {
-            let retry = jobs::fail(&state.pool, &job, name, now, &e.to_string()).await;
-            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, retry = ?retry.as_ref().ok(), error = %e, "job failed");
-            if matches!(retry, Ok(false))
+        Some(outcome) => {
+            if jobs::settle(&state.pool, &job, name, now, &outcome).await == jobs::Settled::GaveUp
+                && let Err(e) = &outcome
                 && let Err(e) =
                     domain::golive::runs::abandon(&state.pool, &job, &e.to_string(), now).await
             {

@@ -113,8 +113,9 @@ pub async fn runs(pool: &PgPool, caller: &Caller, review_id: Uuid) -> Result<Vec
 /// Every result of a run, with evidence.
 pub async fn results(pool: &PgPool, caller: &Caller, run_id: Uuid) -> Result<Vec<CheckResult>> {
     caller.actor.authorize(Action::Read)?;
-    let rows = sqlx::query!(
-        r#"SELECT check_id, subject AS "subject: Json<checks::ObjectRef>", outcome, message,
+    let rows = sqlx::query_as!(
+        store::ResultRow,
+        r#"SELECT run_id, check_id, subject AS "subject: Json<checks::ObjectRef>", outcome, message,
                   evidence AS "evidence: Json<checks::Evidence>"
            FROM verification_results WHERE run_id = $1 ORDER BY position"#,
         run_id
@@ -123,15 +124,7 @@ pub async fn results(pool: &PgPool, caller: &Caller, run_id: Uuid) -> Result<Vec
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            Some(CheckResult {
-                check: CheckId::parse(&r.check_id)?,
-                subject: r.subject.0,
-                outcome: serde_json::from_value(serde_json::Value::String(r.outcome)).ok()?,
-                message: r.message,
-                evidence: r.evidence.0,
-            })
-        })
+        .filter_map(store::ResultRow::into_result)
         .collect())
 }
 
@@ -239,52 +232,177 @@ fn automatic_items(items: &[ReviewItem]) -> Vec<(String, CheckId, Params)> {
         .collect()
 }
 
-async fn set_progress(pool: &PgPool, run_id: Uuid, progress: &RunProgress) {
+async fn set_progress(pool: &PgPool, run_ids: &[Uuid], progress: &RunProgress) {
     // Progress is best effort: a failed update must not fail the run.
     let _ = sqlx::query!(
-        "UPDATE verification_runs SET progress = $2 WHERE id = $1 AND state = 'running'",
-        run_id,
+        "UPDATE verification_runs SET progress = $2 WHERE id = ANY($1) AND state = 'running'",
+        run_ids,
         Json(progress) as _,
     )
     .execute(pool)
     .await;
 }
 
-/// Runs a queued verification (the worker calls this for a [`JOB_VERIFY`] job). Idempotent: a
-/// run that already finished is left alone. A cluster that cannot be reached finishes the run as
-/// failed with the reason; it is not retried by the queue (the next request or schedule is).
-#[tracing::instrument(skip_all, fields(%run_id))]
-pub async fn execute(
-    pool: &PgPool,
-    secrets: &SecretBox,
+/// A verification being executed: its run, review and automatic items, and the queue's job when
+/// it joined another run's batch.
+struct Started {
     run_id: Uuid,
-    now: impl Fn() -> DateTime<Utc>,
-) -> Result<()> {
-    let mut conn = pool.acquire().await?;
+    review_id: Uuid,
+    ctx: ReviewContext,
+    wanted: Vec<(String, CheckId, Params)>,
+    job: Option<jobs::Job>,
+}
+
+/// Marks a queued run running and loads what it verifies; None when it already finished.
+async fn start(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+    job: Option<jobs::Job>,
+    now: DateTime<Utc>,
+) -> Result<Option<Started>> {
     let claimed = sqlx::query_scalar!(
         "UPDATE verification_runs SET state = 'running', started_at = $2
          WHERE id = $1 AND state IN ('queued', 'running') RETURNING review_id",
         run_id,
-        now()
+        now
     )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(review_id) = claimed else {
+        return Ok(None);
+    };
+    let h = head(conn, review_id, false).await?;
+    let ctx = context(conn, h.application_id, h.environment_id).await?;
+    let items = store::items(conn, review_id, now).await?;
+    Ok(Some(Started {
+        run_id,
+        review_id,
+        ctx,
+        wanted: automatic_items(&items),
+        job,
+    }))
+}
+
+/// The most verifications that share one read of a cluster.
+const BATCH: i64 = 50;
+
+/// Claims the queue's other verifications of the same cluster that are waiting, so that they
+/// share one read: ten applications verified at once read the cluster once, not ten times.
+async fn claim_companions(
+    pool: &PgPool,
+    worker: &str,
+    environment_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<jobs::Job>> {
+    let candidates = sqlx::query_scalar!(
+        "SELECT j.id FROM jobs j
+         JOIN verification_runs r ON r.id = (j.payload->>'run_id')::uuid
+         JOIN golive_reviews v ON v.id = r.review_id
+         WHERE j.kind = $1 AND j.done_at IS NULL AND j.failed_at IS NULL AND j.run_at <= $2
+           AND (j.locked_until IS NULL OR j.locked_until < $2)
+           AND r.state = 'queued' AND v.environment_id = $3
+         ORDER BY j.run_at, j.id LIMIT $4",
+        JOB_VERIFY,
+        now,
+        environment_id,
+        BATCH - 1,
+    )
+    .fetch_all(pool)
+    .await?;
+    jobs::claim_these(pool, worker, &candidates, now, jobs::LEASE).await
+}
+
+/// Runs a queued verification (the worker calls this for a [`JOB_VERIFY`] job), together with
+/// the other verifications of the same cluster waiting in the queue: the cluster is read once,
+/// for the union of their namespaces, and each run evaluates its own namespaces' part of it.
+/// Idempotent: a run that already finished is left alone. A cluster that cannot be reached
+/// finishes the runs as failed with the reason; they are not retried by the queue (the next
+/// request or schedule is). The runs that joined are settled here; the one the worker claimed is
+/// settled by the worker from the answer.
+#[tracing::instrument(skip_all, fields(%run_id))]
+pub async fn execute(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    worker: &str,
+    run_id: Uuid,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let Some(first) = start(&mut conn, run_id, None, now()).await? else {
         return Ok(());
     };
-    let h = head(&mut conn, review_id, false).await?;
-    let ctx = context(&mut conn, h.application_id, h.environment_id).await?;
-    let items = store::items(&mut conn, review_id, now()).await?;
-    let spec = connections::spec(&mut conn, secrets, h.environment_id).await;
+    let environment_id = first.ctx.environment_id;
+    let mut batch = vec![first];
+    let companions = match claim_companions(pool, worker, environment_id, now()).await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim other verifications of the cluster");
+            Vec::new()
+        }
+    };
+    for job in companions {
+        let started = match serde_json::from_value::<VerifyJob>(job.payload.clone()) {
+            Ok(p) => start(&mut conn, p.run_id, Some(job.clone()), now()).await,
+            Err(e) => Err(internal(&e)),
+        };
+        match started {
+            Ok(Some(run)) => batch.push(run),
+            Ok(None) => settle(pool, worker, &job, Ok(()), now()).await,
+            Err(e) => settle(pool, worker, &job, Err(e), now()).await,
+        }
+    }
+    let spec = connections::spec(&mut conn, secrets, environment_id).await;
     drop(conn);
+    let outcomes = verify_batch(pool, &batch, spec, &now).await;
+    let mut mine = Ok(());
+    for (run, outcome) in batch.into_iter().zip(outcomes) {
+        match run.job {
+            Some(job) => settle(pool, worker, &job, outcome, now()).await,
+            None => mine = outcome,
+        }
+    }
+    mine
+}
+
+/// Records how a verification that joined a batch ended, in the queue.
+async fn settle(
+    pool: &PgPool,
+    worker: &str,
+    job: &jobs::Job,
+    outcome: Result<()>,
+    now: DateTime<Utc>,
+) {
+    if jobs::settle(pool, job, worker, now, &outcome).await == jobs::Settled::GaveUp
+        && let Err(e) = &outcome
+        && let Err(e) = abandon(pool, job, &e.to_string(), now).await
+    {
+        tracing::warn!(job = job.id, error = %e, "cannot record a job given up");
+    }
+}
+
+/// Reads the cluster once for the runs of a batch (all on one environment) and records each
+/// run's results; one outcome per run, in order.
+async fn verify_batch(
+    pool: &PgPool,
+    batch: &[Started],
+    spec: Result<checks::cluster::ConnectionSpec>,
+    now: &impl Fn() -> DateTime<Utc>,
+) -> Vec<Result<()>> {
+    let fail_all = |reason: String| async move {
+        let mut out = Vec::with_capacity(batch.len());
+        for run in batch {
+            out.push(finish_failed(pool, run.run_id, &reason, now()).await);
+        }
+        out
+    };
     let spec = match spec {
         Ok(spec) => spec,
-        Err(e) => return finish_failed(pool, run_id, &e.to_string(), now()).await,
+        Err(e) => return fail_all(e.to_string()).await,
     };
-    let wanted = automatic_items(&items);
+    let run_ids: Vec<Uuid> = batch.iter().map(|r| r.run_id).collect();
     set_progress(
         pool,
-        run_id,
+        &run_ids,
         &RunProgress {
             step: "Connecting to the cluster".into(),
             done: 0,
@@ -294,19 +412,20 @@ pub async fn execute(
     .await;
     let client = match checks::cluster::client(&spec).await {
         Ok(c) => c,
-        Err(e) => return finish_failed(pool, run_id, &e.to_string(), now()).await,
+        Err(e) => return fail_all(e.to_string()).await,
     };
-    // The reader reports progress through a channel; a task writes it to the run's row.
+    // The reader reports progress through a channel; a task writes it to the runs' rows.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunProgress>();
     let writer = {
         let pool = pool.clone();
+        let run_ids = run_ids.clone();
         tokio::spawn(async move {
             while let Some(mut p) = rx.recv().await {
                 // Coalesce bursts: only the newest progress matters.
                 while let Ok(next) = rx.try_recv() {
                     p = next;
                 }
-                set_progress(&pool, run_id, &p).await;
+                set_progress(&pool, &run_ids, &p).await;
             }
         })
     };
@@ -320,11 +439,18 @@ pub async fn execute(
             total: p.total as u32,
         });
     };
+    let namespaces: Vec<String> = batch
+        .iter()
+        .flat_map(|r| r.ctx.namespaces.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let started = std::time::Instant::now();
-    let mut snapshot = checks::cluster::read_snapshot(&client, &ctx.namespaces, &report).await;
+    let mut snapshot = checks::cluster::read_snapshot(&client, &namespaces, &report).await;
     drop(report);
     let _ = writer.await;
     let read = started.elapsed();
+    let ctx = &batch[0].ctx;
     // Which cluster the results come from: the environment and the API server read.
     if let Some(source) = snapshot.source.as_mut() {
         source.name = format!("{} / {}", ctx.platform_name, ctx.environment_name);
@@ -337,32 +463,50 @@ pub async fn execute(
         server: Some(spec.server()),
         read_at: now(),
     });
-    let checks_wanted: Vec<(CheckId, Params)> =
-        wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
-    let results = checks::engine::evaluate(&snapshot, &checks_wanted, now());
-    let evaluated = started.elapsed();
-    let mut conn = pool.begin().await?;
-    record(
-        &mut conn,
-        review_id,
-        run_id,
-        &wanted,
-        &results,
-        &source,
-        now(),
-    )
-    .await?;
-    conn.commit().await?;
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    tracing::info!(
-        namespaces = ctx.namespaces.len(),
-        results = results.len(),
-        read_ms = ms(read),
-        evaluate_ms = ms(evaluated - read),
-        write_ms = ms(started.elapsed() - evaluated),
-        "verification finished"
-    );
-    Ok(())
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for run in batch {
+        let t0 = std::time::Instant::now();
+        let own;
+        let part = if batch.len() == 1 {
+            &snapshot
+        } else {
+            own = snapshot.narrowed_to(&run.ctx.namespaces);
+            &own
+        };
+        let checks_wanted: Vec<(CheckId, Params)> =
+            run.wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
+        let results = checks::engine::evaluate(part, &checks_wanted, now());
+        let evaluated = t0.elapsed();
+        let outcome = async {
+            let mut tx = pool.begin().await?;
+            record(
+                &mut tx,
+                run.review_id,
+                run.run_id,
+                &run.wanted,
+                &results,
+                &source,
+                now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        tracing::info!(
+            run_id = %run.run_id,
+            batch = batch.len(),
+            namespaces = run.ctx.namespaces.len(),
+            results = results.len(),
+            read_ms = ms(read),
+            evaluate_ms = ms(evaluated),
+            write_ms = ms(t0.elapsed() - evaluated),
+            "verification finished"
+        );
+        outcomes.push(outcome);
+    }
+    outcomes
 }
 
 pub(crate) async fn finish_failed(
@@ -464,15 +608,14 @@ async fn record(
             String::new()
         };
         sqlx::query!(
-            "UPDATE golive_items SET outcome = $3, message = $4, results = $5, run_id = $6, checked_at = $7,
-                    status = COALESCE($8, status), reason = CASE WHEN $8::text IS NULL THEN reason ELSE $9 END,
+            "UPDATE golive_items SET outcome = $3, message = $4, run_id = $5, checked_at = $6,
+                    status = COALESCE($7, status), reason = CASE WHEN $7::text IS NULL THEN reason ELSE $8 END,
                     updated_by = 'Demarc', version = version + 1
              WHERE review_id = $1 AND key = $2",
             review_id,
             key,
             outcome.as_str(),
             message,
-            Json(&mine) as _,
             run_id,
             now,
             status.map(ItemStatus::as_str),
@@ -843,13 +986,14 @@ pub async fn abandon(
 pub async fn handle_job(
     pool: &PgPool,
     secrets: &SecretBox,
+    worker: &str,
     job: &jobs::Job,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Option<Result<()>> {
     match job.kind.as_str() {
         JOB_VERIFY => Some(
             match serde_json::from_value::<VerifyJob>(job.payload.clone()) {
-                Ok(p) => execute(pool, secrets, p.run_id, now).await,
+                Ok(p) => execute(pool, secrets, worker, p.run_id, now).await,
                 Err(e) => Err(internal(&e)),
             },
         ),

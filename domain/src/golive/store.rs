@@ -1,6 +1,6 @@
 //! Templates, reviews, attestations, waivers, sign-off and the board in PostgreSQL.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
@@ -238,7 +238,6 @@ struct ItemRow {
     attestation: Option<Json<Attestation>>,
     outcome: Option<String>,
     message: String,
-    results: Json<Vec<CheckResult>>,
     run_id: Option<Uuid>,
     checked_at: Option<DateTime<Utc>>,
     source: Option<Json<checks::SourceInfo>>,
@@ -255,6 +254,7 @@ fn recorded_status(s: &str) -> ItemStatus {
     ItemStatus::parse_settable(s).unwrap_or(ItemStatus::Pending)
 }
 
+/// The items of a review, in order, without their results (see [`attach_results`]).
 pub(crate) async fn items(
     conn: &mut PgConnection,
     review_id: Uuid,
@@ -278,8 +278,80 @@ struct WaiverRow {
     revoked_by: Option<String>,
 }
 
+/// One stored result of a run (`verification_results`).
+pub(crate) struct ResultRow {
+    pub run_id: Uuid,
+    pub check_id: String,
+    pub subject: Json<checks::ObjectRef>,
+    pub outcome: String,
+    pub message: String,
+    pub evidence: Json<checks::Evidence>,
+}
+
+impl ResultRow {
+    /// The result; None for a row written by a version that knew a check this one does not.
+    pub fn into_result(self) -> Option<CheckResult> {
+        Some(CheckResult {
+            check: CheckId::parse(&self.check_id)?,
+            subject: self.subject.0,
+            outcome: parse_outcome(&self.outcome)?,
+            message: self.message,
+            evidence: self.evidence.0,
+        })
+    }
+}
+
+/// Fills in the results of automatic items: each shows its check's results in the run that last
+/// set it. The results are stored once, with the run (one query here, whatever the number of
+/// items); lists that only need statuses (boards, sign-off checks) leave them out.
+pub(crate) async fn attach_results(
+    conn: &mut PgConnection,
+    items: &mut [ReviewItem],
+) -> Result<()> {
+    let wanted: HashSet<(Uuid, CheckId)> = items
+        .iter()
+        .filter_map(|i| Some((i.run_id?, i.definition.check?)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let runs: Vec<Uuid> = wanted
+        .iter()
+        .map(|(r, _)| *r)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let checks: Vec<&str> = wanted.iter().map(|(_, c)| c.as_str()).collect();
+    let rows = sqlx::query_as!(
+        ResultRow,
+        r#"SELECT run_id, check_id, subject AS "subject: Json<checks::ObjectRef>", outcome, message,
+                  evidence AS "evidence: Json<checks::Evidence>"
+           FROM verification_results WHERE run_id = ANY($1) AND check_id = ANY($2)
+           ORDER BY run_id, position"#,
+        &runs,
+        &checks as &[&str],
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_item: HashMap<(Uuid, CheckId), Vec<CheckResult>> = HashMap::new();
+    for row in rows {
+        let run = row.run_id;
+        if let Some(result) = row.into_result()
+            && wanted.contains(&(run, result.check))
+        {
+            by_item.entry((run, result.check)).or_default().push(result);
+        }
+    }
+    for item in items {
+        if let (Some(run), Some(check)) = (item.run_id, item.definition.check) {
+            item.results = by_item.get(&(run, check)).cloned().unwrap_or_default();
+        }
+    }
+    Ok(())
+}
+
 /// The items of several reviews (two queries, whatever the number of reviews), in order, with
-/// their newest unrevoked waiver applied as of `now`.
+/// their newest unrevoked waiver applied as of `now`, without their results.
 pub(crate) async fn items_of_reviews(
     conn: &mut PgConnection,
     review_ids: &[Uuid],
@@ -289,7 +361,7 @@ pub(crate) async fn items_of_reviews(
         ItemRow,
         r#"SELECT i.review_id, i.key, i.definition AS "definition: Json<ItemDef>", i.status, i.reason,
                   i.attestation AS "attestation: Json<Attestation>", i.outcome, i.message,
-                  i.results AS "results: Json<Vec<CheckResult>>", i.run_id, i.checked_at,
+                  i.run_id, i.checked_at,
                   r.source AS "source?: Json<checks::SourceInfo>", i.updated_by, i.updated_at, i.version
            FROM golive_items i LEFT JOIN verification_runs r ON r.id = i.run_id
            WHERE i.review_id = ANY($1) ORDER BY i.review_id, i.position"#,
@@ -332,7 +404,7 @@ pub(crate) async fn items_of_reviews(
             attestation: r.attestation.map(|a| a.0),
             outcome: r.outcome.as_deref().and_then(parse_outcome),
             message: r.message,
-            results: r.results.0,
+            results: Vec::new(),
             checked_at: r.checked_at,
             run_id: r.run_id,
             source: r.source.map(|s| s.0),
@@ -381,7 +453,8 @@ pub(crate) async fn open_drift(
 pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<Review> {
     let head = head(conn, id, false).await?;
     let context = context(conn, head.application_id, head.environment_id).await?;
-    let items = items(conn, id, now).await?;
+    let mut items = items(conn, id, now).await?;
+    attach_results(conn, &mut items).await?;
     let signoffs = signoffs(conn, id).await?;
     let drift = open_drift(conn, id).await?;
     let progress = Progress::of(&items);
@@ -734,11 +807,12 @@ pub async fn attest(
     )
     .execute(&mut *tx)
     .await?;
-    let after = items(&mut tx, review_id, now)
+    let mut after = items(&mut tx, review_id, now)
         .await?
         .into_iter()
         .find(|i| i.key == key)
         .ok_or_else(|| Error::not_found("checklist item"))?;
+    // The audit keeps the decision, not the evidence (which stays with its run).
     audit::record(
         &mut tx,
         caller,
@@ -749,6 +823,7 @@ pub async fn attest(
         Some(&after),
     )
     .await?;
+    attach_results(&mut tx, std::slice::from_mut(&mut after)).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -907,7 +982,7 @@ pub async fn sign_off(
             ),
         });
     }
-    let current = items(&mut tx, review_id, now).await?;
+    let mut current = items(&mut tx, review_id, now).await?;
     let progress = Progress::of(&current);
     if !progress.ready() {
         let mut open: Vec<String> = progress.failing.clone();
@@ -939,6 +1014,8 @@ pub async fn sign_off(
         .iter()
         .all(|s| all.iter().any(|x| x.side == *s));
     if both {
+        // The evidence at sign-off, kept with the review whatever later runs find.
+        attach_results(&mut tx, &mut current).await?;
         let frozen = FrozenReview {
             approved_at: now,
             items: current,

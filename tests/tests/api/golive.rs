@@ -152,6 +152,12 @@ async fn connect(app: &TestApp, pat: &Client, environment: Uuid, url: &str, toke
 /// Starts a verification and waits for it to finish; returns the finished run and every
 /// progress step seen on the way.
 async fn verify(app: &TestApp, client: &Client, review: &Value) -> (Value, Vec<String>) {
+    let run_id = request_run(app, client, review).await;
+    wait_run(app, client, &run_id).await
+}
+
+/// Asks for a verification of the review; returns the run's id.
+async fn request_run(app: &TestApp, client: &Client, review: &Value) -> String {
     let id = review["id"].as_str().unwrap();
     let (status, run) = call(
         app,
@@ -163,7 +169,11 @@ async fn verify(app: &TestApp, client: &Client, review: &Value) -> (Value, Vec<S
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{run}");
-    let run_id = run["id"].as_str().unwrap().to_owned();
+    run["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits for a run to finish; returns it and every progress step seen on the way.
+async fn wait_run(app: &TestApp, client: &Client, run_id: &str) -> (Value, Vec<String>) {
     let mut steps = vec![];
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -190,6 +200,24 @@ async fn verify(app: &TestApp, client: &Client, review: &Value) -> (Value, Vec<S
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A run's results over REST.
+async fn results_of(app: &TestApp, client: &Client, run: &Value) -> Vec<Value> {
+    let (status, results) = call(
+        app,
+        client,
+        Method::GET,
+        &format!(
+            "/api/v1/golive/runs/{}/results",
+            run["id"].as_str().unwrap()
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    results.as_array().unwrap().clone()
 }
 
 fn fixture_dir() -> std::path::PathBuf {
@@ -818,6 +846,119 @@ users:
     token: {token}
 "
     )
+}
+
+#[tokio::test]
+async fn verifications_of_one_cluster_waiting_together_share_one_read() {
+    // A fixed clock: the runs compared are minutes apart, and backup ages are in hours.
+    let mut app = TestApp::spawn_with(tests::Options {
+        clock: Some(Utc::now()),
+        ..Default::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let cluster = kube_fixture::start(
+        kube_fixture::Config::from_dir(fixture_dir())
+            .expect("fixtures load")
+            .token("fixture-token-123"),
+    )
+    .await
+    .expect("the test API server starts");
+    connect(
+        &app,
+        &pat,
+        seed.production,
+        &cluster.url,
+        "fixture-token-123",
+    )
+    .await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([
+            automatic("replicas", "replicas", true),
+            automatic("drain", "drain_capacity", true),
+            automatic("pdb", "disruption_budget", true),
+            automatic("backups", "backups", false)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let ledger = application(&app, &pat, &seed, "books", "payments").await;
+    let shop_review = open_review(&app, &alice, shop, seed.production).await;
+    let ledger_review = open_review(&app, &alice, ledger, seed.production).await;
+
+    // Each application verified on its own: what the shared read must reproduce.
+    let before = cluster.requests();
+    let (shop_alone, _) = verify(&app, &alice, &shop_review).await;
+    let one_read = cluster.requests() - before;
+    let (ledger_alone, _) = verify(&app, &alice, &ledger_review).await;
+    assert_eq!(shop_alone["state"], "succeeded", "{shop_alone}");
+    assert_eq!(ledger_alone["state"], "succeeded", "{ledger_alone}");
+
+    // Both requested while no worker runs: the worker that picks them up reads the cluster
+    // once for the two and evaluates each application's namespaces on their own.
+    app.restart_workers(0);
+    let shop_run = request_run(&app, &alice, &shop_review).await;
+    let ledger_run = request_run(&app, &alice, &ledger_review).await;
+    let before = cluster.requests();
+    app.restart_workers(1);
+    let (shop_shared, _) = wait_run(&app, &alice, &shop_run).await;
+    let (ledger_shared, _) = wait_run(&app, &alice, &ledger_run).await;
+    let shared_reads = cluster.requests() - before;
+    assert_eq!(shop_shared["state"], "succeeded", "{shop_shared}");
+    assert_eq!(ledger_shared["state"], "succeeded", "{ledger_shared}");
+    assert_eq!(
+        shop_shared["source"], ledger_shared["source"],
+        "one read for both runs"
+    );
+    assert!(
+        shared_reads < 2 * one_read,
+        "{shared_reads} requests for two runs, {one_read} for one alone"
+    );
+    for (alone, shared, namespace) in [
+        (&shop_alone, &shop_shared, "shop"),
+        (&ledger_alone, &ledger_shared, "payments"),
+    ] {
+        let expected = results_of(&app, &alice, alone).await;
+        let got = results_of(&app, &alice, shared).await;
+        assert!(expected.len() >= 4, "{expected:?}");
+        assert_eq!(
+            got, expected,
+            "{namespace}: the shared read changed the verdicts"
+        );
+        assert!(
+            got.iter().all(
+                |r| r["subject"]["namespace"] == namespace || r["subject"]["name"] == namespace
+            ),
+            "{namespace}: {got:?}"
+        );
+        assert_eq!(alone["summary"], shared["summary"]);
+    }
+
+    // The review's items show the results of the run that last set them.
+    let shop_now = reload(&app, &alice, &shop_review).await;
+    let replicas = item(&shop_now, "replicas");
+    assert_eq!(replicas["run_id"], shop_shared["id"]);
+    let legacy = replicas["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subject"]["name"] == "legacy")
+        .unwrap_or_else(|| panic!("no result for legacy: {replicas}"));
+    assert_eq!(legacy["outcome"], "fail");
+    assert!(
+        replicas["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["check"] == "replicas"),
+        "{replicas}"
+    );
+    cluster.shutdown().await;
 }
 
 #[tokio::test]
