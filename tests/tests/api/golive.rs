@@ -1265,6 +1265,80 @@ fn cart(replicas: i32) -> Vec<Value> {
     })]
 }
 
+/// `n` Deployments in namespace shop, `service-0` .. `service-{n-1}`, with `replicas(i)` each.
+fn services(n: usize, replicas: impl Fn(usize) -> i32) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let name = format!("service-{i}");
+            let r = replicas(i);
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": { "name": name, "namespace": "shop", "resourceVersion": "7", "labels": { "app": name } },
+                "spec": { "replicas": r, "selector": { "matchLabels": { "app": name } },
+                          "template": { "metadata": { "labels": { "app": name } },
+                                        "spec": { "containers": [{ "name": "app", "image": "registry.example.com/app:1.0.0" }] } } },
+                "status": { "replicas": r, "readyReplicas": r }
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_review_page_lists_the_results_that_need_attention_first_and_all_on_request() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    // 70 services, every tenth with a single replica: 7 failures among passes.
+    let cluster = kube_fixture::start(
+        kube_fixture::Config::new().objects(services(70, |i| if i % 10 == 3 { 1 } else { 2 })),
+    )
+    .await
+    .unwrap();
+    connect(&app, &pat, seed.production, &cluster.url, "t").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let id = review["id"].as_str().unwrap();
+    let page = |query: &'static str| {
+        let url = app.url(&format!("/golive/reviews/{id}{query}"));
+        let alice = alice.clone();
+        async move {
+            let response = alice.get(url).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    let rows = |html: &str| html.matches("class=\"check-result\"").count();
+
+    let html = page("").await;
+    assert_eq!(rows(&html), 50, "at most 50 results on the page");
+    assert!(
+        html.contains("The 50 of 70 results that most need attention (7 failing or in error)."),
+        "{html}"
+    );
+    for failing in (0..70).filter(|i| i % 10 == 3) {
+        assert!(
+            html.contains(&format!("Deployment shop/service-{failing} has 1 replica")),
+            "the failure of service-{failing} is listed"
+        );
+    }
+    assert!(html.contains(&format!("/golive/reviews/{id}?all=replicas#item-replicas")));
+
+    let html = page("?all=replicas").await;
+    assert_eq!(rows(&html), 70, "every result on request");
+    assert!(!html.contains("most need attention"));
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     let app = TestApp::spawn().await;

@@ -16,7 +16,7 @@ use crate::api::golive::{
 };
 use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::golive::model::{
-    CheckResult, DriftEvent, ItemStatus, Review, ReviewItem, RunSummary, SignoffSide,
+    CheckResult, DriftEvent, ItemStatus, Outcome, Review, ReviewItem, RunSummary, SignoffSide,
     VerificationRun, Waiver,
 };
 
@@ -34,9 +34,16 @@ struct ItemCtx {
     live: bool,
     can_work: bool,
     can_manage: bool,
-    /// Frozen evidence: no forms, details unfolded for print.
+    /// Frozen evidence: no forms, details unfolded for print, every result listed.
     frozen: bool,
+    /// The item whose results are all listed (`?all=key`); the others list the
+    /// [`RESULTS_SHOWN`] that most need attention.
+    show_all: Option<String>,
 }
+
+/// The most results an item lists on the live page: an application of 100 namespaces has
+/// about a thousand per check, and the ones that fail are what the page is for.
+const RESULTS_SHOWN: usize = 50;
 
 /// `/golive/reviews/:id`: one review, live.
 #[component]
@@ -61,16 +68,17 @@ pub fn ReviewPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let show_all = query.read_untracked().get("all");
                 match data.await {
                     Err(e) => view! { <Title text="Go-live review"/><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => review_view(d, run).into_any(),
+                    Ok(d) => review_view(d, run, show_all).into_any(),
                 }
             })}
         </Transition>
     }
 }
 
-fn review_view(d: ReviewPageData, run: RunResource) -> impl IntoView {
+fn review_view(d: ReviewPageData, run: RunResource, show_all: Option<String>) -> impl IntoView {
     let r = d.review;
     let c = r.context.clone();
     let rid = r.id.to_string();
@@ -84,6 +92,7 @@ fn review_view(d: ReviewPageData, run: RunResource) -> impl IntoView {
         can_work: d.can_work,
         can_manage: d.can_manage,
         frozen: false,
+        show_all,
     };
     let title = format!(
         "Go-live of {} on {}",
@@ -399,7 +408,7 @@ fn item_view(i: ReviewItem, ctx: ItemCtx) -> impl IntoView {
         }
     });
     let waiver = i.waiver.clone().map(|w| waiver_view(w, &key, &ctx));
-    let results = (!i.results.is_empty()).then(|| results_table(&i.results));
+    let results = (!i.results.is_empty()).then(|| item_results(&i, &ctx));
     let checked = i.checked_at.map(|at| {
         let run_link = i.run_id.map(|run| {
             view! { " · "<a href=format!("/golive/reviews/{}?run={run}#verification", ctx.review_id)>"the run"</a> }
@@ -455,6 +464,48 @@ fn waiver_view(w: Waiver, key: &str, ctx: &ItemCtx) -> impl IntoView + use<> {
             {revoke}
         </div>
     }
+}
+
+/// How urgently a result needs a look: errors and failures first.
+fn attention(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Error => 0,
+        Outcome::Fail => 1,
+        Outcome::Warn => 2,
+        Outcome::Pass => 3,
+        Outcome::NotApplicable => 4,
+    }
+}
+
+/// An item's results: all of them in frozen evidence or when asked for, else the
+/// [`RESULTS_SHOWN`] that most need attention, with a way to the rest.
+fn item_results(i: &ReviewItem, ctx: &ItemCtx) -> impl IntoView + use<> {
+    let total = i.results.len();
+    if ctx.frozen || total <= RESULTS_SHOWN || ctx.show_all.as_deref() == Some(i.key.as_str()) {
+        return results_table(&i.results).into_any();
+    }
+    let mut shown: Vec<CheckResult> = i.results.clone();
+    shown.sort_by_key(|r| attention(r.outcome));
+    shown.truncate(RESULTS_SHOWN);
+    let failing = i
+        .results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+        .count();
+    let all = format!(
+        "/golive/reviews/{}?all={}#item-{}",
+        ctx.review_id, i.key, i.key
+    );
+    view! {
+        <p class="results-shown">
+            {format!(
+                "The {RESULTS_SHOWN} of {total} results that most need attention ({failing} failing or in error). "
+            )}
+            <a href=all>{format!("Show all {total}")}</a>
+        </p>
+        {results_table(&shown)}
+    }
+    .into_any()
 }
 
 fn results_table(results: &[CheckResult]) -> impl IntoView + use<> {
@@ -660,6 +711,7 @@ fn frozen_view(d: FrozenPageData) -> impl IntoView {
         can_work: false,
         can_manage: false,
         frozen: true,
+        show_all: None,
     };
     let progress = domain::golive::model::Progress::of(&f.items);
     view! {
