@@ -19,9 +19,26 @@ pub mod scope;
 /// reveals in the page.
 pub type Answer = leptos::server_fn::codec::Post<JsonEncoding>;
 
-/// The error every server function returns: a domain error the UI can show per field.
+/// The error every server function returns: a domain error the UI can show per field. In JSON it
+/// is the domain error itself (what the enhancer reads), with `form` beside its fields when set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UiError(pub domain::Error);
+pub struct UiError {
+    #[serde(flatten)]
+    pub error: domain::Error,
+    /// Which of the page's forms that post to this function made the call (a checklist item's
+    /// key), when there are several: a plain post's refusal comes back to the page, and only
+    /// that form shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+}
+
+impl UiError {
+    /// The error, shown only by the form named `form` (see [`crate::components::PostForm`]).
+    pub fn in_form(mut self, form: &str) -> Self {
+        self.form = Some(form.to_owned());
+        self
+    }
+}
 
 impl FromServerFnError for UiError {
     type Encoder = JsonEncoding;
@@ -41,13 +58,13 @@ impl FromServerFnError for UiError {
         // A form that cannot be read is the caller's mistake (422), not the server's (500).
         #[cfg(feature = "ssr")]
         ssr::set_status(&error);
-        UiError(error)
+        UiError { error, form: None }
     }
 }
 
 impl std::fmt::Display for UiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        self.error.fmt(f)
     }
 }
 
@@ -55,7 +72,10 @@ impl From<domain::Error> for UiError {
     fn from(e: domain::Error) -> Self {
         #[cfg(feature = "ssr")]
         ssr::set_status(&e);
-        UiError(e)
+        UiError {
+            error: e,
+            form: None,
+        }
     }
 }
 
@@ -623,4 +643,35 @@ pub async fn create_token(
 pub async fn revoke_token(id: String) -> UiResult<ApiToken> {
     let (pool, caller) = ssr::context()?;
     Ok(domain::tokens::revoke(&pool, &caller, ssr::uuid("id", &id)?).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UiError;
+
+    #[test]
+    fn an_error_naming_its_form_is_still_the_domain_error_the_enhancer_reads() {
+        for error in [
+            domain::Error::invalid("note", "is needed"),
+            domain::Error::Unavailable,
+            domain::Error::Unauthenticated,
+            domain::Error::Stale {
+                message: "changed".into(),
+            },
+        ] {
+            let named = UiError::from(error.clone()).in_form("replicas");
+            let json = serde_json::to_string(&named).unwrap_or_default();
+            assert!(json.contains(r#""form":"replicas""#), "{json}");
+            // The enhancer reads the domain error; the page reads the whole.
+            assert_eq!(
+                serde_json::from_str::<domain::Error>(&json).ok(),
+                Some(error.clone()),
+                "{json}"
+            );
+            assert_eq!(serde_json::from_str::<UiError>(&json).ok(), Some(named));
+            // Without a form, the answer is the domain error alone, as before.
+            let plain = serde_json::to_string(&UiError::from(error.clone())).unwrap_or_default();
+            assert_eq!(plain, serde_json::to_string(&error).unwrap_or_default());
+        }
+    }
 }

@@ -107,8 +107,9 @@ fn aria_invalid(invalid: bool) -> &'static str {
 
 /// The error a failed plain form post to the server function at `url` came back with: server_fn
 /// redirects such a post back to its page with `__path` (the function) and `__err` (the error)
-/// in the address.
-fn posted_error(url: &str) -> Option<UiError> {
+/// in the address. An error that names its form (see [`UiError::in_form`]) belongs to that form
+/// only.
+fn posted_error(url: &str, form: &str) -> Option<UiError> {
     use leptos::server_fn::error::ServerFnUrlError;
     use leptos_router::hooks::use_query_map;
     let query = use_query_map();
@@ -117,12 +118,13 @@ fn posted_error(url: &str) -> Option<UiError> {
             .get_str("__err")
             .filter(|_| q.get_str("__path") == Some(url))?;
         Some(ServerFnUrlError::<UiError>::decode_err(error))
+            .filter(|e| e.form.as_deref().is_none_or(|f| f == form))
     })
 }
 
 /// The messages per field of `error`, keyed as the form names its fields: without `prefix`.
 fn own_fields(error: Option<&UiError>, prefix: &str) -> PostedErrors {
-    let fields = error.map(|e| e.0.field_errors()).unwrap_or_default();
+    let fields = error.map(|e| e.error.field_errors()).unwrap_or_default();
     let fields = fields.into_iter().map(|(key, message)| {
         let own = (!prefix.is_empty())
             .then(|| key.strip_prefix(prefix).map(str::to_owned))
@@ -154,9 +156,13 @@ pub fn PostForm(
     /// `title` of the fourth item), the prefix: it is taken off before the fields read them.
     #[prop(optional, into)]
     field_prefix: String,
+    /// Where a page has several forms posting to `action`, this form's name (an item's key), as
+    /// the server function names it in its errors ([`UiError::in_form`]).
+    #[prop(optional, into)]
+    form_key: String,
     children: Children,
 ) -> impl IntoView {
-    let error = posted_error(action);
+    let error = posted_error(action, &form_key);
     let fields = own_fields(error.as_ref(), &field_prefix);
     let alert = error.map(|e| {
         view! { <p class="alert alert-error form-error" role="alert">{e.to_string()}</p> }

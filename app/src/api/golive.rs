@@ -230,19 +230,24 @@ pub async fn attest_item(
     #[server(default)] note: String,
     #[server(default)] link: String,
 ) -> UiResult<ReviewItem> {
-    let (pool, caller) = ssr::context()?;
-    let review_id = ssr::uuid("review_id", &review_id)?;
-    let input = domain::golive::model::AttestInput {
-        status,
-        note,
-        link,
-        file_id: None,
-        version: ssr::number("version", &version)?,
-    };
-    let item =
-        domain::golive::store::attest(&pool, &caller, review_id, &key, input, ssr::now()?).await?;
-    leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
-    Ok(item)
+    let attested: UiResult<ReviewItem> = async {
+        let (pool, caller) = ssr::context()?;
+        let review_id = ssr::uuid("review_id", &review_id)?;
+        let input = domain::golive::model::AttestInput {
+            status,
+            note,
+            link,
+            file_id: None,
+            version: ssr::number("version", &version)?,
+        };
+        let item =
+            domain::golive::store::attest(&pool, &caller, review_id, &key, input, ssr::now()?)
+                .await?;
+        leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
+        Ok(item)
+    }
+    .await;
+    attested.map_err(|e| e.in_form(&key))
 }
 
 /// Waives an item until the end of a date (UTC).
@@ -253,44 +258,53 @@ pub async fn waive_item(
     reason: String,
     expires_at: String,
 ) -> UiResult<Waiver> {
-    let (pool, caller) = ssr::context()?;
-    let review_id = ssr::uuid("review_id", &review_id)?;
-    let expires_at = match expires_at.trim() {
-        "" => None,
-        date => Some(
-            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .map_err(|_| {
-                    domain::Error::invalid("expires_at", "must be a date such as 2026-03-31")
-                })?
-                .and_hms_opt(23, 59, 59)
-                .map(|t| t.and_utc())
-                .ok_or_else(|| domain::Error::invalid("expires_at", "is not a valid date"))?,
-        ),
-    };
-    let input = domain::golive::model::WaiverInput { reason, expires_at };
-    let waiver =
-        domain::golive::store::waive(&pool, &caller, review_id, &key, input, ssr::now()?).await?;
-    leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
-    Ok(waiver)
+    let waived: UiResult<Waiver> = async {
+        let (pool, caller) = ssr::context()?;
+        let review_id = ssr::uuid("review_id", &review_id)?;
+        let expires_at = match expires_at.trim() {
+            "" => None,
+            date => Some(
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                    .map_err(|_| {
+                        domain::Error::invalid("expires_at", "must be a date such as 2026-03-31")
+                    })?
+                    .and_hms_opt(23, 59, 59)
+                    .map(|t| t.and_utc())
+                    .ok_or_else(|| domain::Error::invalid("expires_at", "is not a valid date"))?,
+            ),
+        };
+        let input = domain::golive::model::WaiverInput { reason, expires_at };
+        let waiver =
+            domain::golive::store::waive(&pool, &caller, review_id, &key, input, ssr::now()?)
+                .await?;
+        leptos_axum::redirect(&format!("/golive/reviews/{review_id}#item-{key}"));
+        Ok(waiver)
+    }
+    .await;
+    waived.map_err(|e| e.in_form(&key))
 }
 
 /// Ends a waiver before its expiry.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn revoke_waiver(review_id: String, waiver_id: String) -> UiResult<Waiver> {
-    let (pool, caller) = ssr::context()?;
-    let review_id = ssr::uuid("review_id", &review_id)?;
-    let waiver = domain::golive::store::revoke_waiver(
-        &pool,
-        &caller,
-        ssr::uuid("waiver_id", &waiver_id)?,
-        ssr::now()?,
-    )
-    .await?;
-    leptos_axum::redirect(&format!(
-        "/golive/reviews/{review_id}#item-{}",
-        waiver.item_key
-    ));
-    Ok(waiver)
+    let revoked: UiResult<Waiver> = async {
+        let (pool, caller) = ssr::context()?;
+        let review_id = ssr::uuid("review_id", &review_id)?;
+        let waiver = domain::golive::store::revoke_waiver(
+            &pool,
+            &caller,
+            ssr::uuid("waiver_id", &waiver_id)?,
+            ssr::now()?,
+        )
+        .await?;
+        leptos_axum::redirect(&format!(
+            "/golive/reviews/{review_id}#item-{}",
+            waiver.item_key
+        ));
+        Ok(waiver)
+    }
+    .await;
+    revoked.map_err(|e| e.in_form(&waiver_id))
 }
 
 /// Signs a review off for the team or the platform.

@@ -30,7 +30,7 @@ fn team_form(slug: &str) -> Vec<(&'static str, String)> {
 }
 
 /// A plain form post (the browser without scripts): it accepts HTML.
-async fn post_form(
+pub(super) async fn post_form(
     app: &TestApp,
     client: &Client,
     path: &str,

@@ -1340,6 +1340,69 @@ async fn the_review_page_lists_the_results_that_need_attention_first_and_all_on_
 }
 
 #[tokio::test]
+async fn a_refused_plain_post_from_one_item_shows_only_in_that_items_form() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(
+        &app,
+        &pat,
+        seed.core,
+        json!([manual("runbook", true), manual("loadtest", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap();
+    let page = app.url(&format!("/golive/reviews/{id}"));
+
+    // Without scripts, the runbook's form posts an outcome that does not exist.
+    let response = super::forms::post_form(
+        &app,
+        &alice,
+        &super::support::server_fn_path("attest_item"),
+        &page,
+        &[
+            ("review_id", id.to_owned()),
+            ("key", "runbook".to_owned()),
+            ("version", item(&review, "runbook")["version"].to_string()),
+            ("status", "done-ish".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
+    let html = alice
+        .get(back.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Both items' forms post to the same function; only the runbook's shows the refusal.
+    let form_of = |key: &str| {
+        html.split("<form ")
+            .find(|f| f.contains(&format!("name=\"key\" value=\"{key}\"")))
+            .unwrap_or_else(|| panic!("no form for {key}:\n{html}"))
+            .to_owned()
+    };
+    let runbook = form_of("runbook");
+    assert!(runbook.contains("form-error"), "{runbook}");
+    assert!(runbook.contains("class=\"field invalid\""), "{runbook}");
+    let loadtest = form_of("loadtest");
+    assert!(!loadtest.contains("form-error"), "{loadtest}");
+    assert!(!loadtest.contains("field invalid"), "{loadtest}");
+    assert_eq!(
+        html.matches("form-error").count(),
+        1,
+        "one alert on the page"
+    );
+}
+
+#[tokio::test]
 async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     let app = TestApp::spawn().await;
     let seed = app.seed().await;

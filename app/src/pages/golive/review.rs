@@ -598,7 +598,7 @@ fn AttestForm(review_id: String, item: ReviewItem) -> impl IntoView {
         ItemStatus::NotApplicable,
     ];
     view! {
-        <PostForm action=AttestItem::url() class="attest-form">
+        <PostForm action=AttestItem::url() class="attest-form" form_key=key.clone()>
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
@@ -624,7 +624,7 @@ fn AttestForm(review_id: String, item: ReviewItem) -> impl IntoView {
 fn NotApplicableForm(review_id: String, item: ReviewItem) -> impl IntoView {
     let key = item.key.clone();
     view! {
-        <PostForm action=AttestItem::url() class="not-applicable-form">
+        <PostForm action=AttestItem::url() class="not-applicable-form" form_key=key.clone()>
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
@@ -639,7 +639,7 @@ fn NotApplicableForm(review_id: String, item: ReviewItem) -> impl IntoView {
 fn PendingForm(review_id: String, item: ReviewItem) -> impl IntoView {
     let key = item.key.clone();
     view! {
-        <PostForm action=AttestItem::url() class="pending-form">
+        <PostForm action=AttestItem::url() class="pending-form" form_key=key.clone()>
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <input type="hidden" name="version" value=item.version.to_string()/>
@@ -656,7 +656,7 @@ fn WaiveForm(review_id: String, key: String, now: DateTime<Utc>) -> impl IntoVie
         .format("%Y-%m-%d")
         .to_string();
     view! {
-        <PostForm action=WaiveItem::url() class="waive-form">
+        <PostForm action=WaiveItem::url() class="waive-form" form_key=key.clone()>
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="key" value=key.clone()/>
             <TextArea label="Why the item may be waived" name="reason"
@@ -671,7 +671,7 @@ fn WaiveForm(review_id: String, key: String, now: DateTime<Utc>) -> impl IntoVie
 #[component]
 fn RevokeForm(review_id: String, waiver_id: String, key: String) -> impl IntoView {
     view! {
-        <PostForm action=RevokeWaiver::url() class="revoke-form no-print">
+        <PostForm action=RevokeWaiver::url() class="revoke-form no-print" form_key=waiver_id.clone()>
             <input type="hidden" name="review_id" value=review_id/>
             <input type="hidden" name="waiver_id" value=waiver_id/>
             <button type="submit" class="secondary" id=format!("revoke-waiver-{key}")>"Revoke the waiver"</button>
