@@ -41,6 +41,16 @@ async fn save_template(app: &TestApp, pat: &Client, platform: Uuid, items: Value
     saved["version"].as_i64().unwrap()
 }
 
+/// The server `app` with the demo data, pat and alice signed in, and the core platform's
+/// checklist template set to `items`.
+async fn with_template(app: TestApp, items: Value) -> (TestApp, tests::Seed, Client, Client) {
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    save_template(&app, &pat, seed.core, items).await;
+    (app, seed, pat, alice)
+}
+
 /// An application of team payments running in `namespace` on production.
 async fn application(
     app: &TestApp,
@@ -1065,14 +1075,8 @@ async fn a_kubeconfig_connection_is_tested_and_verifies_through_the_cluster() {
 
 #[tokio::test]
 async fn marking_an_item_not_applicable_needs_a_reason_and_is_recorded() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([
             manual("zone-failure", true),
             automatic("backups", "backups", true),
@@ -1152,14 +1156,8 @@ async fn marking_an_item_not_applicable_needs_a_reason_and_is_recorded() {
 
 #[tokio::test]
 async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([
             automatic("replicas", "replicas", true),
             automatic("rollout", "rollout", true)
@@ -1285,14 +1283,8 @@ fn services(n: usize, replicas: impl Fn(usize) -> i32) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_review_page_lists_the_results_that_need_attention_first_and_all_on_request() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([automatic("replicas", "replicas", true)]),
     )
     .await;
@@ -1341,14 +1333,8 @@ async fn the_review_page_lists_the_results_that_need_attention_first_and_all_on_
 
 #[tokio::test]
 async fn a_refused_plain_post_from_one_item_shows_only_in_that_items_form() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([manual("runbook", true), manual("loadtest", true)]),
     )
     .await;
@@ -1672,14 +1658,8 @@ async fn each_job_is_claimed_by_one_worker_only() {
 
 #[tokio::test]
 async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([
             automatic("replicas", "replicas", true),
             automatic("image", "image", true)
@@ -1801,14 +1781,8 @@ async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
 
 #[tokio::test]
 async fn scheduled_verifications_are_queued_once_per_slot_whatever_the_number_of_replicas() {
-    let app = TestApp::spawn().await;
-    let seed = app.seed().await;
-    let pat = app.login("pat").await;
-    let alice = app.login("alice").await;
-    save_template(
-        &app,
-        &pat,
-        seed.core,
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
         json!([automatic("replicas", "replicas", true)]),
     )
     .await;
