@@ -486,6 +486,22 @@ async fn verify_batch(
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut next = batch.first().map(evaluate);
     for (i, run) in batch.iter().enumerate() {
+        // The runs still waiting say where they stand; the read's last step stays in the others.
+        if shared {
+            set_progress(
+                pool,
+                &run_ids[i..],
+                &RunProgress {
+                    step: format!(
+                        "Read the cluster once for {n} applications; {i} of {n} checked",
+                        n = batch.len()
+                    ),
+                    done: i as u32,
+                    total: batch.len() as u32,
+                },
+            )
+            .await;
+        }
         let Some(evaluating) = next.take() else {
             break;
         };
