@@ -284,9 +284,12 @@ pub fn ButtonForm(
     /// The button's class (`primary`, `secondary`, `link`).
     #[prop(optional)]
     class: &'static str,
+    /// See [`PostForm`]'s `form_key`.
+    #[prop(optional, into)]
+    form_key: String,
 ) -> impl IntoView {
     view! {
-        <PostForm action=action class="inline-form button-form">
+        <PostForm action=action class="inline-form button-form" form_key=form_key>
             {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
             <button type="submit" class=class id=id>{label}</button>
         </PostForm>

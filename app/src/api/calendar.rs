@@ -636,17 +636,24 @@ pub async fn add_blackout(
     first_day: String,
     #[server(default)] last_day: String,
     reason: String,
+    // Which of the page's forms posted (a suggested holiday's button names itself; the blackout
+    // form sends nothing): a refusal is shown in that form only.
+    #[server(default)] form: String,
 ) -> UiResult<BlackoutEntry> {
-    let (pool, caller) = ssr::context()?;
-    let first_day = ssr::date("first_day", &first_day)?;
-    let form = domain::calendar::model::BlackoutForm {
-        environment_id: ssr::maybe_uuid("environment_id", &environment_id)?,
-        first_day,
-        last_day: ssr::optional_date("last_day", &last_day)?.unwrap_or(first_day),
-        reason,
-    };
-    let platform_id = ssr::uuid("platform_id", &platform_id)?;
-    Ok(domain::calendar::plans::add_blackout(&pool, &caller, platform_id, form).await?)
+    let added: UiResult<BlackoutEntry> = async {
+        let (pool, caller) = ssr::context()?;
+        let first_day = ssr::date("first_day", &first_day)?;
+        let input = domain::calendar::model::BlackoutForm {
+            environment_id: ssr::maybe_uuid("environment_id", &environment_id)?,
+            first_day,
+            last_day: ssr::optional_date("last_day", &last_day)?.unwrap_or(first_day),
+            reason,
+        };
+        let platform_id = ssr::uuid("platform_id", &platform_id)?;
+        Ok(domain::calendar::plans::add_blackout(&pool, &caller, platform_id, input).await?)
+    }
+    .await;
+    added.map_err(|e| if form.is_empty() { e } else { e.in_form(&form) })
 }
 
 /// Removes a blackout.
@@ -938,11 +945,16 @@ pub async fn maintenance_step(
     #[server(default)] reason: String,
 ) -> UiResult<Maintenance> {
     use domain::calendar::maintenances::{self, Transition};
-    let (pool, caller) = ssr::context()?;
-    let step = Transition::parse(step.trim())
-        .ok_or_else(|| domain::Error::invalid("step", "is not a lifecycle step"))?;
-    let id = ssr::uuid("id", &id)?;
-    Ok(maintenances::transition(&pool, &caller, id, step, &reason, ssr::now()?).await?)
+    let stepped: UiResult<Maintenance> = async {
+        let (pool, caller) = ssr::context()?;
+        let transition = Transition::parse(step.trim())
+            .ok_or_else(|| domain::Error::invalid("step", "is not a lifecycle step"))?;
+        let id = ssr::uuid("id", &id)?;
+        Ok(maintenances::transition(&pool, &caller, id, transition, &reason, ssr::now()?).await?)
+    }
+    .await;
+    // The page has a form per step: a refusal belongs to the step's own.
+    stepped.map_err(|e| e.in_form(step.trim()))
 }
 
 /// The filled action-item rows, with the form row each came from (for the row's errors).

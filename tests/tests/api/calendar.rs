@@ -1647,6 +1647,59 @@ async fn step(app: &TestApp, pat: &Client, id: &str, step: &str) -> (StatusCode,
 }
 
 #[tokio::test]
+async fn a_refused_blackout_shows_in_the_blackout_form_not_in_the_holiday_buttons() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let page = app.url(&format!(
+        "/calendar/plans?platform={}&country=DE&year=2027",
+        seed.core
+    ));
+    let response = super::forms::post_form(
+        &app,
+        &pat,
+        &super::support::server_fn_path("add_blackout"),
+        &page,
+        &[
+            ("platform_id", seed.core.to_string()),
+            ("first_day", "next Tuesday".to_owned()),
+            ("reason", "Release freeze".to_owned()),
+            ("form", "blackout".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
+    let html = pat
+        .get(back.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let forms: Vec<&str> = html
+        .split("<form ")
+        .filter(|f| f.contains("add_blackout"))
+        .collect();
+    let holiday_buttons = forms.iter().filter(|f| f.contains("id=\"holiday-")).count();
+    assert!(
+        holiday_buttons >= 9,
+        "the German holidays of 2027 are offered:\n{html}"
+    );
+    let blackout = forms
+        .iter()
+        .find(|f| f.contains("class=\"blackout-form\""))
+        .unwrap_or_else(|| panic!("no blackout form:\n{html}"));
+    assert!(blackout.contains("form-error"), "{blackout}");
+    assert!(blackout.contains("class=\"field invalid\""), "{blackout}");
+    assert_eq!(
+        html.matches("form-error").count(),
+        1,
+        "one alert on the page"
+    );
+}
+
+#[tokio::test]
 async fn production_starts_only_once_staging_has_completed_the_change() {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
@@ -1683,6 +1736,41 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
     refused(
         &body,
         "“CoreDNS 1.12” has not completed on staging yet (it is planned)",
+    );
+    // The same refusal from the page without scripts comes back in the Start form only (the
+    // page also has Announce and Cancel forms posting to the same function).
+    let page = app.url(&format!("/calendar/maintenances/{completed_p}"));
+    let response = super::forms::post_form(
+        &app,
+        &pat,
+        &super::support::server_fn_path("maintenance_step"),
+        &page,
+        &[("id", completed_p.clone()), ("step", "start".to_owned())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
+    let html = pat
+        .get(back.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form_of = |step: &str| {
+        html.split("<form ")
+            .find(|f| f.contains(&format!("name=\"step\" value=\"{step}\"")))
+            .unwrap_or_else(|| panic!("no {step} form:\n{html}"))
+            .to_owned()
+    };
+    assert!(form_of("start").contains("has not completed on staging yet"));
+    assert!(!form_of("announce").contains("form-error"));
+    assert!(!form_of("cancel").contains("form-error"));
+    assert_eq!(
+        html.matches("form-error").count(),
+        1,
+        "one alert on the page"
     );
     assert_eq!(
         step(&app, &pat, &completed_s, "start").await.0,

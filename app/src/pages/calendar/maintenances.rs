@@ -422,7 +422,7 @@ fn lifecycle(m: &Maintenance) -> impl IntoView + use<> {
     let step = |step: &'static str, label: &'static str| {
         view! {
             <ButtonForm action=MaintenanceStep::url() id=format!("step-{step}") label=label class="primary"
-                fields=vec![("id", id.clone()), ("step", step.to_owned())]/>
+                fields=vec![("id", id.clone()), ("step", step.to_owned())] form_key=step/>
         }
     };
     let buttons = match m.state {
@@ -459,7 +459,7 @@ fn CancelForm(id: String) -> impl IntoView {
     view! {
         <details class="edit-item">
             <summary>"Cancel the maintenance"</summary>
-            <PostForm action=MaintenanceStep::url() class="cancel-form">
+            <PostForm action=MaintenanceStep::url() class="cancel-form" form_key="cancel">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="step" value="cancel"/>
                 <TextField label="Why it is cancelled" name="reason" required=true hint="The teams are told."/>

@@ -503,8 +503,9 @@ fn blackouts_section(
 #[component]
 fn AddBlackoutForm(platform_id: String, environments: Vec<Environment>) -> impl IntoView {
     view! {
-        <PostForm action=AddBlackout::url() class="blackout-form">
+        <PostForm action=AddBlackout::url() class="blackout-form" form_key="blackout">
             <input type="hidden" name="platform_id" value=platform_id/>
+            <input type="hidden" name="form" value="blackout"/>
             <div class="grid-2">
                 <div class="field" class:invalid=field_error("environment_id").is_some()>
                     <label for="field-blackout-environment">"Environment"</label>
@@ -544,7 +545,9 @@ fn holidays_section(
                             <td class="no-print">{can_manage.then(|| view! {
                                 <ButtonForm action=AddBlackout::url() id=format!("holiday-{}", h.date) label="Add as blackout" class="secondary"
                                     fields=vec![("platform_id", platform_id.to_owned()), ("first_day", h.date.to_string()),
-                                        ("last_day", h.date.to_string()), ("reason", h.name.clone())]/>
+                                        ("last_day", h.date.to_string()), ("reason", h.name.clone()),
+                                        ("form", format!("holiday-{}", h.date))]
+                                    form_key=format!("holiday-{}", h.date)/>
                             })}</td>
                         </tr>
                     }).collect_view()}
