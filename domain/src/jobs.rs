@@ -64,7 +64,8 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Option<Job>> {
     let until = now + lease;
-    let row = sqlx::query!(
+    Ok(sqlx::query_as!(
+        Job,
         "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, locked_until = $3
          WHERE id = (
              SELECT id FROM jobs
@@ -73,20 +74,13 @@ pub async fn claim(
              ORDER BY run_at, id
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
-         RETURNING id, kind, payload, attempts, max_attempts",
+         RETURNING id, kind, payload, attempts AS attempt, max_attempts",
         worker,
         now,
         until,
     )
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| Job {
-        id: r.id,
-        kind: r.kind,
-        payload: r.payload,
-        attempt: r.attempts,
-        max_attempts: r.max_attempts,
-    }))
+    .await?)
 }
 
 /// Claims the jobs among `candidates` that are still due and free, for work that is cheaper
@@ -103,31 +97,22 @@ pub async fn claim_these(
         return Ok(Vec::new());
     }
     let until = now + lease;
-    let rows = sqlx::query!(
+    Ok(sqlx::query_as!(
+        Job,
         "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, locked_until = $3
          WHERE id IN (
              SELECT id FROM jobs
              WHERE id = ANY($4) AND done_at IS NULL AND failed_at IS NULL AND run_at <= $2
                AND (locked_until IS NULL OR locked_until < $2)
              FOR UPDATE SKIP LOCKED)
-         RETURNING id, kind, payload, attempts, max_attempts",
+         RETURNING id, kind, payload, attempts AS attempt, max_attempts",
         worker,
         now,
         until,
         candidates,
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Job {
-            id: r.id,
-            kind: r.kind,
-            payload: r.payload,
-            attempt: r.attempts,
-            max_attempts: r.max_attempts,
-        })
-        .collect())
+    .await?)
 }
 
 /// Marks a job done (only by the worker that holds it).

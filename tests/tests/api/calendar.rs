@@ -1654,10 +1654,10 @@ async fn a_refused_blackout_shows_in_the_blackout_form_not_in_the_holiday_button
         "/calendar/plans?platform={}&country=DE&year=2027",
         seed.core
     ));
-    let response = super::forms::post_form(
+    let html = super::forms::refused_plain_post(
         &app,
         &pat,
-        &super::support::server_fn_path("add_blackout"),
+        "add_blackout",
         &page,
         &[
             ("platform_id", seed.core.to_string()),
@@ -1667,16 +1667,6 @@ async fn a_refused_blackout_shows_in_the_blackout_form_not_in_the_holiday_button
         ],
     )
     .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
-    let html = pat
-        .get(back.as_str())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     let forms: Vec<&str> = html
         .split("<form ")
         .filter(|f| f.contains("add_blackout"))
@@ -1740,30 +1730,15 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
     // The same refusal from the page without scripts comes back in the Start form only (the
     // page also has Announce and Cancel forms posting to the same function).
     let page = app.url(&format!("/calendar/maintenances/{completed_p}"));
-    let response = super::forms::post_form(
+    let html = super::forms::refused_plain_post(
         &app,
         &pat,
-        &super::support::server_fn_path("maintenance_step"),
+        "maintenance_step",
         &page,
         &[("id", completed_p.clone()), ("step", "start".to_owned())],
     )
     .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
-    let html = pat
-        .get(back.as_str())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form_of = |step: &str| {
-        html.split("<form ")
-            .find(|f| f.contains(&format!("name=\"step\" value=\"{step}\"")))
-            .unwrap_or_else(|| panic!("no {step} form:\n{html}"))
-            .to_owned()
-    };
+    let form_of = |step: &str| super::forms::form_with(&html, "step", step);
     assert!(form_of("start").contains("has not completed on staging yet"));
     assert!(!form_of("announce").contains("form-error"));
     assert!(!form_of("cancel").contains("form-error"));

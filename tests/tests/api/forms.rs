@@ -45,6 +45,33 @@ pub(super) async fn post_form(
         .expect("POST the form")
 }
 
+/// Posts `form` to the server function `function` as a browser without scripts would from
+/// `page`, checks that the post is sent back to the page, and returns the page it lands on.
+pub(super) async fn refused_plain_post(
+    app: &TestApp,
+    client: &Client,
+    function: &str,
+    page: &str,
+    form: &[(&'static str, String)],
+) -> String {
+    let response = post_form(app, client, &server_fn_path(function), page, form).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = tests::location(&url::Url::parse(page).unwrap(), &response);
+    let html = client
+        .get(back.as_str())
+        .send()
+        .await
+        .expect("GET the page");
+    html.text().await.expect("the page")
+}
+
+/// The form of `html` that holds a control `name` with `value` (its markup up to the next form).
+pub(super) fn form_with<'a>(html: &'a str, name: &str, value: &str) -> &'a str {
+    html.split("<form ")
+        .find(|f| f.contains(&format!("name=\"{name}\" value=\"{value}\"")))
+        .unwrap_or_else(|| panic!("no form with {name}={value}:\n{html}"))
+}
+
 /// The opening tag around `html[at]`, and where it ends.
 fn tag_at(html: &str, at: usize) -> (&str, usize) {
     let start = html[..at].rfind('<').expect("a tag");

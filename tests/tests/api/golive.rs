@@ -1344,10 +1344,10 @@ async fn a_refused_plain_post_from_one_item_shows_only_in_that_items_form() {
     let page = app.url(&format!("/golive/reviews/{id}"));
 
     // Without scripts, the runbook's form posts an outcome that does not exist.
-    let response = super::forms::post_form(
+    let html = super::forms::refused_plain_post(
         &app,
         &alice,
-        &super::support::server_fn_path("attest_item"),
+        "attest_item",
         &page,
         &[
             ("review_id", id.to_owned()),
@@ -1357,24 +1357,9 @@ async fn a_refused_plain_post_from_one_item_shows_only_in_that_items_form() {
         ],
     )
     .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let back = tests::location(&url::Url::parse(&page).unwrap(), &response);
-    let html = alice
-        .get(back.as_str())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
 
     // Both items' forms post to the same function; only the runbook's shows the refusal.
-    let form_of = |key: &str| {
-        html.split("<form ")
-            .find(|f| f.contains(&format!("name=\"key\" value=\"{key}\"")))
-            .unwrap_or_else(|| panic!("no form for {key}:\n{html}"))
-            .to_owned()
-    };
+    let form_of = |key: &str| super::forms::form_with(&html, "key", key);
     let runbook = form_of("runbook");
     assert!(runbook.contains("form-error"), "{runbook}");
     assert!(runbook.contains("class=\"field invalid\""), "{runbook}");
