@@ -595,24 +595,49 @@ pub async fn archive_application(
     Ok(domain::applications::set_archived(&pool, &caller, id, version, archive).await?)
 }
 
-/// The audit log with filters.
+/// The audit log with filters; `since` and `until` are days (`YYYY-MM-DD`, UTC), both included.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn audit_log(
     entity_type: Option<String>,
+    entity_id: Option<String>,
     actor: Option<String>,
     action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     before_id: Option<i64>,
 ) -> UiResult<Vec<AuditEntry>> {
     let (pool, caller) = ssr::context()?;
+    let day = |field: &str, value: Option<String>, days_after: i64| {
+        value
+            .map(|v| {
+                chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map(|d| {
+                        (d + chrono::Duration::days(days_after))
+                            .and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                    })
+                    .map_err(|_| domain::Error::invalid(field, "Give a date as YYYY-MM-DD."))
+            })
+            .transpose()
+    };
     let query = domain::model::AuditQuery {
         entity_type,
+        entity_id: entity_id.map(|id| id.trim().to_owned()),
         actor,
         action,
+        since: day("since", since, 0)?,
+        until: day("until", until, 1)?,
         before_id,
         limit: Some(100),
-        ..Default::default()
     };
     Ok(domain::audit::list(&pool, &caller, &query).await?)
+}
+
+/// The entity types and actions the audit log holds (the page's filter choices).
+#[server(prefix = "/_fn", output = crate::api::Answer)]
+pub async fn audit_facets() -> UiResult<domain::model::AuditFacets> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::audit::facets(&pool, &caller).await?)
 }
 
 /// API tokens (never their secrets).

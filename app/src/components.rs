@@ -160,6 +160,9 @@ pub fn PostForm(
     /// the server function names it in its errors ([`UiError::in_form`]).
     #[prop(optional, into)]
     form_key: String,
+    /// The form carries a file (`multipart/form-data`); the enhancer leaves it to the browser.
+    #[prop(optional)]
+    multipart: bool,
     children: Children,
 ) -> impl IntoView {
     let error = posted_error(action, &form_key);
@@ -169,7 +172,8 @@ pub fn PostForm(
     });
     let some = |value: &'static str| (!value.is_empty()).then_some(value);
     view! {
-        <form method="post" action=action class=some(class) id=some(id) data-reveal=some(reveal)>
+        <form method="post" action=action class=some(class) id=some(id) data-reveal=some(reveal)
+            enctype=multipart.then_some("multipart/form-data")>
             {alert}
             <Provider value=fields>{children()}</Provider>
         </form>
@@ -294,4 +298,14 @@ pub fn ButtonForm(
             <button type="submit" class=class id=id>{label}</button>
         </PostForm>
     }
+}
+
+/// Percent-encodes a query-string value (everything but unreserved characters).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -212,6 +212,13 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
 }
 
+/// The values the audit log's filters can take: what has been recorded so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFacets {
+    pub entity_types: Vec<String>,
+    pub actions: Vec<String>,
+}
+
 /// Filters for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]

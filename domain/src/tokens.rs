@@ -124,16 +124,24 @@ pub async fn revoke(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<ApiToken
             "Only administrators can revoke tokens created by someone else.",
         ));
     }
-    let before = fetch(&mut tx, id).await?;
+    let after = revoke_locked(&mut tx, caller, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Revokes a token the caller's transaction has locked (a revoked one stays as it was), with
+/// its audit record.
+async fn revoke_locked(tx: &mut sqlx::PgConnection, caller: &Caller, id: Uuid) -> Result<ApiToken> {
+    let before = fetch(&mut *tx, id).await?;
     sqlx::query!(
         "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
         id
     )
     .execute(&mut *tx)
     .await?;
-    let after = fetch(&mut tx, id).await?;
+    let after = fetch(&mut *tx, id).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         caller,
         "revoke",
         "api_token",
@@ -142,8 +150,35 @@ pub async fn revoke(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<ApiToken
         Some(&after),
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
+}
+
+/// Revokes the live tokens of `user_id` whose role `roles` (the person's roles at this login) no
+/// longer include; see [`crate::users::record_login`].
+pub(crate) async fn revoke_beyond_roles(
+    tx: &mut sqlx::PgConnection,
+    caller: &Caller,
+    user_id: Uuid,
+    roles: &[Role],
+) -> Result<()> {
+    let kept: Vec<&str> = [Role::Admin, Role::PlatformEngineer]
+        .into_iter()
+        .filter(|r| roles.contains(r))
+        .map(Role::as_str)
+        .collect();
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM api_tokens
+         WHERE created_by = $1 AND revoked_at IS NULL AND expires_at > now() AND role <> ALL($2)
+         FOR UPDATE",
+        user_id,
+        &kept as &[&str],
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in ids {
+        revoke_locked(&mut *tx, caller, id).await?;
+    }
+    Ok(())
 }
 
 /// Resolves a bearer secret to the actor it stands for, or None when it is unknown, expired or

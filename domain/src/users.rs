@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use crate::audit;
+use crate::auth::Role;
 use crate::db::{Caller, PgPool};
 use crate::error::Result;
 
@@ -18,10 +19,16 @@ pub struct Login {
 
 /// Creates or refreshes the person's record and returns Demarc's id for them. The login is
 /// recorded in the audit log with the groups it carried, so access can be traced later.
+///
+/// A token acts with the role its creator had when creating it. A login is when Demarc learns
+/// that a person's groups changed, so the person's live tokens whose role the login no longer
+/// gives (an administrator's after leaving the administrators' group, any after leaving the
+/// platform team) are revoked here, each with its own audit entry.
 #[tracing::instrument(skip_all)]
 pub async fn record_login(
     pool: &PgPool,
     login: &Login,
+    roles: &[Role],
     request_id: Option<String>,
 ) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
@@ -59,6 +66,7 @@ pub async fn record_login(
         Some(&after),
     )
     .await?;
+    crate::tokens::revoke_beyond_roles(&mut tx, &caller, id, roles).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -75,7 +75,12 @@ pub async fn resolve_caller(
         && !same_origin(&state, req.headers())
     {
         tracing::warn!("rejected a cross-site write");
-        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+        let message =
+            "Cross-site request refused: send it from Demarc's own pages, or use an API token.";
+        if req.uri().path().starts_with("/api/") {
+            return crate::api::error::plain(StatusCode::FORBIDDEN, "cross_site", message);
+        }
+        return (StatusCode::FORBIDDEN, message).into_response();
     }
     let write = resolved.is_some() && !is_safe(req.method());
     if let Some((actor, via)) = resolved {

@@ -152,10 +152,12 @@ impl Config {
         let public_url = var("DEMARC_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
         let public_url =
             url::Url::parse(&public_url).map_err(|e| format!("DEMARC_PUBLIC_URL: {e}"))?;
-        let local = matches!(
-            public_url.host_str(),
-            Some("127.0.0.1" | "localhost" | "[::1]")
-        );
+        // Cookies go without the Secure flag only for plain http on this machine (development).
+        let local = public_url.scheme() == "http"
+            && matches!(
+                public_url.host_str(),
+                Some("127.0.0.1" | "localhost" | "[::1]")
+            );
         let roles = GroupMapping::parse_roles(&var("DEMARC_ROLE_GROUPS").unwrap_or_else(|| {
             "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor".into()
         }))?;

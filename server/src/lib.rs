@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod forms;
 pub mod ops;
 pub mod pages;
 pub mod sessions;
@@ -139,25 +140,62 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::web::logout))
         // Calendar clients cannot log in: the secret token in the URL is the credential.
         .route("/ics/{file}", get(api::calendar::feed))
+        // A browser form with a file (an evidence file with its attestation); 10 MiB and the
+        // form's few fields.
+        .route(
+            forms::ATTEST_WITH_FILE,
+            post(forms::attest_with_file).layer(axum::extract::DefaultBodyLimit::max(
+                domain::golive::store::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
         .merge(pages)
         .merge(documents)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(api::error::json_routing_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_caller))
         .layer(sessions)
         .layer(axum::middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                // The path only: query strings can carry secrets.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                // The path only (query strings can carry secrets), and a feed's without its token.
+                tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()), request_id = %id)
             })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// A calendar feed's path is its credential (`/ics/<token>.ics`): logs get the route instead.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/ics/") {
+        "/ics/{file}"
+    } else {
+        path
+    }
+}
+
+/// A proxy's `X-Request-Id` is kept, so one id follows a request through the logs of both; one
+/// that could forge log lines or flood the audit log (not short, not plain characters) is dropped
+/// and Demarc makes its own.
+async fn drop_unusable_request_id<B>(mut req: Request<B>) -> Request<B> {
+    let usable = req.headers().get(&REQUEST_ID).is_none_or(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !usable {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
 }
 
 /// Leptos options from cargo-leptos' environment, with the address from our configuration.

@@ -1,7 +1,7 @@
 //! Probes and metrics, served on their own port so they never mix with user traffic.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -46,7 +46,10 @@ async fn ready(State(state): State<AppState>) -> Response {
     if state.shutting_down.is_set() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    if domain::db::ping(&state.pool).await {
+    // A database that does not answer (a dropped network, not a refused connection) must not
+    // hold the probe until the orchestrator's own timeout: one second is an answer.
+    let answered = tokio::time::timeout(Duration::from_secs(1), domain::db::ping(&state.pool));
+    if answered.await.unwrap_or(false) {
         "ready".into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()

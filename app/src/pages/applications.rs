@@ -9,7 +9,7 @@ use crate::api::{
     AppChoices, ArchiveApplication, SaveApplication, application_choices, list_applications,
     load_application,
 };
-use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, urlencode};
 use domain::model::Application;
 
 /// `/applications`
@@ -81,15 +81,6 @@ pub fn ApplicationsPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

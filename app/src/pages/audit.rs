@@ -4,15 +4,31 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::audit_log;
-use crate::components::{ErrorBox, when};
+use crate::api::{audit_facets, audit_log};
+use crate::components::{ErrorBox, urlencode, when};
 
 /// `/audit`
+/// The filters the query string may carry, in the order the older-entries link repeats them.
+const FILTERS: [&str; 6] = [
+    "entity_type",
+    "entity_id",
+    "actor",
+    "action",
+    "since",
+    "until",
+];
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let get = move |k: &'static str| move || query.read().get(k).filter(|v| !v.is_empty());
-    let (entity, actor, action) = (get("entity_type"), get("actor"), get("action"));
+    let get = move |k: &'static str| move || query.read().get(k).filter(|v| !v.trim().is_empty());
+    let (entity, entity_id, actor, action) = (
+        get("entity_type"),
+        get("entity_id"),
+        get("actor"),
+        get("action"),
+    );
+    let (since, until) = (get("since"), get("until"));
     let before = move || {
         query
             .read()
@@ -20,31 +36,69 @@ pub fn AuditPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
     };
     let data = Resource::new(
-        move || (entity(), actor(), action(), before()),
-        |(e, a, ac, b)| audit_log(e, a, ac, b),
+        move || {
+            (
+                entity(),
+                entity_id(),
+                actor(),
+                action(),
+                since(),
+                until(),
+                before(),
+            )
+        },
+        |(e, id, a, ac, s, u, b)| audit_log(e, id, a, ac, s, u, b),
     );
-    let option = move |value: &'static str, current: Option<String>| {
-        view! { <option value=value selected=current.as_deref() == Some(value)>{value}</option> }
+    let facets = Resource::new(|| (), |_| audit_facets());
+    // The link to older entries keeps the filters.
+    let older = move |id: i64| {
+        let q = query.read();
+        let mut href = String::from("/audit?");
+        for k in FILTERS {
+            if let Some(v) = q.get(k).filter(|v| !v.trim().is_empty()) {
+                href.push_str(&format!("{k}={}&", urlencode(&v)));
+            }
+        }
+        href.push_str(&format!("before_id={id}"));
+        href
+    };
+    let select = move |id: &'static str,
+                       label: &'static str,
+                       values: Vec<String>,
+                       current: Option<String>| {
+        view! {
+            <label for=id>{label}</label>
+            <select id=id name=id>
+                <option value="">"any"</option>
+                {values.into_iter().map(|v| {
+                    let selected = current.as_deref() == Some(v.as_str());
+                    view! { <option value=v.clone() selected=selected>{v.replace('_', " ")}</option> }
+                }).collect_view()}
+            </select>
+        }
     };
     view! {
         <Title text="Audit log"/>
         <h1>"Audit log"</h1>
         <p class="muted">"Every change in Demarc, newest first. Entries cannot be edited or deleted."</p>
         <form method="get" class="filters">
-            <label for="entity_type">"Entity"</label>
-            <select id="entity_type" name="entity_type">
-                <option value="">"any"</option>
-                {["team", "platform", "environment", "application", "api_token", "user"].into_iter()
-                    .map(|v| option(v, entity())).collect_view()}
-            </select>
-            <label for="action">"Action"</label>
-            <select id="action" name="action">
-                <option value="">"any"</option>
-                {["create", "update", "archive", "restore", "revoke", "login"].into_iter()
-                    .map(|v| option(v, action())).collect_view()}
-            </select>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let f = facets.await.unwrap_or_default();
+                    view! {
+                        {select("entity_type", "Entity", f.entity_types, entity())}
+                        {select("action", "Action", f.actions, action())}
+                    }
+                })}
+            </Suspense>
+            <label for="entity_id">"Entity id"</label>
+            <input id="entity_id" name="entity_id" value=entity_id size="12"/>
             <label for="actor">"Who"</label>
             <input id="actor" name="actor" value=actor/>
+            <label for="since">"From"</label>
+            <input id="since" name="since" type="date" value=since/>
+            <label for="until">"To"</label>
+            <input id="until" name="until" type="date" value=until/>
             <button type="submit">"Filter"</button>
         </form>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -83,7 +137,7 @@ pub fn AuditPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             {(full).then(|| oldest.map(|id| view! {
-                                <p><a href=format!("/audit?before_id={id}")>"Older entries"</a></p>
+                                <p><a href=older(id)>"Older entries"</a></p>
                             }))}
                         }.into_any()
                     }

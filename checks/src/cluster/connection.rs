@@ -105,6 +105,7 @@ pub async fn client(spec: &ConnectionSpec) -> Result<kube::Client, ClusterError>
         })?,
         ConnectionSpec::Kubeconfig { yaml, context } => {
             let kubeconfig = Kubeconfig::from_yaml(yaml).map_err(kubeconfig_error)?;
+            refuse_host_references(&kubeconfig)?;
             from_kubeconfig(kubeconfig, context.clone()).await?
         }
         ConnectionSpec::Token {
@@ -121,6 +122,7 @@ pub async fn client(spec: &ConnectionSpec) -> Result<kube::Client, ClusterError>
                     "the server URL {server:?} is not a valid URL (https://host:port)"
                 )));
             }
+            plain_http_only_on_loopback(server)?;
             if token.trim().is_empty() {
                 return Err(ClusterError::Invalid("the token is empty".to_string()));
             }
@@ -150,6 +152,82 @@ pub async fn client(spec: &ConnectionSpec) -> Result<kube::Client, ClusterError>
     };
     kube::Client::try_from(config)
         .map_err(|e| ClusterError::Client(format!("cannot build the cluster client: {e}")))
+}
+
+/// Why a kubeconfig cannot be stored, if it cannot: see [`refuse_host_references`]. Parse
+/// errors are left to [`client`], which names them.
+pub fn kubeconfig_problem(yaml: &str) -> Option<String> {
+    let kubeconfig = Kubeconfig::from_yaml(yaml).ok()?;
+    refuse_host_references(&kubeconfig)
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// A kubeconfig pasted into Demarc is data, not instructions for the machine Demarc runs on:
+/// credential plugins (`exec`, `auth-provider`) would run programs there, and file paths
+/// (`tokenFile`, `client-certificate`, `client-key`, `certificate-authority`) would read its
+/// files. Both are refused, naming the user or cluster and what to paste instead; so is a plain
+/// http server that is not on this machine, which would send the credentials in clear.
+fn refuse_host_references(kubeconfig: &Kubeconfig) -> Result<(), ClusterError> {
+    for named in &kubeconfig.auth_infos {
+        let Some(user) = &named.auth_info else {
+            continue;
+        };
+        let name = &named.name;
+        if user.exec.is_some() || user.auth_provider.is_some() {
+            return Err(ClusterError::Invalid(format!(
+                "the kubeconfig's user {name:?} gets its credentials from a plugin (exec or \
+                 auth-provider), which Demarc does not run: use a service account token instead"
+            )));
+        }
+        let files = [
+            ("tokenFile", user.token_file.is_some()),
+            ("client-certificate", user.client_certificate.is_some()),
+            ("client-key", user.client_key.is_some()),
+        ];
+        if let Some((field, _)) = files.iter().find(|(_, set)| *set) {
+            return Err(ClusterError::Invalid(format!(
+                "the kubeconfig's user {name:?} points to a file ({field}): paste its content \
+                 instead (token, client-certificate-data, client-key-data)"
+            )));
+        }
+    }
+    for named in &kubeconfig.clusters {
+        let Some(cluster) = &named.cluster else {
+            continue;
+        };
+        let name = &named.name;
+        if cluster.certificate_authority.is_some() {
+            return Err(ClusterError::Invalid(format!(
+                "the kubeconfig's cluster {name:?} points to a file (certificate-authority): \
+                 paste it as certificate-authority-data instead"
+            )));
+        }
+        if let Some(server) = &cluster.server {
+            plain_http_only_on_loopback(server)?;
+        }
+    }
+    Ok(())
+}
+
+/// `http://` only for an API server on this machine (`kubectl proxy`, a test server).
+fn plain_http_only_on_loopback(server: &str) -> Result<(), ClusterError> {
+    let Some(rest) = server.trim().strip_prefix("http://") else {
+        return Ok(());
+    };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host
+        .rsplit_once(':')
+        .filter(|(h, port)| !h.is_empty() && port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(h, _)| h);
+    if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        Ok(())
+    } else {
+        Err(ClusterError::Invalid(format!(
+            "the server {server:?} is plain http: the credentials would cross the network in \
+             clear; use https (http is accepted only for 127.0.0.1 and localhost)"
+        )))
+    }
 }
 
 async fn from_kubeconfig(
@@ -319,5 +397,68 @@ mod tests {
         };
         let error = error_of(&broken).await;
         assert!(!error.contains("s3cr3t"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_kubeconfig_that_would_run_programs_or_read_files_here_is_refused() {
+        let config = |cluster: &str, user: &str| {
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {cluster}\n\
+                 users:\n- name: u\n  user: {user}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\n\
+                 current-context: x\n"
+            )
+        };
+        let https = "{server: 'https://api.example.com:6443'}";
+        let exec = "{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: ['-c', 'touch /tmp/pwned']}}";
+        let refused = [
+            (config(https, exec), "plugin"),
+            (
+                config(https, "{auth-provider: {name: oidc, config: {}}}"),
+                "plugin",
+            ),
+            (config(https, "{tokenFile: /etc/shadow}"), "tokenFile"),
+            (
+                config(
+                    https,
+                    "{client-certificate: /root/c.pem, client-key-data: eA==}",
+                ),
+                "client-certificate",
+            ),
+            (config(https, "{client-key: /root/k.pem}"), "client-key"),
+            (
+                config(
+                    "{server: 'https://a:6443', certificate-authority: /etc/ssl/ca.pem}",
+                    "{token: t}",
+                ),
+                "certificate-authority",
+            ),
+            (
+                config("{server: 'http://api.example.com:8080'}", "{token: t}"),
+                "plain http",
+            ),
+        ];
+        for (yaml, named) in refused {
+            let problem = kubeconfig_problem(&yaml).unwrap_or_else(|| panic!("accepted: {yaml}"));
+            assert!(problem.contains(named), "{problem}");
+            let spec = ConnectionSpec::Kubeconfig {
+                yaml,
+                context: None,
+            };
+            assert!(error_of(&spec).await.contains(named));
+        }
+        assert!(!std::path::Path::new("/tmp/pwned").exists());
+        for allowed in [
+            config(https, "{token: t}"),
+            config("{server: 'http://127.0.0.1:8001'}", "{token: t}"),
+            config("{server: 'http://localhost'}", "{username: a, password: b}"),
+        ] {
+            assert_eq!(kubeconfig_problem(&allowed), None, "{allowed}");
+        }
+        let clear = ConnectionSpec::Token {
+            server: "http://10.0.0.1:6443".into(),
+            ca_pem: None,
+            token: "s3cr3t".into(),
+        };
+        assert!(error_of(&clear).await.contains("plain http"));
     }
 }

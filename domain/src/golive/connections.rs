@@ -117,6 +117,15 @@ fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
         "token" => {
             let url = input.server_url.trim();
             match url::Url::parse(url) {
+                Ok(u)
+                    if u.scheme() == "http"
+                        && !matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) =>
+                {
+                    p.add(
+                        "server_url",
+                        "Use https: over plain http the token would cross the network in clear (http is accepted only for 127.0.0.1 and localhost).",
+                    )
+                }
                 Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {}
                 _ => p.add(
                     "server_url",
@@ -142,6 +151,13 @@ fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
                 p.add(
                     "secret",
                     "This does not look like a kubeconfig (no clusters section).",
+                );
+            } else if secret_given
+                && let Some(problem) = checks::cluster::kubeconfig_problem(&input.secret)
+            {
+                p.add(
+                    "secret",
+                    format!("This kubeconfig cannot be used: {problem}."),
                 );
             }
         }

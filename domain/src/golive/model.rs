@@ -413,7 +413,9 @@ impl Review {
     /// The board state from the review's parts.
     pub fn state_of(state: &str, progress: &Progress, open_drift: bool) -> GoLiveState {
         match state {
-            "approved" if open_drift => GoLiveState::Drifted,
+            // After go-live a required item that fails again (a regression, or a waiver that
+            // expired) is drift, whether or not a verification has seen it yet.
+            "approved" if open_drift || !progress.failing.is_empty() => GoLiveState::Drifted,
             "approved" => GoLiveState::Approved,
             _ if !progress.failing.is_empty() => GoLiveState::Blocked,
             _ if progress.ready() => GoLiveState::ReadyForSignoff,
@@ -531,6 +533,9 @@ pub struct VerificationRun {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Whether the run's results set the checklist's items. An upload or CI report of an
+    /// environment Demarc reads live is kept as evidence only: the live cluster decides.
+    pub applied: bool,
 }
 
 impl VerificationRun {

@@ -51,6 +51,7 @@ struct RunRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    applied: bool,
 }
 
 impl From<RunRow> for VerificationRun {
@@ -68,6 +69,7 @@ impl From<RunRow> for VerificationRun {
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            applied: r.applied,
         }
     }
 }
@@ -77,7 +79,7 @@ async fn fetch_run(conn: &mut PgConnection, id: Uuid) -> Result<VerificationRun>
         RunRow,
         r#"SELECT id, review_id, trigger, state, progress AS "progress: Json<RunProgress>",
                   source AS "source: Json<SourceInfo>", summary AS "summary: Json<RunSummary>",
-                  error, requested_by, created_at, started_at, finished_at
+                  error, requested_by, created_at, started_at, finished_at, applied
            FROM verification_runs WHERE id = $1"#,
         id
     )
@@ -101,7 +103,7 @@ pub async fn runs(pool: &PgPool, caller: &Caller, review_id: Uuid) -> Result<Vec
         RunRow,
         r#"SELECT id, review_id, trigger, state, progress AS "progress: Json<RunProgress>",
                   source AS "source: Json<SourceInfo>", summary AS "summary: Json<RunSummary>",
-                  error, requested_by, created_at, started_at, finished_at
+                  error, requested_by, created_at, started_at, finished_at, applied
            FROM verification_runs WHERE review_id = $1 ORDER BY created_at DESC LIMIT 100"#,
         review_id
     )
@@ -463,6 +465,20 @@ async fn verify_batch(
         server: Some(spec.server()),
         read_at: now(),
     });
+    // Every read tells the cluster's version: the calendar's end-of-life warnings follow an
+    // upgrade from the next verification on, not only from the next "test connection".
+    if let Some(version) = &source.server_version
+        && let Err(e) = sqlx::query!(
+            "UPDATE cluster_connections SET last_server_version = $2
+             WHERE environment_id = $1 AND last_server_version IS DISTINCT FROM $2",
+            ctx.environment_id,
+            version
+        )
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the cluster's version");
+    }
     // Evaluation is CPU work: it runs on the blocking pool, the next run's while this one's
     // results are written.
     let snapshot = std::sync::Arc::new(snapshot);
@@ -524,6 +540,7 @@ async fn verify_batch(
                 &run.wanted,
                 &results,
                 &source,
+                Apply::Live,
                 now(),
             )
             .await?;
@@ -569,8 +586,24 @@ pub(crate) async fn finish_failed(
 /// Results stored per INSERT statement.
 const RESULT_BATCH: usize = 2000;
 
+/// How far a run's results decide the checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Apply {
+    /// Read from the cluster: every outcome sets its item.
+    Live,
+    /// An upload or CI report for an environment Demarc cannot read (no connection): passes and
+    /// failures set their items. Files cannot prove that something is absent from a cluster (a
+    /// List without ServiceMonitors, a report of some checks only), so an item they answer
+    /// "not applicable" or with an error keeps what it was.
+    Offline,
+    /// An upload or CI report for an environment Demarc reads live: kept as evidence, and the
+    /// checklist left to the cluster.
+    Evidence,
+}
+
 /// Stores a run's results and applies them to the review's automatic items (in the caller's
 /// transaction): the combined outcome per item, drift after go-live, notifications.
+#[allow(clippy::too_many_arguments)]
 async fn record(
     conn: &mut PgConnection,
     review_id: Uuid,
@@ -578,6 +611,7 @@ async fn record(
     wanted: &[(String, CheckId, Params)],
     results: &[CheckResult],
     source: &SourceInfo,
+    apply: Apply,
     now: DateTime<Utc>,
 ) -> Result<()> {
     // A run over many namespaces has tens of thousands of results: insert them in batches of
@@ -613,7 +647,7 @@ async fn record(
     let h = head(conn, review_id, true).await?;
     // What the items were, without their previous results (which can be megabytes).
     let before = sqlx::query!(
-        r#"SELECT key, definition AS "definition: Json<ItemDef>", status, outcome
+        r#"SELECT key, definition AS "definition: Json<ItemDef>", status, decided_by_person
            FROM golive_items WHERE review_id = $1"#,
         review_id
     )
@@ -623,16 +657,33 @@ async fn record(
     for r in results {
         by_check.entry(r.check).or_default().push(r);
     }
+    // Namespaces without a single workload (a misspelt namespace, an application not deployed
+    // yet) would make every workload check "not applicable", and the review look ready: with
+    // nothing to check, an item no result speaks for fails instead. A read that failed says
+    // nothing about what is there, so errors leave this alone.
+    let nothing_found = !results
+        .iter()
+        .any(|r| r.subject.kind != "Namespace" || r.outcome == Outcome::Error);
     let mut drifts = Vec::new();
     for (key, check, _) in wanted {
+        if apply == Apply::Evidence {
+            break;
+        }
         let mine: &[&CheckResult] = by_check.get(check).map_or(&[], Vec::as_slice);
-        let outcome = Outcome::combine(mine.iter().map(|r| r.outcome));
-        let message = summarize(mine, outcome);
+        let (outcome, message) = if mine.is_empty() && nothing_found {
+            (Outcome::Fail, NOTHING_FOUND.to_owned())
+        } else {
+            let outcome = Outcome::combine(mine.iter().map(|r| r.outcome));
+            (outcome, summarize(mine, outcome))
+        };
+        if apply == Apply::Offline && matches!(outcome, Outcome::NotApplicable | Outcome::Error) {
+            continue;
+        }
         let old = before.iter().find(|i| &i.key == key);
         // An item a person marked not applicable stays so; errors leave the status as it was.
         let recorded = old.and_then(|i| ItemStatus::parse_settable(&i.status));
         let person_decided =
-            recorded == Some(ItemStatus::NotApplicable) && old.is_some_and(|i| i.outcome.is_none());
+            recorded == Some(ItemStatus::NotApplicable) && old.is_some_and(|i| i.decided_by_person);
         let status = match outcome {
             _ if person_decided => None,
             Outcome::Pass | Outcome::Warn => Some(ItemStatus::Passed),
@@ -702,13 +753,15 @@ async fn record(
     let summary = RunSummary::of(results);
     sqlx::query!(
         "UPDATE verification_runs SET state = 'succeeded', finished_at = $2, source = $3, summary = $4,
-                progress = jsonb_build_object('step', 'Done', 'done', $5::int, 'total', $5::int)
+                progress = jsonb_build_object('step', 'Done', 'done', $5::int, 'total', $5::int),
+                applied = $6
          WHERE id = $1",
         run_id,
         now,
         Json(source) as _,
         Json(&summary) as _,
         results.len() as i32,
+        apply != Apply::Evidence,
     )
     .execute(&mut *conn)
     .await?;
@@ -736,6 +789,11 @@ async fn record(
     }
     Ok(())
 }
+
+/// Why an item fails when a run found no workload at all.
+const NOTHING_FOUND: &str = "No workload was found in the application's namespaces on this \
+    environment, so nothing could be checked: make sure the namespaces listed for this \
+    environment are right and the application is deployed.";
 
 /// One line for an item from its results: the failures' messages, or why it passed.
 fn summarize(results: &[&CheckResult], outcome: Outcome) -> String {
@@ -814,6 +872,17 @@ async fn store_offline(
     }
     let items = store::items(&mut tx, review_id, now).await?;
     let wanted = automatic_items(&items);
+    let live = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM cluster_connections WHERE environment_id = $1) AS "live!""#,
+        h.environment_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let apply = if live {
+        Apply::Evidence
+    } else {
+        Apply::Offline
+    };
     let (results, source) = match input {
         Offline::Snapshot(mut snapshot) => {
             if !ctx.namespaces.is_empty() {
@@ -854,7 +923,10 @@ async fn store_offline(
     )
     .fetch_one(&mut *tx)
     .await?;
-    record(&mut tx, review_id, id, &wanted, &results, &source, now).await?;
+    record(
+        &mut tx, review_id, id, &wanted, &results, &source, apply, now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         caller,

@@ -721,8 +721,59 @@ pub async fn attest(
     now: DateTime<Utc>,
 ) -> Result<ReviewItem> {
     let mut tx = pool.begin().await?;
-    let (_head, _ctx) = lock_for_work(&mut tx, caller, review_id).await?;
-    let before = items(&mut tx, review_id, now)
+    let after = attest_in(&mut tx, caller, review_id, key, input, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// A file sent with an attestation (the browser's form): see [`attest_with_file`].
+pub struct NewFile<'a> {
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
+}
+
+/// Records an attestation with the file that is its evidence, in one transaction: when the
+/// attestation is refused (a stale version, a missing field) no file is left behind.
+#[tracing::instrument(skip_all, fields(%review_id, key))]
+pub async fn attest_with_file(
+    pool: &PgPool,
+    caller: &Caller,
+    review_id: Uuid,
+    key: &str,
+    mut input: AttestInput,
+    file: NewFile<'_>,
+    now: DateTime<Utc>,
+) -> Result<ReviewItem> {
+    check_file(file.name, file.data)?;
+    let mut tx = pool.begin().await?;
+    input.file_id = Some(
+        insert_file(
+            &mut tx,
+            caller,
+            review_id,
+            key,
+            file.name.trim(),
+            file.content_type,
+            file.data,
+        )
+        .await?,
+    );
+    let after = attest_in(&mut tx, caller, review_id, key, input, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn attest_in(
+    tx: &mut PgConnection,
+    caller: &Caller,
+    review_id: Uuid,
+    key: &str,
+    input: AttestInput,
+    now: DateTime<Utc>,
+) -> Result<ReviewItem> {
+    let (_head, _ctx) = lock_for_work(&mut *tx, caller, review_id).await?;
+    let before = items(&mut *tx, review_id, now)
         .await?
         .into_iter()
         .find(|i| i.key == key)
@@ -796,7 +847,7 @@ pub async fn attest(
     };
     sqlx::query!(
         "UPDATE golive_items SET status = $3, reason = $4, attestation = COALESCE($5, attestation),
-                updated_by = $6, version = version + 1
+                updated_by = $6, decided_by_person = $7, version = version + 1
          WHERE review_id = $1 AND key = $2",
         review_id,
         key,
@@ -804,17 +855,18 @@ pub async fn attest(
         reason,
         attestation.map(Json) as _,
         caller.actor.name,
+        status == ItemStatus::NotApplicable,
     )
     .execute(&mut *tx)
     .await?;
-    let mut after = items(&mut tx, review_id, now)
+    let mut after = items(&mut *tx, review_id, now)
         .await?
         .into_iter()
         .find(|i| i.key == key)
         .ok_or_else(|| Error::not_found("checklist item"))?;
     // The audit keeps the decision, not the evidence (which stays with its run).
     audit::record(
-        &mut tx,
+        &mut *tx,
         caller,
         "golive_item.attest",
         "golive_item",
@@ -823,8 +875,7 @@ pub async fn attest(
         Some(&after),
     )
     .await?;
-    attach_results(&mut tx, std::slice::from_mut(&mut after)).await?;
-    tx.commit().await?;
+    attach_results(&mut *tx, std::slice::from_mut(&mut after)).await?;
     Ok(after)
 }
 
@@ -994,6 +1045,21 @@ pub async fn sign_off(
             ),
         });
     }
+    // Two sides, two people: someone who is both a platform engineer and a team member (or an
+    // administrator) signs one side only.
+    if let Some(other) = signoffs(&mut tx, review_id)
+        .await?
+        .into_iter()
+        .find(|s| s.side != side && s.signed_by == caller.actor.name)
+    {
+        return Err(Error::Conflict {
+            message: format!(
+                "{} signed the {} side already: the other side needs someone else's sign-off.",
+                other.signed_by,
+                other.side.as_str()
+            ),
+        });
+    }
     let done = sqlx::query!(
         "INSERT INTO golive_signoffs (review_id, side, signed_by, signed_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
@@ -1094,7 +1160,24 @@ pub async fn upload_file(
     content_type: &str,
     data: &[u8],
 ) -> Result<Uuid> {
-    use sha2::Digest;
+    check_file(name, data)?;
+    let mut tx = pool.begin().await?;
+    let id = insert_file(
+        &mut tx,
+        caller,
+        review_id,
+        key,
+        name.trim(),
+        content_type,
+        data,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A file's name and size, before anything is stored.
+fn check_file(name: &str, data: &[u8]) -> Result<()> {
     let name = name.trim();
     let mut problems = crate::validate::Problems::default();
     if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
@@ -1109,10 +1192,22 @@ pub async fn upload_file(
     if data.len() > MAX_FILE_BYTES {
         problems.add("file", "Files can be at most 10 MiB.");
     }
-    problems.finish()?;
-    let mut tx = pool.begin().await?;
-    lock_for_work(&mut tx, caller, review_id).await?;
-    ensure_item(&mut tx, review_id, key).await?;
+    problems.finish()
+}
+
+/// Stores a checked file on an item, with its audit record (in the caller's transaction).
+async fn insert_file(
+    tx: &mut PgConnection,
+    caller: &Caller,
+    review_id: Uuid,
+    key: &str,
+    name: &str,
+    content_type: &str,
+    data: &[u8],
+) -> Result<Uuid> {
+    use sha2::Digest;
+    lock_for_work(&mut *tx, caller, review_id).await?;
+    ensure_item(&mut *tx, review_id, key).await?;
     let sha = format!("{:x}", sha2::Sha256::digest(data));
     let content_type = if content_type.trim().is_empty() {
         "application/octet-stream"
@@ -1134,7 +1229,7 @@ pub async fn upload_file(
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         caller,
         "evidence_file.upload",
         "evidence_file",
@@ -1143,7 +1238,6 @@ pub async fn upload_file(
         Some(&serde_json::json!({"review": review_id, "item": key, "name": name, "sha256": sha, "size": data.len()})),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -191,6 +191,22 @@ pub fn validate_items(items: &[ItemDef]) -> Problems {
         }
         if let Some(check) = item.check {
             validate_params(check, &item.params, &field("params"), &mut p);
+            // A run gives one verdict per check: two items with the same check in one review
+            // would show each other's results.
+            if let Some(other) = items[..i]
+                .iter()
+                .find(|o| o.check == Some(check) && may_share_an_environment(o, item))
+            {
+                p.add(
+                    &field("check"),
+                    format!(
+                        "Item `{}` already uses the check `{check}` for these environments: give \
+                         each item its own environments (e.g. @production and @non-production) \
+                         to check them with different parameters.",
+                        other.key
+                    ),
+                );
+            }
         } else if item.params != Params::default() {
             p.add(
                 &field("params"),
@@ -240,6 +256,20 @@ fn validate_params(check: CheckId, params: &Params, field: &str, p: &mut Problem
     let _ = check;
 }
 
+/// Whether two items could both apply to one environment. Empty lists apply everywhere; a kind
+/// (`@production`) and a slug are assumed to meet, since the slug's kind is not known here.
+fn may_share_an_environment(a: &ItemDef, b: &ItemDef) -> bool {
+    if a.environments.is_empty() || b.environments.is_empty() {
+        return true;
+    }
+    let kind = |e: &String| e.starts_with('@');
+    a.environments.iter().any(|x| {
+        b.environments
+            .iter()
+            .any(|y| x == y || (kind(x) != kind(y)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +306,40 @@ mod tests {
         assert!(p.contains_key("items[3].environments"));
         assert!(p.contains_key(&format!("items[{i}].params.min_replicas")));
         assert!(p.contains_key("items[0].params"));
+    }
+
+    #[test]
+    fn a_check_is_used_once_per_environment() {
+        let template = default_items()
+            .into_iter()
+            .find(|i| i.check == Some(CheckId::Replicas))
+            .unwrap();
+        let replicas = |key: &str, environments: &[&str]| ItemDef {
+            key: key.into(),
+            environments: environments.iter().map(|e| (*e).to_owned()).collect(),
+            ..template.clone()
+        };
+        let refused = [
+            vec![replicas("a", &[]), replicas("b", &[])],
+            vec![replicas("a", &["@production"]), replicas("b", &[])],
+            vec![replicas("a", &["prod"]), replicas("b", &["stage", "prod"])],
+            vec![replicas("a", &["@production"]), replicas("b", &["prod"])],
+        ];
+        for items in refused {
+            let p = validate_items(&items).into_fields();
+            let message = p
+                .get("items[1].check")
+                .unwrap_or_else(|| panic!("{items:?}"));
+            assert!(message.contains("`a`"), "{message}");
+        }
+        for items in [
+            vec![
+                replicas("a", &["@production"]),
+                replicas("b", &["@non-production"]),
+            ],
+            vec![replicas("a", &["prod"]), replicas("b", &["stage", "dev"])],
+        ] {
+            assert!(validate_items(&items).is_empty(), "{items:?}");
+        }
     }
 }

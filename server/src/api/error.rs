@@ -110,6 +110,45 @@ pub fn plain(status: StatusCode, code: &'static str, message: &str) -> Response 
     (status, Json(body)).into_response()
 }
 
+/// Under /api, the router's own answers (no such path: the HTML 404 page; a method the path
+/// does not have: an empty 405) come in the API's error shape like every other error.
+pub async fn json_routing_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !api || json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::NOT_FOUND => plain(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such API endpoint: /api/docs lists them.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+            let mut refused = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This endpoint does not take this method: /api/docs lists the ones it takes.",
+            );
+            if let Some(allow) = allow {
+                refused
+                    .headers_mut()
+                    .insert(axum::http::header::ALLOW, allow);
+            }
+            refused
+        }
+        _ => response,
+    }
+}
+
 /// The caller of a REST request; answers 401 when there is none.
 pub struct ApiCaller(pub Caller);
 

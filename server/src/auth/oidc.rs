@@ -305,21 +305,38 @@ impl Oidc {
         let message = &token[..header_payload_len(token)];
         let mut discovered = self.current();
         for attempt in 0..2 {
-            let key = discovered.jwks.keys().iter().find(|k| {
-                header
-                    .kid
-                    .as_deref()
-                    .is_none_or(|kid| k.key_id().map(|id| id.as_str()) == Some(kid))
-            });
-            match key {
-                Some(key) => {
-                    key.verify_signature(&alg, message.as_bytes(), &signature)
-                        .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
-                    break;
+            // The key the header names, or without a `kid` every published key: the token is
+            // good when one of them verifies it.
+            let candidates: Vec<_> = discovered
+                .jwks
+                .keys()
+                .iter()
+                .filter(|k| {
+                    header
+                        .kid
+                        .as_deref()
+                        .is_none_or(|kid| k.key_id().map(|id| id.as_str()) == Some(kid))
+                })
+                .collect();
+            if candidates.is_empty() {
+                if attempt == 0 {
+                    discovered = self.refresh().await?;
+                    continue;
                 }
-                None if attempt == 0 => discovered = self.refresh().await?,
-                None => return Err(invalid("signed by an unknown key")),
+                return Err(invalid("signed by an unknown key"));
             }
+            let mut last = None;
+            let verified = candidates.iter().any(|key| {
+                key.verify_signature(&alg, message.as_bytes(), &signature)
+                    .map_err(|e| last = Some(e.to_string()))
+                    .is_ok()
+            });
+            if !verified {
+                return Err(OidcError::InvalidToken(
+                    last.unwrap_or_else(|| "bad signature".into()),
+                ));
+            }
+            break;
         }
         let claims: AccessClaims =
             serde_json::from_slice(&b64.decode(payload).map_err(|_| invalid("bad payload"))?)

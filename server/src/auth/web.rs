@@ -18,10 +18,18 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths are accepted as a post-login destination (no open redirect).
+/// Only local paths are accepted as a post-login destination (no open redirect). Browsers drop
+/// tabs and line breaks from a URL and read a backslash as a slash, so `/\t/evil.example` or
+/// `/\\evil.example` would leave the site: a path with either is refused, whatever its place.
 fn local_path(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
-        .unwrap_or_else(|| "/".into())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    })
+    .unwrap_or_else(|| "/".into())
 }
 
 /// GET /auth/login: sends the browser to the provider.
@@ -102,7 +110,8 @@ pub async fn callback(
         email: login.email.clone(),
         groups: login.groups.clone(),
     };
-    let user_id = match domain::users::record_login(&state.pool, &record, request_id).await {
+    let user_id = match domain::users::record_login(&state.pool, &record, &roles, request_id).await
+    {
         Ok(id) => id,
         Err(e) => return failure(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };

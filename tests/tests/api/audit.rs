@@ -81,6 +81,24 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
     assert!(!generated.is_empty());
     let (_, platform) = tests::json(response).await;
 
+    // An id that could forge log lines (spaces, quotes) or is too long is replaced by the server's.
+    for forged in ["abc\" level=ERROR msg=\"forged", &"x".repeat(65)] {
+        let response = pat
+            .get(app.url("/api/v1/teams"))
+            .header("x-request-id", forged)
+            .send()
+            .await
+            .unwrap();
+        let echoed = response
+            .headers()
+            .get("x-request-id")
+            .expect("an id")
+            .to_str()
+            .unwrap();
+        assert_ne!(echoed, forged);
+        assert_eq!(echoed.len(), 36, "a UUID instead of {forged:?}: {echoed}");
+    }
+
     let admin = app.login("admin").await;
     let (status, entries) = get(
         &app,
@@ -204,4 +222,72 @@ async fn the_database_refuses_to_change_or_delete_audit_records() {
             .await
             .unwrap();
     assert_eq!(renamed, 0);
+}
+
+#[tokio::test]
+async fn the_audit_page_offers_what_was_recorded_and_pages_with_its_filters() {
+    let app = TestApp::spawn().await;
+    app.seed().await;
+    let token = app.bearer(&app.api_token("admin").await);
+    for i in 0..101 {
+        let (status, body) = super::support::post(
+            &app,
+            &token,
+            "/api/v1/teams",
+            &json!({ "slug": format!("audited-{i}"), "name": format!("Audited {i}") }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let admin = app.login("admin").await;
+    let page = |path: String| {
+        let admin = admin.clone();
+        let url = app.url(&path);
+        async move { admin.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+
+    // The choices are what the log holds (here also the tokens and the logins), not a fixed list.
+    let html = page("/audit".into()).await;
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT entity_type FROM audit_log UNION SELECT DISTINCT action FROM audit_log",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(recorded.len() > 6, "{recorded:?}");
+    for value in &recorded {
+        assert!(
+            html.contains(&format!("<option value=\"{value}\"")),
+            "no choice {value}"
+        );
+    }
+
+    // A full page links to older entries with the same filters.
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    let html = page(format!(
+        "/audit?entity_type=team&action=create&since={today}&until={today}"
+    ))
+    .await;
+    let older = html
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap().replace("&amp;", "&"))
+        .find(|h| h.contains("before_id="))
+        .expect("a link to older entries");
+    for filter in [
+        "entity_type=team",
+        "action=create",
+        &format!("since={today}"),
+    ] {
+        assert!(older.contains(filter), "{older}");
+    }
+    let html = page(older).await;
+    assert!(
+        html.contains("audited-0") || html.contains("Audited 0"),
+        "the oldest team is on the older page"
+    );
+    assert!(!html.contains("Audited 100"), "the newest is not");
+
+    // A date that is not one is refused, naming the field.
+    let html = page("/audit?since=last-week".into()).await;
+    assert!(html.contains("YYYY-MM-DD"), "{html}");
 }

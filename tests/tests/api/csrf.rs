@@ -92,6 +92,9 @@ async fn a_cross_site_rest_write_with_the_session_cookie_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // In the API's error shape, like every other refusal under /api.
+    let (_, body) = tests::json(response).await;
+    assert_eq!(body["error"]["code"], "cross_site", "{body}");
     assert_eq!(count(&app, "teams").await, 0);
 }
 

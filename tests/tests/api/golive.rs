@@ -1070,6 +1070,31 @@ async fn a_kubeconfig_connection_is_tested_and_verifies_through_the_cluster() {
     assert_eq!(status, StatusCode::OK, "{test}");
     assert_eq!(test["ok"], false, "{test}");
     assert!(!test.to_string().contains("revoked-token-789"), "{test}");
+
+    // A kubeconfig whose user runs a credential plugin would run a program on Demarc's machine:
+    // refused by field, and the stored connection is left as it was.
+    let (_, stored) = call(&app, &pat, Method::GET, &path, None, None).await;
+    let plugin = kubeconfig(&cluster.url, "x").replace(
+        "token: x",
+        "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh}",
+    );
+    assert!(plugin.contains("exec:"), "{plugin}");
+    let (status, refused) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        None,
+        Some(&json!({ "mode": "kubeconfig", "secret": plugin, "version": stored["version"] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["fields"]["secret"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("plugin"), "{refused}");
+    let (_, after) = call(&app, &pat, Method::GET, &path, None, None).await;
+    assert_eq!(after["version"], stored["version"]);
     cluster.shutdown().await;
 }
 
@@ -1130,9 +1155,29 @@ async fn marking_an_item_not_applicable_needs_a_reason_and_is_recorded() {
     let cluster = kube_fixture::start(kube_fixture::Config::new().objects(cart(2)))
         .await
         .unwrap();
-    connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    let connection = connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    assert!(connection["last_server_version"].is_null(), "{connection}");
     let (run, _) = verify(&app, &alice, &review).await;
     assert_eq!(run["state"], "succeeded", "{run}");
+    // The run read the cluster's version too (the calendar's end-of-life warnings use it).
+    let (_, connection) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!(
+            "/api/v1/environments/{}/cluster-connection",
+            seed.production
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        connection["last_server_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("v1.")),
+        "{connection}"
+    );
     let review = reload(&app, &alice, &review).await;
     for (key, reason) in [("zone-failure", why), ("backups", stateless)] {
         let i = item(&review, key);
@@ -1141,6 +1186,39 @@ async fn marking_an_item_not_applicable_needs_a_reason_and_is_recorded() {
     }
     assert_eq!(review["progress"]["required_done"], 3, "{review}");
     assert_eq!(review["go_live"], "ready_for_signoff", "{review}");
+    // Nor does the next one (the decision is the person's, not the last run's).
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(
+        item(&review, "backups")["status"],
+        "not_applicable",
+        "{review}"
+    );
+    assert_eq!(item(&review, "backups")["reason"], stateless, "{review}");
+
+    // Sign-off takes two people: someone who is both a platform engineer and a member of the
+    // team signs one side, not both.
+    let both = domain::db::Caller {
+        actor: domain::Actor {
+            kind: domain::ActorKind::System,
+            name: "Sam Both".into(),
+            roles: vec![domain::Role::PlatformEngineer],
+            teams: vec!["payments".into()],
+            can_write: true,
+        },
+        request_id: None,
+    };
+    let id: Uuid = review["id"].as_str().unwrap().parse().unwrap();
+    let now = chrono::Utc::now();
+    use domain::golive::{model::SignoffSide, store};
+    store::sign_off(&app.pool, &both, id, SignoffSide::Team, now)
+        .await
+        .unwrap();
+    let refused = store::sign_off(&app.pool, &both, id, SignoffSide::Platform, now)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("someone else"), "{refused}");
 
     // The audit log keeps the decision with its reason.
     let recorded: Vec<String> = sqlx::query_scalar(
@@ -1234,8 +1312,63 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{run}");
     assert_eq!(run["trigger"], "ci");
+    assert_eq!(run["applied"], true);
     let review = reload(&app, &alice, &review).await;
     assert_eq!(item(&review, "replicas")["status"], "failed");
+    // The report said nothing about rollouts: a pipeline that ran some checks only does not
+    // turn the others "not applicable".
+    assert_eq!(item(&review, "rollout")["status"], "passed", "{review}");
+
+    // A List without a single workload in the application's namespaces (the wrong namespace
+    // exported) checks nothing: the items fail and say why, instead of "not applicable".
+    let elsewhere = list
+        .to_string()
+        .replace("\"namespace\":\"shop\"", "\"namespace\":\"other\"");
+    assert!(elsewhere.contains("\"other\""), "{elsewhere}");
+    let response = same_origin(
+        &app,
+        alice.post(app.url(&format!(
+            "/api/v1/golive/reviews/{id}/uploads?name=other.json"
+        ))),
+    )
+    .header("content-type", "application/json")
+    .body(elsewhere)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let review = reload(&app, &alice, &review).await;
+    for key in ["replicas", "rollout"] {
+        let i = item(&review, key);
+        assert_eq!(i["status"], "failed", "{i}");
+        assert!(
+            i["message"]
+                .as_str()
+                .unwrap()
+                .contains("No workload was found"),
+            "{i}"
+        );
+    }
+
+    // Once Demarc reads the environment live, reports are kept as evidence and the cluster
+    // decides the items.
+    connect(&app, &pat, seed.production, "http://127.0.0.1:9", "any").await;
+    let mut passing = report.clone();
+    passing["results"][0]["outcome"] = json!("pass");
+    let (status, run) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&passing),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["applied"], false, "{run}");
+    assert_eq!(run["summary"]["pass"], 1, "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "failed", "{review}");
     let mut unknown = report.clone();
     unknown["application"] = json!("nope");
     let (status, body) = call(
@@ -1890,4 +2023,116 @@ async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_rea
             .contains("Gave up after 5 attempts"),
         "{run}"
     );
+}
+
+/// A multipart body as a browser sends a form with a file.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str)) -> (String, Vec<u8>) {
+    let boundary = "demarc-test-boundary-7d1f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    let (file_name, content) = file;
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: text/plain\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn a_file_uploaded_from_the_review_page_is_the_items_evidence() {
+    let (app, seed, pat, alice) =
+        with_template(TestApp::spawn().await, json!([manual("load-test", true)])).await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap().to_owned();
+    let page = app.url(&format!("/golive/reviews/{id}"));
+    let html = alice.get(&page).send().await.unwrap().text().await.unwrap();
+    let form = html
+        .split("<form ")
+        .find(|f| f.contains("action=\"/golive/evidence\""))
+        .expect("the file form on the page");
+    assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+    assert!(form.contains("type=\"file\""), "{form}");
+
+    let post = |client: &Client, version: &str, content: &str| {
+        let (content_type, body) = multipart(
+            &[
+                ("review_id", id.as_str()),
+                ("key", "load-test"),
+                ("version", version),
+                ("note", "k6 run, p99 180 ms"),
+            ],
+            ("load-test.txt", content),
+        );
+        same_origin(&app, client.post(app.url("/golive/evidence")))
+            .header("referer", page.clone())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let files = || async { super::support::count(&app, "evidence_files").await };
+
+    // A stale version: back to the page with the refusal in the item's form, and no file kept.
+    let refused = post(&alice, "7", "report").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let back = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with(&format!("/golive/reviews/{id}?")) && back.contains("__err="),
+        "{back}"
+    );
+    let html = alice
+        .get(app.url(&back))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = html
+        .split("<form ")
+        .find(|f| f.contains("action=\"/golive/evidence\""))
+        .unwrap();
+    assert!(
+        form.contains("form-error"),
+        "the refusal shows in the file form: {form}"
+    );
+    assert_eq!(files().await, 0, "nothing half-written");
+
+    // An auditor reads but never writes.
+    let audrey = app.login("audrey").await;
+    let refused = post(&audrey, "1", "report").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(files().await, 0);
+
+    // The item's version: passed, with the file as evidence, downloadable from the page.
+    let done = post(&alice, "1", "p99 180 ms at 400 rps").await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.headers()["location"],
+        format!("/golive/reviews/{id}#item-load-test")
+    );
+    let review = reload(&app, &alice, &review).await;
+    let attested = item(&review, "load-test");
+    assert_eq!(attested["status"], "passed", "{attested}");
+    assert_eq!(attested["attestation"]["file_name"], "load-test.txt");
+    assert_eq!(attested["attestation"]["note"], "k6 run, p99 180 ms");
+    let file_id = attested["attestation"]["file_id"].as_str().unwrap();
+    let html = alice.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(&format!("href=\"/api/v1/golive/files/{file_id}\"")),
+        "a download link"
+    );
+    let download = alice
+        .get(app.url(&format!("/api/v1/golive/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.text().await.unwrap(), "p99 180 ms at 400 rps");
 }

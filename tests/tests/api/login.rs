@@ -84,6 +84,11 @@ async fn the_login_only_sends_people_back_to_local_pages() {
         "%2F%2Fevil.example%2F",
         "https%3A%2F%2Fevil.example%2F",
         "%2F%5Cevil.example",
+        // Browsers drop tabs and line breaks, then read `//evil.example`.
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%0D%0A%2Fevil.example",
+        "%2Fteams%5C..%5C%5Cevil.example",
     ] {
         let client = app.client();
         let callback = app
@@ -209,4 +214,52 @@ async fn signing_out_ends_the_session_here_and_at_the_provider() {
         "after logout the provider asks for the password again"
     );
     assert_eq!(count(&app, "users").await, 1);
+}
+
+/// Moves the signed-in person's `field` (`seen_at` or `login_at`) of every session `seconds`
+/// into the past, as if that much time had gone by.
+async fn age_sessions(app: &TestApp, field: &str, seconds: i64) {
+    sqlx::query(&format!(
+        "UPDATE sessions SET data = jsonb_set(data, '{{user,{field}}}', to_jsonb((data->'user'->>'{field}')::bigint - $1)) WHERE data ? 'user'"
+    ))
+    .bind(seconds)
+    .execute(&app.pool)
+    .await
+    .expect("age the sessions");
+}
+
+#[tokio::test]
+async fn a_session_ends_after_the_idle_and_the_absolute_timeout() {
+    let app = TestApp::spawn().await;
+    let me = |client: reqwest::Client| {
+        let url = app.url("/api/v1/me");
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+
+    // Idle for just under the limit (60 minutes in the tests' configuration): still signed in,
+    // and the visit counts as activity.
+    let pat = app.login("pat").await;
+    age_sessions(&app, "seen_at", 59 * 60).await;
+    assert_eq!(me(pat.clone()).await, StatusCode::OK);
+    age_sessions(&app, "seen_at", 59 * 60).await;
+    assert_eq!(
+        me(pat.clone()).await,
+        StatusCode::OK,
+        "the last visit restarted the idle clock"
+    );
+    // Idle for longer: signed out, and the session is gone from the store.
+    age_sessions(&app, "seen_at", 61 * 60).await;
+    assert_eq!(me(pat.clone()).await, StatusCode::UNAUTHORIZED);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE data ? 'user'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // Busy all along, but signed in longer than the absolute limit (12 hours): signed out.
+    let pat = app.login("pat").await;
+    age_sessions(&app, "login_at", 11 * 3600).await;
+    assert_eq!(me(pat.clone()).await, StatusCode::OK);
+    age_sessions(&app, "login_at", 3600 + 1).await;
+    assert_eq!(me(pat.clone()).await, StatusCode::UNAUTHORIZED);
 }

@@ -430,6 +430,7 @@ const SERVER_FNS: &[(&str, Rule, &[&str])] = &[
         &["archive", "restore"],
     ),
     ("audit_log", Rule::AuditLog, &["call"]),
+    ("audit_facets", Rule::AuditLog, &["call"]),
     ("list_tokens", Rule::TokenList, &["call"]),
     ("create_token", Rule::ManageTokens, &["call"]),
     ("revoke_token", Rule::ManageTokens, &["call"]),
@@ -493,6 +494,8 @@ const OTHER_ROUTES: &[(&str, &str, [u16; 6])] = &[
     ),
     ("GET", "/api/v1/openapi.json", [200; 6]),
     ("GET", "/api/docs/", [200; 6]),
+    // Any other path under /api: the API's JSON 404, whoever asks.
+    ("GET", "/api/v1/no-such-thing", [404; 6]),
     // Starts a login at the provider, whoever asks.
     ("GET", "/auth/login", [303; 6]),
     // Without a code and a pending login: the refusal page.
@@ -500,6 +503,9 @@ const OTHER_ROUTES: &[(&str, &str, [u16; 6])] = &[
     // ICS feeds: calendar clients cannot sign in; the secret in the URL is the credential.
     ("GET", "/ics/{feed}", [200; 6]),
     ("GET", "/ics/not-a-feed.ics", [404; 6]),
+    // The review page's file form (multipart; this empty post is refused by field and sent
+    // back): anonymous people go to the login, read-only people are refused before the body.
+    ("POST", "/golive/evidence", [303, 403, 303, 403, 303, 303]),
     ("POST", "/auth/logout", [303; 6]),
 ];
 
@@ -1769,7 +1775,12 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
     };
     let args = match (name, variant) {
         (
-            "whoami" | "load_dashboard" | "application_choices" | "audit_log" | "list_tokens",
+            "whoami"
+            | "load_dashboard"
+            | "application_choices"
+            | "audit_log"
+            | "audit_facets"
+            | "list_tokens",
             "call",
         ) => vec![],
         ("list_teams", "call") => {

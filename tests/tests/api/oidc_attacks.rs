@@ -331,3 +331,61 @@ async fn an_id_token_signed_by_an_unknown_key_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn access_tokens_are_checked_for_key_issuer_audience_and_time() {
+    let fake = FakeProvider::start().await;
+    let app = TestApp::spawn_with_issuer(&fake.issuer, "demarc", "demarc-secret").await;
+    let now = chrono::Utc::now().timestamp();
+    let good = json!({
+        "iss": fake.issuer, "aud": "demarc-api", "exp": now + 300, "iat": now,
+        "client_id": "pipeline", "groups": ["platform-engineers"], "scope": "demarc:read",
+    });
+    let status = |token: String| {
+        let client = app.bearer(&token);
+        let url = app.url("/api/v1/teams");
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    let with = |key: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[key] = value;
+        claims
+    };
+    // The harness works: a correct token reads, also with a list audience and without a kid.
+    assert_eq!(status(fake.sign(&good)).await, StatusCode::OK);
+    let listed = with("aud", json!(["other-api", "demarc-api"]));
+    assert_eq!(status(fake.sign(&listed)).await, StatusCode::OK);
+    let no_kid = fake
+        .key
+        .sign(&json!({ "alg": "RS256", "typ": "JWT" }), &good);
+    assert_eq!(status(no_kid).await, StatusCode::OK);
+
+    let refused = [
+        (
+            "wrong audience",
+            fake.sign(&with("aud", json!("another-api"))),
+        ),
+        (
+            "wrong issuer",
+            fake.sign(&with("iss", json!("http://127.0.0.1:1"))),
+        ),
+        ("expired", fake.sign(&with("exp", json!(now - 5)))),
+        ("not valid yet", fake.sign(&with("nbf", json!(now + 3600)))),
+        ("alg none", unsigned_jwt(&good)),
+        (
+            "tampered claims",
+            tamper(&fake.sign(&good), &with("groups", json!(["demarc-admins"]))),
+        ),
+    ];
+    for (what, token) in refused {
+        assert_eq!(status(token).await, StatusCode::UNAUTHORIZED, "{what}");
+    }
+    // Another key under the provider's key id: the signature does not verify.
+    let impostor = SigningKey::new(2, "fake-provider-key");
+    let forged = impostor.sign(&fake.key.header(), &good);
+    assert_eq!(
+        status(forged).await,
+        StatusCode::UNAUTHORIZED,
+        "a key the provider never published"
+    );
+}

@@ -564,6 +564,105 @@ async fn a_revoked_token_stops_working_at_once() {
 }
 
 #[tokio::test]
+async fn tokens_record_their_last_use_and_stop_at_expiry() {
+    let app = TestApp::spawn().await;
+    let secret = app.api_token("pat").await;
+    let ci = app.bearer(&secret);
+    let unused: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_tokens")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(unused.is_none());
+    let (status, _) = get(&app, &ci, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    let pat = app.login("pat").await;
+    let (_, listed) = get(&app, &pat, "/api/v1/tokens").await;
+    assert!(listed[0]["last_used_at"].is_string(), "{listed}");
+
+    sqlx::query("UPDATE api_tokens SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refused =
+        poll(|| async { get(&app, &ci, "/api/v1/teams").await.0 == StatusCode::UNAUTHORIZED })
+            .await;
+    assert!(refused, "an expired token kept working");
+}
+
+#[tokio::test]
+async fn a_login_without_the_role_revokes_the_tokens_that_carried_it() {
+    let app = TestApp::spawn().await;
+    let admins = app.bearer(&app.api_token("admin").await);
+    let pats = app.bearer(&app.api_token("pat").await);
+    let (_, me) = get(&app, &admins, "/api/v1/me").await;
+    assert_eq!(me["roles"], json!(["admin"]));
+
+    // A sign-in that still carries the role keeps the tokens.
+    app.login("pat").await;
+    app.login("admin").await;
+    assert_eq!(get(&app, &pats, "/api/v1/teams").await.0, StatusCode::OK);
+    assert_eq!(get(&app, &admins, "/api/v1/teams").await.0, StatusCode::OK);
+
+    // The administrator's next sign-in shows a platform engineer only: the token acting as an
+    // administrator goes, with an audit entry; pat's stays.
+    let (issuer, subject, name): (String, String, String) = sqlx::query_as(
+        "SELECT u.issuer, u.subject, u.name FROM users u
+         JOIN api_tokens t ON t.created_by = u.id WHERE t.role = 'admin'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let login = domain::users::Login {
+        issuer,
+        subject,
+        name: name.clone(),
+        email: None,
+        groups: vec!["platform-engineers".into()],
+    };
+    domain::users::record_login(
+        &app.pool,
+        &login,
+        &[domain::auth::Role::PlatformEngineer],
+        None,
+    )
+    .await
+    .unwrap();
+    let refused =
+        poll(|| async { get(&app, &admins, "/api/v1/teams").await.0 == StatusCode::UNAUTHORIZED })
+            .await;
+    assert!(refused, "the administrator's token outlived the role");
+    assert_eq!(get(&app, &pats, "/api/v1/teams").await.0, StatusCode::OK);
+    let revoked_by: String = sqlx::query_scalar(
+        "SELECT actor_name FROM audit_log WHERE entity_type = 'api_token' AND action = 'revoke'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(revoked_by, name);
+}
+
+#[tokio::test]
+async fn an_api_path_that_names_nothing_answers_in_json() {
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+    for path in [
+        "/api/v1/nothing-here",
+        "/api/v1/teams/not/a/route",
+        "/api/v0/teams",
+    ] {
+        let (status, body) = get(&app, &pat, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(code(&body), "not_found", "{path}: {body}");
+    }
+    let response = pat.delete(app.url("/api/v1/teams")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers().contains_key("allow"));
+    let (_, body) = tests::json(response).await;
+    assert_eq!(code(&body), "method_not_allowed", "{body}");
+}
+
+#[tokio::test]
 async fn unknown_or_forged_bearer_tokens_are_refused() {
     let app = TestApp::spawn().await;
     let key = SigningKey::new(2, "forger");

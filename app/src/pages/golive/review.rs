@@ -371,7 +371,8 @@ fn runs_table(runs: &[VerificationRun]) -> impl IntoView + use<> {
                             <td>{r.requested_by.clone()}</td>
                             <td>{when(r.started_at.unwrap_or(r.created_at))}</td>
                             <td>{r.finished_at.map(when)}</td>
-                            <td>{r.summary.as_ref().map(summary_text)}</td>
+                            <td>{r.summary.as_ref().map(summary_text)}
+                                {(!r.applied).then(|| view! { <br/><span class="muted">"Kept as evidence: the live cluster decides the items."</span> })}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -403,7 +404,14 @@ fn item_view(i: ReviewItem, ctx: ItemCtx) -> impl IntoView {
                 {(!a.link.is_empty()).then(|| view! {
                     <p><a href=a.link.clone() rel="external nofollow noopener" class="evidence-link">{a.link.clone()}</a></p>
                 })}
-                {a.file_name.clone().map(|f| view! { <p class="evidence-file">"File: "{f}</p> })}
+                {a.file_name.clone().map(|f| view! {
+                    <p class="evidence-file">"File: "
+                        {match a.file_id {
+                            Some(id) => view! { <a href=format!("/api/v1/golive/files/{id}") download=f.clone()>{f.clone()}</a> }.into_any(),
+                            None => f.into_any(),
+                        }}
+                    </p>
+                })}
             </div>
         }
     });
@@ -560,6 +568,10 @@ fn item_forms(i: &ReviewItem, ctx: &ItemCtx) -> impl IntoView + use<> {
                     <summary>"Record the outcome"</summary>
                     <AttestForm review_id=ctx.review_id.clone() item=i.clone()/>
                 </details>
+                <details class="item-form">
+                    <summary>"Passed: attach a file as evidence"</summary>
+                    <EvidenceFileForm review_id=ctx.review_id.clone() item=i.clone()/>
+                </details>
             }
             .into_any()
         }
@@ -616,6 +628,31 @@ fn AttestForm(review_id: String, item: ReviewItem) -> impl IntoView {
             <TextField label="Link to the evidence" name="link" value=link
                 hint="A report, ticket or dashboard (http or https)." prefix=prefix.clone()/>
             <button type="submit" class="primary" id=format!("attest-{key}")>"Save the outcome"</button>
+        </PostForm>
+    }
+}
+
+/// A manual item passed, with a file (a test report, a screenshot) as its evidence. A plain
+/// multipart post, which the browser sends itself (see `server::forms`).
+#[component]
+fn EvidenceFileForm(review_id: String, item: ReviewItem) -> impl IntoView {
+    let key = item.key.clone();
+    let file_id = format!("field-{key}-file");
+    view! {
+        <PostForm action="/golive/evidence" class="evidence-form" form_key=key.clone() multipart=true>
+            <input type="hidden" name="review_id" value=review_id/>
+            <input type="hidden" name="key" value=key.clone()/>
+            <input type="hidden" name="version" value=item.version.to_string()/>
+            <div class="field" class:invalid=field_error("file").is_some()>
+                <label for=file_id.clone()>"File"</label>
+                <input type="file" id=file_id name="file" required=true
+                    aria-describedby=format!("field-{key}-file-hint")/>
+                <p class="hint" id=format!("field-{key}-file-hint")>"At most 10 MiB. Kept with the review; the audit log keeps its SHA-256."</p>
+                <p class="field-error">{field_error("file")}</p>
+            </div>
+            <TextArea label="What the file shows" name="note" value=String::new()
+                hint="Optional: a line on what was done and what came out." prefix=format!("{key}-file-")/>
+            <button type="submit" class="primary" id=format!("attest-file-{key}")>"Upload and mark passed"</button>
         </PostForm>
     }
 }
