@@ -14,7 +14,9 @@
 //!   the last window still in time.
 //! * Starting such a maintenance needs the earlier environment's maintenance to have completed
 //!   (not cancelled, rolled back or still open).
-//! * An emergency skips notice, windows and skew, but needs a justification and a retrospective.
+//! * A maintenance starts at the earliest shortly before its window opens.
+//! * An emergency skips notice, windows and skew, but needs a justification and a retrospective;
+//!   it may start at any time.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -893,6 +895,11 @@ pub async fn transition(
                 return Err(Error::Conflict {
                     message: "A major update starts only after it has been announced.".into(),
                 });
+            }
+            // Teams were told of a window; the change does not come before it.
+            if let Some(message) = rules::too_early_to_start(before.category, before.starts_at, now)
+            {
+                return Err(Error::Conflict { message });
             }
             staging_received(&mut tx, &before).await?;
             (S::InProgress, Event::Started)

@@ -1,10 +1,10 @@
-//! The maintenance rules that need no storage: notice for a major update and the Kubernetes
-//! end-of-life deadline of an upgrade. The store feeds them the schedule it computed; they
-//! answer with the sentence a person reads.
+//! The maintenance rules that need no storage: notice for a major update, the Kubernetes
+//! end-of-life deadline of an upgrade and when a maintenance may start. The store feeds them the
+//! schedule it computed; they answer with the sentence a person reads.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use super::model::{MaintenancePlan, PlanRhythm};
+use super::model::{Category, MaintenancePlan, PlanRhythm};
 use super::{Occurrence, eol, human_date, resolve_local};
 use crate::model::Environment;
 
@@ -109,6 +109,29 @@ pub fn upgrade_too_late(
     })
 }
 
+/// How long before its window a maintenance may be started: time for the team to get going,
+/// not a way to run the change outside the window the teams were told of.
+pub const START_GRACE_MINUTES: i64 = 15;
+
+/// Why a maintenance of `category` whose window starts at `starts_at` cannot be started at
+/// `now`: it is more than [`START_GRACE_MINUTES`] before the window. None when it may start. An
+/// emergency starts whenever it must.
+pub fn too_early_to_start(
+    category: Category,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let earliest = starts_at - Duration::minutes(START_GRACE_MINUTES);
+    if category == Category::Emergency || now >= earliest {
+        return None;
+    }
+    Some(format!(
+        "Its window starts {}; a maintenance can be started at the earliest {START_GRACE_MINUTES} minutes before its window, from {}. Only an emergency starts at any time.",
+        starts_at.format("%a %-d %b %Y at %H:%M UTC"),
+        earliest.format("%H:%M UTC")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +192,38 @@ mod tests {
         assert_eq!(
             major_notice(ahead[0].start_utc, now, 30, &ahead[..1]),
             Notice::TooLate("a major update must be announced at least 30 days ahead".into())
+        );
+    }
+
+    #[test]
+    fn a_maintenance_starts_at_the_earliest_shortly_before_its_window_an_emergency_at_any_time() {
+        let starts_at = utc(2027, 1, 12, 19);
+        let m = too_early_to_start(Category::Minor, starts_at, utc(2027, 1, 4, 9)).unwrap();
+        assert!(
+            m.contains("Tue 12 Jan 2027 at 19:00 UTC") && m.contains("from 18:45 UTC"),
+            "{m}"
+        );
+        let grace = Duration::minutes(START_GRACE_MINUTES);
+        assert!(
+            too_early_to_start(
+                Category::Major,
+                starts_at,
+                starts_at - grace - Duration::seconds(1)
+            )
+            .is_some()
+        );
+        assert_eq!(
+            too_early_to_start(Category::Major, starts_at, starts_at - grace),
+            None
+        );
+        // Late is not refused here: a window that overran its start still gets its change.
+        assert_eq!(
+            too_early_to_start(Category::SecurityPatch, starts_at, starts_at + grace),
+            None
+        );
+        assert_eq!(
+            too_early_to_start(Category::Emergency, starts_at, utc(2027, 1, 4, 9)),
+            None
         );
     }
 

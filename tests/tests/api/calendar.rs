@@ -1710,8 +1710,18 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         (rolled_s, rolled_p),
         (cancelled_s, cancelled_p),
     ] = pairs.try_into().unwrap();
+    let at = |month: u32, day: u32, hour: u32, minute: u32| {
+        Utc.with_ymd_and_hms(2027, month, day, hour, minute, 0)
+            .unwrap()
+    };
+    let message = |body: &Value| {
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     let refused = |body: &Value, why: &str| {
-        let message = body["error"]["message"].as_str().unwrap_or_default();
+        let message = message(body);
         assert!(
             message.starts_with(
                 "production may only receive a change that staging has received first: "
@@ -1720,37 +1730,32 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         );
     };
 
-    // Not before staging has started, nor while it is in progress.
+    // Not before its window: on Monday 4 January neither starts, and the refusal says when the
+    // window opens and from when it may start.
+    let (status, body) = step(&app, &pat, &completed_s, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        message(&body).contains("Tue 12 Jan 2027 at 19:00 UTC")
+            && message(&body).contains("from 18:45 UTC"),
+        "{body}"
+    );
     let (status, body) = step(&app, &pat, &completed_p, "start").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    refused(
-        &body,
-        "“CoreDNS 1.12” has not completed on staging yet (it is planned)",
+    assert!(
+        message(&body).contains("Tue 19 Jan 2027 at 21:00 UTC"),
+        "{body}"
     );
-    // The same refusal from the page without scripts comes back in the Start form only (the
-    // page also has Announce and Cancel forms posting to the same function).
-    let page = app.url(&format!("/calendar/maintenances/{completed_p}"));
-    let html = super::forms::refused_plain_post(
-        &app,
-        &pat,
-        "maintenance_step",
-        &page,
-        &[("id", completed_p.clone()), ("step", "start".to_owned())],
-    )
-    .await;
-    let form_of = |step: &str| super::forms::form_with(&html, "step", step);
-    assert!(form_of("start").contains("has not completed on staging yet"));
-    assert!(!form_of("announce").contains("form-error"));
-    assert!(!form_of("cancel").contains("form-error"));
-    assert_eq!(
-        html.matches("form-error").count(),
-        1,
-        "one alert on the page"
-    );
+    // A quarter of an hour before the window is early enough; twenty minutes is not.
+    app.state.clock.set(at(1, 12, 18, 40));
+    let (status, body) = step(&app, &pat, &completed_s, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    app.state.clock.set(at(1, 12, 18, 45));
     assert_eq!(
         step(&app, &pat, &completed_s, "start").await.0,
         StatusCode::OK
     );
+    // In production's window, while staging is still in progress: not yet.
+    app.state.clock.set(at(1, 19, 21, 0));
     let (status, body) = step(&app, &pat, &completed_p, "start").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     refused(&body, "(it is in progress)");
@@ -1764,18 +1769,49 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
     assert_eq!(body["state"], "in_progress");
 
     // Rolled back on staging after production was planned: production does not start.
+    app.state.clock.set(at(2, 9, 19, 0));
     assert_eq!(step(&app, &pat, &rolled_s, "start").await.0, StatusCode::OK);
     assert_eq!(
         step(&app, &pat, &rolled_s, "roll-back").await.0,
         StatusCode::OK
     );
+    app.state.clock.set(at(2, 16, 21, 0));
     let (status, body) = step(&app, &pat, &rolled_p, "start").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     refused(
         &body,
         "“Node image 4230” was rolled back on staging, so its change never landed there",
     );
-    // Cancelled on staging: the same.
+
+    // Staging's window passed without the change: production's window comes, and it waits.
+    app.state.clock.set(at(3, 16, 21, 0));
+    let (status, body) = step(&app, &pat, &cancelled_p, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(
+        &body,
+        "“Cilium 1.18” has not completed on staging yet (it is planned)",
+    );
+    // The same refusal from the page without scripts comes back in the Start form only (the
+    // page also has Announce and Cancel forms posting to the same function).
+    let page = app.url(&format!("/calendar/maintenances/{cancelled_p}"));
+    let html = super::forms::refused_plain_post(
+        &app,
+        &pat,
+        "maintenance_step",
+        &page,
+        &[("id", cancelled_p.clone()), ("step", "start".to_owned())],
+    )
+    .await;
+    let form_of = |step: &str| super::forms::form_with(&html, "step", step);
+    assert!(form_of("start").contains("has not completed on staging yet"));
+    assert!(!form_of("announce").contains("form-error"));
+    assert!(!form_of("cancel").contains("form-error"));
+    assert_eq!(
+        html.matches("form-error").count(),
+        1,
+        "one alert on the page"
+    );
+    // Cancelled on staging: the change never comes.
     assert_eq!(
         step(&app, &pat, &cancelled_s, "cancel").await.0,
         StatusCode::OK
@@ -1800,7 +1836,7 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         StatusCode::OK
     );
 
-    // An emergency in production does not wait for staging.
+    // An emergency in production waits neither for staging nor for its own start time.
     let (status, body) = call(
         &app,
         &pat,
@@ -1811,8 +1847,8 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
             "environment_id": seed.production,
             "category": "emergency",
             "title": "Patch the exploited runc escape",
-            "starts_at": "2027-01-04T10:00:00Z",
-            "ends_at": "2027-01-04T12:00:00Z",
+            "starts_at": "2027-03-17T10:00:00Z",
+            "ends_at": "2027-03-17T12:00:00Z",
             "lead": "Pat Platform",
             "justification": "A public exploit escapes containers on our node version.",
         })),
@@ -2039,11 +2075,22 @@ async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_a
     let completed = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
     let cancelled = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
     let rolled_back = plan_minor(&app, &pat, seed.staging, "2027-03-09", "Cilium 1.18", None).await;
-    for (id, steps) in [
-        (&completed, &["announce", "start", "complete"][..]),
-        (&cancelled, &["announce", "cancel"][..]),
-        (&rolled_back, &["announce", "start", "roll-back"][..]),
+    // Each one announced shortly before its window opens (too late for reminders, which would
+    // add calls) and started then; the cancelled one on Monday.
+    for (id, at, steps) in [
+        (&cancelled, monday(), &["announce", "cancel"][..]),
+        (
+            &completed,
+            Utc.with_ymd_and_hms(2027, 1, 12, 18, 50, 0).unwrap(),
+            &["announce", "start", "complete"][..],
+        ),
+        (
+            &rolled_back,
+            Utc.with_ymd_and_hms(2027, 3, 9, 18, 50, 0).unwrap(),
+            &["announce", "start", "roll-back"][..],
+        ),
     ] {
+        app.state.clock.set(at);
         for s in steps {
             let (status, body) = step(&app, &pat, id, s).await;
             assert_eq!(status, StatusCode::OK, "{s}: {body}");

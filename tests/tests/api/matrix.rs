@@ -2269,11 +2269,13 @@ async fn calendar_ui_args(
             ])
         }
         ("maintenance_step", step) => {
-            let before: &[Transition] = match step {
-                "complete" | "roll_back" => &[Transition::Start],
-                _ => &[],
+            // On the real clock only an emergency may start now; the others wait for a window.
+            let (category, before): (Category, &[Transition]) = match step {
+                "start" => (Category::Emergency, &[]),
+                "complete" | "roll_back" => (Category::Emergency, &[Transition::Start]),
+                _ => (Category::Minor, &[]),
             };
-            let m = ctx.maintenance(Category::Minor, before).await;
+            let m = ctx.maintenance(category, before).await;
             pairs(&[
                 ("id", m.id.to_string()),
                 ("step", step.to_owned()),
@@ -2282,7 +2284,10 @@ async fn calendar_ui_args(
         }
         ("write_maintenance_retrospective", "call") => {
             let m = ctx
-                .maintenance(Category::Minor, &[Transition::Start, Transition::Complete])
+                .maintenance(
+                    Category::Emergency,
+                    &[Transition::Start, Transition::Complete],
+                )
                 .await;
             pairs(&[
                 ("id", m.id.to_string()),

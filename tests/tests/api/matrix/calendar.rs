@@ -214,7 +214,23 @@ pub(super) fn post_answers_ok(template: &str) -> bool {
 }
 
 impl Ctx<'_> {
+    /// A form for a maintenance of `category` on staging: in the fixture's window, or for an
+    /// emergency from now on (the only kind this matrix, on the real clock, can start: any other
+    /// waits for its window).
     pub(super) fn maintenance_form(&self, category: Category) -> MaintenanceForm {
+        if category == Category::Emergency {
+            let start = Utc::now();
+            return MaintenanceForm {
+                environment_id: self.seed.staging,
+                category: category.as_str().into(),
+                title: self.unique("Matrix emergency"),
+                starts_at: Some(start),
+                ends_at: Some(start + Duration::hours(2)),
+                lead: "Pat".into(),
+                justification: "Matrix".into(),
+                ..Default::default()
+            };
+        }
         MaintenanceForm {
             environment_id: self.seed.staging,
             category: category.as_str().into(),
@@ -257,7 +273,10 @@ impl Ctx<'_> {
     /// A fresh open action item of a completed maintenance.
     pub(super) async fn action_item(&self) -> Uuid {
         let m = self
-            .maintenance(Category::Minor, &[Transition::Start, Transition::Complete])
+            .maintenance(
+                Category::Emergency,
+                &[Transition::Start, Transition::Complete],
+            )
             .await;
         let form = RetrospectiveForm {
             went_well: "Matrix".into(),
@@ -453,13 +472,17 @@ pub(super) async fn rest_call(
                 Some(mt.version.to_string()),
             )
         }
-        ("POST", "/api/v1/maintenances/{id}/announce" | "/api/v1/maintenances/{id}/start") => {
+        ("POST", "/api/v1/maintenances/{id}/announce") => {
             let id = ctx.maintenance(Category::Minor, &[]).await.id;
+            (template.replace("{id}", &id.to_string()), None, None)
+        }
+        ("POST", "/api/v1/maintenances/{id}/start") => {
+            let id = ctx.maintenance(Category::Emergency, &[]).await.id;
             (template.replace("{id}", &id.to_string()), None, None)
         }
         ("POST", "/api/v1/maintenances/{id}/complete" | "/api/v1/maintenances/{id}/roll-back") => {
             let id = ctx
-                .maintenance(Category::Minor, &[Transition::Start])
+                .maintenance(Category::Emergency, &[Transition::Start])
                 .await
                 .id;
             (template.replace("{id}", &id.to_string()), None, None)
@@ -471,7 +494,10 @@ pub(super) async fn rest_call(
         ),
         ("PUT", "/api/v1/maintenances/{id}/retrospective") => {
             let id = ctx
-                .maintenance(Category::Minor, &[Transition::Start, Transition::Complete])
+                .maintenance(
+                    Category::Emergency,
+                    &[Transition::Start, Transition::Complete],
+                )
                 .await
                 .id;
             (
