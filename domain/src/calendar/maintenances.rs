@@ -525,17 +525,43 @@ async fn resolve(
     };
     p.finish()?;
 
-    // Notice for a major update (measured when it is announced: from now on).
-    if category == Category::Major && current.is_none_or(|c| c.announced_at.is_none()) {
+    // Notice for a major update, counted from when the teams hear of it. Not announced yet: from
+    // now on, the earliest it can be announced. Announced as a major update: the teams have known
+    // of the change since the announcement, so moving it earlier must still leave the full notice
+    // between the announcement and the new start (moving it later only adds notice). Announced as
+    // something smaller and now major: the teams hear that it is major only now.
+    let notice_from = match current {
+        None => Some((now, None)),
+        Some(c) => match c.announced_at {
+            None => Some((now, None)),
+            Some(_) if c.category != Category::Major => Some((now, None)),
+            Some(at) if starts_at < c.starts_at => Some((at, Some(at))),
+            Some(_) => None,
+        },
+    };
+    if category == Category::Major
+        && let Some((from, announced)) = notice_from
+    {
         let settings = load_settings(conn, env.platform_id).await?;
         let ahead = cal
             .compute(form.environment_id, now, now + Duration::days(500))
             .map(|c| c.schedule.occurrences)
             .unwrap_or_default();
-        match rules::major_notice(starts_at, now, settings.major_notice_days, &ahead) {
+        match rules::major_notice(starts_at, from, settings.major_notice_days, &ahead) {
             rules::Notice::Fine => {}
             rules::Notice::Short(w) => warnings.push(w),
-            rules::Notice::TooLate(e) => return Err(Error::invalid("window_date", e)),
+            rules::Notice::TooLate(e) => {
+                return Err(Error::invalid(
+                    "window_date",
+                    match announced {
+                        Some(at) => format!(
+                            "it was announced on {}, and {e}",
+                            at.format("%Y-%m-%d %H:%M UTC")
+                        ),
+                        None => e,
+                    },
+                ));
+            }
         }
     }
 

@@ -2156,6 +2156,104 @@ async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_a
     }
 }
 
+/// Changes a maintenance with the version it has now.
+async fn update_maintenance(
+    app: &TestApp,
+    pat: &Client,
+    id: &str,
+    form: &Value,
+) -> (StatusCode, Value) {
+    let etag = format!(
+        "\"{}\"",
+        app.version_of("maintenances", Uuid::parse_str(id).unwrap())
+            .await
+    );
+    call(
+        app,
+        pat,
+        Method::PUT,
+        &format!("/api/v1/maintenances/{id}"),
+        Some(&etag),
+        Some(form),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_announced_major_update_keeps_its_notice_when_it_moves_earlier_or_becomes_major() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let create_and_announce = |form: Value| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            let (status, body) = call(
+                app,
+                &pat,
+                Method::POST,
+                "/api/v1/maintenances",
+                None,
+                Some(&form),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+            let (status, body) = step(app, &pat, &id, "announce").await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            id
+        }
+    };
+    // On Monday 4 January: a major update announced for March, a minor one for March too.
+    let mut major = maintenance(seed.staging, "major", "2027-03-09");
+    major["kubernetes_from"] = json!("");
+    major["kubernetes_to"] = json!("");
+    let major_id = create_and_announce(major.clone()).await;
+    let mut minor = major.clone();
+    minor["category"] = json!("minor");
+    minor["title"] = json!("Cilium 1.18");
+    let minor_id = create_and_announce(minor.clone()).await;
+
+    // A week later the major one moves to January: 8 days after its announcement, too late.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 11, 9, 0, 0).unwrap());
+    major["window_date"] = json!("2027-01-12");
+    let (status, body) = update_maintenance(&app, &pat, &major_id, &major).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = field(&body, "window_date");
+    assert!(
+        message.contains("announced on 2027-01-04 09:00 UTC") && message.contains("30 days"),
+        "{body}"
+    );
+    // February is 36 days after the announcement (29 from today): the teams have known of the
+    // change for long enough, with the short-notice warning.
+    major["window_date"] = json!("2027-02-09");
+    let (status, body) = update_maintenance(&app, &pat, &major_id, &major).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["maintenance"]["starts_at"], "2027-02-09T19:00:00Z");
+    assert!(
+        body["warnings"][0].as_str().unwrap().contains("36 days"),
+        "{body}"
+    );
+
+    // On 15 February the minor update of 9 March turns out to be major: the teams hear that
+    // only now, 22 days ahead, so it needs a later window.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 2, 15, 9, 0, 0).unwrap());
+    minor["category"] = json!("major");
+    let (status, body) = update_maintenance(&app, &pat, &minor_id, &minor).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = field(&body, "window_date");
+    assert!(
+        message.contains("30 days") && message.contains("Tue 13 Apr 2027"),
+        "{body}"
+    );
+    minor["window_date"] = json!("2027-04-13");
+    let (status, body) = update_maintenance(&app, &pat, &minor_id, &minor).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn reminders_go_out_at_the_platforms_configured_offsets() {
     let (app, seed) = on_monday().await;
