@@ -11,7 +11,7 @@
 //!   with an earlier one, receives only changes the earlier environment received in an earlier
 //!   window: the maintenance names the one it repeats.
 //! * A Kubernetes upgrade must land before the running minor's end of life; otherwise Demarc names
-//!   the last window still in time.
+//!   the last window still in time (an emergency is exempt: it is the way out when none is left).
 //! * Starting such a maintenance needs the earlier environment's maintenance to have completed
 //!   (not cancelled, rolled back or still open).
 //! * A maintenance starts at the earliest shortly before its window opens.
@@ -625,8 +625,11 @@ async fn resolve(
         }
     }
 
-    // Kubernetes end of life: an upgrade lands before the running minor's end.
-    if let Some(Some(_)) = k8s_to {
+    // Kubernetes end of life: an upgrade lands before the running minor's end. An emergency is
+    // how a cluster past that point is upgraded (the refusal itself says so), so it is exempt.
+    if category != Category::Emergency
+        && let Some(Some(_)) = k8s_to
+    {
         let running = match k8s_from {
             Some(Some(m)) => Some(m),
             _ => sqlx::query_scalar!(

@@ -2255,6 +2255,54 @@ async fn an_announced_major_update_keeps_its_notice_when_it_moves_earlier_or_bec
 }
 
 #[tokio::test]
+async fn an_emergency_upgrades_a_cluster_past_its_end_of_life_when_no_window_can() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    // Kubernetes 1.34's support ended on 27 October 2026: no window is in time, and the
+    // refusal says what to do instead.
+    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
+    form["kubernetes_from"] = json!("1.34");
+    form["kubernetes_to"] = json!("1.35");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "window_date").contains("declare an emergency"),
+        "{body}"
+    );
+    // Which is then accepted.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&json!({
+            "environment_id": seed.staging,
+            "category": "emergency",
+            "title": "Kubernetes 1.35",
+            "kubernetes_from": "1.34",
+            "kubernetes_to": "1.35",
+            "starts_at": "2027-01-05T10:00:00Z",
+            "ends_at": "2027-01-05T14:00:00Z",
+            "lead": "Pat Platform",
+            "justification": "1.34 gets no security fixes any more.",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["maintenance"]["kubernetes_to"], "1.35");
+}
+
+#[tokio::test]
 async fn reminders_go_out_at_the_platforms_configured_offsets() {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
