@@ -9,7 +9,8 @@
 //!   Demarc warns.
 //! * An environment that follows another (production after staging), or a production environment
 //!   with an earlier one, receives only changes the earlier environment received in an earlier
-//!   window: the maintenance names the one it repeats.
+//!   window, at least the plan's soak period (in working days) after it: the maintenance names
+//!   the one it repeats.
 //! * A Kubernetes upgrade must land before the running minor's end of life; otherwise Demarc names
 //!   the last window still in time (an emergency is exempt: it is the way out when none is left).
 //! * Starting such a maintenance needs the earlier environment's maintenance to have completed
@@ -295,6 +296,19 @@ fn list_days(windows: &[NaiveDate]) -> String {
         .map(|d| day(*d))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The local day of a maintenance's window (its start in UTC for one outside the windows).
+fn day_of(m: &Maintenance) -> NaiveDate {
+    m.window_date.unwrap_or(m.starts_at.date_naive())
+}
+
+/// The first day the next environment may repeat `staging`'s change: `soak` working days after
+/// its window's day. Counted from the day of the window, as the plans derive and check the
+/// following environment's windows ([`super::skew::check_skew`]), so every window a following
+/// plan gives keeps the soak; that staging has ended before is checked on its own.
+fn soak_ends(staging: &Maintenance, soak: u8) -> NaiveDate {
+    super::skew::add_working_days(day_of(staging), u32::from(soak))
 }
 
 /// The environment an environment's changes must pass through first ([`rules::upstream`]).
@@ -598,6 +612,18 @@ async fn resolve(
                         "the {up_slug} window ends {}, after this window starts; {} must come first",
                         s.ends_at.format("%Y-%m-%d %H:%M UTC"),
                         up_slug
+                    ))
+                } else if let Some(soak) = cal.soak_of(form.environment_id)
+                    && let Some(this_day) = window_date
+                    && this_day < soak_ends(&s, soak)
+                {
+                    Some(format!(
+                        "{} keeps a soak of {} after {up_slug}: after the {up_slug} window of {}, {} may take this change on {} at the earliest",
+                        env.slug,
+                        super::skew::days_word(i64::from(soak)),
+                        human_date(day_of(&s)),
+                        env.slug,
+                        human_date(soak_ends(&s, soak))
                     ))
                 } else if s.category != category {
                     Some(format!(

@@ -352,6 +352,16 @@ impl Calendar {
         }
     }
 
+    /// The working days an environment's changes soak in the environment before it: the soak of
+    /// a plan that follows another, or of a production plan with its own rhythm. None for an
+    /// environment without such a plan.
+    pub(crate) fn soak_of(&self, environment_id: Uuid) -> Option<u8> {
+        match self.rules.get(&environment_id)? {
+            Rules::Follows { plan, .. } => Some(plan.soak_working_days),
+            Rules::Own(_) => self.upstream.get(&environment_id).map(|(_, soak)| *soak),
+        }
+    }
+
     /// The environments whose skew depends on `leader`: those that follow it, and production
     /// environments with their own rhythm that come right after it.
     fn followers(&self, leader: Uuid) -> Vec<Uuid> {

@@ -168,7 +168,8 @@ pub struct SkewViolation {
     pub message: String,
 }
 
-fn days_word(n: i64) -> String {
+/// "1 working day", "5 working days".
+pub(crate) fn days_word(n: i64) -> String {
     if n == 1 {
         "1 working day".to_owned()
     } else {

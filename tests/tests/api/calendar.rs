@@ -2303,6 +2303,73 @@ async fn an_emergency_upgrades_a_cluster_past_its_end_of_life_when_no_window_can
 }
 
 #[tokio::test]
+async fn production_repeats_a_staging_change_only_after_the_soak_period() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    // Staging every Tuesday and Thursday; production five working days after each.
+    let mut staging = staging_plan();
+    staging["recurrence"] = json!({ "kind": "weekly", "weekdays": ["Tue", "Thu"] });
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = put_plan(
+        &app,
+        &pat,
+        seed.production,
+        0,
+        &production_plan(seed.staging, 5),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A change on staging on Thu 14 Jan. Production's window of Tue 19 Jan (the one after
+    // staging's Tuesday) comes after staging has ended, but only three working days later.
+    let staged = plan_minor(&app, &pat, seed.staging, "2027-01-14", "CoreDNS 1.12", None).await;
+    let mut form = maintenance(seed.production, "minor", "2027-01-19");
+    form["title"] = json!("CoreDNS 1.12");
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    form["staging_maintenance_id"] = json!(staged);
+    let post = |form: Value| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            call(
+                app,
+                &pat,
+                Method::POST,
+                "/api/v1/maintenances",
+                None,
+                Some(&form),
+            )
+            .await
+        }
+    };
+    let (status, body) = post(form.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["staging_maintenance_id"]);
+    let message = field(&body, "staging_maintenance_id");
+    assert!(
+        message.contains("5 working days") && message.contains("Thu 21 Jan 2027"),
+        "{body}"
+    );
+    // Thu 21 Jan is five working days after it.
+    form["window_date"] = json!("2027-01-21");
+    let (status, body) = post(form).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // An emergency does not wait for the soak (nor for staging).
+    let (status, body) = post(json!({
+        "environment_id": seed.production,
+        "category": "emergency",
+        "title": "Patch the exploited runc escape",
+        "starts_at": "2027-01-15T10:00:00Z",
+        "ends_at": "2027-01-15T12:00:00Z",
+        "lead": "Pat Platform",
+        "justification": "A public exploit escapes containers on our node version.",
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
 async fn reminders_go_out_at_the_platforms_configured_offsets() {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
