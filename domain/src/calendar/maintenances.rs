@@ -1006,9 +1006,14 @@ pub async fn transition(
         Some(&after),
     )
     .await?;
-    // Teams hear about what they were told of; an emergency is news whenever it happens.
+    // Once work starts, the teams running in the environment hear of it and of how it ended,
+    // whether or not it was announced: their applications are affected either way. Calling off
+    // a maintenance they were never told of would only be noise, so a cancellation reaches them
+    // only when it was announced (or is an emergency). Each step happens once per maintenance,
+    // so each notice goes out once.
     let told = before.announced_at.is_some() || state == S::Announced;
-    if told || after.category == Category::Emergency {
+    let worked_on = matches!(state, S::InProgress | S::Completed | S::RolledBack);
+    if told || worked_on || after.category == Category::Emergency {
         notices::maintenance_event(&mut tx, &after, event, now).await?;
     }
     if state == S::Announced {

@@ -2156,6 +2156,65 @@ async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_a
     }
 }
 
+#[tokio::test]
+async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when_it_is_called_off()
+{
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let received = payments_webhook(&app, &seed, "json").await;
+
+    // Three minor updates on staging, none of them announced.
+    let completed = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
+    let rolled_back = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
+    let called_off = plan_minor(&app, &pat, seed.staging, "2027-03-09", "Cilium 1.18", None).await;
+    for (id, at, steps) in [
+        (&called_off, monday(), &["cancel"][..]),
+        (
+            &completed,
+            Utc.with_ymd_and_hms(2027, 1, 12, 19, 0, 0).unwrap(),
+            &["start", "complete"][..],
+        ),
+        (
+            &rolled_back,
+            Utc.with_ymd_and_hms(2027, 2, 9, 19, 0, 0).unwrap(),
+            &["start", "roll-back"][..],
+        ),
+    ] {
+        app.state.clock.set(at);
+        for s in steps {
+            let (status, body) = step(&app, &pat, id, s).await;
+            assert_eq!(status, StatusCode::OK, "{s}: {body}");
+        }
+    }
+
+    // Work on their environment is news to the teams, announced or not; calling off a
+    // maintenance they never heard of is not.
+    expect_calls(&received, |_| true, 4).await;
+    let mut got: Vec<(String, String)> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["maintenance"]["title"].as_str().unwrap().to_owned(),
+                v["event"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let row = |t: &str, e: &str| (t.to_owned(), format!("maintenance.{e}"));
+    assert_eq!(
+        got,
+        [
+            row("CoreDNS 1.12", "completed"),
+            row("CoreDNS 1.12", "started"),
+            row("Node image", "rolled_back"),
+            row("Node image", "started"),
+        ]
+    );
+}
+
 /// Changes a maintenance with the version it has now.
 async fn update_maintenance(
     app: &TestApp,
