@@ -676,7 +676,7 @@ fn check_platform_skew(
 
 /// Creates or replaces an environment's plan. A stale `base_version` is a conflict; a plan whose
 /// following environments would break the soak period in the next 12 months is refused with
-/// every violation explained by date.
+/// every violation explained by date. The feed revision of the plans that follow it grows too.
 #[tracing::instrument(skip_all, fields(%environment_id))]
 pub async fn save_plan(
     pool: &PgPool,
@@ -761,6 +761,15 @@ pub async fn save_plan(
         policy_str(form.blackout_policy),
         &categories,
         caller.actor.name,
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The windows of the plans that follow this one are derived from its windows and may have
+    // moved with them: their feed entries need a new SEQUENCE too, or calendar clients keep the
+    // old times.
+    sqlx::query!(
+        "UPDATE maintenance_plans SET revision = revision + 1 WHERE follows_environment_id = $1",
+        environment_id
     )
     .execute(&mut *tx)
     .await?;

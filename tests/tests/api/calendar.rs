@@ -2429,6 +2429,65 @@ async fn production_repeats_a_staging_change_only_after_the_soak_period() {
 }
 
 #[tokio::test]
+async fn a_production_window_changed_by_a_new_staging_plan_gets_a_new_sequence_in_the_feed() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    // Staging every Friday; production five working days later, the next Friday.
+    let mut staging = staging_plan();
+    staging["recurrence"] = json!({ "kind": "weekly", "weekdays": ["Fri"] });
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = put_plan(
+        &app,
+        &pat,
+        seed.production,
+        0,
+        &production_plan(seed.staging, 5),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, feed) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "environment", "scope_id": seed.production})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let url = feed["path"].as_str().unwrap().to_owned();
+    // Production's window of Fri 15 Jan, as a subscribed calendar sees it.
+    let uid = format!("window-{}-2027-01-15@demarc", seed.production);
+    let window = || {
+        let (url, uid) = (url.clone(), uid.clone());
+        async move {
+            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            let event = parse_feed(&text)
+                .into_iter()
+                .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
+                .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"));
+            (
+                prop(&event, "SEQUENCE").unwrap().parse::<i64>().unwrap(),
+                prop(&event, "DESCRIPTION").unwrap_or_default(),
+            )
+        }
+    };
+    let (sequence, description) = window().await;
+    assert!(description.contains("Fri 8 Jan 2027"), "{description}");
+
+    // Staging moves to Saturdays. Production keeps its Friday, now after staging's Saturday: the
+    // event changed though production's plan did not, so calendar clients must see a new
+    // SEQUENCE to take the change.
+    staging["recurrence"] = json!({ "kind": "weekly", "weekdays": ["Sat"] });
+    let (status, body) = put_plan(&app, &pat, seed.staging, 1, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (after, description) = window().await;
+    assert!(description.contains("Sat 9 Jan 2027"), "{description}");
+    assert!(after > sequence, "SEQUENCE {sequence} then {after}");
+}
+
+#[tokio::test]
 async fn reminders_go_out_at_the_platforms_configured_offsets() {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
