@@ -57,6 +57,8 @@ pub(crate) enum Field {
     VeleroSchedules,
     VeleroBackups,
     Certificates,
+    /// What other namespaces' Pods ask of each node (from a cluster-wide Pod list).
+    NodeLoads,
 }
 
 /// How a kind is read.
@@ -112,6 +114,18 @@ const fn kind(
         field,
     }
 }
+
+/// The requests of the Pods outside the application's namespaces, per node: a cluster-wide
+/// Pod list, added up page by page (not one of [`KINDS`]: its objects are not kept, and the
+/// permission it needs, list pods, is already there).
+pub(crate) const NODE_LOADS: KindSpec = kind(
+    "pods of other namespaces (node usage)",
+    "",
+    "v1",
+    "pods",
+    Scope::AllNamespaces,
+    Field::NodeLoads,
+);
 
 /// Every kind the snapshot holds, in reading order (the big lists first, so they overlap with
 /// the many small ones).

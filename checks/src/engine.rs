@@ -1243,7 +1243,16 @@ mod scale {
             installed(&mut own_read.prometheus_rules, &whole.prometheus_rules);
             installed(&mut own_read.certificates, &whole.certificates);
             installed(&mut own_read.rollouts, &whole.rollouts);
+            // A live read of one application counts the other namespaces' Pods on the nodes.
+            let mut loads = crate::snapshot::Loads::default();
+            for p in whole.pods.items_or_empty() {
+                if p.metadata.namespace.as_deref() != Some(namespace) {
+                    loads.add(p);
+                }
+            }
+            own_read.node_loads = Source::Read(loads.into_vec());
             let narrowed = whole.narrowed_to(&namespaces);
+            assert_eq!(narrowed.node_loads, own_read.node_loads, "{namespace}");
             assert!(
                 narrowed
                     .pods

@@ -59,6 +59,72 @@ impl<T> Source<T> {
 /// and Backup, cert-manager Certificate, Argo Rollout): the engine reads the few fields it needs.
 pub type Custom = serde_json::Value;
 
+/// What the running Pods of the namespaces outside the snapshot ask of one node: the scheduler
+/// counts every tenant's requests against a node's allocatable, so the drain-capacity check
+/// must too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeLoad {
+    pub node: String,
+    pub cpu_millis: i64,
+    pub memory_bytes: i64,
+    pub pods: i64,
+}
+
+/// The node whose capacity a Pod takes: it is scheduled there and has not finished.
+pub(crate) fn occupied_node(pod: &Pod) -> Option<&str> {
+    let finished = matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    );
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|_| !finished)
+}
+
+/// Node loads being added up, Pod by Pod.
+#[derive(Debug, Default)]
+pub(crate) struct Loads(std::collections::BTreeMap<String, crate::engine::quantity::Resources>);
+
+impl Loads {
+    /// Counts a Pod that occupies its node (see [`occupied_node`]).
+    pub(crate) fn add(&mut self, pod: &Pod) {
+        if let Some(node) = occupied_node(pod) {
+            let requests = crate::engine::quantity::pod_requests(pod);
+            match self.0.get_mut(node) {
+                Some(total) => total.add(requests),
+                None => {
+                    self.0.insert(node.to_owned(), requests);
+                }
+            }
+        }
+    }
+
+    /// Adds loads counted before.
+    pub(crate) fn add_loads(&mut self, loads: &[NodeLoad]) {
+        for l in loads {
+            let total = self.0.entry(l.node.clone()).or_default();
+            total.add(crate::engine::quantity::Resources {
+                cpu_millis: l.cpu_millis,
+                memory_bytes: l.memory_bytes,
+                pods: l.pods,
+            });
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<NodeLoad> {
+        self.0
+            .into_iter()
+            .map(|(node, r)| NodeLoad {
+                node,
+                cpu_millis: r.cpu_millis,
+                memory_bytes: r.memory_bytes,
+                pods: r.pods,
+            })
+            .collect()
+    }
+}
+
 /// Everything the checks read. Namespaced objects are limited to the application's namespaces
 /// (`namespaces`); Nodes are cluster-wide.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -79,6 +145,10 @@ pub struct Snapshot {
     pub rollouts: Source<Custom>,
 
     pub pods: Source<Pod>,
+    /// Per node, what the Pods of every other namespace request (empty: nothing else runs, or
+    /// the snapshot is all namespaces). A live read fills it; files cannot.
+    #[serde(default)]
+    pub node_loads: Source<NodeLoad>,
     pub nodes: Source<Node>,
     pub services: Source<Service>,
     pub service_accounts: Source<ServiceAccount>,
@@ -157,6 +227,20 @@ impl Snapshot {
             jobs: typed(&self.jobs, &inside),
             rollouts: custom(&self.rollouts),
             pods: typed(&self.pods, &inside),
+            // The other applications of a shared read are other tenants of the nodes.
+            node_loads: match &self.node_loads {
+                Source::Read(outside) => {
+                    let mut loads = Loads::default();
+                    loads.add_loads(outside);
+                    for p in self.pods.items_or_empty() {
+                        if !inside(&p.metadata) {
+                            loads.add(p);
+                        }
+                    }
+                    Source::Read(loads.into_vec())
+                }
+                other => other.clone(),
+            },
             nodes: self.nodes.clone(),
             services: typed(&self.services, &inside),
             service_accounts: typed(&self.service_accounts, &inside),

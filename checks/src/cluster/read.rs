@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{Field, KINDS, KindSpec, Scope};
+use super::{Field, KINDS, KindSpec, NODE_LOADS, Scope};
 use crate::SourceInfo;
-use crate::snapshot::{Custom, Snapshot, Source};
+use crate::snapshot::{Custom, Loads, NodeLoad, Snapshot, Source};
 
 /// How the reader reads.
 #[derive(Debug, Clone)]
@@ -132,7 +132,8 @@ pub async fn read_snapshot_with(
         ..Snapshot::default()
     };
     // A kind whose task dies stays visibly unread rather than empty.
-    for spec in &KINDS {
+    let specs = KINDS.into_iter().chain([NODE_LOADS]);
+    for spec in specs.clone() {
         set_failed(
             &mut snapshot,
             spec.field,
@@ -142,7 +143,7 @@ pub async fn read_snapshot_with(
 
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    for spec in KINDS {
+    for spec in specs {
         let context = context.clone();
         let limit = limit.clone();
         tasks.spawn(async move {
@@ -161,7 +162,7 @@ pub async fn read_snapshot_with(
         progress(Progress {
             kind: spec.label,
             done,
-            total: KINDS.len(),
+            total: KINDS.len() + 1,
             objects,
         });
     }
@@ -231,7 +232,52 @@ async fn read_into(context: Arc<Context>, spec: KindSpec) -> (KindSpec, Option<u
         }};
     }
     match spec.field {
+        Field::Pods if matches!(context.plan, Plan::Filter(_)) => {
+            // The cluster-wide list has every tenant's Pods: the application's are kept, the
+            // others added up into node loads, so the loads need no second list.
+            let (pods, loads) = read_pods_and_loads(&context, &spec).await;
+            let count = pods.items().map(<[_]>::len);
+            let assign = move |s: &mut Snapshot| {
+                s.pods = pods;
+                s.node_loads = loads;
+            };
+            (spec, count, Box::new(assign) as Assign)
+        }
         Field::Pods => typed!(pods, Pod),
+        Field::NodeLoads => {
+            let loads = match &context.plan {
+                // Every namespace is the application's: no other tenant.
+                Plan::All => Some(Source::Read(Vec::new())),
+                // Counted while listing the Pods (above).
+                Plan::Filter(_) => None,
+                Plan::PerNamespace(own) => {
+                    let own: BTreeSet<&str> = own.iter().map(String::as_str).collect();
+                    let mut loads = Loads::default();
+                    let listed = for_each_page::<Pod>(&context, &spec, None, |page| {
+                        for p in page
+                            .iter()
+                            .filter(|p| !namespace_of(*p).is_some_and(|ns| own.contains(ns)))
+                        {
+                            loads.add(p);
+                        }
+                    })
+                    .await;
+                    Some(match listed {
+                        Ok(()) => Source::Read(loads.into_vec()),
+                        Err(problem) => classify(&context, &spec, None, problem),
+                    })
+                }
+            };
+            let count = loads
+                .as_ref()
+                .map_or(Some(0), |l| l.items().map(<[_]>::len));
+            let assign = move |s: &mut Snapshot| {
+                if let Some(loads) = loads {
+                    s.node_loads = loads;
+                }
+            };
+            (spec, count, Box::new(assign) as Assign)
+        }
         Field::Nodes => typed!(nodes, Node),
         Field::Namespaces => typed!(namespace_objects, Namespace),
         Field::Deployments => typed!(deployments, Deployment),
@@ -297,6 +343,7 @@ fn set_failed(snapshot: &mut Snapshot, field: Field, message: String) {
         Field::VeleroSchedules => s.velero_schedules = Source::Failed(message),
         Field::VeleroBackups => s.velero_backups = Source::Failed(message),
         Field::Certificates => s.certificates = Source::Failed(message),
+        Field::NodeLoads => s.node_loads = Source::Failed(message),
     }
 }
 
@@ -341,6 +388,40 @@ where
     Source::Read(items)
 }
 
+/// The Pods of the wanted namespaces from a cluster-wide list, and the node loads of the rest.
+async fn read_pods_and_loads(
+    context: &Context,
+    spec: &KindSpec,
+) -> (Source<Pod>, Source<NodeLoad>) {
+    let Plan::Filter(wanted) = &context.plan else {
+        unreachable!("only for cluster-wide lists");
+    };
+    let mut own = Vec::new();
+    let mut loads = Loads::default();
+    let listed = for_each_page::<Pod>(context, spec, None, |page| {
+        for p in page {
+            if namespace_of(&p).is_some_and(|ns| wanted.contains(ns)) {
+                own.push(p);
+            } else {
+                loads.add(&p);
+            }
+        }
+    })
+    .await;
+    match listed {
+        Ok(()) => (Source::Read(own), Source::Read(loads.into_vec())),
+        Err(problem) => {
+            let failed: Source<Pod> = classify(context, spec, None, problem);
+            let loads = match &failed {
+                Source::Forbidden(m) => Source::Forbidden(m.clone()),
+                Source::Failed(m) => Source::Failed(m.clone()),
+                _ => Source::NotInstalled,
+            };
+            (failed, loads)
+        }
+    }
+}
+
 async fn list_pages<T>(
     context: &Context,
     spec: &KindSpec,
@@ -349,9 +430,24 @@ async fn list_pages<T>(
 where
     T: DeserializeOwned + Clone,
 {
+    let mut items = Vec::new();
+    for_each_page(context, spec, namespace, |mut page| items.append(&mut page)).await?;
+    Ok(items)
+}
+
+/// Lists one kind page by page, handing each page to `each` (so a cluster-wide list that is
+/// only added up never sits in memory whole).
+async fn for_each_page<T>(
+    context: &Context,
+    spec: &KindSpec,
+    namespace: Option<&str>,
+    mut each: impl FnMut(Vec<T>),
+) -> Result<(), Problem>
+where
+    T: DeserializeOwned + Clone,
+{
     let path = spec.list_path(namespace);
     let mut params = ListParams::default().limit(context.options.page_size);
-    let mut items = Vec::new();
     loop {
         if let Some(reason) = context.gone() {
             return Err(Problem::Gone(reason));
@@ -369,10 +465,10 @@ where
             Ok(Err(error)) => return Err(Problem::Kube(error)),
             Ok(Ok(page)) => page,
         };
-        items.extend(page.items);
+        each(page.items);
         match page.metadata.continue_ {
             Some(token) if !token.is_empty() => params = params.continue_token(&token),
-            _ => return Ok(items),
+            _ => return Ok(()),
         }
     }
 }

@@ -8,12 +8,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
-use super::index::{Index, ZONE_LABEL, pod_requests};
-use super::quantity::{Resources, format_bytes};
+use super::index::{Index, ZONE_LABEL};
+use super::quantity::{Resources, format_bytes, pod_requests};
 use super::{
     Cx, EvidenceExt, Verdict, WorkloadKind, error, ios_display, list_some, name_of, obj_ref,
     scaled, selector, source_error,
 };
+use crate::snapshot::Source;
 use crate::{Evidence, Outcome, Params};
 
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
@@ -479,9 +480,20 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
         return error(format!("{e}; cannot compute free node capacity"));
     }
     let mut ev = Evidence::default();
+    // Without the other namespaces' Pods the nodes look emptier than they are: say so.
+    let partial = match &cx.idx.snap.node_loads {
+        Source::Read(_) => None,
+        Source::NotInstalled => Some("other namespaces' Pods were not read".to_owned()),
+        Source::Forbidden(why) | Source::Failed(why) => Some(why.clone()),
+    };
     ev.val(
         "scope",
-        "node usage counts the requests of Pods in the application's namespaces only; Pods of other namespaces also use node capacity",
+        match &partial {
+            None => "node usage counts the requests of every running Pod on each node, in all namespaces".to_owned(),
+            Some(why) => format!(
+                "node usage counts the requests of Pods in the application's namespaces only ({why}); Pods of other namespaces also use node capacity"
+            ),
+        },
     );
     let mut by_node: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
     for p in cx.live_pods() {
@@ -588,10 +600,15 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
             ev,
         );
     }
+    let counted = if partial.is_some() {
+        "only the application's namespaces' Pods are counted as node usage"
+    } else {
+        "every namespace's Pods counted as node usage"
+    };
     Verdict::new(
         Outcome::Pass,
         format!(
-            "the Pods of {} on any one of its {} nodes fit on the other {} schedulable nodes (first-fit on requests; only the application's namespaces' Pods are counted as node usage)",
+            "the Pods of {} on any one of its {} nodes fit on the other {} schedulable nodes (first-fit on requests; {counted})",
             w.display(),
             by_node.len(),
             targets.len()
@@ -1192,6 +1209,51 @@ mod tests {
         let r = result_for(&s, CheckId::DrainCapacity, "cart");
         assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
         assert!(r.message.contains("draining node n1"), "{}", r.message);
+    }
+
+    #[test]
+    fn other_namespaces_pods_take_room_on_the_nodes_a_drain_needs() {
+        use crate::snapshot::NodeLoad;
+        let mut spec = good_pod_spec("cart");
+        spec["containers"][0]["resources"]["requests"]["cpu"] = json!("3");
+        let mut s = with_spec("cart", 2, spec, &["n1", "n2"]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+            node("n3", "z3", "4", "8Gi"),
+        ]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(r.message.contains("every namespace"), "{}", r.message);
+
+        // Another team's Pods already ask for 2 of n3's 4 cores: a drained Pod of 3 fits nowhere.
+        s.node_loads = Source::Read(vec![NodeLoad {
+            node: "n3".into(),
+            cpu_millis: 2000,
+            memory_bytes: 1 << 30,
+            pods: 4,
+        }]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(r.message.contains("draining node n1"), "{}", r.message);
+
+        // When the other namespaces could not be read, the verdict says what it could not count.
+        s.node_loads = Source::Forbidden("list pods in all namespaces is forbidden".into());
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message.contains("only the application's namespaces"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.evidence.values["scope"]
+                .as_str()
+                .unwrap()
+                .contains("forbidden"),
+            "{:?}",
+            r.evidence.values
+        );
     }
 
     fn pdb(

@@ -12,7 +12,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value;
 
-use super::quantity::Resources;
+use super::quantity::{Resources, pod_requests};
 use super::{Workload, WorkloadKind, jstr, name_of, ns_of, selector};
 use crate::snapshot::{Custom, Snapshot, Source};
 
@@ -123,7 +123,8 @@ pub struct Index<'a> {
     pub nodes: HashMap<&'a str, &'a Node>,
     /// Distinct zone labels over all nodes.
     pub zone_count: usize,
-    /// Requests of the snapshot's Pods per node (non-finished Pods with a nodeName).
+    /// Requests per node (non-finished Pods with a nodeName): the snapshot's Pods and, when
+    /// known, those of every other namespace ([`crate::snapshot::Snapshot::node_loads`]).
     pub node_used: HashMap<&'a str, Resources>,
     /// Schedulable nodes and their free capacity, sorted by name: computed by the first
     /// drain-capacity check that needs it.
@@ -179,16 +180,20 @@ impl<'a> Index<'a> {
         zones.dedup();
         let mut node_used: HashMap<&str, Resources> = HashMap::new();
         for p in snap.pods.items_or_empty() {
-            let finished = matches!(
-                p.status.as_ref().and_then(|s| s.phase.as_deref()),
-                Some("Succeeded" | "Failed")
-            );
-            if let (false, Some(node)) = (
-                finished,
-                p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
-            ) {
+            if let Some(node) = crate::snapshot::occupied_node(p) {
                 node_used.entry(node).or_default().add(pod_requests(p));
             }
+        }
+        // Every other tenant of the nodes, when the reader could count them.
+        for l in snap.node_loads.items_or_empty() {
+            node_used
+                .entry(l.node.as_str())
+                .or_default()
+                .add(Resources {
+                    cpu_millis: l.cpu_millis,
+                    memory_bytes: l.memory_bytes,
+                    pods: l.pods,
+                });
         }
         let mut prometheus_rules: HashMap<&str, Vec<&Value>> = HashMap::new();
         for r in snap.prometheus_rules.items_or_empty() {
@@ -328,51 +333,4 @@ impl<'a> Index<'a> {
             .filter(|p| selector::matches(&sel, p.metadata.labels.as_ref()))
             .collect()
     }
-}
-
-/// What a Pod asks the scheduler for: the sum of its containers' requests or the largest init
-/// container's, whichever is larger, plus overhead, and one Pod slot. A limit without a request
-/// counts as the request, as Kubernetes defaults it.
-pub fn pod_requests(p: &Pod) -> Resources {
-    let Some(spec) = &p.spec else {
-        return Resources {
-            pods: 1,
-            ..Resources::default()
-        };
-    };
-    let of = |c: &k8s_openapi::api::core::v1::Container| {
-        let r = c.resources.as_ref();
-        let req = Resources::from_map(r.and_then(|r| r.requests.as_ref()));
-        let lim = Resources::from_map(r.and_then(|r| r.limits.as_ref()));
-        Resources {
-            cpu_millis: if req.cpu_millis > 0 {
-                req.cpu_millis
-            } else {
-                lim.cpu_millis
-            },
-            memory_bytes: if req.memory_bytes > 0 {
-                req.memory_bytes
-            } else {
-                lim.memory_bytes
-            },
-            pods: 0,
-        }
-    };
-    let mut sum = Resources::default();
-    for c in &spec.containers {
-        sum.add(of(c));
-    }
-    let mut init = Resources::default();
-    for c in spec.init_containers.iter().flatten() {
-        if c.restart_policy.as_deref() == Some("Always") {
-            // A native sidecar runs beside the app containers.
-            sum.add(of(c));
-        } else {
-            init = init.max(of(c));
-        }
-    }
-    let mut total = sum.max(init);
-    total.add(Resources::from_map(spec.overhead.as_ref()));
-    total.pods = 1;
-    total
 }

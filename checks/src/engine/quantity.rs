@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// The value of a quantity in base units (cores, bytes, counts), or `None` when it is not a
@@ -168,4 +169,51 @@ mod tests {
         assert_eq!(format_bytes(1536 * 1024 * 1024), "1.5Gi");
         assert_eq!(format_bytes(100), "100");
     }
+}
+
+/// What a Pod asks the scheduler for: the sum of its containers' requests or the largest init
+/// container's, whichever is larger, plus overhead, and one Pod slot. A limit without a request
+/// counts as the request, as Kubernetes defaults it.
+pub fn pod_requests(p: &Pod) -> Resources {
+    let Some(spec) = &p.spec else {
+        return Resources {
+            pods: 1,
+            ..Resources::default()
+        };
+    };
+    let of = |c: &k8s_openapi::api::core::v1::Container| {
+        let r = c.resources.as_ref();
+        let req = Resources::from_map(r.and_then(|r| r.requests.as_ref()));
+        let lim = Resources::from_map(r.and_then(|r| r.limits.as_ref()));
+        Resources {
+            cpu_millis: if req.cpu_millis > 0 {
+                req.cpu_millis
+            } else {
+                lim.cpu_millis
+            },
+            memory_bytes: if req.memory_bytes > 0 {
+                req.memory_bytes
+            } else {
+                lim.memory_bytes
+            },
+            pods: 0,
+        }
+    };
+    let mut sum = Resources::default();
+    for c in &spec.containers {
+        sum.add(of(c));
+    }
+    let mut init = Resources::default();
+    for c in spec.init_containers.iter().flatten() {
+        if c.restart_policy.as_deref() == Some("Always") {
+            // A native sidecar runs beside the app containers.
+            sum.add(of(c));
+        } else {
+            init = init.max(of(c));
+        }
+    }
+    let mut total = sum.max(init);
+    total.add(Resources::from_map(spec.overhead.as_ref()));
+    total.pods = 1;
+    total
 }

@@ -246,16 +246,80 @@ async fn the_reader_reads_every_kind_of_the_fixture_cluster() {
     );
     assert_eq!(state(&snapshot.velero_backups), "read(1)");
 
+    // Every Pod of the cluster runs in shop or payments: no other tenant loads the nodes.
+    assert_eq!(state(&snapshot.node_loads), "read(0)");
+
     let events = events.into_inner().unwrap();
-    assert_eq!(events.len(), 22, "one progress event per kind");
+    assert_eq!(
+        events.len(),
+        23,
+        "one progress event per kind, and one for node usage"
+    );
     assert_eq!(
         events.iter().map(|e| e.done).collect::<Vec<_>>(),
-        (1..=22).collect::<Vec<_>>()
+        (1..=23).collect::<Vec<_>>()
     );
-    assert!(events.iter().all(|e| e.total == 22));
+    assert!(events.iter().all(|e| e.total == 23));
     let rollouts = events.iter().find(|e| e.kind == "rollouts").unwrap();
     assert_eq!(rollouts.objects, None);
-    assert!(events.last().unwrap().to_string().ends_with("(22/22)"));
+    assert!(events.last().unwrap().to_string().ends_with("(23/23)"));
+}
+
+/// What the node loads add up to: (Pods, millicores).
+fn load_totals(snapshot: &Snapshot) -> (i64, i64) {
+    let loads = snapshot.node_loads.items().expect("node loads read");
+    (
+        loads.iter().map(|l| l.pods).sum(),
+        loads.iter().map(|l| l.cpu_millis).sum(),
+    )
+}
+
+#[tokio::test]
+async fn the_pods_of_other_namespaces_count_as_node_usage() {
+    let cluster = kube_fixture::start(fixture_cluster()).await.unwrap();
+    let everything = read(&cluster.url, &[], ReadOptions::default()).await;
+    let payments: Vec<_> = everything
+        .pods
+        .items()
+        .unwrap()
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some("payments"))
+        .collect();
+    assert!(!payments.is_empty(), "the fixture has other tenants");
+    let cpu: i64 = payments
+        .iter()
+        .map(|p| checks::engine::quantity::pod_requests(p).cpu_millis)
+        .sum();
+
+    // A few namespaces: their own lists, and one cluster-wide Pod list added up per node.
+    let requests_before = cluster.requests();
+    let shop = read(&cluster.url, &["shop".to_string()], ReadOptions::default()).await;
+    assert_eq!(state(&shop.pods), "read(4)");
+    assert_eq!(load_totals(&shop), (payments.len() as i64, cpu));
+    let per_namespace_requests = cluster.requests() - requests_before;
+
+    // Many namespaces: the cluster-wide Pod list the reader makes anyway gives the same loads.
+    let mut many: Vec<String> = (1..=9).map(|i| format!("team-{i}")).collect();
+    many.push("shop".to_string());
+    let wide = read(&cluster.url, &many, ReadOptions::default()).await;
+    assert_eq!(load_totals(&wide), (payments.len() as i64, cpu));
+    assert_eq!(wide.node_loads, shop.node_loads);
+    assert!(
+        per_namespace_requests > 23,
+        "the loads cost one list of their own"
+    );
+
+    // Without the right to list Pods cluster-wide, the loads say why; the rest is read.
+    let limited = kube_fixture::start(fixture_cluster().deny("", "pods", Some("kube-system")))
+        .await
+        .unwrap();
+    let shop = read(&limited.url, &["shop".to_string()], ReadOptions::default()).await;
+    assert_eq!(state(&shop.node_loads), "forbidden");
+    assert_eq!(
+        state(&shop.pods),
+        "read(4)",
+        "shop's own Pods are still readable"
+    );
 }
 
 #[tokio::test]
@@ -278,6 +342,11 @@ async fn many_namespaces_are_listed_cluster_wide_and_filtered() {
     let everything = read(&cluster.url, &[], ReadOptions::default()).await;
     assert_eq!(state(&everything.pods), "read(6)");
     assert_eq!(state(&everything.namespace_objects), "read(3)");
+    assert_eq!(
+        state(&everything.node_loads),
+        "read(0)",
+        "no namespace is someone else's"
+    );
 }
 
 #[tokio::test]
