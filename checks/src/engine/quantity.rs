@@ -125,52 +125,6 @@ pub fn format_bytes(b: i64) -> String {
     b.to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn q(s: &str) -> Quantity {
-        Quantity(s.to_string())
-    }
-
-    #[test]
-    fn cpu_quantities_become_millicores() {
-        assert_eq!(cpu_millis(&q("100m")), Some(100));
-        assert_eq!(cpu_millis(&q("1")), Some(1000));
-        assert_eq!(cpu_millis(&q("0.5")), Some(500));
-        assert_eq!(cpu_millis(&q("2.25")), Some(2250));
-        assert_eq!(cpu_millis(&q("1500u")), Some(2));
-        assert_eq!(cpu_millis(&q("nonsense")), None);
-    }
-
-    #[test]
-    fn memory_quantities_become_bytes() {
-        assert_eq!(whole(&q("128Mi")), Some(128 * 1024 * 1024));
-        assert_eq!(whole(&q("1Gi")), Some(1 << 30));
-        assert_eq!(whole(&q("1G")), Some(1_000_000_000));
-        assert_eq!(whole(&q("1e3")), Some(1000));
-        assert_eq!(whole(&q("1E3")), Some(1000));
-        assert_eq!(whole(&q("500k")), Some(500_000));
-        assert_eq!(whole(&q("1.5Gi")), Some(1_610_612_736));
-        assert_eq!(whole(&q("1E")), Some(1_000_000_000_000_000_000));
-        assert_eq!(whole(&q("12")), Some(12));
-    }
-
-    #[test]
-    fn malformed_quantities_are_rejected() {
-        for bad in ["", "Mi", "1Xi", "1.2.3", "--1", "1e", "abc"] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn byte_counts_print_with_binary_units() {
-        assert_eq!(format_bytes(1 << 30), "1Gi");
-        assert_eq!(format_bytes(1536 * 1024 * 1024), "1.5Gi");
-        assert_eq!(format_bytes(100), "100");
-    }
-}
-
 /// What a Pod asks the scheduler for: the sum of its containers' requests or the largest init
 /// container's, whichever is larger, plus overhead, and one Pod slot. A limit without a request
 /// counts as the request, as Kubernetes defaults it.
@@ -216,4 +170,50 @@ pub fn pod_requests(p: &Pod) -> Resources {
     total.add(Resources::from_map(spec.overhead.as_ref()));
     total.pods = 1;
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity(s.to_string())
+    }
+
+    #[test]
+    fn cpu_quantities_become_millicores() {
+        assert_eq!(cpu_millis(&q("100m")), Some(100));
+        assert_eq!(cpu_millis(&q("1")), Some(1000));
+        assert_eq!(cpu_millis(&q("0.5")), Some(500));
+        assert_eq!(cpu_millis(&q("2.25")), Some(2250));
+        assert_eq!(cpu_millis(&q("1500u")), Some(2));
+        assert_eq!(cpu_millis(&q("nonsense")), None);
+    }
+
+    #[test]
+    fn memory_quantities_become_bytes() {
+        assert_eq!(whole(&q("128Mi")), Some(128 * 1024 * 1024));
+        assert_eq!(whole(&q("1Gi")), Some(1 << 30));
+        assert_eq!(whole(&q("1G")), Some(1_000_000_000));
+        assert_eq!(whole(&q("1e3")), Some(1000));
+        assert_eq!(whole(&q("1E3")), Some(1000));
+        assert_eq!(whole(&q("500k")), Some(500_000));
+        assert_eq!(whole(&q("1.5Gi")), Some(1_610_612_736));
+        assert_eq!(whole(&q("1E")), Some(1_000_000_000_000_000_000));
+        assert_eq!(whole(&q("12")), Some(12));
+    }
+
+    #[test]
+    fn malformed_quantities_are_rejected() {
+        for bad in ["", "Mi", "1Xi", "1.2.3", "--1", "1e", "abc"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn byte_counts_print_with_binary_units() {
+        assert_eq!(format_bytes(1 << 30), "1Gi");
+        assert_eq!(format_bytes(1536 * 1024 * 1024), "1.5Gi");
+        assert_eq!(format_bytes(100), "100");
+    }
 }
