@@ -173,7 +173,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendar::list_action_items))
         .routes(routes!(calendar::complete_action_item))
         .routes(routes!(calendar::list_drills, calendar::create_drill))
-        .routes(routes!(calendar::get_drill))
+        .routes(routes!(calendar::get_drill, calendar::update_drill))
         .routes(routes!(calendar::record_drill))
         .routes(routes!(calendar::cancel_drill))
         .routes(routes!(calendar::list_events))

@@ -144,6 +144,7 @@ async fn calendar(pool: &PgPool, now: chrono::DateTime<chrono::Utc>) -> domain::
                 .into(),
             starting_state: "Production-like data in staging; nightly backups in place.".into(),
             participants: "Platform on-call, payments team".into(),
+            observers: "Audrey Auditor".into(),
             leader: "Pat Platform".into(),
             starts_at: start,
             ends_at: start + Duration::hours(4),

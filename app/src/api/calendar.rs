@@ -1084,6 +1084,55 @@ pub async fn load_drill_form() -> UiResult<DrillFormData> {
     })
 }
 
+/// The drill form's fields as posted (planning and changing a drill share them).
+#[cfg(feature = "ssr")]
+struct DrillFields {
+    platform_id: String,
+    application_id: Option<String>,
+    title: String,
+    goal: String,
+    scenario: String,
+    starting_state: String,
+    participants: String,
+    observers: String,
+    leader: String,
+    starts_at: String,
+    ends_at: String,
+    target_rpo_minutes: String,
+    target_rto_minutes: String,
+    target_retention_days: String,
+}
+
+#[cfg(feature = "ssr")]
+impl DrillFields {
+    /// The domain's form, or the first field that cannot be read.
+    fn parse(self) -> Result<domain::calendar::model::DrillForm, UiError> {
+        let required = |field: &str, value: &str| {
+            utc_time(field, value)?
+                .ok_or_else(|| UiError::from(domain::Error::invalid(field, "is required")))
+        };
+        Ok(domain::calendar::model::DrillForm {
+            platform_id: ssr::uuid("platform_id", &self.platform_id)?,
+            application_id: ssr::maybe_uuid("application_id", &self.application_id)?,
+            starts_at: required("starts_at", &self.starts_at)?,
+            ends_at: required("ends_at", &self.ends_at)?,
+            target_rpo_minutes: ssr::number("target_rpo_minutes", &self.target_rpo_minutes)?,
+            target_rto_minutes: ssr::number("target_rto_minutes", &self.target_rto_minutes)?,
+            target_retention_days: ssr::number(
+                "target_retention_days",
+                &self.target_retention_days,
+            )?,
+            title: self.title,
+            goal: self.goal,
+            scenario: self.scenario,
+            starting_state: self.starting_state,
+            participants: self.participants,
+            observers: self.observers,
+            leader: self.leader,
+        })
+    }
+}
+
 /// Plans a DR drill, then shows it.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn create_drill(
@@ -1094,6 +1143,7 @@ pub async fn create_drill(
     #[server(default)] scenario: String,
     #[server(default)] starting_state: String,
     #[server(default)] participants: String,
+    #[server(default)] observers: String,
     #[server(default)] leader: String,
     starts_at: String,
     ends_at: String,
@@ -1102,27 +1152,70 @@ pub async fn create_drill(
     target_retention_days: String,
 ) -> UiResult<Drill> {
     let (pool, caller) = ssr::context()?;
-    let required = |field: &str, value: &str| {
-        utc_time(field, value)?
-            .ok_or_else(|| UiError::from(domain::Error::invalid(field, "is required")))
-    };
-    let form = domain::calendar::model::DrillForm {
-        platform_id: ssr::uuid("platform_id", &platform_id)?,
-        application_id: ssr::maybe_uuid("application_id", &application_id)?,
+    let form = DrillFields {
+        platform_id,
+        application_id,
         title,
         goal,
         scenario,
         starting_state,
         participants,
+        observers,
         leader,
-        starts_at: required("starts_at", &starts_at)?,
-        ends_at: required("ends_at", &ends_at)?,
-        target_rpo_minutes: ssr::number("target_rpo_minutes", &target_rpo_minutes)?,
-        target_rto_minutes: ssr::number("target_rto_minutes", &target_rto_minutes)?,
-        target_retention_days: ssr::number("target_retention_days", &target_retention_days)?,
-    };
+        starts_at,
+        ends_at,
+        target_rpo_minutes,
+        target_rto_minutes,
+        target_retention_days,
+    }
+    .parse()?;
     let drill = domain::calendar::drills::create(&pool, &caller, form).await?;
     leptos_axum::redirect(&format!("/calendar/drills/{}", drill.id));
+    Ok(drill)
+}
+
+/// Changes a planned drill, then shows it.
+#[server(prefix = "/_fn", output = crate::api::Answer)]
+pub async fn update_drill(
+    id: String,
+    version: String,
+    platform_id: String,
+    #[server(default)] application_id: Option<String>,
+    title: String,
+    #[server(default)] goal: String,
+    #[server(default)] scenario: String,
+    #[server(default)] starting_state: String,
+    #[server(default)] participants: String,
+    #[server(default)] observers: String,
+    #[server(default)] leader: String,
+    starts_at: String,
+    ends_at: String,
+    target_rpo_minutes: String,
+    target_rto_minutes: String,
+    target_retention_days: String,
+) -> UiResult<Drill> {
+    let (pool, caller) = ssr::context()?;
+    let id = ssr::uuid("id", &id)?;
+    let version = ssr::number("version", &version)?;
+    let form = DrillFields {
+        platform_id,
+        application_id,
+        title,
+        goal,
+        scenario,
+        starting_state,
+        participants,
+        observers,
+        leader,
+        starts_at,
+        ends_at,
+        target_rpo_minutes,
+        target_rto_minutes,
+        target_retention_days,
+    }
+    .parse()?;
+    let drill = domain::calendar::drills::update(&pool, &caller, id, version, form).await?;
+    leptos_axum::redirect(&format!("/calendar/drills/{id}"));
     Ok(drill)
 }
 
@@ -1184,11 +1277,11 @@ pub async fn record_drill_result(
         .map_err(|e| to_rows(e, &rows_of).into())
 }
 
-/// Cancels a planned drill.
+/// Cancels a planned drill, saying why.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
-pub async fn cancel_drill(id: String) -> UiResult<Drill> {
+pub async fn cancel_drill(id: String, #[server(default)] reason: String) -> UiResult<Drill> {
     let (pool, caller) = ssr::context()?;
-    Ok(domain::calendar::drills::cancel(&pool, &caller, ssr::uuid("id", &id)?).await?)
+    Ok(domain::calendar::drills::cancel(&pool, &caller, ssr::uuid("id", &id)?, &reason).await?)
 }
 
 /// The feeds, what new ones can be made for, and the teams' e-mail recipients.

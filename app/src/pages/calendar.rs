@@ -217,6 +217,10 @@ fn calendar_view(d: CalendarPageData, query: ParamsMap) -> impl IntoView {
                 })}
                 <a class="button secondary" href="/calendar/drills/new" id="new-drill-link">"Plan a DR drill"</a>
                 <a class="button secondary" href="/calendar/feeds" id="feeds-link">"Feeds"</a>
+                <a class="button secondary" href="/api/v1/maintenances/export.csv" id="maintenances-csv"
+                    download="maintenances.csv">"Maintenances (CSV)"</a>
+                <a class="button secondary" href="/api/v1/drills/export.csv" id="drills-csv"
+                    download="drills.csv">"Drills (CSV)"</a>
             </div>
         </div>
         {eol_banner(d.end_of_life)}

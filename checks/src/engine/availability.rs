@@ -142,6 +142,17 @@ fn probe_summary(p: &Probe) -> String {
     )
 }
 
+/// A probe's numeric port (httpGet, tcpSocket or grpc) and its field.
+fn numbered_port(p: &Probe) -> Option<(&'static str, i32)> {
+    if let Some(IntOrString::Int(n)) = p.http_get.as_ref().map(|h| &h.port) {
+        return Some(("httpGet.port", *n));
+    }
+    if let Some(IntOrString::Int(n)) = p.tcp_socket.as_ref().map(|t| &t.port) {
+        return Some(("tcpSocket.port", *n));
+    }
+    p.grpc.as_ref().map(|g| ("grpc.port", g.port))
+}
+
 fn named_port(p: &Probe) -> Option<(&'static str, &str)> {
     if let Some(IntOrString::String(s)) = p.http_get.as_ref().map(|h| &h.port) {
         return Some(("httpGet.port", s));
@@ -197,6 +208,18 @@ pub fn probes(cx: &Cx<'_, '_>) -> Verdict {
             {
                 fails.push(format!(
                     "{path}.{kind}.{field} names port \"{name}\", which the container's ports do not declare"
+                ));
+            }
+            // Declaring ports is optional, so a number no port declares is only suspicious when
+            // the container declares some: a probe of the wrong port restarts a healthy Pod.
+            let declared: Vec<i32> = c.ports.iter().flatten().map(|p| p.container_port).collect();
+            if let Some((field, number)) = probe.as_ref().and_then(numbered_port)
+                && !declared.is_empty()
+                && !declared.contains(&number)
+            {
+                warns.push(format!(
+                    "{path}.{kind}.{field} is {number}, which none of the container's ports ({}) is; make sure the application listens there",
+                    declared.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -1079,6 +1102,39 @@ mod tests {
             "{}",
             r.message
         );
+
+        // A number: fine when a declared port has it (or none is declared), a warning otherwise.
+        for (port, declared, outcome) in [
+            (json!(8080), true, Outcome::Pass),
+            (json!(8081), true, Outcome::Warn),
+            (json!(8081), false, Outcome::Pass),
+        ] {
+            let mut spec = good_pod_spec("cart");
+            spec["containers"][0]["readinessProbe"]["httpGet"]["port"] = port.clone();
+            if !declared {
+                spec["containers"][0]
+                    .as_object_mut()
+                    .map(|c| c.remove("ports"));
+                spec["containers"][0]["livenessProbe"]["httpGet"]["port"] = json!(8081);
+            }
+            let r = result_for(
+                &with_spec("cart", 2, spec, &["n1", "n2"]),
+                CheckId::Probes,
+                "cart",
+            );
+            assert_eq!(
+                r.outcome, outcome,
+                "{port} declared={declared}: {}",
+                r.message
+            );
+            if outcome == Outcome::Warn {
+                assert!(
+                    r.message.contains("httpGet.port is 8081") && r.message.contains("(8080)"),
+                    "{}",
+                    r.message
+                );
+            }
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ struct Row {
     scenario: String,
     starting_state: String,
     participants: String,
+    observers: String,
     leader: String,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
@@ -38,6 +39,7 @@ struct Row {
     went_well: Option<String>,
     to_improve: Option<String>,
     completed_at: Option<DateTime<Utc>>,
+    cancel_reason: Option<String>,
     version: i32,
     created_by: String,
 }
@@ -67,6 +69,7 @@ impl Row {
             scenario: self.scenario,
             starting_state: self.starting_state,
             participants: self.participants,
+            observers: self.observers,
             leader: self.leader,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
@@ -77,6 +80,7 @@ impl Row {
             measured_rpo_minutes: self.measured_rpo_minutes,
             measured_rto_minutes: self.measured_rto_minutes,
             retention_verified: self.retention_verified,
+            cancel_reason: self.cancel_reason,
             version: self.version,
             created_by: self.created_by,
         }
@@ -94,10 +98,10 @@ pub(crate) async fn load(
         Row,
         r#"SELECT d.id, d.platform_id, p.slug AS platform_slug, d.application_id,
                   a.slug AS "application_slug?", d.title, d.goal, d.scenario, d.starting_state,
-                  d.participants, d.leader, d.starts_at, d.ends_at, d.target_rpo_minutes,
+                  d.participants, d.observers, d.leader, d.starts_at, d.ends_at, d.target_rpo_minutes,
                   d.target_rto_minutes, d.target_retention_days, d.state, d.measured_rpo_minutes,
                   d.measured_rto_minutes, d.retention_verified, d.went_well, d.to_improve,
-                  d.completed_at, d.version, d.created_by
+                  d.completed_at, d.cancel_reason, d.version, d.created_by
            FROM dr_drills d
            JOIN platforms p ON p.id = d.platform_id
            LEFT JOIN applications a ON a.id = d.application_id
@@ -199,6 +203,7 @@ fn validate(placement: &Placement, form: &mut DrillForm) -> Result<()> {
         ("scenario", &mut form.scenario, true, 4000),
         ("starting_state", &mut form.starting_state, false, 4000),
         ("participants", &mut form.participants, false, 2000),
+        ("observers", &mut form.observers, false, 2000),
         ("leader", &mut form.leader, true, 120),
     ] {
         *value = value.trim().to_owned();
@@ -243,8 +248,8 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut form: DrillForm) -> Resu
     let id = sqlx::query_scalar!(
         "INSERT INTO dr_drills (platform_id, application_id, title, goal, scenario, starting_state,
              participants, leader, starts_at, ends_at, target_rpo_minutes, target_rto_minutes,
-             target_retention_days, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             target_retention_days, created_by, observers)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         form.platform_id,
         form.application_id,
         form.title,
@@ -259,6 +264,7 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut form: DrillForm) -> Resu
         form.target_rto_minutes as i32,
         form.target_retention_days as i32,
         caller.actor.name,
+        form.observers,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -277,6 +283,85 @@ pub async fn create(pool: &PgPool, caller: &Caller, mut form: DrillForm) -> Resu
     Ok(drill)
 }
 
+/// Changes a planned drill (reschedules it, refines its scenario or targets). It stays on its
+/// platform and application; `version` is the one the caller saw.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn update(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    version: i32,
+    mut form: DrillForm,
+) -> Result<Drill> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, id).await?;
+    let before = fetch(&mut tx, id).await?;
+    authorize(&mut tx, caller, before.application_id).await?;
+    if form.platform_id != before.platform_id || form.application_id != before.application_id {
+        return Err(Error::invalid(
+            "platform_id",
+            "A drill stays on its platform and application: cancel it and plan a new one.",
+        ));
+    }
+    if before.state != "planned" {
+        return Err(Error::Conflict {
+            message: format!(
+                "This drill is {}; only a planned one can be changed.",
+                before.state
+            ),
+        });
+    }
+    if before.version != version {
+        return Err(Error::stale("drill"));
+    }
+    let placement = placement(&mut tx, &form).await?;
+    validate(&placement, &mut form)?;
+    sqlx::query!(
+        "UPDATE dr_drills SET title = $2, goal = $3, scenario = $4, starting_state = $5,
+             participants = $6, observers = $7, leader = $8, starts_at = $9, ends_at = $10,
+             target_rpo_minutes = $11, target_rto_minutes = $12, target_retention_days = $13,
+             version = version + 1
+         WHERE id = $1",
+        id,
+        form.title,
+        form.goal,
+        form.scenario,
+        form.starting_state,
+        form.participants,
+        form.observers,
+        form.leader,
+        form.starts_at,
+        form.ends_at,
+        form.target_rpo_minutes as i32,
+        form.target_rto_minutes as i32,
+        form.target_retention_days as i32,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = fetch(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        "drill.update",
+        "drill",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Locks a drill's row for a change, or says it does not exist.
+async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!("SELECT id FROM dr_drills WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(conn)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| Error::not_found("drill"))
+}
+
 /// Records what a drill measured and its retrospective; the drill is then completed.
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn record_result(
@@ -287,10 +372,7 @@ pub async fn record_result(
     now: DateTime<Utc>,
 ) -> Result<Drill> {
     let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT id FROM dr_drills WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::not_found("drill"))?;
+    lock(&mut tx, id).await?;
     let before = fetch(&mut tx, id).await?;
     authorize(&mut tx, caller, before.application_id).await?;
     if before.state != "planned" {
@@ -348,9 +430,17 @@ pub async fn record_result(
     Ok(after)
 }
 
-/// Cancels a planned drill (it stays on record).
-pub async fn cancel(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Drill> {
+/// Cancels a planned drill, saying why (it stays on record, with the reason).
+pub async fn cancel(pool: &PgPool, caller: &Caller, id: Uuid, reason: &str) -> Result<Drill> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(Error::invalid(
+            "reason",
+            "Say why the drill is called off (up to 2,000 characters).",
+        ));
+    }
     let mut tx = pool.begin().await?;
+    lock(&mut tx, id).await?;
     let before = fetch(&mut tx, id).await?;
     authorize(&mut tx, caller, before.application_id).await?;
     if before.state != "planned" {
@@ -362,8 +452,9 @@ pub async fn cancel(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Drill> {
         });
     }
     sqlx::query!(
-        "UPDATE dr_drills SET state = 'cancelled', version = version + 1 WHERE id = $1",
-        id
+        "UPDATE dr_drills SET state = 'cancelled', cancel_reason = $2, version = version + 1 WHERE id = $1",
+        id,
+        reason
     )
     .execute(&mut *tx)
     .await?;

@@ -434,6 +434,8 @@ pub struct Drill {
     pub scenario: String,
     pub starting_state: String,
     pub participants: String,
+    /// Who watches and takes notes, apart from those who act.
+    pub observers: String,
     pub leader: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -448,6 +450,8 @@ pub struct Drill {
     pub rpo_met: Option<bool>,
     pub rto_met: Option<bool>,
     pub retrospective: Option<Retrospective>,
+    /// Why it was called off, when it was.
+    pub cancel_reason: Option<String>,
     pub version: i32,
     pub created_by: String,
 }
@@ -466,6 +470,8 @@ pub struct DrillForm {
     pub starting_state: String,
     #[serde(default)]
     pub participants: String,
+    #[serde(default)]
+    pub observers: String,
     pub leader: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,

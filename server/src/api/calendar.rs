@@ -541,15 +541,35 @@ pub async fn create_drill(
     ))
 }
 
-/// A drill with its targets, measurements and retrospective.
+/// A drill with its targets, measurements and retrospective (with its ETag).
 #[utoipa::path(get, path = "/api/v1/drills/{id}", tag = "calendar", params(("id" = Uuid, Path)),
     responses((status = 200, body = Drill), (status = 404, body = ErrorBody)))]
 pub async fn get_drill(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Drill>> {
-    Ok(Json(drills::get(&s.pool, &c, id).await?))
+) -> Result<Tagged<Drill>> {
+    let d = drills::get(&s.pool, &c, id).await?;
+    Ok(Tagged(StatusCode::OK, d.version, d))
+}
+
+/// Change a planned drill: reschedule it, refine its scenario, people or targets (needs
+/// If-Match; it stays on its platform and application). Feeds show a new SEQUENCE.
+#[utoipa::path(put, path = "/api/v1/drills/{id}", tag = "calendar",
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = DrillForm,
+    responses((status = 200, body = Drill), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 428, body = ErrorBody)))]
+pub async fn update_drill(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    IfMatch(v): IfMatch,
+    JsonBody(form): JsonBody<DrillForm>,
+) -> Result<Tagged<Drill>> {
+    let d = drills::update(&s.pool, &c, id, v, form).await?;
+    Ok(Tagged(StatusCode::OK, d.version, d))
 }
 
 /// Record what a drill measured (RPO, RTO, retention) and its retrospective.
@@ -569,17 +589,19 @@ pub async fn record_drill(
     ))
 }
 
-/// Cancel a planned drill.
+/// Cancel a planned drill, saying why (`{"reason": "..."}`).
 #[utoipa::path(post, path = "/api/v1/drills/{id}/cancel", tag = "calendar",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path)), request_body = ReasonBody,
     responses((status = 200, body = Drill), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn cancel_drill(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
 ) -> Result<Json<Drill>> {
-    Ok(Json(drills::cancel(&s.pool, &c, id).await?))
+    Ok(Json(drills::cancel(&s.pool, &c, id, &body.reason).await?))
 }
 
 // ---- the calendar, end of life, feeds --------------------------------------------------------

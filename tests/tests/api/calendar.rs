@@ -817,16 +817,47 @@ async fn reminders_fire_once_each_across_restarts_and_replicas() {
     assert_eq!(attempts, 5);
 }
 
+/// The feed's events, parsed by the `icalendar` crate after checking what that parser lets
+/// through: CRLF line ends, lines folded at 75 octets, the calendar's VERSION and PRODID, and
+/// in every event the properties RFC 5545 requires (UID, DTSTAMP) and a start.
 fn parse_feed(text: &str) -> Vec<icalendar::parser::Component<'static>> {
+    assert!(
+        text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'),
+        "CRLF lines"
+    );
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "a line longer than 75 octets: {line:?}");
+    }
     let unfolded = icalendar::parser::unfold(text);
     let leaked: &'static str = Box::leak(unfolded.into_boxed_str());
     let calendar =
         icalendar::parser::read_calendar(leaked).unwrap_or_else(|e| panic!("not ICS: {e}\n{text}"));
-    calendar
+    let root = calendar.components.iter().find(|c| c.name == "VCALENDAR");
+    if let Some(root) = root {
+        assert_eq!(prop(root, "VERSION").as_deref(), Some("2.0"));
+        assert!(prop(root, "PRODID").is_some());
+    }
+    let events: Vec<_> = calendar
         .components
         .into_iter()
+        .flat_map(|c| {
+            if c.name == "VCALENDAR" {
+                c.components
+            } else {
+                vec![c]
+            }
+        })
         .filter(|c| c.name == "VEVENT")
-        .collect()
+        .collect();
+    for event in &events {
+        for required in ["UID", "DTSTAMP", "DTSTART"] {
+            assert!(
+                prop(event, required).is_some(),
+                "an event without {required}"
+            );
+        }
+    }
+    events
 }
 
 fn prop(event: &icalendar::parser::Component<'_>, name: &str) -> Option<String> {
@@ -995,14 +1026,18 @@ async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
         .unwrap()
         .trim_end_matches(".ics")
         .to_owned();
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM calendar_feeds WHERE position($1::bytea in token_hash) > 0",
+    // The row holds the token's SHA-256 (that is how the feed was found above) and the token
+    // itself nowhere, in no column.
+    let (hashed, in_clear): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE token_hash = sha256(convert_to($1, 'UTF8'))),
+                count(*) FILTER (WHERE position($1 in row_to_json(f)::text) > 0)
+         FROM calendar_feeds f",
     )
-    .bind(token.as_bytes())
+    .bind(&token)
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(stored, 0);
+    assert_eq!((hashed, in_clear), (1, 0));
 }
 
 /// A real SMTP server (Python's aiosmtpd) on a free loopback port, writing to a maildir.
@@ -1463,6 +1498,129 @@ async fn drills_measure_rpo_and_rto_against_their_targets_and_end_with_a_retrosp
         .unwrap_or_else(|| panic!("no drill row in {csv}"));
     assert!(row.contains("ledger"), "{row}");
     assert!(row.contains("150"), "the measured RTO is exported: {row}");
+}
+
+/// A planned drill is moved and refined under its ETag, keeps its observers, stays on its
+/// platform and application, and is cancelled only with a reason; a cancelled one is history.
+#[tokio::test]
+async fn a_planned_drill_is_rescheduled_and_cancelled_with_a_reason() {
+    let (app, seed) = on_monday().await;
+    let alice = app.login("alice").await;
+    let audrey = app.login("audrey").await;
+    let mut form = drill(seed.core, Some(seed.ledger), "2027-01-04T10:00:00Z");
+    form["observers"] = json!("Audrey from internal audit");
+    let (status, planned) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{planned}");
+    assert_eq!(planned["observers"], "Audrey from internal audit");
+    let path = format!("/api/v1/drills/{}", planned["id"].as_str().unwrap());
+
+    // A week later, under the version the team saw.
+    let mut moved = form.clone();
+    moved["starts_at"] = json!("2027-01-11T10:00:00Z");
+    moved["ends_at"] = json!("2027-01-11T16:00:00Z");
+    moved["target_rto_minutes"] = json!(90);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some("\"7\""),
+        Some(&moved),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::PRECONDITION_FAILED,
+        "a stale version: {body}"
+    );
+    let (status, body) = call(
+        &app,
+        &audrey,
+        Method::PUT,
+        &path,
+        Some("\"1\""),
+        Some(&moved),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "auditors never write: {body}"
+    );
+    let mut elsewhere = moved.clone();
+    elsewhere["application_id"] = json!(null);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some("\"1\""),
+        Some(&elsewhere),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["platform_id"]);
+    let (status, rescheduled) = call(
+        &app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some("\"1\""),
+        Some(&moved),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rescheduled}");
+    assert_eq!(rescheduled["starts_at"], "2027-01-11T10:00:00Z");
+    assert_eq!(rescheduled["target_rto_minutes"], 90);
+    assert_eq!(rescheduled["observers"], "Audrey from internal audit");
+    assert_eq!(rescheduled["version"], 2);
+
+    // Cancelled only with a reason, which stays with it; then it cannot change any more.
+    let cancel = format!("{path}/cancel");
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &cancel,
+        None,
+        Some(&json!({"reason": " "})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["reason"]);
+    let why = "The ledger migration moved to February; drilling the old setup proves nothing.";
+    let (status, cancelled) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &cancel,
+        None,
+        Some(&json!({"reason": why})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], why);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some("\"3\""),
+        Some(&moved),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, audited) = call(&app, &audrey, Method::GET, &path, None, None).await;
+    assert_eq!(audited["cancel_reason"], why);
 }
 
 /// PUT an environment's plan (`version` is the one edited; 0 creates it).

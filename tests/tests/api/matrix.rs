@@ -2152,6 +2152,7 @@ const CALENDAR_UI_FNS: &[(&str, Rule, &[&str])] = &[
     ("load_drill", Rule::Read, &["call"]),
     ("record_drill_result", Rule::ManageCalendar, &["call"]),
     ("cancel_drill", Rule::ManageCalendar, &["call"]),
+    ("update_drill", Rule::ManageCalendar, &["call"]),
     ("load_feeds", Rule::Read, &["call"]),
     (
         "make_feed",
@@ -2323,7 +2324,28 @@ async fn calendar_ui_args(
                 ("target_retention_days", "7".into()),
             ])
         }
-        ("load_drill" | "cancel_drill", "call") => pairs(&[("id", ctx.drill().await.to_string())]),
+        ("load_drill", "call") => pairs(&[("id", ctx.drill().await.to_string())]),
+        ("cancel_drill", "call") => pairs(&[
+            ("id", ctx.drill().await.to_string()),
+            ("reason", "Matrix".into()),
+        ]),
+        ("update_drill", "call") => {
+            let start = chrono::Utc::now() + chrono::Duration::days(4);
+            pairs(&[
+                ("id", ctx.drill().await.to_string()),
+                ("version", "1".into()),
+                ("platform_id", s.core.to_string()),
+                ("title", ctx.unique("Matrix drill moved")),
+                ("goal", "Measure the restore time".into()),
+                ("scenario", "The database volume is lost".into()),
+                ("leader", "Pat".into()),
+                ("starts_at", utc(start)),
+                ("ends_at", utc(start + chrono::Duration::hours(2))),
+                ("target_rpo_minutes", "1440".into()),
+                ("target_rto_minutes", "240".into()),
+                ("target_retention_days", "7".into()),
+            ])
+        }
         ("record_drill_result", "call") => pairs(&[
             ("id", ctx.drill().await.to_string()),
             ("measured_rpo_minutes", "60".into()),

@@ -8,10 +8,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::{RetrospectiveFields, drill_state_badge, retrospective_view};
 use crate::api::calendar::{
-    CancelDrill, CreateDrill, DrillFormData, DrillPageData, RecordDrillResult, load_drill,
-    load_drill_form,
+    CancelDrill, CreateDrill, DrillFormData, DrillPageData, RecordDrillResult, UpdateDrill,
+    load_drill, load_drill_form,
 };
-use crate::components::{ButtonForm, ErrorBox, PostForm, TextArea, TextField, field_error, when};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::calendar::model::Drill;
 
 /// `/calendar/drills/new`
@@ -36,10 +36,27 @@ pub fn NewDrillPage() -> impl IntoView {
     }
 }
 
+/// The drill form: planning a new drill (`data` gives the platforms and applications to choose
+/// from) or changing a planned one (`drill`, which stays on its platform and application).
 #[component]
-fn DrillForm(data: DrillFormData) -> impl IntoView {
-    view! {
-        <PostForm action=CreateDrill::url() class="drill-form">
+fn DrillForm(
+    #[prop(optional)] data: Option<DrillFormData>,
+    #[prop(optional)] drill: Option<Drill>,
+) -> impl IntoView {
+    let local = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let d = drill.clone();
+    let text = move |f: fn(&Drill) -> String| d.as_ref().map(f).unwrap_or_default();
+    let number =
+        |value: Option<i32>, default: &str| value.map_or(default.to_owned(), |v| v.to_string());
+    let placement = match (&drill, data) {
+        (Some(d), _) => view! {
+            <input type="hidden" name="id" value=d.id.to_string()/>
+            <input type="hidden" name="version" value=d.version.to_string()/>
+            <input type="hidden" name="platform_id" value=d.platform_id.to_string()/>
+            <input type="hidden" name="application_id" value=d.application_id.map(|a| a.to_string()).unwrap_or_default()/>
+        }
+        .into_any(),
+        (None, Some(data)) => view! {
             <div class="grid-2">
                 <div class="field" class:invalid=field_error("platform_id").is_some()>
                     <label for="field-platform_id">"Platform"</label>
@@ -58,23 +75,46 @@ fn DrillForm(data: DrillFormData) -> impl IntoView {
                     <p class="field-error">{field_error("application_id")}</p>
                 </div>
             </div>
-            <TextField label="Title" name="title" required=true/>
-            <TextArea label="Goal" name="goal" hint="e.g. verify the backup scope, measure the RTO, check the runbook."/>
-            <TextArea label="Scenario" name="scenario" hint="What fails and how it is noticed."/>
-            <TextArea label="Starting state" name="starting_state" hint="A realistic state to start from."/>
+        }
+        .into_any(),
+        (None, None) => ().into_any(),
+    };
+    let (action, submit_id, submit) = if drill.is_some() {
+        (UpdateDrill::url(), "update-drill", "Save the changes")
+    } else {
+        (CreateDrill::url(), "create-drill", "Plan the drill")
+    };
+    view! {
+        <PostForm action=action class="drill-form">
+            {placement}
+            <TextField label="Title" name="title" required=true value=text(|d| d.title.clone())/>
+            <TextArea label="Goal" name="goal" value=text(|d| d.goal.clone())
+                hint="e.g. verify the backup scope, measure the RTO, check the runbook."/>
+            <TextArea label="Scenario" name="scenario" value=text(|d| d.scenario.clone())
+                hint="What fails and how it is noticed."/>
+            <TextArea label="Starting state" name="starting_state" value=text(|d| d.starting_state.clone())
+                hint="A realistic state to start from."/>
             <div class="grid-2">
-                <TextField label="Participants and observers" name="participants"/>
-                <TextField label="Leader" name="leader" required=true/>
+                <TextField label="Participants" name="participants" value=text(|d| d.participants.clone())
+                    hint="Who acts during the drill."/>
+                <TextField label="Observers" name="observers" value=text(|d| d.observers.clone())
+                    hint="Who watches and takes notes."/>
+                <TextField label="Leader" name="leader" required=true value=text(|d| d.leader.clone())/>
                 <TextField label="Starts (UTC)" name="starts_at" input_type="datetime-local" required=true
+                    value=drill.as_ref().map(|d| local(d.starts_at)).unwrap_or_default()
                     hint="Read as UTC, not your local time."/>
-                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local" required=true/>
-                <TextField label="Target RPO (minutes)" name="target_rpo_minutes" input_type="number" value="1440"
+                <TextField label="Ends (UTC)" name="ends_at" input_type="datetime-local" required=true
+                    value=drill.as_ref().map(|d| local(d.ends_at)).unwrap_or_default()/>
+                <TextField label="Target RPO (minutes)" name="target_rpo_minutes" input_type="number"
+                    value=number(drill.as_ref().map(|d| d.target_rpo_minutes), "1440")
                     hint="Most data that may be lost; nightly backups mean 1440."/>
-                <TextField label="Target RTO (minutes)" name="target_rto_minutes" input_type="number" value="240"
+                <TextField label="Target RTO (minutes)" name="target_rto_minutes" input_type="number"
+                    value=number(drill.as_ref().map(|d| d.target_rto_minutes), "240")
                     hint="Longest the recovery may take."/>
-                <TextField label="Backup retention (days)" name="target_retention_days" input_type="number" value="7"/>
+                <TextField label="Backup retention (days)" name="target_retention_days" input_type="number"
+                    value=number(drill.as_ref().map(|d| d.target_retention_days), "7")/>
             </div>
-            <button type="submit" class="primary" id="create-drill">"Plan the drill"</button>
+            <button type="submit" class="primary" id=submit_id>{submit}</button>
         </PostForm>
     }
 }
@@ -149,7 +189,9 @@ fn drill_view(d: DrillPageData) -> impl IntoView {
             <dt>"Scenario"</dt><dd class="prewrap">{r.scenario.clone()}</dd>
             <dt>"Starting state"</dt><dd class="prewrap">{r.starting_state.clone()}</dd>
             <dt>"Participants"</dt><dd>{r.participants.clone()}</dd>
+            <dt>"Observers"</dt><dd>{r.observers.clone()}</dd>
             <dt>"Leader"</dt><dd>{r.leader.clone()}</dd>
+            {r.cancel_reason.clone().map(|why| view! { <dt>"Cancelled because"</dt><dd class="prewrap" id="drill-cancel-reason">{why}</dd> })}
             <dt>"RPO"</dt><dd id="drill-rpo">{measured(r.measured_rpo_minutes, r.target_rpo_minutes, r.rpo_met, "min")}</dd>
             <dt>"RTO"</dt><dd id="drill-rto">{measured(r.measured_rto_minutes, r.target_rto_minutes, r.rto_met, "min")}</dd>
             <dt>"Backup retention"</dt><dd id="drill-retention">{format!("{} days · {retention}", r.target_retention_days)}</dd>
@@ -164,8 +206,18 @@ fn drill_view(d: DrillPageData) -> impl IntoView {
                 } else {
                     view! { <p class="muted">"The result is recorded once the drill has started."</p> }.into_any()
                 }}
-                <ButtonForm action=CancelDrill::url() fields=vec![("id", id.clone())]
-                    id="cancel-drill" label="Cancel the drill" class="secondary"/>
+                <details class="item-form" id="change-drill">
+                    <summary>"Change the drill"</summary>
+                    <DrillForm drill=r.clone()/>
+                </details>
+                <details class="item-form">
+                    <summary>"Cancel the drill"</summary>
+                    <PostForm action=CancelDrill::url() class="cancel-drill-form">
+                        <input type="hidden" name="id" value=id.clone()/>
+                        <TextArea label="Why it is called off" name="reason"/>
+                        <button type="submit" class="secondary" id="cancel-drill">"Cancel the drill"</button>
+                    </PostForm>
+                </details>
             </section>
         })}
     }

@@ -189,6 +189,7 @@ pub(super) const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/drills", Rule::Read),
     ("POST", "/api/v1/drills", Rule::ManageCalendar),
     ("GET", "/api/v1/drills/{id}", Rule::Read),
+    ("PUT", "/api/v1/drills/{id}", Rule::ManageCalendar),
     ("POST", "/api/v1/drills/{id}/result", Rule::ManageCalendar),
     ("POST", "/api/v1/drills/{id}/cancel", Rule::ManageCalendar),
     ("GET", "/api/v1/calendar/events", Rule::Read),
@@ -537,9 +538,14 @@ pub(super) async fn rest_call(
             ),
             None,
         ),
+        ("PUT", "/api/v1/drills/{id}") => (
+            format!("/api/v1/drills/{}", ctx.drill().await),
+            Some(serde_json::to_value(ctx.drill_form()).unwrap()),
+            Some("1".to_owned()),
+        ),
         ("POST", "/api/v1/drills/{id}/cancel") => (
             format!("/api/v1/drills/{}/cancel", ctx.drill().await),
-            None,
+            Some(json!({"reason": "Matrix"})),
             None,
         ),
         ("POST", "/api/v1/calendar-feeds") => (
