@@ -14,7 +14,7 @@ mod permissions;
 mod read;
 mod version;
 
-pub use connection::{ClusterError, ConnectionSpec, client, kubeconfig_problem};
+pub use connection::{ClusterError, ConnectionSpec, client, stored_connection_problem};
 pub use permissions::{ConnectionReport, Permission, required_permissions, test_connection};
 pub use read::{Progress, ReadOptions, read_snapshot, read_snapshot_with};
 pub use version::parse_server_version;

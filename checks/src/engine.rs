@@ -1205,7 +1205,7 @@ mod scale {
             }
         };
         let shared = ["crds.yaml", "namespaces.yaml", "nodes.yaml", "velero.yaml"];
-        let whole = read(
+        let mut whole = read(
             &[
                 &shared[..],
                 &[
@@ -1217,6 +1217,8 @@ mod scale {
             ]
             .concat(),
         );
+        // As a live read of both: nothing else runs on the nodes.
+        whole.node_loads = Source::Read(Vec::new());
         let apps = [
             (
                 "shop",

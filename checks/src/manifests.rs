@@ -723,6 +723,8 @@ pub fn snapshot_from_documents_with(
     if !saw_pod {
         snapshot.pods = Source::Failed(NO_PODS.into());
     }
+    // Files hold what someone chose to export: they cannot tell what else runs on the nodes.
+    snapshot.node_loads = Source::NotInstalled;
     if !saw_node {
         snapshot.nodes = Source::Failed(NO_NODES.into());
     }

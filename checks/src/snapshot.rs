@@ -125,6 +125,11 @@ impl Loads {
     }
 }
 
+/// A snapshot written before node loads were read did not count them.
+fn not_counted() -> Source<NodeLoad> {
+    Source::NotInstalled
+}
+
 /// Everything the checks read. Namespaced objects are limited to the application's namespaces
 /// (`namespaces`); Nodes are cluster-wide.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -147,7 +152,7 @@ pub struct Snapshot {
     pub pods: Source<Pod>,
     /// Per node, what the Pods of every other namespace request (empty: nothing else runs, or
     /// the snapshot is all namespaces). A live read fills it; files cannot.
-    #[serde(default)]
+    #[serde(default = "not_counted")]
     pub node_loads: Source<NodeLoad>,
     pub nodes: Source<Node>,
     pub services: Source<Service>,

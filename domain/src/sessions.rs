@@ -77,3 +77,16 @@ pub async fn delete_expired(pool: &PgPool) -> sqlx::Result<u64> {
             .rows_affected(),
     )
 }
+
+/// Ends every session in which `user_key` (the HTTP layer's name for the signed-in person in a
+/// session's data) holds `user_id`: for when a person's roles changed under their sessions.
+pub async fn end_for_user(pool: &PgPool, user_key: &str, user_id: uuid::Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE data -> $1::text ->> 'user_id' = $2::text",
+        user_key,
+        user_id.to_string(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

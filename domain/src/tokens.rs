@@ -161,9 +161,10 @@ pub(crate) async fn revoke_beyond_roles(
     user_id: Uuid,
     roles: &[Role],
 ) -> Result<()> {
+    // An auditor never writes, whatever else they are: their tokens all go.
     let kept: Vec<&str> = [Role::Admin, Role::PlatformEngineer]
         .into_iter()
-        .filter(|r| roles.contains(r))
+        .filter(|r| roles.contains(r) && !roles.contains(&Role::Auditor))
         .map(Role::as_str)
         .collect();
     let ids = sqlx::query_scalar!(

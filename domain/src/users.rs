@@ -30,8 +30,15 @@ pub async fn record_login(
     login: &Login,
     roles: &[Role],
     request_id: Option<String>,
-) -> Result<Uuid> {
+) -> Result<Recorded> {
     let mut tx = pool.begin().await?;
+    let previous_groups = sqlx::query_scalar!(
+        "SELECT groups FROM users WHERE issuer = $1 AND subject = $2 FOR UPDATE",
+        login.issuer,
+        login.subject,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO users (issuer, subject, name, email, groups) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (issuer, subject) DO UPDATE
@@ -68,5 +75,17 @@ pub async fn record_login(
     .await?;
     crate::tokens::revoke_beyond_roles(&mut tx, &caller, id, roles).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(Recorded {
+        user_id: id,
+        groups_changed: previous_groups.is_some_and(|g| g != login.groups),
+    })
+}
+
+/// What a recorded login tells the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    pub user_id: Uuid,
+    /// The provider gave other groups than at the person's last login: sessions started before
+    /// carry roles that may be gone.
+    pub groups_changed: bool,
 }

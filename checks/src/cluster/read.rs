@@ -262,8 +262,17 @@ async fn read_into(context: Arc<Context>, spec: KindSpec) -> (KindSpec, Option<u
                         }
                     })
                     .await;
+                    // The application's own kinds do not depend on this list: a slow or lost
+                    // answer only makes the loads unknown, it does not end the whole read.
                     Some(match listed {
                         Ok(()) => Source::Read(loads.into_vec()),
+                        Err(Problem::Timeout) => Source::Failed(format!(
+                            "listing pods in all namespaces got no answer within {} s",
+                            context.options.request_timeout.as_secs()
+                        )),
+                        Err(Problem::Kube(error)) if is_transport(&error) => Source::Failed(
+                            format!("listing pods in all namespaces failed: {error}"),
+                        ),
                         Err(problem) => classify(&context, &spec, None, problem),
                     })
                 }

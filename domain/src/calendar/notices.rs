@@ -495,9 +495,18 @@ async fn send_email(
         let to = address
             .parse()
             .map_err(|_| "the recipient address is not valid".to_owned())?;
+        // One Message-ID per notice, the same on every retry, so mail clients and archives
+        // keep a repeat as one message.
+        let domain = mailer
+            .from
+            .rsplit('@')
+            .next()
+            .unwrap_or("demarc")
+            .trim_end_matches('>');
         let message = Message::builder()
             .from(from)
             .to(to)
+            .message_id(Some(format!("<notice-{}@{domain}>", job.id)))
             .subject(payload.subject.clone())
             .header(ContentType::TEXT_PLAIN)
             .body(payload.body.clone())

@@ -153,7 +153,11 @@ fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
                     "This does not look like a kubeconfig (no clusters section).",
                 );
             } else if secret_given
-                && let Some(problem) = checks::cluster::kubeconfig_problem(&input.secret)
+                && let Some(problem) =
+                    checks::cluster::stored_connection_problem(&ConnectionSpec::Kubeconfig {
+                        yaml: input.secret.clone(),
+                        context: None,
+                    })
             {
                 p.add(
                     "secret",
@@ -312,7 +316,7 @@ pub(crate) async fn spec(
             message: "The stored secret is unreadable. Enter it again.".into(),
         })
     };
-    Ok(match row.mode.as_str() {
+    let spec = match row.mode.as_str() {
         "token" => ConnectionSpec::Token {
             server: row.server_url.clone(),
             ca_pem: (!row.ca_pem.is_empty()).then(|| row.ca_pem.clone()),
@@ -323,7 +327,14 @@ pub(crate) async fn spec(
             context: (!row.context.is_empty()).then(|| row.context.clone()),
         },
         _ => ConnectionSpec::InCluster,
-    })
+    };
+    // Saving refuses such settings; one stored before that rule is refused here, before use.
+    if let Some(problem) = checks::cluster::stored_connection_problem(&spec) {
+        return Err(Error::Conflict {
+            message: format!("The stored connection cannot be used: {problem}. Enter it again."),
+        });
+    }
+    Ok(spec)
 }
 
 /// Connects with the stored settings and reports the server version and the permissions the

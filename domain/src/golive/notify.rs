@@ -136,7 +136,14 @@ pub(crate) async fn deliver(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| internal(&e))?;
-    let outcome = client.post(&url).json(&payload.body).send().await;
+    // The job's id names this delivery across retries: a receiver that got it before (Demarc
+    // stopped between sending and recording) recognises the repeat and ignores it.
+    let outcome = client
+        .post(&url)
+        .header("X-Demarc-Delivery", job.id.to_string())
+        .json(&payload.body)
+        .send()
+        .await;
     let (ok, status, error) = match outcome {
         Ok(resp) if resp.status().is_success() => (true, Some(resp.status().as_u16()), None),
         Ok(resp) => (

@@ -594,8 +594,9 @@ enum Apply {
     /// An upload or CI report for an environment Demarc cannot read (no connection): passes and
     /// failures set their items. Files cannot prove that something is absent from a cluster (a
     /// List without ServiceMonitors, a report of some checks only), so an item they answer
-    /// "not applicable" or with an error keeps what it was.
-    Offline,
+    /// "not applicable" or with an error keeps what it was. `evaluated` is true when Demarc
+    /// evaluated the objects itself (an upload), false for results computed elsewhere.
+    Offline { evaluated: bool },
     /// An upload or CI report for an environment Demarc reads live: kept as evidence, and the
     /// checklist left to the cluster.
     Evidence,
@@ -661,9 +662,12 @@ async fn record(
     // yet) would make every workload check "not applicable", and the review look ready: with
     // nothing to check, an item no result speaks for fails instead. A read that failed says
     // nothing about what is there, so errors leave this alone.
-    let nothing_found = !results
-        .iter()
-        .any(|r| r.subject.kind != "Namespace" || r.outcome == Outcome::Error);
+    // (Only where Demarc saw the objects: a CI report of some checks says nothing of the rest.)
+    let saw_objects = matches!(apply, Apply::Live | Apply::Offline { evaluated: true });
+    let nothing_found = saw_objects
+        && !results
+            .iter()
+            .any(|r| r.subject.kind != "Namespace" || r.outcome == Outcome::Error);
     let mut drifts = Vec::new();
     for (key, check, _) in wanted {
         if apply == Apply::Evidence {
@@ -676,7 +680,9 @@ async fn record(
             let outcome = Outcome::combine(mine.iter().map(|r| r.outcome));
             (outcome, summarize(mine, outcome))
         };
-        if apply == Apply::Offline && matches!(outcome, Outcome::NotApplicable | Outcome::Error) {
+        if matches!(apply, Apply::Offline { .. })
+            && matches!(outcome, Outcome::NotApplicable | Outcome::Error)
+        {
             continue;
         }
         let old = before.iter().find(|i| &i.key == key);
@@ -699,7 +705,8 @@ async fn record(
         sqlx::query!(
             "UPDATE golive_items SET outcome = $3, message = $4, run_id = $5, checked_at = $6,
                     status = COALESCE($7, status), reason = CASE WHEN $7::text IS NULL THEN reason ELSE $8 END,
-                    updated_by = 'Demarc', version = version + 1
+                    updated_by = CASE WHEN $7::text IS NULL THEN updated_by ELSE 'Demarc' END,
+                    version = version + 1
              WHERE review_id = $1 AND key = $2",
             review_id,
             key,
@@ -878,10 +885,11 @@ async fn store_offline(
     )
     .fetch_one(&mut *tx)
     .await?;
+    let evaluated = matches!(input, Offline::Snapshot(_));
     let apply = if live {
         Apply::Evidence
     } else {
-        Apply::Offline
+        Apply::Offline { evaluated }
     };
     let (results, source) = match input {
         Offline::Snapshot(mut snapshot) => {

@@ -709,6 +709,23 @@ fn valid_link(s: &str) -> bool {
         && !s.contains(char::is_whitespace)
 }
 
+/// Who signs, as an identity: a person (also through one of their API tokens), an automation
+/// client, or the system.
+async fn signer_of(conn: &mut PgConnection, caller: &Caller) -> Result<String> {
+    use crate::auth::ActorKind;
+    Ok(match &caller.actor.kind {
+        ActorKind::User { id } => format!("user:{id}"),
+        ActorKind::Token { id } => {
+            let owner = sqlx::query_scalar!("SELECT created_by FROM api_tokens WHERE id = $1", id)
+                .fetch_optional(conn)
+                .await?;
+            owner.map_or_else(|| format!("token:{id}"), |user| format!("user:{user}"))
+        }
+        ActorKind::Client { client_id } => format!("client:{client_id}"),
+        ActorKind::System => format!("system:{}", caller.actor.name),
+    })
+}
+
 /// Records a person's answer for an item: a manual attestation with evidence, or a
 /// not-applicable decision (with its reason) on any item.
 #[tracing::instrument(skip_all, fields(%review_id, key))]
@@ -1046,27 +1063,33 @@ pub async fn sign_off(
         });
     }
     // Two sides, two people: someone who is both a platform engineer and a team member (or an
-    // administrator) signs one side only.
-    if let Some(other) = signoffs(&mut tx, review_id)
-        .await?
-        .into_iter()
-        .find(|s| s.side != side && s.signed_by == caller.actor.name)
-    {
+    // administrator) signs one side only, in the browser or with a token of theirs.
+    let signer = signer_of(&mut tx, caller).await?;
+    let same = sqlx::query_scalar!(
+        "SELECT signed_by FROM golive_signoffs
+         WHERE review_id = $1 AND side <> $2 AND (signer = $3 OR (signer IS NULL AND signed_by = $4))",
+        review_id,
+        side.as_str(),
+        signer,
+        caller.actor.name,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(who) = same {
         return Err(Error::Conflict {
             message: format!(
-                "{} signed the {} side already: the other side needs someone else's sign-off.",
-                other.signed_by,
-                other.side.as_str()
+                "{who} signed the other side already: this side needs someone else's sign-off."
             ),
         });
     }
     let done = sqlx::query!(
-        "INSERT INTO golive_signoffs (review_id, side, signed_by, signed_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO golive_signoffs (review_id, side, signed_by, signed_at, signer) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
         review_id,
         side.as_str(),
         caller.actor.name,
-        now
+        now,
+        signer,
     )
     .execute(&mut *tx)
     .await?;

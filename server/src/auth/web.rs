@@ -110,11 +110,19 @@ pub async fn callback(
         email: login.email.clone(),
         groups: login.groups.clone(),
     };
-    let user_id = match domain::users::record_login(&state.pool, &record, &roles, request_id).await
+    let recorded = match domain::users::record_login(&state.pool, &record, &roles, request_id).await
     {
-        Ok(id) => id,
+        Ok(recorded) => recorded,
         Err(e) => return failure(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
+    let user_id = recorded.user_id;
+    // Sessions started with other groups carry roles this sign-in may no longer give: they end
+    // (this one is stored only after this request).
+    if recorded.groups_changed
+        && let Err(e) = domain::sessions::end_for_user(&state.pool, SESSION_USER, user_id).await
+    {
+        tracing::warn!(error = %e, "could not end the person's older sessions");
+    }
     let now = chrono::Utc::now().timestamp();
     let user = SessionUser {
         user_id,

@@ -1173,6 +1173,14 @@ async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
         "{message}"
     );
     assert!(message.contains("Roll the node pools back"), "{message}");
+    // One Message-ID per notice (the same on a retry), in the sender's domain.
+    assert!(
+        message
+            .lines()
+            .map(str::trim_end)
+            .any(|l| l.starts_with("Message-ID: <notice-") && l.ends_with("@example.test>")),
+        "{message}"
+    );
     let attempts: Vec<(bool, String)> = sqlx::query_as("SELECT ok, target FROM delivery_attempts")
         .fetch_all(&app.pool)
         .await
@@ -2722,30 +2730,41 @@ async fn flaky_webhook_receiver() -> (
     String,
     Arc<Mutex<Vec<Value>>>,
     Arc<std::sync::atomic::AtomicUsize>,
+    Arc<Mutex<Vec<String>>>,
 ) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let accepted: Arc<Mutex<Vec<Value>>> = Default::default();
     let calls: Arc<AtomicUsize> = Default::default();
+    let deliveries: Arc<Mutex<Vec<String>>> = Default::default();
     let hook = {
-        let (accepted, calls) = (accepted.clone(), calls.clone());
+        let (accepted, calls, deliveries) = (accepted.clone(), calls.clone(), deliveries.clone());
         axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let (accepted, calls) = (accepted.clone(), calls.clone());
-                async move {
-                    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down");
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                    let (accepted, calls) = (accepted.clone(), calls.clone());
+                    let id = headers
+                        .get("x-demarc-delivery")
+                        .and_then(|v| v.to_str().ok());
+                    deliveries
+                        .lock()
+                        .unwrap()
+                        .push(id.unwrap_or_default().to_owned());
+                    async move {
+                        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down");
+                        }
+                        accepted.lock().unwrap().push(body);
+                        (axum::http::StatusCode::OK, "ok")
                     }
-                    accepted.lock().unwrap().push(body);
-                    (axum::http::StatusCode::OK, "ok")
-                }
-            }),
+                },
+            ),
         )
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hook).await });
-    (url, accepted, calls)
+    (url, accepted, calls, deliveries)
 }
 
 /// Every delivery attempt so far: (attempt, ok, status code, error).
@@ -2763,7 +2782,7 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     plan_core(&app, &pat, &seed).await;
-    let (url, accepted, calls) = flaky_webhook_receiver().await;
+    let (url, accepted, calls, deliveries) = flaky_webhook_receiver().await;
     let (status, body) = call(
         &app,
         &alice,
@@ -2800,6 +2819,10 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
     assert_eq!(accepted.lock().unwrap()[0]["maintenance"]["id"], json!(id));
     assert_eq!(attempts(&app).await, [failed, (2, true, Some(200), None)]);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // Both calls carried the same delivery id, so a receiver can tell a retry from a new notice.
+    let ids = deliveries.lock().unwrap().clone();
+    assert_eq!(ids.len(), 2);
+    assert!(!ids[0].is_empty() && ids[0] == ids[1], "{ids:?}");
     let done: Vec<bool> =
         sqlx::query_scalar("SELECT done_at IS NOT NULL FROM jobs WHERE kind = 'deliver_webhook'")
             .fetch_all(&app.pool)

@@ -599,8 +599,8 @@ async fn a_login_without_the_role_revokes_the_tokens_that_carried_it() {
     assert_eq!(me["roles"], json!(["admin"]));
 
     // A sign-in that still carries the role keeps the tokens.
-    app.login("pat").await;
-    app.login("admin").await;
+    let pat_session = app.login("pat").await;
+    let admin_session = app.login("admin").await;
     assert_eq!(get(&app, &pats, "/api/v1/teams").await.0, StatusCode::OK);
     assert_eq!(get(&app, &admins, "/api/v1/teams").await.0, StatusCode::OK);
 
@@ -620,7 +620,7 @@ async fn a_login_without_the_role_revokes_the_tokens_that_carried_it() {
         email: None,
         groups: vec!["platform-engineers".into()],
     };
-    domain::users::record_login(
+    let recorded = domain::users::record_login(
         &app.pool,
         &login,
         &[domain::auth::Role::PlatformEngineer],
@@ -628,6 +628,21 @@ async fn a_login_without_the_role_revokes_the_tokens_that_carried_it() {
     )
     .await
     .unwrap();
+    // Other groups than last time: the sign-in ends the person's older sessions (the callback
+    // does this with the session layer's key for the signed-in person).
+    assert!(recorded.groups_changed);
+    let ended = domain::sessions::end_for_user(&app.pool, "user", recorded.user_id)
+        .await
+        .unwrap();
+    assert!(ended >= 1, "{ended}");
+    assert_eq!(
+        get(&app, &admin_session, "/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&app, &pat_session, "/api/v1/me").await.0,
+        StatusCode::OK
+    );
     let refused =
         poll(|| async { get(&app, &admins, "/api/v1/teams").await.0 == StatusCode::UNAUTHORIZED })
             .await;
