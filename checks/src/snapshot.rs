@@ -82,6 +82,10 @@ pub(crate) fn occupied_node(pod: &Pod) -> Option<&str> {
         .filter(|_| !finished)
 }
 
+/// Node loads per namespace (see [`Snapshot::loads_by_namespace`]).
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceLoads(std::collections::HashMap<String, Vec<NodeLoad>>);
+
 /// Node loads being added up, Pod by Pod.
 #[derive(Debug, Default)]
 pub(crate) struct Loads(std::collections::BTreeMap<String, crate::engine::quantity::Resources>);
@@ -103,12 +107,18 @@ impl Loads {
     /// Adds loads counted before.
     pub(crate) fn add_loads(&mut self, loads: &[NodeLoad]) {
         for l in loads {
-            let total = self.0.entry(l.node.clone()).or_default();
-            total.add(crate::engine::quantity::Resources {
+            let load = crate::engine::quantity::Resources {
                 cpu_millis: l.cpu_millis,
                 memory_bytes: l.memory_bytes,
                 pods: l.pods,
-            });
+            };
+            // Most nodes are there already: look up before allocating a key.
+            match self.0.get_mut(&l.node) {
+                Some(total) => total.add(load),
+                None => {
+                    self.0.insert(l.node.clone(), load);
+                }
+            }
         }
     }
 
@@ -192,6 +202,28 @@ impl Snapshot {
     /// the namespaces they back up) whole. Verifications of several applications on one cluster
     /// share one read of the union of their namespaces and each evaluates its own part.
     pub fn narrowed_to(&self, namespaces: &[String]) -> Snapshot {
+        self.narrowed_with(namespaces, &self.loads_by_namespace())
+    }
+
+    /// What the snapshot's Pods ask of each node, per namespace: computed once for a read that
+    /// several applications share, so each [`Self::narrowed_with`] only adds up totals.
+    pub fn loads_by_namespace(&self) -> NamespaceLoads {
+        let mut by_namespace: std::collections::HashMap<String, Loads> = Default::default();
+        for p in self.pods.items_or_empty() {
+            if let Some(ns) = p.metadata.namespace.as_deref() {
+                by_namespace.entry(ns.to_owned()).or_default().add(p);
+            }
+        }
+        NamespaceLoads(
+            by_namespace
+                .into_iter()
+                .map(|(ns, loads)| (ns, loads.into_vec()))
+                .collect(),
+        )
+    }
+
+    /// [`Self::narrowed_to`] with the per-namespace loads of this snapshot's Pods given.
+    pub fn narrowed_with(&self, namespaces: &[String], loads: &NamespaceLoads) -> Snapshot {
         use std::collections::BTreeSet;
 
         use k8s_openapi::Metadata;
@@ -235,14 +267,14 @@ impl Snapshot {
             // The other applications of a shared read are other tenants of the nodes.
             node_loads: match &self.node_loads {
                 Source::Read(outside) => {
-                    let mut loads = Loads::default();
-                    loads.add_loads(outside);
-                    for p in self.pods.items_or_empty() {
-                        if !inside(&p.metadata) {
-                            loads.add(p);
+                    let mut total = Loads::default();
+                    total.add_loads(outside);
+                    for (ns, of_namespace) in &loads.0 {
+                        if !wanted.contains(ns.as_str()) {
+                            total.add_loads(of_namespace);
                         }
                     }
-                    Source::Read(loads.into_vec())
+                    Source::Read(total.into_vec())
                 }
                 other => other.clone(),
             },

@@ -483,8 +483,11 @@ async fn verify_batch(
     // results are written.
     let snapshot = std::sync::Arc::new(snapshot);
     let shared = batch.len() > 1;
+    // What each namespace's Pods ask of the nodes, added up once for all the batch's parts.
+    let loads = std::sync::Arc::new(std::sync::OnceLock::new());
     let evaluate = |run: &Started| {
         let snapshot = snapshot.clone();
+        let loads = loads.clone();
         let namespaces = run.ctx.namespaces.clone();
         let checks_wanted: Vec<(CheckId, Params)> =
             run.wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
@@ -492,7 +495,9 @@ async fn verify_batch(
         tokio::task::spawn_blocking(move || {
             let t0 = std::time::Instant::now();
             let results = if shared {
-                checks::engine::evaluate(&snapshot.narrowed_to(&namespaces), &checks_wanted, at)
+                let loads = loads.get_or_init(|| snapshot.loads_by_namespace());
+                let part = snapshot.narrowed_with(&namespaces, loads);
+                checks::engine::evaluate(&part, &checks_wanted, at)
             } else {
                 checks::engine::evaluate(&snapshot, &checks_wanted, at)
             };
