@@ -338,13 +338,23 @@ pub async fn update(
     )
     .execute(&mut *tx)
     .await?;
-    let after = fetch(&mut tx, id).await?;
+    commit_change(tx, caller, "drill.update", before).await
+}
+
+/// Ends a change of a drill: reads it again, records before and after in the audit log, commits.
+async fn commit_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    caller: &Caller,
+    action: &str,
+    before: Drill,
+) -> Result<Drill> {
+    let after = fetch(&mut tx, before.id).await?;
     audit::record(
         &mut tx,
         caller,
-        "drill.update",
+        action,
         "drill",
-        &id.to_string(),
+        &before.id.to_string(),
         Some(&before),
         Some(&after),
     )
@@ -415,19 +425,7 @@ pub async fn record_result(
     .execute(&mut *tx)
     .await?;
     insert_action_items(&mut tx, None, Some(id), &form.retrospective.action_items).await?;
-    let after = fetch(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        caller,
-        "drill.complete",
-        "drill",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    commit_change(tx, caller, "drill.complete", before).await
 }
 
 /// Cancels a planned drill, saying why (it stays on record, with the reason).
@@ -458,17 +456,5 @@ pub async fn cancel(pool: &PgPool, caller: &Caller, id: Uuid, reason: &str) -> R
     )
     .execute(&mut *tx)
     .await?;
-    let after = fetch(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        caller,
-        "drill.cancel",
-        "drill",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    commit_change(tx, caller, "drill.cancel", before).await
 }

@@ -2183,6 +2183,25 @@ async fn calendar_ui_page(ctx: &Ctx<'_>, template: &str) -> Option<String> {
     })
 }
 
+/// The drill form's fields (as planning and changing a drill post them): a platform drill of
+/// core, `days` from now.
+fn drill_fields(ctx: &Ctx<'_>, days: i64, title: &str) -> Vec<(&'static str, String)> {
+    let start = chrono::Utc::now() + chrono::Duration::days(days);
+    let utc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    vec![
+        ("platform_id", ctx.seed.core.to_string()),
+        ("title", ctx.unique(title)),
+        ("goal", "Measure the restore time".into()),
+        ("scenario", "The database volume is lost".into()),
+        ("leader", "Pat".into()),
+        ("starts_at", utc(start)),
+        ("ends_at", utc(start + chrono::Duration::hours(2))),
+        ("target_rpo_minutes", "1440".into()),
+        ("target_rto_minutes", "240".into()),
+        ("target_retention_days", "7".into()),
+    ]
+}
+
 /// Form arguments of one call of a calendar server function.
 async fn calendar_ui_args(
     ctx: &Ctx<'_>,
@@ -2198,7 +2217,6 @@ async fn calendar_ui_args(
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect::<Vec<_>>()
     };
-    let utc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let args = match (name, variant) {
         ("load_calendar", "month") => pairs(&[("kinds[0]", "window".into())]),
         ("load_calendar", "agenda") => pairs(&[("view", "agenda".into())]),
@@ -2309,42 +2327,19 @@ async fn calendar_ui_args(
             ])
         }
         ("load_drill_form" | "load_feeds" | "load_calendar_dashboard", "call") => vec![],
-        ("create_drill", "call") => {
-            let start = chrono::Utc::now() + chrono::Duration::days(3);
-            pairs(&[
-                ("platform_id", s.core.to_string()),
-                ("title", ctx.unique("Matrix drill")),
-                ("goal", "Measure the restore time".into()),
-                ("scenario", "The database volume is lost".into()),
-                ("leader", "Pat".into()),
-                ("starts_at", utc(start)),
-                ("ends_at", utc(start + chrono::Duration::hours(2))),
-                ("target_rpo_minutes", "1440".into()),
-                ("target_rto_minutes", "240".into()),
-                ("target_retention_days", "7".into()),
-            ])
-        }
+        ("create_drill", "call") => pairs(&drill_fields(ctx, 3, "Matrix drill")),
         ("load_drill", "call") => pairs(&[("id", ctx.drill().await.to_string())]),
         ("cancel_drill", "call") => pairs(&[
             ("id", ctx.drill().await.to_string()),
             ("reason", "Matrix".into()),
         ]),
         ("update_drill", "call") => {
-            let start = chrono::Utc::now() + chrono::Duration::days(4);
-            pairs(&[
+            let mut fields = vec![
                 ("id", ctx.drill().await.to_string()),
                 ("version", "1".into()),
-                ("platform_id", s.core.to_string()),
-                ("title", ctx.unique("Matrix drill moved")),
-                ("goal", "Measure the restore time".into()),
-                ("scenario", "The database volume is lost".into()),
-                ("leader", "Pat".into()),
-                ("starts_at", utc(start)),
-                ("ends_at", utc(start + chrono::Duration::hours(2))),
-                ("target_rpo_minutes", "1440".into()),
-                ("target_rto_minutes", "240".into()),
-                ("target_retention_days", "7".into()),
-            ])
+            ];
+            fields.extend(drill_fields(ctx, 4, "Matrix drill moved"));
+            pairs(&fields)
         }
         ("record_drill_result", "call") => pairs(&[
             ("id", ctx.drill().await.to_string()),
