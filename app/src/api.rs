@@ -124,6 +124,8 @@ pub struct TeamDetail {
     pub team: Team,
     pub applications: Vec<Application>,
     pub can_edit: bool,
+    /// One page of the notifications sent to the team's webhooks and e-mail addresses.
+    pub deliveries: Page<domain::model::Delivery>,
 }
 
 /// One environment's namespaces as the application form sends them.
@@ -296,12 +298,26 @@ pub async fn list_teams(
     Ok(domain::teams::list(&pool, &caller, &query).await?)
 }
 
-/// A team and its applications.
+/// A team, its applications and one page (`deliveries`, from 1) of its delivery log.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
-pub async fn load_team(id: String) -> UiResult<TeamDetail> {
+pub async fn load_team(
+    id: String,
+    #[server(default)] deliveries: Option<String>,
+) -> UiResult<TeamDetail> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
     let team = domain::teams::get(&pool, &caller, id).await?;
+    let page = match deliveries.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(p) => ssr::number::<u32>("deliveries", p)?.max(1),
+    };
+    let deliveries = domain::deliveries::of_team(
+        &pool,
+        &caller,
+        id,
+        &domain::model::DeliveryQuery { page, per_page: 10 },
+    )
+    .await?;
     let query = domain::model::ListQuery {
         per_page: 200,
         include_archived: true,
@@ -319,6 +335,7 @@ pub async fn load_team(id: String) -> UiResult<TeamDetail> {
         team,
         applications,
         can_edit,
+        deliveries,
     })
 }
 

@@ -26,6 +26,8 @@ pub mod crypto;
 #[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
+pub mod deliveries;
+#[cfg(feature = "server")]
 pub mod environments;
 #[cfg(feature = "server")]
 pub mod jobs;

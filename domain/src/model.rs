@@ -192,6 +192,95 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+/// One notification to one of a team's channels (a webhook or an e-mail address) and how its
+/// delivery went. Its id is the job's: the `X-Demarc-Delivery` header of a webhook call and the
+/// `Message-ID` of an e-mail carry it, so a receiver's log and this one can be matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Delivery {
+    pub id: i64,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The webhook's host or a hint of the address (never the secret URL or the whole address).
+    pub target: String,
+    /// What it said: the event and its subject, or the e-mail's subject line.
+    pub about: String,
+    pub state: DeliveryState,
+    pub queued_at: DateTime<Utc>,
+    /// When the next attempt is due (pending or retrying).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// Paging of a team's delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(IntoParams), into_params(parameter_in = Query))]
+#[serde(default)]
+pub struct DeliveryQuery {
+    /// Page number, from 1.
+    pub page: u32,
+    /// Deliveries per page, 1 to 100 (default 20).
+    pub per_page: u32,
+}
+
+impl Default for DeliveryQuery {
+    fn default() -> Self {
+        DeliveryQuery {
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl DeliveryQuery {
+    /// Page size and offset, clamped to sane bounds.
+    pub fn limit_offset(&self) -> (i64, i64) {
+        let per_page = i64::from(self.per_page.clamp(1, 100));
+        (per_page, i64::from(self.page.max(1) - 1) * per_page)
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not tried yet.
+    Pending,
+    /// An attempt failed; another is due.
+    Retrying,
+    /// The receiver accepted it.
+    Delivered,
+    /// Every attempt failed; Demarc gave up.
+    Failed,
+    /// Not sent: the channel was removed before its turn came.
+    Dropped,
+}
+
+impl DeliveryState {
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "Pending",
+            DeliveryState::Retrying => "Retrying",
+            DeliveryState::Delivered => "Delivered",
+            DeliveryState::Failed => "Failed",
+            DeliveryState::Dropped => "Dropped",
+        }
+    }
+}
+
+/// One try at delivering, as recorded when it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct DeliveryAttempt {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    /// The receiver's HTTP status (webhooks).
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
 /// One entry of the append-only audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

@@ -139,6 +139,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(golive::test_connection))
         .routes(routes!(golive::list_webhooks, golive::add_webhook))
         .routes(routes!(golive::remove_webhook))
+        .routes(routes!(golive::list_deliveries))
         .routes(routes!(calendar::list_plans))
         .routes(routes!(
             calendar::get_plan,

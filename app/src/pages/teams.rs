@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{ArchiveTeam, SaveTeam, list_teams, load_team};
-use crate::components::{ErrorBox, PostForm, TextArea, TextField, use_me};
+use crate::components::{ErrorBox, PostForm, TextArea, TextField, use_me, when};
+use domain::model::{Delivery, DeliveryState, Page};
 
 const SLUG_HINT: &str =
     "Lowercase letters, digits and dashes. Team members come from the group team-<slug>.";
@@ -108,9 +109,15 @@ pub fn NewTeamPage() -> impl IntoView {
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let data = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_team,
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                query.read().get("deliveries"),
+            )
+        },
+        |(id, deliveries)| load_team(id, deliveries),
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -143,6 +150,7 @@ pub fn TeamPage() -> impl IntoView {
                                     </ul>
                                 }.into_any()
                             }}
+                            {deliveries_section(t.id, d.deliveries)}
                             {d.can_edit.then(|| view! {
                                 <section class="edit no-print">
                                     <h2>"Edit"</h2>
@@ -163,5 +171,82 @@ pub fn TeamPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What Demarc sent to the team's channels and how each delivery went, newest first.
+fn deliveries_section(team_id: uuid::Uuid, page: Page<Delivery>) -> impl IntoView {
+    let pages =
+        ((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).max(1) as u32;
+    let current = page.page;
+    let link = move |n: u32| format!("/teams/{team_id}?deliveries={n}#deliveries");
+    let rows = if page.items.is_empty() {
+        view! { <p class="empty">"Nothing sent yet. Add a webhook (Go-live → Clusters) or an e-mail address (Calendar → Feeds) to hear about drift and maintenance."</p> }.into_any()
+    } else {
+        view! {
+            <table class="deliveries">
+                <thead><tr><th>"No."</th><th>"Queued"</th><th>"To"</th><th>"About"</th><th>"State"</th><th>"Attempts"</th></tr></thead>
+                <tbody>
+                    {page.items.into_iter().map(delivery_row).collect_view()}
+                </tbody>
+            </table>
+            <nav class="pager" aria-label="Pages of the delivery log">
+                <span>{format!("{} · page {current} of {pages}", if page.total == 1 { "1 delivery".to_owned() } else { format!("{} deliveries", page.total) })}</span>
+                {(current > 1).then(|| view! { <a href=link(current - 1)>"Newer"</a> })}
+                {(current < pages).then(|| view! { <a href=link(current + 1)>"Older"</a> })}
+            </nav>
+        }
+        .into_any()
+    };
+    view! {
+        <section id="deliveries" aria-labelledby="deliveries-heading">
+            <h2 id="deliveries-heading">"Notifications sent"</h2>
+            <p class="muted">"Drift, maintenance notices and end-of-life warnings sent to this team's webhooks and e-mail addresses. The number is in each webhook call's X-Demarc-Delivery header and each e-mail's Message-ID."</p>
+            {rows}
+        </section>
+    }
+}
+
+fn delivery_row(d: Delivery) -> impl IntoView {
+    let badge = match d.state {
+        DeliveryState::Delivered => "badge outcome-pass",
+        DeliveryState::Failed => "badge outcome-fail",
+        DeliveryState::Retrying => "badge outcome-warn",
+        DeliveryState::Pending | DeliveryState::Dropped => "badge",
+    };
+    let next = d
+        .next_attempt_at
+        .map(|at| view! { <br/><small>"next try "{when(at)}</small> });
+    let attempts = (!d.attempts.is_empty()).then(|| {
+        let count = d.attempts.len();
+        view! {
+            <details>
+                <summary>{format!("{count} attempt{}", if count == 1 { "" } else { "s" })}</summary>
+                <ol class="attempts">
+                    {d.attempts.into_iter().map(|a| view! {
+                        <li class:attempt-failed=!a.ok>
+                            {when(a.at)}" · "
+                            {match (a.ok, a.status_code, a.error) {
+                                (true, Some(code), _) => format!("accepted ({code})"),
+                                (true, None, _) => "accepted".to_owned(),
+                                (false, _, Some(error)) => error,
+                                (false, Some(code), None) => format!("refused ({code})"),
+                                (false, None, None) => "failed".to_owned(),
+                            }}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </details>
+        }
+    });
+    view! {
+        <tr class="delivery" data-delivery=d.id.to_string() data-state=format!("{:?}", d.state).to_lowercase()>
+            <td>{d.id}</td>
+            <td>{when(d.queued_at)}</td>
+            <td>{if d.channel == "email" { "E-mail " } else { "Webhook " }}<code>{d.target}</code></td>
+            <td>{d.about}</td>
+            <td><span class=badge>{d.state.label()}</span>{next}</td>
+            <td>{attempts}</td>
+        </tr>
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{Drill, Maintenance};
+use super::model::{Drill, Maintenance, Retrospective};
 use crate::scope::export::cell;
 
 fn time(t: Option<DateTime<Utc>>) -> String {
@@ -17,6 +17,18 @@ fn yes_no(b: Option<bool>) -> &'static str {
         Some(false) => "no",
         None => "",
     }
+}
+
+fn open_action_items(retro: Option<&Retrospective>) -> String {
+    retro
+        .map(|r| {
+            r.action_items
+                .iter()
+                .filter(|i| i.done_at.is_none())
+                .count()
+        })
+        .unwrap_or(0)
+        .to_string()
 }
 
 fn rows<const N: usize>(header: [&str; N], lines: impl Iterator<Item = [String; N]>) -> String {
@@ -80,21 +92,14 @@ pub fn maintenances_csv(list: &[Maintenance]) -> String {
                 time(m.ended_at),
                 m.cancel_reason.clone(),
                 time(retro.and_then(|r| r.written_at)),
-                retro
-                    .map(|r| {
-                        r.action_items
-                            .iter()
-                            .filter(|i| i.done_at.is_none())
-                            .count()
-                    })
-                    .unwrap_or(0)
-                    .to_string(),
+                open_action_items(retro),
             ]
         }),
     )
 }
 
-/// One row per drill: its targets next to what it measured.
+/// One row per drill: who took part, its targets next to what it measured, why it was called
+/// off, and the follow-up still open.
 pub fn drills_csv(list: &[Drill]) -> String {
     rows(
         [
@@ -103,7 +108,10 @@ pub fn drills_csv(list: &[Drill]) -> String {
             "title",
             "state",
             "starts_at",
+            "ends_at",
             "leader",
+            "participants",
+            "observers",
             "target_rpo_minutes",
             "measured_rpo_minutes",
             "rpo_met",
@@ -112,7 +120,9 @@ pub fn drills_csv(list: &[Drill]) -> String {
             "rto_met",
             "target_retention_days",
             "retention_verified",
+            "cancel_reason",
             "retrospective_at",
+            "open_action_items",
         ],
         list.iter().map(|d| {
             [
@@ -121,7 +131,10 @@ pub fn drills_csv(list: &[Drill]) -> String {
                 d.title.clone(),
                 d.state.clone(),
                 d.starts_at.to_rfc3339(),
+                d.ends_at.to_rfc3339(),
                 d.leader.clone(),
+                d.participants.clone(),
+                d.observers.clone(),
                 d.target_rpo_minutes.to_string(),
                 d.measured_rpo_minutes
                     .map(|v| v.to_string())
@@ -134,7 +147,9 @@ pub fn drills_csv(list: &[Drill]) -> String {
                 yes_no(d.rto_met).to_owned(),
                 d.target_retention_days.to_string(),
                 yes_no(d.retention_verified).to_owned(),
+                d.cancel_reason.clone().unwrap_or_default(),
                 time(d.retrospective.as_ref().and_then(|r| r.written_at)),
+                open_action_items(d.retrospective.as_ref()),
             ]
         }),
     )

@@ -211,6 +211,24 @@ pub struct BlackoutEntry {
     pub reason: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// Planned or announced maintenances whose window falls on the blackout's days: the blackout
+    /// skips or moves that window, so each must be moved to another window or cancelled. Listed
+    /// with a platform's blackouts and in the answer to adding one.
+    #[serde(default)]
+    pub conflicts: Vec<BlackoutConflict>,
+}
+
+/// A maintenance a blackout is in the way of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct BlackoutConflict {
+    pub maintenance_id: Uuid,
+    pub title: String,
+    pub environment_slug: String,
+    /// The local day of the window it takes.
+    pub window_date: NaiveDate,
+    /// `planned` or `announced`.
+    pub state: String,
 }
 
 /// What a caller sends to add a blackout.

@@ -130,8 +130,7 @@ pub(crate) async fn load_blackouts(
     conn: &mut PgConnection,
     platform_id: Option<Uuid>,
 ) -> Result<Vec<BlackoutEntry>> {
-    Ok(sqlx::query_as!(
-        BlackoutEntry,
+    let rows = sqlx::query!(
         r#"SELECT b.id, b.platform_id, b.environment_id, e.slug AS "environment_slug?",
                   b.first_day, b.last_day, b.reason, b.created_by, b.created_at
            FROM calendar_blackouts b LEFT JOIN environments e ON e.id = b.environment_id
@@ -140,7 +139,57 @@ pub(crate) async fn load_blackouts(
         platform_id
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|b| BlackoutEntry {
+            id: b.id,
+            platform_id: b.platform_id,
+            environment_id: b.environment_id,
+            environment_slug: b.environment_slug,
+            first_day: b.first_day,
+            last_day: b.last_day,
+            reason: b.reason,
+            created_by: b.created_by,
+            created_at: b.created_at,
+            conflicts: Vec::new(),
+        })
+        .collect())
+}
+
+/// Fills in the maintenances each blackout is in the way of: planned or announced ones (an
+/// emergency takes no window) whose window day is one of the blackout's days, on the
+/// blackout's environment or, for a platform-wide one, any of the platform's environments.
+async fn with_conflicts(
+    conn: &mut PgConnection,
+    mut entries: Vec<BlackoutEntry>,
+) -> Result<Vec<BlackoutEntry>> {
+    let ids: Vec<Uuid> = entries.iter().map(|b| b.id).collect();
+    let rows = sqlx::query!(
+        r#"SELECT b.id AS blackout_id, m.id, m.title, e.slug, m.window_date AS "window_date!", m.state
+           FROM calendar_blackouts b
+           JOIN environments e ON e.platform_id = b.platform_id
+                              AND (b.environment_id IS NULL OR e.id = b.environment_id)
+           JOIN maintenances m ON m.environment_id = e.id
+           WHERE b.id = ANY($1) AND m.state IN ('planned', 'announced')
+             AND m.window_date BETWEEN b.first_day AND b.last_day
+           ORDER BY m.window_date, e.position, m.title"#,
+        &ids
+    )
+    .fetch_all(conn)
+    .await?;
+    for r in rows {
+        if let Some(entry) = entries.iter_mut().find(|b| b.id == r.blackout_id) {
+            entry.conflicts.push(BlackoutConflict {
+                maintenance_id: r.id,
+                title: r.title,
+                environment_slug: r.slug,
+                window_date: r.window_date,
+                state: r.state,
+            });
+        }
+    }
+    Ok(entries)
 }
 
 /// The pure rules' view of a stored plan.
@@ -908,7 +957,8 @@ pub async fn blackouts(
     caller.actor.authorize(Action::Read)?;
     let mut conn = pool.acquire().await?;
     crate::platforms::fetch(&mut conn, platform_id, false).await?;
-    load_blackouts(&mut conn, Some(platform_id)).await
+    let entries = load_blackouts(&mut conn, Some(platform_id)).await?;
+    with_conflicts(&mut conn, entries).await
 }
 
 /// Adds a blackout to a platform or one of its environments.
@@ -957,6 +1007,7 @@ pub async fn add_blackout(
         .into_iter()
         .find(|b| b.id == id)
         .ok_or_else(|| Error::not_found("blackout"))?;
+    let entry = with_conflicts(&mut tx, vec![entry]).await?.remove(0);
     audit::record::<(), _>(
         &mut tx,
         caller,

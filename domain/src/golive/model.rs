@@ -378,7 +378,10 @@ pub struct ReviewContext {
 pub struct DriftEvent {
     pub id: Uuid,
     pub review_id: Uuid,
-    pub run_id: Uuid,
+    /// The verification run that saw the regression, or none when a waiver ran out.
+    pub run_id: Option<Uuid>,
+    /// The waiver whose expiry turned the item back to failing.
+    pub waiver_id: Option<Uuid>,
     pub item_key: String,
     pub previous: String,
     pub current: String,

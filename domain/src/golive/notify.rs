@@ -34,7 +34,8 @@ pub struct DriftNotice {
     pub environment: String,
     pub platform: String,
     pub review_id: Uuid,
-    pub run_id: Uuid,
+    /// The run that found the regressions; none when they come from waivers that expired.
+    pub run_id: Option<Uuid>,
     pub regressions: Vec<Regression>,
     pub detected_at: DateTime<Utc>,
 }

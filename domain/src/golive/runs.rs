@@ -778,28 +778,108 @@ async fn record(
     .execute(&mut *conn)
     .await?;
     if !drifts.is_empty() {
-        let ctx = context(conn, h.application_id, h.environment_id).await?;
-        let event = notify::DriftNotice {
-            application: ctx.application_name.clone(),
-            application_slug: ctx.application_slug.clone(),
-            team: ctx.team_slug.clone(),
-            environment: ctx.environment_name.clone(),
-            platform: ctx.platform_name.clone(),
-            review_id,
-            run_id,
-            regressions: drifts
-                .iter()
-                .map(|(key, title, message)| notify::Regression {
-                    item: key.clone(),
-                    title: title.clone(),
-                    message: message.clone(),
-                })
-                .collect(),
-            detected_at: now,
-        };
-        notify::enqueue_drift(conn, &ctx.team_slug, &event, now).await?;
+        let regressions = drifts
+            .into_iter()
+            .map(|(item, title, message)| notify::Regression {
+                item,
+                title,
+                message,
+            })
+            .collect();
+        send_drift(conn, review_id, Some(run_id), regressions, now).await?;
     }
     Ok(())
+}
+
+/// Queues the drift notice of one review to its team's webhooks.
+async fn send_drift(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    run_id: Option<Uuid>,
+    regressions: Vec<notify::Regression>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let h = head(&mut *conn, review_id, false).await?;
+    let ctx = context(&mut *conn, h.application_id, h.environment_id).await?;
+    let event = notify::DriftNotice {
+        application: ctx.application_name,
+        application_slug: ctx.application_slug,
+        team: ctx.team_slug.clone(),
+        environment: ctx.environment_name,
+        platform: ctx.platform_name,
+        review_id,
+        run_id,
+        regressions,
+        detected_at: now,
+    };
+    notify::enqueue_drift(conn, &ctx.team_slug, &event, now).await?;
+    Ok(())
+}
+
+/// Waivers that ran out on approved reviews: each turns its item back to failing, which is drift
+/// like a regression a run finds (recorded, shown on the board, sent to the team's webhooks).
+/// Called by every replica's scheduler; the update that marks a waiver noted is the claim, so each
+/// expiry is recorded and sent once. Returns how many drift events it recorded.
+pub async fn note_expired_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u32> {
+    let mut tx = pool.begin().await?;
+    let expired = sqlx::query!(
+        "UPDATE golive_waivers w SET expiry_noted_at = $1
+         FROM golive_reviews r
+         WHERE r.id = w.review_id AND r.state = 'approved'
+           AND w.revoked_at IS NULL AND w.expiry_noted_at IS NULL AND w.expires_at <= $1
+         RETURNING w.id, w.review_id, w.item_key, w.expires_at",
+        now
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_review: BTreeMap<Uuid, Vec<(Uuid, String, DateTime<Utc>)>> = BTreeMap::new();
+    for w in expired {
+        by_review
+            .entry(w.review_id)
+            .or_default()
+            .push((w.id, w.item_key, w.expires_at));
+    }
+    let mut recorded = 0;
+    for (review_id, waivers) in by_review {
+        let items = store::items(&mut tx, review_id, now).await?;
+        let mut regressions = Vec::new();
+        for (waiver_id, key, expired_at) in waivers {
+            // Only an item the expiry leaves failing matters: one that passes since, or is not
+            // required, is not drift.
+            let Some(item) = items.iter().find(|i| i.key == key) else {
+                continue;
+            };
+            if !item.definition.required || item.status != ItemStatus::Failed {
+                continue;
+            }
+            let message = format!(
+                "The waiver ran out on {} and the item is not passing.",
+                expired_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            sqlx::query!(
+                "INSERT INTO drift_events (review_id, waiver_id, item_key, previous, current, message, detected_at)
+                 VALUES ($1, $2, $3, 'waived', 'failed', $4, $5)",
+                review_id,
+                waiver_id,
+                key,
+                message,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+            recorded += 1;
+            regressions.push(notify::Regression {
+                item: key,
+                title: item.definition.title.clone(),
+                message,
+            });
+        }
+        if !regressions.is_empty() {
+            send_drift(&mut tx, review_id, None, regressions, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(recorded)
 }
 
 /// Why an item fails when a run found no workload at all.

@@ -442,7 +442,7 @@ pub(crate) async fn open_drift(
 ) -> Result<Vec<DriftEvent>> {
     Ok(sqlx::query_as!(
         DriftEvent,
-        "SELECT id, review_id, run_id, item_key, previous, current, message, detected_at, resolved_at
+        "SELECT id, review_id, run_id, waiver_id, item_key, previous, current, message, detected_at, resolved_at
          FROM drift_events WHERE review_id = $1 ORDER BY detected_at DESC LIMIT 50",
         review_id
     )
@@ -892,8 +892,31 @@ async fn attest_in(
         Some(&after),
     )
     .await?;
+    settle_drift(&mut *tx, review_id, &after, now).await?;
     attach_results(&mut *tx, std::slice::from_mut(&mut after)).await?;
     Ok(after)
+}
+
+/// Closes an item's open drift once the item no longer fails: it passes again, a person decided
+/// it does not apply, or a waiver covers it.
+async fn settle_drift(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    item: &ReviewItem,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if item.status.is_done() {
+        sqlx::query!(
+            "UPDATE drift_events SET resolved_at = $3
+             WHERE review_id = $1 AND item_key = $2 AND resolved_at IS NULL",
+            review_id,
+            item.key,
+            now
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The longest a waiver may run.
@@ -961,6 +984,13 @@ pub async fn waive(
     )
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(item) = items(&mut tx, review_id, now)
+        .await?
+        .into_iter()
+        .find(|i| i.key == key)
+    {
+        settle_drift(&mut tx, review_id, &item, now).await?;
+    }
     audit::record(
         &mut tx,
         caller,

@@ -11,6 +11,7 @@ use domain::golive::model::*;
 use domain::golive::runs::CiReport;
 use domain::golive::store::BoardFilter;
 use domain::golive::{connections, notify, runs, store};
+use domain::model::{Delivery, DeliveryQuery, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -535,6 +536,22 @@ pub async fn add_webhook(
 ) -> Result<(StatusCode, Json<TeamWebhook>)> {
     let hook = notify::add_webhook(&s.pool, &c, &s.secrets, id, input).await?;
     Ok((StatusCode::CREATED, Json(hook)))
+}
+
+/// A team's delivery log: the notifications queued for its webhooks and e-mail addresses,
+/// newest first, each with its state and every attempt (the receiver's status, the error).
+#[utoipa::path(get, path = "/api/v1/teams/{id}/deliveries", tag = "go-live",
+    params(("id" = Uuid, Path), DeliveryQuery),
+    responses((status = 200, body = Page<Delivery>), (status = 404, body = ErrorBody)))]
+pub async fn list_deliveries(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
+) -> Result<Json<Page<Delivery>>> {
+    Ok(Json(
+        domain::deliveries::of_team(&s.pool, &c, id, &q).await?,
+    ))
 }
 
 /// Remove a webhook.

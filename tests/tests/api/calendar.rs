@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tests::{Options, Seed, TestApp};
 use uuid::Uuid;
 
-use super::support::{call, fields};
+use super::support::{call, fields, page_html, payments_webhook};
 
 /// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
 fn monday() -> DateTime<Utc> {
@@ -1629,6 +1629,27 @@ async fn a_planned_drill_is_rescheduled_and_cancelled_with_a_reason() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (_, audited) = call(&app, &audrey, Method::GET, &path, None, None).await;
     assert_eq!(audited["cancel_reason"], why);
+
+    // The auditors' export says who watched and why it was called off.
+    let csv = audrey
+        .get(app.url("/api/v1/drills/export.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = super::support::parse_csv(&csv);
+    assert_eq!(rows.len(), 2, "{csv}");
+    let (header, row) = (&rows[0], &rows[1]);
+    assert_eq!(row.len(), header.len(), "{csv}");
+    let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+    assert_eq!(cell("state"), "cancelled", "{csv}");
+    assert_eq!(cell("participants"), "payments on-call, platform on-call");
+    assert_eq!(cell("observers"), "Audrey from internal audit");
+    assert_eq!(cell("cancel_reason"), why);
+    assert_eq!(cell("ends_at"), "2027-01-11T16:00:00+00:00");
+    assert_eq!(cell("open_action_items"), "0");
 }
 
 /// PUT an environment's plan (`version` is the one edited; 0 creates it).
@@ -1852,6 +1873,120 @@ async fn a_refused_blackout_shows_in_the_blackout_form_not_in_the_holiday_button
         html.matches("form-error").count(),
         1,
         "one alert on the page"
+    );
+}
+
+/// A freeze decided after a maintenance was planned does not silently strand it: the blackout
+/// names the planned and announced maintenances on its days (not a cancelled one, not one on
+/// another environment), over REST and on the plans page.
+#[tokio::test]
+async fn a_blackout_names_the_maintenances_planned_on_its_days() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let (announced, _) = announce_minor_update(&app, &pat, &seed).await;
+    let (status, called_off) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&maintenance(seed.staging, "security_patch", "2027-01-12")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{called_off}");
+    let called_off = called_off["maintenance"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{called_off}/cancel"),
+        None,
+        Some(&json!({"reason": "Folded into the minor update"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let blackouts = format!("/api/v1/platforms/{}/blackouts", seed.core);
+    let (status, production_only) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &blackouts,
+        None,
+        Some(
+            &json!({"environment_id": seed.production, "first_day": "2027-01-11",
+                     "last_day": "2027-01-13", "reason": "Payments release"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{production_only}");
+    assert_eq!(
+        production_only["conflicts"],
+        json!([]),
+        "staging's maintenance is not in the way"
+    );
+    let (status, freeze) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &blackouts,
+        None,
+        Some(&json!({"first_day": "2027-01-11", "last_day": "2027-01-13",
+                     "reason": "Year-end close"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{freeze}");
+    let conflicts = freeze["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{freeze}");
+    assert_eq!(conflicts[0]["maintenance_id"], announced.as_str());
+    assert_eq!(conflicts[0]["state"], "announced");
+    assert_eq!(conflicts[0]["window_date"], "2027-01-12");
+    assert_eq!(conflicts[0]["environment_slug"], "staging");
+
+    // Listed with the platform's blackouts, and shown on the plans page with a link.
+    let (_, list) = call(&app, &pat, Method::GET, &blackouts, None, None).await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == freeze["id"])
+        .unwrap();
+    assert_eq!(listed["conflicts"], freeze["conflicts"]);
+    let html = page_html(
+        &app,
+        &pat,
+        &format!("/calendar/plans?platform={}", seed.core),
+    )
+    .await;
+    let row = html
+        .split("<tr class=\"blackout\"")
+        .find(|r| r.contains("Year-end close"))
+        .unwrap_or_else(|| panic!("no blackout row:\n{html}"));
+    assert!(row.contains("blackout-conflicts"), "{row}");
+    assert!(
+        row.contains(&format!("href=\"/calendar/maintenances/{announced}\"")),
+        "{row}"
+    );
+
+    // Called off, it is out of the way.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{announced}/cancel"),
+        None,
+        Some(&json!({"reason": "Moved past the year-end close"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, list) = call(&app, &pat, Method::GET, &blackouts, None, None).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["conflicts"] == json!([])),
+        "{list}"
     );
 }
 
@@ -2211,23 +2346,6 @@ async fn a_maintenance_of_a_kind_the_windows_do_not_allow_is_refused() {
             .unwrap(),
         1
     );
-}
-
-/// A webhook of team payments (it runs applications in staging) in `format`: what it receives.
-async fn payments_webhook(app: &TestApp, seed: &Seed, format: &str) -> Arc<Mutex<Vec<Value>>> {
-    let alice = app.login("alice").await;
-    let (url, received) = super::support::webhook_receiver().await;
-    let (status, body) = call(
-        app,
-        &alice,
-        Method::POST,
-        &format!("/api/v1/teams/{}/webhooks", seed.payments),
-        None,
-        Some(&json!({"url": url, "format": format})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    received
 }
 
 #[tokio::test]
@@ -2812,6 +2930,35 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(attempts(&app).await.len(), 1);
+    // The team's delivery log shows it retrying, with the receiver's answer and the next try.
+    let audrey = app.login("audrey").await;
+    let log = format!("/api/v1/teams/{}/deliveries", seed.payments);
+    let (status, page) = call(&app, &audrey, Method::GET, &log, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 1, "{page}");
+    let delivery = &page["items"][0];
+    assert_eq!(delivery["state"], "retrying", "{delivery}");
+    assert_eq!(delivery["channel"], "webhook");
+    assert_eq!(delivery["target"], "127.0.0.1", "the host only: {delivery}");
+    assert_eq!(delivery["about"], "maintenance.announced: Kubernetes 1.36");
+    assert_eq!(delivery["attempts"][0]["status_code"], 500, "{delivery}");
+    let next: chrono::DateTime<Utc> = delivery["next_attempt_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(next > monday(), "{delivery}");
+    let (status, body) = call(
+        &app,
+        &audrey,
+        Method::GET,
+        &format!("{log}?page=x"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["page"], "{body}");
 
     // Later: delivered, and both attempts are on record.
     app.state.clock.advance(chrono::Duration::seconds(11));
@@ -2829,4 +2976,27 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
             .await
             .unwrap();
     assert_eq!(done, [true]);
+
+    // Delivered on the second attempt: the log says so, over REST and on the team's page, under
+    // the number the receiver saw in X-Demarc-Delivery.
+    let (_, page) = call(&app, &audrey, Method::GET, &log, None, None).await;
+    let delivery = &page["items"][0];
+    assert_eq!(delivery["state"], "delivered", "{delivery}");
+    assert!(delivery["next_attempt_at"].is_null(), "{delivery}");
+    assert_eq!(delivery["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(delivery["id"].to_string(), ids[0]);
+    let html = page_html(&app, &audrey, &format!("/teams/{}", seed.payments)).await;
+    let row = html
+        .split(&format!("data-delivery=\"{}\"", ids[0]))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no delivery {} on the team page:\n{html}", ids[0]));
+    assert!(
+        row.contains("Delivered") && row.contains("2 attempts"),
+        "{row}"
+    );
+    assert!(
+        row.contains("the receiver answered 500 Internal Server Error"),
+        "{row}"
+    );
 }

@@ -1685,6 +1685,128 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
 }
 
 #[tokio::test]
+async fn a_waiver_that_runs_out_after_go_live_is_drift_sent_once() {
+    let t0 = Utc::now();
+    let app = TestApp::spawn_with(tests::Options {
+        clock: Some(t0),
+        ..Default::default()
+    })
+    .await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let received = super::support::payments_webhook(&app, &seed, "json").await;
+
+    // A required restore test nobody has done yet goes live under a ten-day waiver.
+    save_template(&app, &pat, seed.core, json!([manual("restore", true)])).await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap();
+    let expires = t0 + chrono::Duration::days(10);
+    let waive = |until: chrono::DateTime<Utc>| {
+        json!({"reason": "Restore test booked for next sprint",
+               "expires_at": until.to_rfc3339_opts(SecondsFormat::Secs, true)})
+    };
+    let waivers = format!("/api/v1/golive/reviews/{id}/items/restore/waivers");
+    let (status, waiver) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &waivers,
+        None,
+        Some(&waive(expires)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{waiver}");
+    for (client, side) in [(&alice, "team"), (&pat, "platform")] {
+        let (status, body) = call(
+            &app,
+            client,
+            Method::POST,
+            &format!("/api/v1/golive/reviews/{id}/signoffs"),
+            None,
+            Some(&json!({"side": side})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "approved", "{review}");
+
+    // Before the expiry nothing happens.
+    let noted =
+        domain::golive::runs::note_expired_waivers(&app.pool, t0 + chrono::Duration::days(5))
+            .await
+            .unwrap();
+    assert_eq!(noted, 0);
+
+    // After it, two replicas' schedulers look at the same moment: one drift event between them.
+    let later = expires + chrono::Duration::hours(1);
+    app.state.clock.set(later);
+    let (a, b) = tokio::join!(
+        domain::golive::runs::note_expired_waivers(&app.pool, later),
+        domain::golive::runs::note_expired_waivers(&app.pool, later),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(
+        domain::golive::runs::note_expired_waivers(&app.pool, later)
+            .await
+            .unwrap(),
+        0,
+        "an expiry is noted once"
+    );
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "drifted", "{review}");
+    assert_eq!(review["state"], "approved", "{review}");
+    let drift = &review["drift"][0];
+    assert_eq!(drift["item_key"], "restore", "{drift}");
+    assert_eq!(drift["previous"], "waived", "{drift}");
+    assert_eq!(drift["current"], "failed", "{drift}");
+    assert_eq!(drift["waiver_id"], waiver["id"], "{drift}");
+    assert!(drift["run_id"].is_null(), "{drift}");
+    assert!(drift["resolved_at"].is_null(), "{drift}");
+
+    // The team hears about it once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no webhook call within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = received.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["event"], "golive.drift");
+    assert!(calls[0]["drift"]["run_id"].is_null(), "{calls:?}");
+    let regression = &calls[0]["drift"]["regressions"][0];
+    assert_eq!(regression["item"], "restore");
+    assert!(
+        regression["message"]
+            .as_str()
+            .unwrap()
+            .contains("waiver ran out"),
+        "{regression}"
+    );
+
+    // A new waiver covers the item again: the drift is resolved and the review is live again.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &waivers,
+        None,
+        Some(&waive(later + chrono::Duration::days(30))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "approved", "{review}");
+    assert!(review["drift"][0]["resolved_at"].is_string(), "{review}");
+}
+
+#[tokio::test]
 async fn each_job_is_claimed_by_one_worker_only() {
     let app = TestApp::spawn().await;
     // Jobs of a kind no worker knows would be failed by the running worker: stop it from

@@ -384,6 +384,7 @@ const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/teams/{id}/webhooks", Rule::Read),
     ("POST", "/api/v1/teams/{id}/webhooks", Rule::GoLivePayments),
     ("DELETE", "/api/v1/webhooks/{id}", Rule::GoLivePayments),
+    ("GET", "/api/v1/teams/{id}/deliveries", Rule::Read),
 ];
 
 /// Every server function, what it needs, and the calls made (one per variant).
@@ -1653,6 +1654,11 @@ async fn rest_call(
                 "/api/v1/environments/{}/cluster-connection/test",
                 s.production
             ),
+            None,
+            None,
+        ),
+        ("GET", "/api/v1/teams/{id}/deliveries") => (
+            format!("/api/v1/teams/{}/deliveries", s.payments),
             None,
             None,
         ),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tests::TestApp;
 use uuid::Uuid;
 
-use super::support::{code, same_origin};
+use super::support::{code, parse_csv, same_origin};
 
 /// One request: the status, the ETag (if any) and the JSON body.
 async fn call(
@@ -1137,37 +1137,6 @@ async fn overdue_audits_are_listed_and_counted_and_yearly_ones_plan_the_next() {
         logged, 4,
         "two created, one updated, one planned by the completion"
     );
-}
-
-/// Splits CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks) into rows.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cell.is_empty() => quoted = true,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\r', false) => {}
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    if !cell.is_empty() || !row.is_empty() {
-        row.push(cell);
-        rows.push(row);
-    }
-    rows
 }
 
 #[tokio::test]

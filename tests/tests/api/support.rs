@@ -1,8 +1,8 @@
 //! Small helpers shared by the API tests.
 
 use reqwest::header::ORIGIN;
-use reqwest::{Client, RequestBuilder, StatusCode};
-use serde_json::Value;
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
 use tests::TestApp;
 
 /// The full path of the server function `name` (`/_fn/<name><hash>`), from the server
@@ -150,4 +150,68 @@ pub async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hook).await });
     (url, received)
+}
+
+/// Splits CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks) into rows.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if cell.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !row.is_empty() {
+        row.push(cell);
+        rows.push(row);
+    }
+    rows
+}
+
+/// A webhook of team payments (it runs applications in staging) in `format`: what it receives.
+pub async fn payments_webhook(
+    app: &TestApp,
+    seed: &tests::Seed,
+    format: &str,
+) -> std::sync::Arc<std::sync::Mutex<Vec<Value>>> {
+    let alice = app.login("alice").await;
+    let (url, received) = webhook_receiver().await;
+    let (status, body) = call(
+        app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": format})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    received
+}
+
+/// The HTML of a page as `client` sees it.
+pub async fn page_html(app: &TestApp, client: &Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }

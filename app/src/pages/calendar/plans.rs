@@ -14,7 +14,9 @@ use crate::api::calendar::{
     SavePlan, load_plans,
 };
 use crate::components::{ButtonForm, ErrorBox, PostForm, TextField, field_error};
-use domain::calendar::model::{BlackoutEntry, Category, MaintenancePlan, PlanRhythm, Window};
+use domain::calendar::model::{
+    BlackoutConflict, BlackoutEntry, Category, MaintenancePlan, PlanRhythm, Window,
+};
 use domain::calendar::{BlackoutPolicy, Ordinal, Recurrence, human_date};
 use domain::model::Environment;
 
@@ -473,7 +475,10 @@ fn blackouts_section(
                             <td>{human_date(b.first_day)}</td>
                             <td>{human_date(b.last_day)}</td>
                             <td>{b.environment_slug.clone().unwrap_or_else(|| "All environments".into())}</td>
-                            <td>{b.reason.clone()}</td>
+                            <td>
+                                {b.reason.clone()}
+                                {blackout_conflicts(&b.conflicts)}
+                            </td>
                             <td class="no-print">{can_manage.then(|| view! {
                                 <ButtonForm action=RemoveBlackout::url() fields=vec![("id", b.id.to_string())]
                                     id=format!("remove-blackout-{}", b.id) label="Remove" class="link"/>
@@ -498,6 +503,32 @@ fn blackouts_section(
             })}
         </section>
     }
+}
+
+/// The maintenances a blackout is in the way of, each linked, with what to do about it.
+fn blackout_conflicts(conflicts: &[BlackoutConflict]) -> impl IntoView + use<> {
+    (!conflicts.is_empty()).then(|| {
+        let items = conflicts
+            .iter()
+            .map(|c| {
+                view! {
+                    <li>
+                        <a href=format!("/calendar/maintenances/{}", c.maintenance_id)>{c.title.clone()}</a>
+                        {format!(" ({}, {}, {})", c.environment_slug, human_date(c.window_date), c.state)}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="alert alert-warning blackout-conflicts" role="note">
+                <p>{format!(
+                    "{} on these days: the blackout takes their window away. Move each to another window or cancel it.",
+                    if conflicts.len() == 1 { "A maintenance is planned".to_owned() } else { format!("{} maintenances are planned", conflicts.len()) }
+                )}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    })
 }
 
 #[component]
