@@ -504,7 +504,11 @@ async fn verify_batch(
             (results, t0.elapsed())
         })
     };
+    // Writing is the longest part (tens of thousands of rows per run): two runs' writes go on at
+    // once, each on its own connection and transaction, while the next run is evaluated.
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut writing: std::collections::VecDeque<tokio::task::JoinHandle<Result<()>>> =
+        std::collections::VecDeque::new();
     let mut next = batch.first().map(evaluate);
     for (i, run) in batch.iter().enumerate() {
         // The runs still waiting say where they stand; the read's last step stays in the others.
@@ -526,47 +530,68 @@ async fn verify_batch(
         let Some(evaluating) = next.take() else {
             break;
         };
-        let (results, evaluated) = match evaluating.await {
+        let evaluated = evaluating.await;
+        next = batch.get(i + 1).map(evaluate);
+        let (results, evaluated) = match evaluated {
             Ok(done) => done,
             Err(e) => {
-                outcomes.push(Err(internal(&e)));
-                next = batch.get(i + 1).map(evaluate);
+                writing.push_back(tokio::spawn(std::future::ready(Err(internal(&e)))));
                 continue;
             }
         };
-        next = batch.get(i + 1).map(evaluate);
-        let t0 = std::time::Instant::now();
-        let outcome = async {
+        while writing.len() >= WRITE_LANES {
+            outcomes.push(joined(writing.pop_front()).await);
+        }
+        let pool = pool.clone();
+        let (review_id, run_id, namespaces) = (run.review_id, run.run_id, run.ctx.namespaces.len());
+        let wanted = run.wanted.clone();
+        let source = source.clone();
+        let at = now();
+        let batch_len = batch.len();
+        writing.push_back(tokio::spawn(async move {
+            let t0 = std::time::Instant::now();
             let mut tx = pool.begin().await?;
             record(
                 &mut tx,
-                run.review_id,
-                run.run_id,
-                &run.wanted,
+                review_id,
+                run_id,
+                &wanted,
                 &results,
                 &source,
                 Apply::Live,
-                now(),
+                at,
             )
             .await?;
             tx.commit().await?;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            tracing::info!(
+                %run_id,
+                batch = batch_len,
+                namespaces,
+                results = results.len(),
+                read_ms = ms(read),
+                evaluate_ms = ms(evaluated),
+                write_ms = ms(t0.elapsed()),
+                "verification finished"
+            );
             Ok(())
-        }
-        .await;
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        tracing::info!(
-            run_id = %run.run_id,
-            batch = batch.len(),
-            namespaces = run.ctx.namespaces.len(),
-            results = results.len(),
-            read_ms = ms(read),
-            evaluate_ms = ms(evaluated),
-            write_ms = ms(t0.elapsed()),
-            "verification finished"
-        );
-        outcomes.push(outcome);
+        }));
+    }
+    while let Some(handle) = writing.pop_front() {
+        outcomes.push(joined(Some(handle)).await);
     }
     outcomes
+}
+
+/// How many runs of a batch write their results at once.
+const WRITE_LANES: usize = 2;
+
+/// The outcome of a spawned write (a task that panicked is an internal error).
+async fn joined(handle: Option<tokio::task::JoinHandle<Result<()>>>) -> Result<()> {
+    match handle {
+        Some(handle) => handle.await.unwrap_or_else(|e| Err(internal(&e))),
+        None => Ok(()),
+    }
 }
 
 pub(crate) async fn finish_failed(
