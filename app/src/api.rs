@@ -201,8 +201,13 @@ mod ssr {
 
     /// Parses a form's date field (`YYYY-MM-DD`, as `<input type="date">` sends it).
     pub fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, UiError> {
-        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-            .map_err(|_| domain::Error::invalid(field, "must be a date such as 2026-03-31").into())
+        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+            domain::Error::invalid(
+                field,
+                "must be a date written YYYY-MM-DD, such as 2026-03-31",
+            )
+            .into()
+        })
     }
 
     /// Parses an optional date (empty = none).
@@ -624,18 +629,15 @@ pub async fn audit_log(
     before_id: Option<i64>,
 ) -> UiResult<Vec<AuditEntry>> {
     let (pool, caller) = ssr::context()?;
+    // The start of the day (`since`) or of the day after (`until`), in UTC.
     let day = |field: &str, value: Option<String>, days_after: i64| {
-        value
-            .map(|v| {
-                chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                    .map(|d| {
-                        (d + chrono::Duration::days(days_after))
-                            .and_time(chrono::NaiveTime::MIN)
-                            .and_utc()
-                    })
-                    .map_err(|_| domain::Error::invalid(field, "Give a date as YYYY-MM-DD."))
-            })
-            .transpose()
+        Ok::<_, UiError>(
+            ssr::optional_date(field, value.as_deref().unwrap_or_default())?.map(|d| {
+                (d + chrono::Duration::days(days_after))
+                    .and_time(chrono::NaiveTime::MIN)
+                    .and_utc()
+            }),
+        )
     };
     let query = domain::model::AuditQuery {
         entity_type,

@@ -1133,9 +1133,12 @@ impl DrillFields {
     }
 }
 
-/// Plans a DR drill, then shows it.
+/// Plans a DR drill (no id) or changes a planned one (its id and the version edited), then
+/// shows it.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
-pub async fn create_drill(
+pub async fn save_drill(
+    #[server(default)] id: Option<String>,
+    #[server(default)] version: Option<String>,
     platform_id: String,
     #[server(default)] application_id: Option<String>,
     title: String,
@@ -1152,6 +1155,7 @@ pub async fn create_drill(
     target_retention_days: String,
 ) -> UiResult<Drill> {
     let (pool, caller) = ssr::context()?;
+    let id = ssr::maybe_uuid("id", &id)?;
     let form = DrillFields {
         platform_id,
         application_id,
@@ -1169,53 +1173,14 @@ pub async fn create_drill(
         target_retention_days,
     }
     .parse()?;
-    let drill = domain::calendar::drills::create(&pool, &caller, form).await?;
+    let drill = match id {
+        None => domain::calendar::drills::create(&pool, &caller, form).await?,
+        Some(id) => {
+            let version = ssr::number("version", version.as_deref().unwrap_or_default())?;
+            domain::calendar::drills::update(&pool, &caller, id, version, form).await?
+        }
+    };
     leptos_axum::redirect(&format!("/calendar/drills/{}", drill.id));
-    Ok(drill)
-}
-
-/// Changes a planned drill, then shows it.
-#[server(prefix = "/_fn", output = crate::api::Answer)]
-pub async fn update_drill(
-    id: String,
-    version: String,
-    platform_id: String,
-    #[server(default)] application_id: Option<String>,
-    title: String,
-    #[server(default)] goal: String,
-    #[server(default)] scenario: String,
-    #[server(default)] starting_state: String,
-    #[server(default)] participants: String,
-    #[server(default)] observers: String,
-    #[server(default)] leader: String,
-    starts_at: String,
-    ends_at: String,
-    target_rpo_minutes: String,
-    target_rto_minutes: String,
-    target_retention_days: String,
-) -> UiResult<Drill> {
-    let (pool, caller) = ssr::context()?;
-    let id = ssr::uuid("id", &id)?;
-    let version = ssr::number("version", &version)?;
-    let form = DrillFields {
-        platform_id,
-        application_id,
-        title,
-        goal,
-        scenario,
-        starting_state,
-        participants,
-        observers,
-        leader,
-        starts_at,
-        ends_at,
-        target_rpo_minutes,
-        target_rto_minutes,
-        target_retention_days,
-    }
-    .parse()?;
-    let drill = domain::calendar::drills::update(&pool, &caller, id, version, form).await?;
-    leptos_axum::redirect(&format!("/calendar/drills/{id}"));
     Ok(drill)
 }
 

@@ -2154,11 +2154,10 @@ const CALENDAR_UI_FNS: &[(&str, Rule, &[&str])] = &[
         &["call"],
     ),
     ("load_drill_form", Rule::Read, &["call"]),
-    ("create_drill", Rule::ManageCalendar, &["call"]),
+    ("save_drill", Rule::ManageCalendar, &["create", "update"]),
     ("load_drill", Rule::Read, &["call"]),
     ("record_drill_result", Rule::ManageCalendar, &["call"]),
     ("cancel_drill", Rule::ManageCalendar, &["call"]),
-    ("update_drill", Rule::ManageCalendar, &["call"]),
     ("load_feeds", Rule::Read, &["call"]),
     (
         "make_feed",
@@ -2333,13 +2332,13 @@ async fn calendar_ui_args(
             ])
         }
         ("load_drill_form" | "load_feeds" | "load_calendar_dashboard", "call") => vec![],
-        ("create_drill", "call") => pairs(&drill_fields(ctx, 3, "Matrix drill")),
+        ("save_drill", "create") => pairs(&drill_fields(ctx, 3, "Matrix drill")),
         ("load_drill", "call") => pairs(&[("id", ctx.drill().await.to_string())]),
         ("cancel_drill", "call") => pairs(&[
             ("id", ctx.drill().await.to_string()),
             ("reason", "Matrix".into()),
         ]),
-        ("update_drill", "call") => {
+        ("save_drill", "update") => {
             let mut fields = vec![
                 ("id", ctx.drill().await.to_string()),
                 ("version", "1".into()),

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::{RetrospectiveFields, drill_state_badge, retrospective_view};
 use crate::api::calendar::{
-    CancelDrill, CreateDrill, DrillFormData, DrillPageData, RecordDrillResult, UpdateDrill,
-    load_drill, load_drill_form,
+    CancelDrill, DrillFormData, DrillPageData, RecordDrillResult, SaveDrill, load_drill,
+    load_drill_form,
 };
 use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::calendar::model::Drill;
@@ -79,13 +79,13 @@ fn DrillForm(
         .into_any(),
         (None, None) => ().into_any(),
     };
-    let (action, submit_id, submit) = if drill.is_some() {
-        (UpdateDrill::url(), "update-drill", "Save the changes")
+    let (submit_id, submit) = if drill.is_some() {
+        ("update-drill", "Save the changes")
     } else {
-        (CreateDrill::url(), "create-drill", "Plan the drill")
+        ("create-drill", "Plan the drill")
     };
     view! {
-        <PostForm action=action class="drill-form">
+        <PostForm action=SaveDrill::url() class="drill-form">
             {placement}
             <TextField label="Title" name="title" required=true value=text(|d| d.title.clone())/>
             <TextArea label="Goal" name="goal" value=text(|d| d.goal.clone())
