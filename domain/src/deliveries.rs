@@ -148,6 +148,7 @@ fn about(channel: &str, payload: &serde_json::Value) -> String {
             let subject = body["maintenance"]["title"]
                 .as_str()
                 .or_else(|| body["drift"]["application"].as_str())
+                .or_else(|| body["expiring"]["application"].as_str())
                 .map(str::to_owned)
                 .or(environment);
             match subject {
@@ -209,6 +210,8 @@ mod tests {
     fn what_a_notification_said_fits_on_one_line() {
         let drift = json!({"body": {"event": "golive.drift", "drift": {"application": "shop"}}});
         assert_eq!(about("webhook", &drift), "golive.drift: shop");
+        let expiring = json!({"body": {"event": "golive.waiver_expiring", "expiring": {"application": "shop"}}});
+        assert_eq!(about("webhook", &expiring), "golive.waiver_expiring: shop");
         let notice = json!({"body": {"event": "maintenance.announced",
                                      "maintenance": {"title": "Kubernetes 1.36"}}});
         assert_eq!(

@@ -106,6 +106,9 @@ async fn schedule(state: AppState) {
                 tracing::warn!(error = %e, "cannot check Kubernetes end of life");
             }
         }
+        if let Err(e) = domain::golive::runs::warn_expiring_waivers(&state.pool, now).await {
+            tracing::warn!(error = %e, "cannot check waivers that run out soon");
+        }
         if let Err(e) = domain::golive::runs::note_expired_waivers(&state.pool, now).await {
             tracing::warn!(error = %e, "cannot check expired waivers");
         }

@@ -160,7 +160,15 @@ impl Waiver {
     pub fn has_expired(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at <= now
     }
+
+    /// Whether it runs out within [`WAIVER_WARNING_DAYS`] (the time its team is warned).
+    pub fn runs_out_soon(&self, now: DateTime<Utc>) -> bool {
+        self.is_active(now) && self.expires_at <= now + chrono::Duration::days(WAIVER_WARNING_DAYS)
+    }
 }
+
+/// How many days before a waiver on an approved review runs out its team is warned.
+pub const WAIVER_WARNING_DAYS: i64 = 7;
 
 /// What a person attested for a manual item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -74,11 +74,80 @@ fn drift_body(format: &str, notice: &DriftNotice) -> serde_json::Value {
     }
 }
 
+/// A waiver on an approved review that runs out soon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExpiringWaiver {
+    pub item: String,
+    pub title: String,
+    pub reason: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a "waivers run out soon" notification says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaiverNotice {
+    pub application: String,
+    pub application_slug: String,
+    pub team: String,
+    pub environment: String,
+    pub platform: String,
+    pub review_id: Uuid,
+    pub waivers: Vec<ExpiringWaiver>,
+}
+
+fn waiver_body(format: &str, notice: &WaiverNotice) -> serde_json::Value {
+    if format == "slack" {
+        let n = notice.waivers.len();
+        let mut text = format!(
+            ":hourglass: *{}* on {} / {}: {} waiver{} run{} out soon; then the item{} fail{} again:",
+            notice.application,
+            notice.platform,
+            notice.environment,
+            n,
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" },
+        );
+        for w in &notice.waivers {
+            text.push_str(&format!(
+                "\n• *{}* on {} ({})",
+                w.title,
+                w.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                w.reason
+            ));
+        }
+        serde_json::json!({ "text": text })
+    } else {
+        serde_json::json!({ "event": "golive.waiver_expiring", "expiring": notice })
+    }
+}
+
 /// Queues a drift notice to every webhook of the team (inside the caller's transaction).
 pub(crate) async fn enqueue_drift(
     conn: &mut PgConnection,
     team_slug: &str,
     notice: &DriftNotice,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    to_team(conn, team_slug, |format| drift_body(format, notice), now).await
+}
+
+/// Queues a "waivers run out soon" notice to every webhook of the team.
+pub(crate) async fn enqueue_waiver_warning(
+    conn: &mut PgConnection,
+    team_slug: &str,
+    notice: &WaiverNotice,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    to_team(conn, team_slug, |format| waiver_body(format, notice), now).await
+}
+
+/// Queues one delivery per webhook of the team, its body in the webhook's format.
+async fn to_team(
+    conn: &mut PgConnection,
+    team_slug: &str,
+    body: impl Fn(&str) -> serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<u32> {
     let hooks = sqlx::query!(
@@ -90,7 +159,7 @@ pub(crate) async fn enqueue_drift(
     .await?;
     let mut n = 0;
     for hook in hooks {
-        enqueue_webhook(conn, hook.id, drift_body(&hook.format, notice), now, None).await?;
+        enqueue_webhook(conn, hook.id, body(&hook.format), now, None).await?;
         n += 1;
     }
     Ok(n)

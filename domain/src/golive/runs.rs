@@ -841,6 +841,70 @@ async fn send_drift(
     Ok(())
 }
 
+/// Waivers on approved reviews that run out within [`WAIVER_WARNING_DAYS`]: the team hears of
+/// them once, while there is still time to fix the item or ask for a new waiver. Like
+/// [`note_expired_waivers`], the update that marks a waiver warned is the claim. Returns how
+/// many waivers it warned of.
+pub async fn warn_expiring_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u32> {
+    let mut tx = pool.begin().await?;
+    let soon = sqlx::query!(
+        "UPDATE golive_waivers w SET expiry_warned_at = $1
+         FROM golive_reviews r
+         WHERE r.id = w.review_id AND r.state = 'approved'
+           AND w.revoked_at IS NULL AND w.expiry_warned_at IS NULL
+           AND w.expires_at > $1 AND w.expires_at <= $2
+         RETURNING w.review_id, w.item_key, w.reason, w.expires_at",
+        now,
+        now + chrono::Duration::days(WAIVER_WARNING_DAYS)
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_review: BTreeMap<Uuid, Vec<(String, String, DateTime<Utc>)>> = BTreeMap::new();
+    for w in soon {
+        by_review
+            .entry(w.review_id)
+            .or_default()
+            .push((w.item_key, w.reason, w.expires_at));
+    }
+    let mut warned = 0;
+    for (review_id, waivers) in by_review {
+        let items = store::items(&mut tx, review_id, now).await?;
+        // Only a waiver that covers something: an item that passes since needs none.
+        let waivers: Vec<notify::ExpiringWaiver> = waivers
+            .into_iter()
+            .filter_map(|(key, reason, expires_at)| {
+                let item = items.iter().find(|i| i.key == key)?;
+                (item.definition.required && item.status == ItemStatus::Waived).then(|| {
+                    notify::ExpiringWaiver {
+                        item: key,
+                        title: item.definition.title.clone(),
+                        reason,
+                        expires_at,
+                    }
+                })
+            })
+            .collect();
+        if waivers.is_empty() {
+            continue;
+        }
+        warned += waivers.len() as u32;
+        let h = head(&mut tx, review_id, false).await?;
+        let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
+        let notice = notify::WaiverNotice {
+            application: ctx.application_name,
+            application_slug: ctx.application_slug,
+            team: ctx.team_slug.clone(),
+            environment: ctx.environment_name,
+            platform: ctx.platform_name,
+            review_id,
+            waivers,
+        };
+        notify::enqueue_waiver_warning(&mut tx, &ctx.team_slug, &notice, now).await?;
+    }
+    tx.commit().await?;
+    Ok(warned)
+}
+
 /// Waivers that ran out on approved reviews: each turns its item back to failing, which is drift
 /// like a regression a run finds (recorded, shown on the board, sent to the team's webhooks).
 /// Called by every replica's scheduler; the update that marks a waiver noted is the claim, so each

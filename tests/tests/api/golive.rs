@@ -1685,7 +1685,7 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
 }
 
 #[tokio::test]
-async fn a_waiver_that_runs_out_after_go_live_is_drift_sent_once() {
+async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_once() {
     let t0 = Utc::now();
     let app = TestApp::spawn_with(tests::Options {
         clock: Some(t0),
@@ -1733,25 +1733,58 @@ async fn a_waiver_that_runs_out_after_go_live_is_drift_sent_once() {
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "approved", "{review}");
 
-    // Before the expiry nothing happens.
-    let noted =
-        domain::golive::runs::note_expired_waivers(&app.pool, t0 + chrono::Duration::days(5))
-            .await
-            .unwrap();
+    // Nine days ahead the team hears nothing yet; six days ahead it hears once, whichever
+    // replica's scheduler looks first; before the expiry nothing is drift.
+    use domain::golive::runs::{note_expired_waivers, warn_expiring_waivers};
+    let early = t0 + chrono::Duration::days(1);
+    assert_eq!(warn_expiring_waivers(&app.pool, early).await.unwrap(), 0);
+    let html = super::support::page_html(&app, &alice, &format!("/golive/reviews/{id}")).await;
+    assert!(!html.contains("waiver-ending"), "ten days left");
+    let ahead = t0 + chrono::Duration::days(4);
+    app.state.clock.set(ahead);
+    let (a, b) = tokio::join!(
+        warn_expiring_waivers(&app.pool, ahead),
+        warn_expiring_waivers(&app.pool, ahead),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(warn_expiring_waivers(&app.pool, ahead).await.unwrap(), 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no warning within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let warning = received.lock().unwrap()[0].clone();
+    assert_eq!(warning["event"], "golive.waiver_expiring", "{warning}");
+    assert_eq!(warning["expiring"]["application_slug"], "shop", "{warning}");
+    assert_eq!(
+        warning["expiring"]["waivers"][0]["item"], "restore",
+        "{warning}"
+    );
+    assert_eq!(
+        warning["expiring"]["waivers"][0]["expires_at"], waiver["expires_at"],
+        "{warning}"
+    );
+    // The review page says so too.
+    let html = super::support::page_html(&app, &alice, &format!("/golive/reviews/{id}")).await;
+    assert!(html.contains("waiver-ending"), "{html}");
+    let noted = note_expired_waivers(&app.pool, t0 + chrono::Duration::days(5))
+        .await
+        .unwrap();
     assert_eq!(noted, 0);
 
     // After it, two replicas' schedulers look at the same moment: one drift event between them.
     let later = expires + chrono::Duration::hours(1);
     app.state.clock.set(later);
     let (a, b) = tokio::join!(
-        domain::golive::runs::note_expired_waivers(&app.pool, later),
-        domain::golive::runs::note_expired_waivers(&app.pool, later),
+        note_expired_waivers(&app.pool, later),
+        note_expired_waivers(&app.pool, later),
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     assert_eq!(
-        domain::golive::runs::note_expired_waivers(&app.pool, later)
-            .await
-            .unwrap(),
+        note_expired_waivers(&app.pool, later).await.unwrap(),
         0,
         "an expiry is noted once"
     );
@@ -1768,19 +1801,19 @@ async fn a_waiver_that_runs_out_after_go_live_is_drift_sent_once() {
 
     // The team hears about it once.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while received.lock().unwrap().is_empty() {
+    while received.lock().unwrap().len() < 2 {
         assert!(
             std::time::Instant::now() < deadline,
-            "no webhook call within 20 s"
+            "no drift call within 20 s"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let calls = received.lock().unwrap().clone();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert_eq!(calls[0]["event"], "golive.drift");
-    assert!(calls[0]["drift"]["run_id"].is_null(), "{calls:?}");
-    let regression = &calls[0]["drift"]["regressions"][0];
+    assert_eq!(calls.len(), 2, "a warning, then the drift: {calls:?}");
+    assert_eq!(calls[1]["event"], "golive.drift");
+    assert!(calls[1]["drift"]["run_id"].is_null(), "{calls:?}");
+    let regression = &calls[1]["drift"]["regressions"][0];
     assert_eq!(regression["item"], "restore");
     assert!(
         regression["message"]

@@ -465,6 +465,7 @@ fn waiver_view(w: Waiver, key: &str, ctx: &ItemCtx) -> impl IntoView + use<> {
             <p>
                 <strong>"Waiver"</strong>
                 {expired.then(|| view! { <span class="badge waiver-expired">"expired"</span> })}
+                {w.runs_out_soon(ctx.now).then(|| view! { <span class="badge waiver-ending">"runs out soon"</span> })}
                 " approved by "<span class="waiver-approver">{w.approved_by.clone()}</span>
                 " until "<span class="waiver-expiry">{when(w.expires_at)}</span>
             </p>
