@@ -25,15 +25,22 @@ pub struct Regression {
     pub message: String,
 }
 
-/// What a drift notification says.
+/// Which review a notification is about, named as people know it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DriftNotice {
+pub struct ReviewSubject {
     pub application: String,
     pub application_slug: String,
     pub team: String,
     pub environment: String,
     pub platform: String,
     pub review_id: Uuid,
+}
+
+/// What a drift notification says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriftNotice {
+    #[serde(flatten)]
+    pub subject: ReviewSubject,
     /// The run that found the regressions; none when they come from waivers that expired.
     pub run_id: Option<Uuid>,
     pub regressions: Vec<Regression>,
@@ -55,9 +62,9 @@ fn drift_body(format: &str, notice: &DriftNotice) -> serde_json::Value {
     if format == "slack" {
         let mut text = format!(
             ":warning: *{}* on {} / {} no longer passes {} go-live check{}:",
-            notice.application,
-            notice.platform,
-            notice.environment,
+            notice.subject.application,
+            notice.subject.platform,
+            notice.subject.environment,
             notice.regressions.len(),
             if notice.regressions.len() == 1 {
                 ""
@@ -86,12 +93,8 @@ pub struct ExpiringWaiver {
 /// What a "waivers run out soon" notification says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WaiverNotice {
-    pub application: String,
-    pub application_slug: String,
-    pub team: String,
-    pub environment: String,
-    pub platform: String,
-    pub review_id: Uuid,
+    #[serde(flatten)]
+    pub subject: ReviewSubject,
     pub waivers: Vec<ExpiringWaiver>,
 }
 
@@ -100,9 +103,9 @@ fn waiver_body(format: &str, notice: &WaiverNotice) -> serde_json::Value {
         let n = notice.waivers.len();
         let mut text = format!(
             ":hourglass: *{}* on {} / {}: {} waiver{} run{} out soon; then the item{} fail{} again:",
-            notice.application,
-            notice.platform,
-            notice.environment,
+            notice.subject.application,
+            notice.subject.platform,
+            notice.subject.environment,
             n,
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" },
@@ -126,21 +129,21 @@ fn waiver_body(format: &str, notice: &WaiverNotice) -> serde_json::Value {
 /// Queues a drift notice to every webhook of the team (inside the caller's transaction).
 pub(crate) async fn enqueue_drift(
     conn: &mut PgConnection,
-    team_slug: &str,
     notice: &DriftNotice,
     now: DateTime<Utc>,
 ) -> Result<u32> {
-    to_team(conn, team_slug, |format| drift_body(format, notice), now).await
+    let team = &notice.subject.team;
+    to_team(conn, team, |format| drift_body(format, notice), now).await
 }
 
 /// Queues a "waivers run out soon" notice to every webhook of the team.
 pub(crate) async fn enqueue_waiver_warning(
     conn: &mut PgConnection,
-    team_slug: &str,
     notice: &WaiverNotice,
     now: DateTime<Utc>,
 ) -> Result<u32> {
-    to_team(conn, team_slug, |format| waiver_body(format, notice), now).await
+    let team = &notice.subject.team;
+    to_team(conn, team, |format| waiver_body(format, notice), now).await
 }
 
 /// Queues one delivery per webhook of the team, its body in the webhook's format.

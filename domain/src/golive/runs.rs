@@ -824,21 +824,37 @@ async fn send_drift(
     regressions: Vec<notify::Regression>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let h = head(&mut *conn, review_id, false).await?;
-    let ctx = context(&mut *conn, h.application_id, h.environment_id).await?;
-    let event = notify::DriftNotice {
-        application: ctx.application_name,
-        application_slug: ctx.application_slug,
-        team: ctx.team_slug.clone(),
-        environment: ctx.environment_name,
-        platform: ctx.platform_name,
-        review_id,
+    let notice = notify::DriftNotice {
+        subject: subject(conn, review_id).await?,
         run_id,
         regressions,
         detected_at: now,
     };
-    notify::enqueue_drift(conn, &ctx.team_slug, &event, now).await?;
+    notify::enqueue_drift(conn, &notice, now).await?;
     Ok(())
+}
+
+/// A review as its notifications name it.
+async fn subject(conn: &mut PgConnection, review_id: Uuid) -> Result<notify::ReviewSubject> {
+    let h = head(&mut *conn, review_id, false).await?;
+    let ctx = context(&mut *conn, h.application_id, h.environment_id).await?;
+    Ok(notify::ReviewSubject {
+        application: ctx.application_name,
+        application_slug: ctx.application_slug,
+        team: ctx.team_slug,
+        environment: ctx.environment_name,
+        platform: ctx.platform_name,
+        review_id,
+    })
+}
+
+/// Rows grouped by the review they belong to (in review id order).
+fn by_review<T>(rows: impl IntoIterator<Item = (Uuid, T)>) -> BTreeMap<Uuid, Vec<T>> {
+    let mut grouped: BTreeMap<Uuid, Vec<T>> = BTreeMap::new();
+    for (review_id, row) in rows {
+        grouped.entry(review_id).or_default().push(row);
+    }
+    grouped
 }
 
 /// Waivers on approved reviews that run out within [`WAIVER_WARNING_DAYS`]: the team hears of
@@ -859,15 +875,11 @@ pub async fn warn_expiring_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut by_review: BTreeMap<Uuid, Vec<(String, String, DateTime<Utc>)>> = BTreeMap::new();
-    for w in soon {
-        by_review
-            .entry(w.review_id)
-            .or_default()
-            .push((w.item_key, w.reason, w.expires_at));
-    }
     let mut warned = 0;
-    for (review_id, waivers) in by_review {
+    let soon = soon
+        .into_iter()
+        .map(|w| (w.review_id, (w.item_key, w.reason, w.expires_at)));
+    for (review_id, waivers) in by_review(soon) {
         let items = store::items(&mut tx, review_id, now).await?;
         // Only a waiver that covers something: an item that passes since needs none.
         let waivers: Vec<notify::ExpiringWaiver> = waivers
@@ -888,18 +900,11 @@ pub async fn warn_expiring_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<
             continue;
         }
         warned += waivers.len() as u32;
-        let h = head(&mut tx, review_id, false).await?;
-        let ctx = context(&mut tx, h.application_id, h.environment_id).await?;
         let notice = notify::WaiverNotice {
-            application: ctx.application_name,
-            application_slug: ctx.application_slug,
-            team: ctx.team_slug.clone(),
-            environment: ctx.environment_name,
-            platform: ctx.platform_name,
-            review_id,
+            subject: subject(&mut tx, review_id).await?,
             waivers,
         };
-        notify::enqueue_waiver_warning(&mut tx, &ctx.team_slug, &notice, now).await?;
+        notify::enqueue_waiver_warning(&mut tx, &notice, now).await?;
     }
     tx.commit().await?;
     Ok(warned)
@@ -921,15 +926,11 @@ pub async fn note_expired_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut by_review: BTreeMap<Uuid, Vec<(Uuid, String, DateTime<Utc>)>> = BTreeMap::new();
-    for w in expired {
-        by_review
-            .entry(w.review_id)
-            .or_default()
-            .push((w.id, w.item_key, w.expires_at));
-    }
     let mut recorded = 0;
-    for (review_id, waivers) in by_review {
+    let expired = expired
+        .into_iter()
+        .map(|w| (w.review_id, (w.id, w.item_key, w.expires_at)));
+    for (review_id, waivers) in by_review(expired) {
         let items = store::items(&mut tx, review_id, now).await?;
         let mut regressions = Vec::new();
         for (waiver_id, key, expired_at) in waivers {
