@@ -200,30 +200,37 @@ pub async fn settle(
     }
 }
 
-/// Counts of the queue, for the operations page and tests.
+/// Where one kind of job stands in the queue, for the metrics endpoint.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QueueStats {
+    pub kind: String,
+    /// Waiting for a worker (due and not leased).
     pub due: i64,
+    /// Leased by a worker right now.
     pub running: i64,
+    /// Waiting for a later attempt after a failure.
+    pub retrying: i64,
+    /// Given up on after the last attempt.
     pub failed: i64,
 }
 
-pub async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStats> {
-    let r = sqlx::query!(
-        r#"SELECT
-             count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)) AS "due!",
+/// The queue per kind of job that has a job not done (finished jobs stay as history and are
+/// not read: the partial index `jobs_not_done` keeps this cheap however long the history).
+pub async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
+    Ok(sqlx::query_as!(
+        QueueStats,
+        r#"SELECT kind,
+             count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1
+                              AND (locked_until IS NULL OR locked_until < $1)) AS "due!",
              count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND locked_until >= $1) AS "running!",
+             count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND run_at > $1
+                              AND attempts > 0 AND (locked_until IS NULL OR locked_until < $1)) AS "retrying!",
              count(*) FILTER (WHERE failed_at IS NOT NULL) AS "failed!"
-           FROM jobs"#,
+           FROM jobs WHERE done_at IS NULL GROUP BY kind ORDER BY kind"#,
         now
     )
-    .fetch_one(pool)
-    .await?;
-    Ok(QueueStats {
-        due: r.due,
-        running: r.running,
-        failed: r.failed,
-    })
+    .fetch_all(pool)
+    .await?)
 }
 
 #[cfg(test)]

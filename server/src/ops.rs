@@ -61,6 +61,46 @@ async fn render_metrics(State(state): State<AppState>) -> String {
     metrics::gauge!("db_pool_idle_connections").set(state.pool.num_idle() as f64);
     metrics::gauge!("db_pool_max_connections")
         .set(f64::from(state.config.database_max_connections));
+    // The job queue, shared by every replica (so every replica reports the same figures): what
+    // waits, runs, retries and was given up, per kind. A scrape must answer even when the
+    // database does not: then the queue's figures are left out (the last ones stay).
+    let now = state.clock.now();
+    let stats = tokio::time::timeout(
+        Duration::from_secs(1),
+        domain::jobs::stats(&state.pool, now),
+    );
+    match stats.await {
+        Ok(Ok(kinds)) => {
+            // A kind whose jobs are all done drops out of the answer: report it as zeros.
+            static SEEN: std::sync::Mutex<std::collections::BTreeSet<String>> =
+                std::sync::Mutex::new(std::collections::BTreeSet::new());
+            let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+            let gone: Vec<String> = seen
+                .iter()
+                .filter(|s| kinds.iter().all(|k| k.kind != **s))
+                .cloned()
+                .collect();
+            let zeros = gone.into_iter().map(|kind| domain::jobs::QueueStats {
+                kind,
+                ..Default::default()
+            });
+            seen.extend(kinds.iter().map(|k| k.kind.clone()));
+            drop(seen);
+            for k in kinds.into_iter().chain(zeros) {
+                for (s, n) in [
+                    ("due", k.due),
+                    ("running", k.running),
+                    ("retrying", k.retrying),
+                    ("failed", k.failed),
+                ] {
+                    metrics::gauge!("demarc_jobs", "kind" => k.kind.clone(), "state" => s)
+                        .set(n as f64);
+                }
+            }
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the job queue for the metrics"),
+        Err(_) => tracing::warn!("the job queue did not answer the metrics in time"),
+    }
     metrics_handle().render()
 }
 

@@ -4,6 +4,13 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tests::TestApp;
 
+/// The metrics text of the ops port.
+async fn scrape(http: &reqwest::Client, ops: &str) -> String {
+    let answer = http.get(format!("{ops}/metrics")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    answer.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_probes_answer_and_metrics_count_requests() {
     let app = TestApp::spawn().await;
@@ -21,13 +28,7 @@ async fn the_probes_answer_and_metrics_count_requests() {
     // Some traffic on the public port, then the scrape.
     let anonymous = http.get(app.url("/api/v1/teams")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let metrics = http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(metrics.status(), StatusCode::OK);
-    let text = metrics.text().await.unwrap();
+    let text = scrape(&http, &app.ops).await;
     assert!(
         text.contains("http_requests_total"),
         "the scrape counts the requests served before it:\n{text}"
@@ -37,6 +38,35 @@ async fn the_probes_answer_and_metrics_count_requests() {
         "requests are counted by route template:\n{text}"
     );
     assert!(text.contains("db_pool_connections"), "{text}");
+
+    // The shared job queue per kind and state: a job no worker takes (none runs here) is due.
+    let mut app = app;
+    app.restart_workers(0);
+    let mut tx = app.pool.begin().await.unwrap();
+    domain::jobs::enqueue(
+        &mut tx,
+        "probe_check",
+        &serde_json::json!({}),
+        chrono::Utc::now(),
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let text = scrape(&http, &app.ops).await;
+    let line =
+        |state: &str, n: u32| format!("demarc_jobs{{kind=\"probe_check\",state=\"{state}\"}} {n}");
+    for (state, n) in [("due", 1), ("running", 0), ("retrying", 0), ("failed", 0)] {
+        let line = line(state, n);
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+    // Once done, the kind reads zero (not its last figure).
+    sqlx::query("UPDATE jobs SET done_at = now() WHERE kind = 'probe_check'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let text = scrape(&http, &app.ops).await;
+    assert!(text.lines().any(|l| l == line("due", 0)), "{text}");
 
     // Probes and metrics are not on the public port.
     let public = http.get(app.url("/metrics")).send().await.unwrap();
