@@ -125,6 +125,13 @@ pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> Ui
     })
 }
 
+/// What needs attention after go-live (the dashboard's go-live part).
+#[server(prefix = "/_fn", output = crate::api::Answer)]
+pub async fn load_golive_attention() -> UiResult<domain::golive::model::GoLiveAttention> {
+    let (pool, caller) = ssr::context()?;
+    Ok(domain::golive::store::attention(&pool, &caller, ssr::now()?).await?)
+}
+
 /// Opens the review of an application on an environment, then shows it.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn open_review(application_id: String, environment_id: String) -> UiResult<Review> {

@@ -1,18 +1,22 @@
-//! The dashboard: what is in the catalogue and what changed lately.
+//! The dashboard: what is in the catalogue, what changed lately, and what needs attention
+//! (acknowledgements, overdue audits, drift and waivers after go-live, the calendar's follow-up).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::calendar::{CalendarDashboard, load_calendar_dashboard};
+use crate::api::golive::load_golive_attention;
 use crate::api::load_dashboard;
 use crate::components::{ErrorBox, when};
 use crate::pages::calendar::{action_items_table, eol_banner, short_day};
+use domain::golive::model::{AttentionRow, GoLiveAttention};
 
 /// `/`
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_dashboard());
     let calendar = Resource::new(|| (), |_| load_calendar_dashboard());
+    let golive = Resource::new(|| (), |_| load_golive_attention());
     view! {
         <Title text="Dashboard"/>
         <h1>"Dashboard"</h1>
@@ -77,6 +81,14 @@ pub fn DashboardPage() -> impl IntoView {
         </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
+                match golive.await {
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Ok(g) => golive_section(g).into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
                 match calendar.await {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     Ok(c) => calendar_section(c).into_any(),
@@ -84,6 +96,44 @@ pub fn DashboardPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Live applications whose go-live checks fail again, and waivers that run out soon. Nothing
+/// at all when all is well (no heading for an empty section).
+fn golive_section(g: GoLiveAttention) -> impl IntoView {
+    // "<application> · <platform> / <environment> · <before> <items> <after> <time>"
+    let rows = |rows: Vec<AttentionRow>, before: &'static str, after: &'static str| {
+        rows.into_iter()
+            .map(|r| {
+                view! {
+                    <li>
+                        <a href=format!("/golive/reviews/{}", r.review_id)>{r.application}</a>
+                        {format!(" · {} / {} · {before}{} {after} ", r.platform, r.environment, r.items.join(", "))}
+                        {when(r.at)}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let drifted = (!g.drifted.is_empty()).then(|| {
+        view! {
+            <section class="alert alert-error" id="dashboard-drift">
+                <h2>"Live applications that fail their go-live checks again"</h2>
+                <ul>{rows(g.drifted, "", "failing since")}</ul>
+                <p><a href="/golive">"The go-live board"</a></p>
+            </section>
+        }
+    });
+    let ending = (!g.waivers_ending.is_empty()).then(|| {
+        view! {
+            <section class="alert alert-warning" id="dashboard-waivers-ending">
+                <h2>"Waivers that run out within a week"</h2>
+                <ul>{rows(g.waivers_ending, "the waiver on ", "runs out")}</ul>
+                <p class="muted">"Fix the item before then, or ask the platform team for a new waiver: when a waiver runs out, its item fails and the application drifts."</p>
+            </section>
+        }
+    });
+    view! { {drifted}{ending} }
 }
 
 /// What the maintenance calendar asks of people: action items, retrospectives, end of life.

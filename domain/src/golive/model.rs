@@ -398,6 +398,28 @@ pub struct DriftEvent {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
+/// What needs attention after go-live, for the dashboard: approved applications whose checks
+/// fail again (open drift), and waivers on approved reviews that run out within
+/// [`WAIVER_WARNING_DAYS`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GoLiveAttention {
+    pub drifted: Vec<AttentionRow>,
+    pub waivers_ending: Vec<AttentionRow>,
+}
+
+/// One review that needs attention, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentionRow {
+    pub review_id: Uuid,
+    pub application: String,
+    pub environment: String,
+    pub platform: String,
+    /// The titles of the open drift's items, or of the item the waiver covers.
+    pub items: Vec<String>,
+    /// When the drift was first seen, or when the waiver runs out.
+    pub at: DateTime<Utc>,
+}
+
 /// A go-live review with its items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

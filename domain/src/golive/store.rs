@@ -1318,6 +1318,79 @@ pub struct BoardFilter {
     pub team: Option<String>,
 }
 
+/// How many rows of each list [`attention`] returns.
+const ATTENTION_ROWS: i64 = 8;
+
+/// Approved reviews with open drift (oldest first) and waivers on approved reviews that run out
+/// soon (soonest first): what the dashboard asks people to look at.
+pub async fn attention(
+    pool: &PgPool,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<GoLiveAttention> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    let drifted = sqlx::query!(
+        r#"SELECT r.id, a.name AS application, e.name AS environment, p.name AS platform,
+                  array_agg(DISTINCT i.definition->>'title') AS "items!: Vec<String>",
+                  min(d.detected_at) AS "since!"
+           FROM drift_events d
+           JOIN golive_items i ON i.review_id = d.review_id AND i.key = d.item_key
+           JOIN golive_reviews r ON r.id = d.review_id
+           JOIN applications a ON a.id = r.application_id
+           JOIN environments e ON e.id = r.environment_id
+           JOIN platforms p ON p.id = e.platform_id
+           WHERE d.resolved_at IS NULL AND r.state = 'approved' AND a.archived_at IS NULL
+           GROUP BY r.id, a.name, e.name, p.name
+           ORDER BY min(d.detected_at), a.name LIMIT $1"#,
+        ATTENTION_ROWS
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| AttentionRow {
+        review_id: r.id,
+        application: r.application,
+        environment: r.environment,
+        platform: r.platform,
+        items: r.items,
+        at: r.since,
+    })
+    .collect();
+    let waivers_ending = sqlx::query!(
+        r#"SELECT r.id, a.name AS application, e.name AS environment, p.name AS platform,
+                  i.definition->>'title' AS "title!", w.expires_at
+           FROM golive_waivers w
+           JOIN golive_items i ON i.review_id = w.review_id AND i.key = w.item_key
+           JOIN golive_reviews r ON r.id = w.review_id
+           JOIN applications a ON a.id = r.application_id
+           JOIN environments e ON e.id = r.environment_id
+           JOIN platforms p ON p.id = e.platform_id
+           WHERE r.state = 'approved' AND a.archived_at IS NULL AND w.revoked_at IS NULL
+             AND w.expires_at > $1 AND w.expires_at <= $2
+           ORDER BY w.expires_at, a.name LIMIT $3"#,
+        now,
+        now + Duration::days(WAIVER_WARNING_DAYS),
+        ATTENTION_ROWS
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| AttentionRow {
+        review_id: r.id,
+        application: r.application,
+        environment: r.environment,
+        platform: r.platform,
+        items: vec![r.title],
+        at: r.expires_at,
+    })
+    .collect();
+    Ok(GoLiveAttention {
+        drifted,
+        waivers_ending,
+    })
+}
+
 /// Applications by go-live state: every application placed on (or reviewed for) an environment,
 /// production environments first.
 #[tracing::instrument(skip_all)]

@@ -1767,6 +1767,18 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
         warning["expiring"]["waivers"][0]["expires_at"], waiver["expires_at"],
         "{warning}"
     );
+    // The dashboard lists it among the waivers that run out within a week.
+    let html = super::support::page_html(&app, &alice, "/").await;
+    let ending = html
+        .split("id=\"dashboard-waivers-ending\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no waivers on the dashboard:\n{html}"));
+    assert!(
+        ending.contains(&format!("href=\"/golive/reviews/{id}\""))
+            && ending.contains("Manual restore"),
+        "{ending}"
+    );
+    assert!(!html.contains("dashboard-drift"), "nothing drifted yet");
     // The review page says so too.
     let html = super::support::page_html(&app, &alice, &format!("/golive/reviews/{id}")).await;
     assert!(html.contains("waiver-ending"), "{html}");
@@ -1791,6 +1803,20 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "drifted", "{review}");
     assert_eq!(review["state"], "approved", "{review}");
+    let html = super::support::page_html(&app, &alice, "/").await;
+    let drifted = html
+        .split("id=\"dashboard-drift\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no drift on the dashboard:\n{html}"));
+    assert!(
+        drifted.contains(&format!("href=\"/golive/reviews/{id}\""))
+            && drifted.contains("Manual restore failing since"),
+        "{drifted}"
+    );
+    assert!(
+        !html.contains("dashboard-waivers-ending"),
+        "the waiver ran out"
+    );
     let drift = &review["drift"][0];
     assert_eq!(drift["item_key"], "restore", "{drift}");
     assert_eq!(drift["previous"], "waived", "{drift}");

@@ -451,6 +451,7 @@ const SERVER_FNS: &[(&str, Rule, &[&str])] = &[
     ("load_scope_audit", Rule::Read, &["call"]),
     ("save_scope_audit", Rule::EditScope, &["create", "update"]),
     ("load_board", Rule::Read, &["call"]),
+    ("load_golive_attention", Rule::Read, &["call"]),
     ("open_review", Rule::GoLivePayments, &["call"]),
     ("load_review", Rule::Read, &["call"]),
     ("load_run", Rule::Read, &["call"]),
@@ -1895,7 +1896,7 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
             ("due_on", "2027-02-28".into()),
             ("status", "planned".into()),
         ]),
-        ("load_board" | "load_clusters", "call") => vec![],
+        ("load_board" | "load_clusters" | "load_golive_attention", "call") => vec![],
         ("open_review", "call") => pairs(&[
             ("application_id", ctx.golive_app().await.to_string()),
             ("environment_id", s.production.to_string()),
