@@ -128,8 +128,24 @@ pub async fn load_board(platform_id: Option<String>, team: Option<String>) -> Ui
 /// What needs attention after go-live (the dashboard's go-live part).
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_golive_attention() -> UiResult<domain::golive::model::GoLiveAttention> {
+    use domain::golive::model::GoLiveAttention;
     let (pool, caller) = ssr::context()?;
-    Ok(domain::golive::store::attention(&pool, &caller, ssr::now()?).await?)
+    caller.actor.authorize(domain::Action::Read)?;
+    let now = ssr::now()?;
+    // The same for every reader: computed once per data version and minute (a run that finds
+    // drift does not move the data version, so it shows within a minute).
+    let cache = ssr::cache()?;
+    let key = (cache.version(&pool).await?, now.timestamp().div_euclid(60));
+    if let Some(a) = cache.memo::<GoLiveAttention>("golive-attention", key) {
+        return Ok((*a).clone());
+    }
+    let attention = domain::golive::store::attention(&pool, &caller, now).await?;
+    cache.put_memo(
+        "golive-attention",
+        key,
+        std::sync::Arc::new(attention.clone()),
+    );
+    Ok(attention)
 }
 
 /// Opens the review of an application on an environment, then shows it.
