@@ -136,16 +136,25 @@ pub async fn load_golive_attention() -> UiResult<domain::golive::model::GoLiveAt
     // drift does not move the data version, so it shows within a minute).
     let cache = ssr::cache()?;
     let key = (cache.version(&pool).await?, now.timestamp().div_euclid(60));
-    if let Some(a) = cache.memo::<GoLiveAttention>("golive-attention", key) {
-        return Ok((*a).clone());
-    }
-    let attention = domain::golive::store::attention(&pool, &caller, now).await?;
-    cache.put_memo(
-        "golive-attention",
-        key,
-        std::sync::Arc::new(attention.clone()),
-    );
-    Ok(attention)
+    let shared = match cache.memo::<GoLiveAttention>("golive-attention", key) {
+        Some(a) => a,
+        None => {
+            let a = domain::golive::store::attention(&pool, &caller, now).await?;
+            let a = std::sync::Arc::new(a);
+            cache.put_memo("golive-attention", key, a.clone());
+            a
+        }
+    };
+    // An application team's members see their own teams' applications; platform staff and
+    // auditors see every team's.
+    let actor = &caller.actor;
+    let mine = |r: &&domain::golive::model::AttentionRow| {
+        !actor.roles.is_empty() || actor.teams.contains(&r.team)
+    };
+    Ok(GoLiveAttention {
+        drifted: shared.drifted.iter().filter(mine).cloned().collect(),
+        waivers_ending: shared.waivers_ending.iter().filter(mine).cloned().collect(),
+    })
 }
 
 /// Opens the review of an application on an environment, then shows it.

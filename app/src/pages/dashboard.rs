@@ -98,12 +98,18 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// Live applications whose go-live checks fail again, and waivers that run out soon. Nothing
-/// at all when all is well (no heading for an empty section).
+/// How many rows of each go-live list the dashboard shows.
+const SHOWN: usize = 8;
+
+/// Live applications whose go-live checks fail again, and waivers that run out soon (an
+/// application team's own only). Nothing at all when all is well.
 fn golive_section(g: GoLiveAttention) -> impl IntoView {
     // "<application> · <platform> / <environment> · <before> <items> <after> <time>"
     let rows = |rows: Vec<AttentionRow>, before: &'static str, after: &'static str| {
-        rows.into_iter()
+        let more = rows.len().saturating_sub(SHOWN);
+        let shown = rows
+            .into_iter()
+            .take(SHOWN)
             .map(|r| {
                 view! {
                     <li>
@@ -113,7 +119,11 @@ fn golive_section(g: GoLiveAttention) -> impl IntoView {
                     </li>
                 }
             })
-            .collect_view()
+            .collect_view();
+        view! {
+            {shown}
+            {(more > 0).then(|| view! { <li><a href="/golive">{format!("{more} more on the go-live board")}</a></li> })}
+        }
     };
     let drifted = (!g.drifted.is_empty()).then(|| {
         view! {

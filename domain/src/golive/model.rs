@@ -411,6 +411,8 @@ pub struct GoLiveAttention {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttentionRow {
     pub review_id: Uuid,
+    /// The slug of the application's team.
+    pub team: String,
     pub application: String,
     pub environment: String,
     pub platform: String,

@@ -1318,8 +1318,9 @@ pub struct BoardFilter {
     pub team: Option<String>,
 }
 
-/// How many rows of each list [`attention`] returns.
-const ATTENTION_ROWS: i64 = 8;
+/// How many rows of each list [`attention`] returns (enough for every team's own to be among
+/// them when the dashboard narrows the lists to an application team's).
+const ATTENTION_ROWS: i64 = 100;
 
 /// Approved reviews with open drift (oldest first) and waivers on approved reviews that run out
 /// soon (soonest first): what the dashboard asks people to look at.
@@ -1331,17 +1332,18 @@ pub async fn attention(
     caller.actor.authorize(Action::Read)?;
     let mut conn = pool.acquire().await?;
     let drifted = sqlx::query!(
-        r#"SELECT r.id, a.name AS application, e.name AS environment, p.name AS platform,
+        r#"SELECT r.id, t.slug AS team, a.name AS application, e.name AS environment, p.name AS platform,
                   array_agg(DISTINCT i.definition->>'title') AS "items!: Vec<String>",
                   min(d.detected_at) AS "since!"
            FROM drift_events d
            JOIN golive_items i ON i.review_id = d.review_id AND i.key = d.item_key
            JOIN golive_reviews r ON r.id = d.review_id
            JOIN applications a ON a.id = r.application_id
+           JOIN teams t ON t.id = a.team_id
            JOIN environments e ON e.id = r.environment_id
            JOIN platforms p ON p.id = e.platform_id
            WHERE d.resolved_at IS NULL AND r.state = 'approved' AND a.archived_at IS NULL
-           GROUP BY r.id, a.name, e.name, p.name
+           GROUP BY r.id, t.slug, a.name, e.name, p.name
            ORDER BY min(d.detected_at), a.name LIMIT $1"#,
         ATTENTION_ROWS
     )
@@ -1350,6 +1352,7 @@ pub async fn attention(
     .into_iter()
     .map(|r| AttentionRow {
         review_id: r.id,
+        team: r.team,
         application: r.application,
         environment: r.environment,
         platform: r.platform,
@@ -1358,12 +1361,13 @@ pub async fn attention(
     })
     .collect();
     let waivers_ending = sqlx::query!(
-        r#"SELECT r.id, a.name AS application, e.name AS environment, p.name AS platform,
+        r#"SELECT r.id, t.slug AS team, a.name AS application, e.name AS environment, p.name AS platform,
                   i.definition->>'title' AS "title!", w.expires_at
            FROM golive_waivers w
            JOIN golive_items i ON i.review_id = w.review_id AND i.key = w.item_key
            JOIN golive_reviews r ON r.id = w.review_id
            JOIN applications a ON a.id = r.application_id
+           JOIN teams t ON t.id = a.team_id
            JOIN environments e ON e.id = r.environment_id
            JOIN platforms p ON p.id = e.platform_id
            WHERE r.state = 'approved' AND a.archived_at IS NULL AND w.revoked_at IS NULL
@@ -1378,6 +1382,7 @@ pub async fn attention(
     .into_iter()
     .map(|r| AttentionRow {
         review_id: r.id,
+        team: r.team,
         application: r.application,
         environment: r.environment,
         platform: r.platform,

@@ -1817,6 +1817,15 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
         !html.contains("dashboard-waivers-ending"),
         "the waiver ran out"
     );
+    // Platform staff see every team's; another team's members only their own.
+    let html = super::support::page_html(&app, &pat, "/").await;
+    assert!(html.contains("id=\"dashboard-drift\""), "{html}");
+    let bob = app.login("bob").await;
+    let html = super::support::page_html(&app, &bob, "/").await;
+    assert!(
+        !html.contains("dashboard-drift"),
+        "payments' drift is not search's business: {html}"
+    );
     let drift = &review["drift"][0];
     assert_eq!(drift["item_key"], "restore", "{drift}");
     assert_eq!(drift["previous"], "waived", "{drift}");
