@@ -192,6 +192,14 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+impl<T> Page<T> {
+    /// How many pages the items fill (at least one, for the "page 1 of 1" of an empty list).
+    pub fn pages(&self) -> u32 {
+        let per_page = i64::from(self.per_page.max(1));
+        ((self.total + per_page - 1) / per_page).max(1) as u32
+    }
+}
+
 /// One notification to one of a team's channels (a webhook or an e-mail address) and how its
 /// delivery went. Its id is the job's: the `X-Demarc-Delivery` header of a webhook call and the
 /// `Message-ID` of an e-mail carry it, so a receiver's log and this one can be matched.

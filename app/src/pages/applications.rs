@@ -48,7 +48,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     Ok(p) if p.items.is_empty() => view! { <p class="empty">"No applications match."</p> }.into_any(),
                     Ok(p) => {
-                        let pages = ((p.total + i64::from(p.per_page) - 1) / i64::from(p.per_page)).max(1) as u32;
+                        let pages = p.pages();
                         let current = p.page;
                         let link = move |n: u32| {
                             let mut url = format!("/applications?page={n}");

@@ -176,8 +176,7 @@ pub fn TeamPage() -> impl IntoView {
 
 /// What Demarc sent to the team's channels and how each delivery went, newest first.
 fn deliveries_section(team_id: uuid::Uuid, page: Page<Delivery>) -> impl IntoView {
-    let pages =
-        ((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).max(1) as u32;
+    let pages = page.pages();
     let current = page.page;
     let link = move |n: u32| format!("/teams/{team_id}?deliveries={n}#deliveries");
     let rows = if page.items.is_empty() {

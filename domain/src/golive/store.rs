@@ -892,30 +892,30 @@ async fn attest_in(
         Some(&after),
     )
     .await?;
-    settle_drift(&mut *tx, review_id, &after, now).await?;
+    if after.status.is_done() {
+        resolve_drift(&mut *tx, review_id, key, now).await?;
+    }
     attach_results(&mut *tx, std::slice::from_mut(&mut after)).await?;
     Ok(after)
 }
 
-/// Closes an item's open drift once the item no longer fails: it passes again, a person decided
-/// it does not apply, or a waiver covers it.
-async fn settle_drift(
+/// Closes an item's open drift: it no longer fails (it passes again, a person decided it does
+/// not apply, or a waiver covers it).
+async fn resolve_drift(
     conn: &mut PgConnection,
     review_id: Uuid,
-    item: &ReviewItem,
+    key: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if item.status.is_done() {
-        sqlx::query!(
-            "UPDATE drift_events SET resolved_at = $3
+    sqlx::query!(
+        "UPDATE drift_events SET resolved_at = $3
              WHERE review_id = $1 AND item_key = $2 AND resolved_at IS NULL",
-            review_id,
-            item.key,
-            now
-        )
-        .execute(conn)
-        .await?;
-    }
+        review_id,
+        key,
+        now
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -984,13 +984,8 @@ pub async fn waive(
     )
     .fetch_one(&mut *tx)
     .await?;
-    if let Some(item) = items(&mut tx, review_id, now)
-        .await?
-        .into_iter()
-        .find(|i| i.key == key)
-    {
-        settle_drift(&mut tx, review_id, &item, now).await?;
-    }
+    // An active waiver leaves its item done (waived, or passing already): no drift is left open.
+    resolve_drift(&mut tx, review_id, key, now).await?;
     audit::record(
         &mut tx,
         caller,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tests::{Options, Seed, TestApp};
 use uuid::Uuid;
 
-use super::support::{call, fields, page_html, payments_webhook};
+use super::support::{call, fields, get_text, payments_webhook};
 
 /// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
 fn monday() -> DateTime<Utc> {
@@ -1631,14 +1631,7 @@ async fn a_planned_drill_is_rescheduled_and_cancelled_with_a_reason() {
     assert_eq!(audited["cancel_reason"], why);
 
     // The auditors' export says who watched and why it was called off.
-    let csv = audrey
-        .get(app.url("/api/v1/drills/export.csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = get_text(&app, &audrey, "/api/v1/drills/export.csv").await;
     let rows = super::support::parse_csv(&csv);
     assert_eq!(rows.len(), 2, "{csv}");
     let (header, row) = (&rows[0], &rows[1]);
@@ -1953,7 +1946,7 @@ async fn a_blackout_names_the_maintenances_planned_on_its_days() {
         .find(|b| b["id"] == freeze["id"])
         .unwrap();
     assert_eq!(listed["conflicts"], freeze["conflicts"]);
-    let html = page_html(
+    let html = get_text(
         &app,
         &pat,
         &format!("/calendar/plans?platform={}", seed.core),
@@ -2985,7 +2978,7 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
     assert!(delivery["next_attempt_at"].is_null(), "{delivery}");
     assert_eq!(delivery["attempts"].as_array().unwrap().len(), 2);
     assert_eq!(delivery["id"].to_string(), ids[0]);
-    let html = page_html(&app, &audrey, &format!("/teams/{}", seed.payments)).await;
+    let html = get_text(&app, &audrey, &format!("/teams/{}", seed.payments)).await;
     let row = html
         .split(&format!("data-delivery=\"{}\"", ids[0]))
         .nth(1)

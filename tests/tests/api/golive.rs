@@ -94,6 +94,22 @@ async fn open_review(
     review
 }
 
+/// The team (`team`) and the platform (`platform`) sign the review off: it is approved.
+async fn sign_off_both(app: &TestApp, team: &Client, platform: &Client, id: &str) {
+    for (client, side) in [(team, "team"), (platform, "platform")] {
+        let (status, body) = call(
+            app,
+            client,
+            Method::POST,
+            &format!("/api/v1/golive/reviews/{id}/signoffs"),
+            None,
+            Some(&json!({"side": side})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
 fn item<'a>(review: &'a Value, key: &str) -> &'a Value {
     review["items"]
         .as_array()
@@ -1580,18 +1596,7 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     );
     assert!(source["read_at"].as_str().is_some(), "{source}");
     let id = review["id"].as_str().unwrap();
-    for (client, side) in [(&alice, "team"), (&pat, "platform")] {
-        let (status, body) = call(
-            &app,
-            client,
-            Method::POST,
-            &format!("/api/v1/golive/reviews/{id}/signoffs"),
-            None,
-            Some(&json!({"side": side})),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    sign_off_both(&app, &alice, &pat, id).await;
 
     // After go-live someone scales the Deployment down to one replica.
     let regressed = kube_fixture::start(kube_fixture::Config::new().objects(cart(1)))
@@ -1718,18 +1723,7 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{waiver}");
-    for (client, side) in [(&alice, "team"), (&pat, "platform")] {
-        let (status, body) = call(
-            &app,
-            client,
-            Method::POST,
-            &format!("/api/v1/golive/reviews/{id}/signoffs"),
-            None,
-            Some(&json!({"side": side})),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    sign_off_both(&app, &alice, &pat, id).await;
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "approved", "{review}");
 
@@ -1738,7 +1732,7 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     use domain::golive::runs::{note_expired_waivers, warn_expiring_waivers};
     let early = t0 + chrono::Duration::days(1);
     assert_eq!(warn_expiring_waivers(&app.pool, early).await.unwrap(), 0);
-    let html = super::support::page_html(&app, &alice, &format!("/golive/reviews/{id}")).await;
+    let html = super::support::get_text(&app, &alice, &format!("/golive/reviews/{id}")).await;
     assert!(!html.contains("waiver-ending"), "ten days left");
     let ahead = t0 + chrono::Duration::days(4);
     app.state.clock.set(ahead);
@@ -1768,7 +1762,7 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
         "{warning}"
     );
     // The dashboard lists it among the waivers that run out within a week.
-    let html = super::support::page_html(&app, &alice, "/").await;
+    let html = super::support::get_text(&app, &alice, "/").await;
     let ending = html
         .split("id=\"dashboard-waivers-ending\"")
         .nth(1)
@@ -1780,7 +1774,7 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     );
     assert!(!html.contains("dashboard-drift"), "nothing drifted yet");
     // The review page says so too.
-    let html = super::support::page_html(&app, &alice, &format!("/golive/reviews/{id}")).await;
+    let html = super::support::get_text(&app, &alice, &format!("/golive/reviews/{id}")).await;
     assert!(html.contains("waiver-ending"), "{html}");
     let noted = note_expired_waivers(&app.pool, t0 + chrono::Duration::days(5))
         .await
@@ -1803,7 +1797,7 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "drifted", "{review}");
     assert_eq!(review["state"], "approved", "{review}");
-    let html = super::support::page_html(&app, &alice, "/").await;
+    let html = super::support::get_text(&app, &alice, "/").await;
     let drifted = html
         .split("id=\"dashboard-drift\"")
         .nth(1)
@@ -1818,10 +1812,10 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
         "the waiver ran out"
     );
     // Platform staff see every team's; another team's members only their own.
-    let html = super::support::page_html(&app, &pat, "/").await;
+    let html = super::support::get_text(&app, &pat, "/").await;
     assert!(html.contains("id=\"dashboard-drift\""), "{html}");
     let bob = app.login("bob").await;
-    let html = super::support::page_html(&app, &bob, "/").await;
+    let html = super::support::get_text(&app, &bob, "/").await;
     assert!(
         !html.contains("dashboard-drift"),
         "payments' drift is not search's business: {html}"

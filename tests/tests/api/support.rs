@@ -204,8 +204,8 @@ pub async fn payments_webhook(
     received
 }
 
-/// The HTML of a page as `client` sees it.
-pub async fn page_html(app: &TestApp, client: &Client, path: &str) -> String {
+/// The body of a GET of `path` as `client` sees it (a page's HTML, an export's CSV).
+pub async fn get_text(app: &TestApp, client: &Client, path: &str) -> String {
     client
         .get(app.url(path))
         .send()
