@@ -95,10 +95,13 @@ pub fn info(id: CheckId) -> CheckInfo {
             "Node patching drains one node after another. If the Pods of a drained node fit \
              nowhere else, they stay Pending and the application runs degraded until the node \
              returns.",
-            "For each node running the workload's Pods: tries to place those Pods (by their \
-             CPU, memory and Pod-count requests) onto the other schedulable nodes' free \
-             allocatable capacity, first-fit. Only Pods of the application's namespaces are \
-             known, so other tenants' usage is not counted.",
+            "For each node, drains it on paper: every Pod of the application on it (all its \
+             workloads together; DaemonSet and Job Pods stay) is placed, largest first, by its \
+             CPU, memory and Pod-count requests, onto the free allocatable capacity of the \
+             other nodes it may run on: schedulable, with taints it tolerates, matching its \
+             nodeSelector and required node affinity, and away from siblings its required \
+             anti-affinity avoids. What other namespaces' Pods request is counted when the \
+             cluster is read live.",
             "The workload's Pods run on more than one node and the Pods of any one node fit on \
              the remaining nodes.",
             "Spread the replicas (see the spread check), lower over-generous requests, or ask \
@@ -152,9 +155,11 @@ pub fn info(id: CheckId) -> CheckInfo {
             "A container running as root with privilege escalation, extra capabilities or host \
              namespaces turns an application bug into a node compromise.",
             "For the Pods (running Pods when present, else the template) and every container: \
-             runAsNonRoot true or a non-zero runAsUser, allowPrivilegeEscalation false, not \
+             runAsNonRoot true and runAsUser not 0, allowPrivilegeEscalation false, not \
              privileged, capabilities drop ALL (only NET_BIND_SERVICE may be added), seccomp \
-             RuntimeDefault or Localhost, no hostPath volumes, no hostNetwork/hostPID/hostIPC.",
+             RuntimeDefault or Localhost, AppArmor not unconfined, no custom SELinux user or \
+             role, procMount Default, only safe sysctls, no host ports, volumes of the \
+             restricted kinds only (no hostPath), no hostNetwork/hostPID/hostIPC.",
             "Every container meets the Kubernetes restricted Pod Security profile.",
             "In spec.template.spec.securityContext set runAsNonRoot: true and seccompProfile.type: \
              RuntimeDefault; in each containers[].securityContext set \
@@ -193,8 +198,9 @@ pub fn info(id: CheckId) -> CheckInfo {
             "QoS class and priority",
             "Under node pressure Kubernetes evicts BestEffort and Burstable Pods first and lets \
              higher-priority Pods preempt lower ones. Critical services need to say so.",
-            "Reads spec.priorityClassName and, when Guaranteed QoS is required, compares every \
-             container's requests with its limits for CPU and memory.",
+            "Reads priorityClassName and priority from the running Pods (admission fills in \
+             the cluster's default class), else from the template, and, when Guaranteed QoS is \
+             required, compares every container's requests with its limits for CPU and memory.",
             "priorityClassName is set (and one of the accepted classes when configured); with \
              require_guaranteed, requests equal limits for CPU and memory everywhere.",
             "Set spec.template.spec.priorityClassName to a class the platform team offers; for \

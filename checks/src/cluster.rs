@@ -71,6 +71,10 @@ pub(crate) enum Scope {
     /// Namespaced, but read in every namespace: Velero keeps its Schedules and Backups in its
     /// own namespace and names the application's namespaces inside them.
     AllNamespaces,
+    /// Namespaced, read in every namespace and kept when they watch one of the application's
+    /// namespaces: Prometheus operator ServiceMonitors and PodMonitors often live in the
+    /// monitoring namespace and name the namespaces they scrape (spec.namespaceSelector).
+    Watching,
 }
 
 impl KindSpec {
@@ -249,7 +253,7 @@ pub(crate) const KINDS: [KindSpec; 22] = [
         "monitoring.coreos.com",
         "v1",
         "servicemonitors",
-        Scope::Namespaced,
+        Scope::Watching,
         Field::ServiceMonitors,
     ),
     kind(
@@ -257,7 +261,7 @@ pub(crate) const KINDS: [KindSpec; 22] = [
         "monitoring.coreos.com",
         "v1",
         "podmonitors",
-        Scope::Namespaced,
+        Scope::Watching,
         Field::PodMonitors,
     ),
     kind(

@@ -13,11 +13,13 @@
 //! result whose subject is that kind with name `*`, so a missing permission never looks like a
 //! clean bill of health.
 //!
-//! Judging Pods versus templates: security and resource checks (resources, non_root, image,
-//! qos_priority's guaranteed part) judge the running Pods when there are any, because admission
-//! (LimitRange defaults, mutating webhooks) changes what actually runs; they judge the template
-//! otherwise. Structural checks (probes, rollout, graceful_shutdown, service_account) read the
-//! template; placement checks (spread, drain_capacity) need the running Pods.
+//! Judging Pods versus templates: the checks of what runs (resources, non_root, image,
+//! qos_priority, service_account) judge the running Pods when there are any, because admission
+//! changes what actually runs (LimitRange defaults, the globalDefault PriorityClass, the
+//! ServiceAccount and its token volume, mutating webhooks' sidecars); they judge the template
+//! otherwise, and every Pod judged is listed in the evidence ([`POD_REFS`] of them, and how many
+//! more). Structural checks (probes, rollout, graceful_shutdown) read the template, which is
+//! what a fix changes; placement checks (spread, drain_capacity) need the running Pods.
 
 mod availability;
 mod hardening;
@@ -42,7 +44,7 @@ use serde_json::Value;
 use crate::snapshot::{Snapshot, Source};
 use crate::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, Params};
 
-pub use index::Index;
+pub use index::{Index, monitor_watches};
 use selector::Labels;
 
 /// The kinds of workload the checks look at.
@@ -569,27 +571,49 @@ impl<'a> Cx<'_, 'a> {
     }
 
     /// The pod specs to judge: the running Pods' when there are any (for batch workloads, any
-    /// Pod), else the template's. The label names where a violation was seen.
-    pub fn judged_specs(&self) -> (Vec<(&'a str, &PodSpec)>, JudgedFrom) {
+    /// Pod), else the template's.
+    pub fn judged_specs(&self) -> (Vec<Judging<'_>>, JudgedFrom) {
         let pods = if self.w.kind.is_batch() {
             self.pods.to_vec()
         } else {
             self.live_pods()
         };
-        let specs: Vec<(&'a str, &PodSpec)> = pods
+        let specs: Vec<Judging<'_>> = pods
             .iter()
-            .filter_map(|p| p.spec.as_ref().map(|s| (name_of(&p.metadata), s)))
+            .copied()
+            .filter_map(|p| {
+                p.spec.as_ref().map(|spec| Judging {
+                    pod: Some(p),
+                    meta: &p.metadata,
+                    spec,
+                })
+            })
             .collect();
         if specs.is_empty() {
             let from = match source_error(&self.idx.snap.pods, "pods") {
                 Some(e) => JudgedFrom::TemplatePodsUnreadable(e),
                 None => JudgedFrom::Template,
             };
-            (vec![("", self.w.pod_spec())], from)
+            let template = Judging {
+                pod: None,
+                meta: self.w.template.metadata.as_ref().unwrap_or(&EMPTY_META),
+                spec: self.w.pod_spec(),
+            };
+            (vec![template], from)
         } else {
             (specs, JudgedFrom::Pods)
         }
     }
+}
+
+static EMPTY_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
+
+/// One pod spec being judged: a running Pod's, or the pod template's (`pod` is `None`).
+pub(crate) struct Judging<'p> {
+    pub pod: Option<&'p Pod>,
+    /// The Pod's metadata, or the template's (annotations such as AppArmor's live there).
+    pub meta: &'p ObjectMeta,
+    pub spec: &'p PodSpec,
 }
 
 /// Whether the running Pods or the template were judged.
@@ -609,20 +633,36 @@ pub(crate) struct Judged {
     pub from: JudgedFrom,
 }
 
+/// How many Pods one result lists among its evidence objects; the rest are counted
+/// (`pods_not_listed`), so a DaemonSet on 500 nodes does not carry 500 references.
+pub(crate) const POD_REFS: usize = 20;
+
+/// Records the Pods a check read as evidence objects (kind, namespace, name, resourceVersion):
+/// the first [`POD_REFS`], and how many more there were.
+pub(crate) fn pod_refs(ev: &mut Evidence, pods: &[&Pod]) {
+    for p in pods.iter().take(POD_REFS) {
+        ev.obj(obj_ref("Pod", &p.metadata));
+    }
+    if pods.len() > POD_REFS {
+        ev.val("pods_not_listed", pods.len() - POD_REFS);
+    }
+}
+
 /// Runs `judge` on the judged specs (running Pods, else the template) and folds the findings.
+/// The Pods judged become evidence objects (see [`pod_refs`]).
 pub(crate) fn judge_specs(
     cx: &Cx<'_, '_>,
     ev: &mut Evidence,
-    mut judge: impl FnMut(&PodSpec) -> Vec<String>,
+    mut judge: impl FnMut(&PodSpec, &ObjectMeta) -> Vec<String>,
 ) -> Judged {
     let (specs, from) = cx.judged_specs();
     let total = specs.len();
     let mut problems: Vec<String> = Vec::new();
     let mut bad_pods: Vec<&str> = Vec::new();
-    for (pod, spec) in &specs {
-        let found = judge(spec);
+    for j in &specs {
+        let found = judge(j.spec, j.meta);
         if !found.is_empty() {
-            bad_pods.push(pod);
+            bad_pods.push(name_of(j.meta));
         }
         for p in found {
             if !problems.contains(&p) {
@@ -633,6 +673,9 @@ pub(crate) fn judge_specs(
     let scope = match &from {
         JudgedFrom::Pods => {
             ev.val("judged", "running Pods");
+            ev.val("pods_judged", total);
+            let pods: Vec<&Pod> = specs.iter().filter_map(|j| j.pod).collect();
+            pod_refs(ev, &pods);
             match bad_pods.first() {
                 None => format!("in {total} running Pod(s)"),
                 Some(first) => format!(
@@ -833,7 +876,7 @@ fn run(check: CheckId, cx: &Cx<'_, '_>, params: &Params, now: DateTime<Utc>) -> 
     match check {
         CheckId::Replicas => availability::replicas(cx, params),
         CheckId::Probes => availability::probes(cx),
-        CheckId::Spread => availability::spread(cx),
+        CheckId::Spread => availability::spread(cx, params),
         CheckId::Resources => hardening::resources(cx),
         CheckId::DrainCapacity => availability::drain_capacity(cx),
         CheckId::DisruptionBudget => availability::disruption_budget(cx),
@@ -935,6 +978,65 @@ mod tests {
         assert_eq!(ws[1].template_path, "spec.jobTemplate.spec.template.spec");
         let r = result_for(&s, CheckId::Replicas, "report");
         assert_eq!(r.outcome, Outcome::NotApplicable);
+    }
+
+    #[test]
+    fn the_pods_judged_are_evidence_objects_up_to_a_limit_with_a_count_of_the_rest() {
+        let r = result_for(&healthy_shop(), CheckId::NonRoot, "cart");
+        let pods: Vec<&str> = r
+            .evidence
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Pod")
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(pods, ["cart-a", "cart-b"]);
+        assert!(!r.evidence.values.contains_key("pods_not_listed"));
+
+        let mut s = healthy_shop();
+        let spec = good_pod_spec("cart");
+        s.pods = Source::Read(
+            (0..25)
+                .map(|i| {
+                    let node = if i % 2 == 0 { "n1" } else { "n2" };
+                    let mut p = pod(&format!("cart-{i:02}"), "cart", node, spec.clone());
+                    p.metadata.resource_version = Some((100 + i).to_string());
+                    p
+                })
+                .collect(),
+        );
+        for check in [
+            CheckId::Resources,
+            CheckId::NonRoot,
+            CheckId::Image,
+            CheckId::QosPriority,
+            CheckId::ServiceAccount,
+            CheckId::NetworkPolicy,
+        ] {
+            let r = result_for(&s, check, "cart");
+            let pods: Vec<&ObjectRef> = r
+                .evidence
+                .objects
+                .iter()
+                .filter(|o| o.kind == "Pod")
+                .collect();
+            assert_eq!(pods.len(), POD_REFS, "{check}: {:?}", r.evidence.objects);
+            assert_eq!(
+                pods[0],
+                &ObjectRef {
+                    kind: "Pod".into(),
+                    namespace: Some("shop".into()),
+                    name: "cart-00".into(),
+                    resource_version: Some("100".into()),
+                },
+                "{check}"
+            );
+            assert_eq!(
+                r.evidence.values.get("pods_not_listed"),
+                Some(&json!(5)),
+                "{check}"
+            );
+        }
     }
 
     #[test]
@@ -1204,7 +1306,13 @@ mod scale {
                 Err(e) => panic!("the test cluster's manifests do not read: {e}"),
             }
         };
-        let shared = ["crds.yaml", "namespaces.yaml", "nodes.yaml", "velero.yaml"];
+        let shared = [
+            "crds.yaml",
+            "monitoring.yaml",
+            "namespaces.yaml",
+            "nodes.yaml",
+            "velero.yaml",
+        ];
         let mut whole = read(
             &[
                 &shared[..],
@@ -1263,6 +1371,18 @@ mod scale {
                     .all(|p| p.metadata.namespace.as_deref() == Some(namespace))
             );
             assert_eq!(narrowed.nodes, whole.nodes);
+            // The monitors of the monitoring namespace go with the namespaces they watch.
+            let monitors: Vec<&str> = narrowed
+                .service_monitors
+                .items_or_empty()
+                .iter()
+                .filter_map(|m| jstr(m, "/metadata/name"))
+                .collect();
+            let expected_monitors = match namespace {
+                "shop" => ["cart"],
+                _ => ["payments-ledger"],
+            };
+            assert_eq!(monitors, expected_monitors, "{namespace}");
             assert_eq!(narrowed.velero_schedules, whole.velero_schedules);
             let expected = evaluate(&own_read, &every_check(), now());
             assert!(expected.len() > 10, "{namespace}: {expected:?}");

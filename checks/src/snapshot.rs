@@ -286,8 +286,13 @@ impl Snapshot {
             network_policies: typed(&self.network_policies, &inside),
             limit_ranges: typed(&self.limit_ranges, &inside),
             ingresses: typed(&self.ingresses, &inside),
-            service_monitors: custom(&self.service_monitors),
-            pod_monitors: custom(&self.pod_monitors),
+            // Monitors in other namespaces (monitoring) count when they watch these ones.
+            service_monitors: self
+                .service_monitors
+                .filtered(|o| crate::engine::monitor_watches(o, |ns| wanted.contains(ns))),
+            pod_monitors: self
+                .pod_monitors
+                .filtered(|o| crate::engine::monitor_watches(o, |ns| wanted.contains(ns))),
             prometheus_rules: custom(&self.prometheus_rules),
             velero_schedules: self.velero_schedules.clone(),
             velero_backups: self.velero_backups.clone(),

@@ -205,12 +205,12 @@ type Assign = Box<dyn FnOnce(&mut Snapshot) + Send>;
 async fn read_into(context: Arc<Context>, spec: KindSpec) -> (KindSpec, Option<usize>, Assign) {
     macro_rules! typed {
         ($field:ident, $ty:ty) => {{
-            let key: fn(&$ty) -> Option<&str> = if spec.field == Field::Namespaces {
-                name_of::<$ty>
+            let keep: fn(&$ty, &BTreeSet<String>) -> bool = if spec.field == Field::Namespaces {
+                |o, wanted| name_of::<$ty>(o).is_some_and(|n| wanted.contains(n))
             } else {
-                namespace_of::<$ty>
+                |o, wanted| namespace_of::<$ty>(o).is_some_and(|ns| wanted.contains(ns))
             };
-            let source = read_kind::<$ty>(&context, &spec, key).await;
+            let source = read_kind::<$ty>(&context, &spec, keep).await;
             let count = source.items().map(<[_]>::len);
             (
                 spec,
@@ -221,8 +221,12 @@ async fn read_into(context: Arc<Context>, spec: KindSpec) -> (KindSpec, Option<u
     }
     macro_rules! custom {
         ($field:ident) => {{
-            let key: fn(&Custom) -> Option<&str> = custom_namespace_of;
-            let source = read_kind::<Custom>(&context, &spec, key).await;
+            let keep: fn(&Custom, &BTreeSet<String>) -> bool = if spec.scope == Scope::Watching {
+                |o, wanted| crate::engine::monitor_watches(o, |ns| wanted.contains(ns))
+            } else {
+                |o, wanted| custom_namespace_of(o).is_some_and(|ns| wanted.contains(ns))
+            };
+            let source = read_kind::<Custom>(&context, &spec, keep).await;
             let count = source.items().map(<[_]>::len);
             (
                 spec,
@@ -364,9 +368,13 @@ enum Problem {
     Gone(String),
 }
 
-/// Lists one kind according to the plan, keeping the objects of the wanted namespaces
-/// (`key` gives an object's namespace, or a Namespace's own name).
-async fn read_kind<T>(context: &Context, spec: &KindSpec, key: fn(&T) -> Option<&str>) -> Source<T>
+/// Lists one kind according to the plan, keeping the objects `keep` accepts for the wanted
+/// namespaces (those in them, a Namespace of that name, a monitor watching one of them).
+async fn read_kind<T>(
+    context: &Context,
+    spec: &KindSpec,
+    keep: fn(&T, &BTreeSet<String>) -> bool,
+) -> Source<T>
 where
     T: DeserializeOwned + Clone,
 {
@@ -392,7 +400,7 @@ where
     };
     if let Some(wanted) = filter {
         let wanted: BTreeSet<String> = wanted;
-        items.retain(|item| key(item).is_some_and(|k| wanted.contains(k)));
+        items.retain(|item| keep(item, &wanted));
     }
     Source::Read(items)
 }

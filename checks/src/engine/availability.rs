@@ -1,28 +1,26 @@
 //! Checks that keep the application up through deploys, node drains and failures: replicas,
 //! probes, spread, drain capacity, disruption budgets, graceful shutdown, rollout strategy.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, Probe};
+use k8s_openapi::api::core::v1::{
+    Container, Node, NodeSelector, Pod, PodAffinityTerm, PodSpec, Probe, Taint, Toleration,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
-use super::index::{Index, ZONE_LABEL};
+use super::index::{Index, LEGACY_ZONE_LABEL, ZONE_LABEL, node_zone};
 use super::quantity::{Resources, format_bytes, pod_requests};
 use super::{
-    Cx, EvidenceExt, Verdict, WorkloadKind, error, ios_display, list_some, name_of, obj_ref,
+    Cx, EvidenceExt, Verdict, WorkloadKind, error, ios_display, list_some, name_of, ns_of, obj_ref,
     scaled, selector, source_error,
 };
-use crate::snapshot::Source;
+use crate::snapshot::{Source, occupied_node};
 use crate::{Evidence, Outcome, Params};
 
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
-const SPREAD_KEYS: [&str; 3] = [
-    HOSTNAME_LABEL,
-    ZONE_LABEL,
-    "failure-domain.beta.kubernetes.io/zone",
-];
+const SPREAD_KEYS: [&str; 3] = [HOSTNAME_LABEL, ZONE_LABEL, LEGACY_ZONE_LABEL];
 
 /// The effective minimum replica count: the HPA's minReplicas, else spec.replicas (default 1).
 fn effective_min(cx: &Cx<'_, '_>, ev: &mut Evidence) -> (i32, String) {
@@ -312,16 +310,13 @@ fn spread_rules(spec: &PodSpec, labels: Option<&selector::Labels>) -> (Vec<Strin
 }
 
 fn zone_of<'n>(idx: &Index<'n>, node: &str) -> Option<&'n str> {
-    idx.nodes
-        .get(node)?
-        .metadata
-        .labels
-        .as_ref()?
-        .get(ZONE_LABEL)
-        .map(String::as_str)
+    node_zone(idx.nodes.get(node)?)
 }
 
-pub fn spread(cx: &Cx<'_, '_>) -> Verdict {
+/// `params.min_replicas` (default 2) is the effective minimum replica count the workload must
+/// have; its Pods must then run on at least two nodes. A single replica, where min_replicas 1
+/// accepts it, has nothing to spread.
+pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     let w = cx.w;
     if !w.kind.has_replicas() {
         return Verdict::na(format!("{} is not a replicated workload", w.display()));
@@ -332,8 +327,10 @@ pub fn spread(cx: &Cx<'_, '_>) -> Verdict {
     if let Some(e) = source_error(&cx.idx.snap.nodes, "nodes") {
         return error(format!("{e}; cannot see the nodes {} runs on", w.display()));
     }
+    let required = i32::try_from(params.min_replicas.unwrap_or(2)).unwrap_or(i32::MAX);
     let mut ev = Evidence::default();
     let (desired, from) = effective_min(cx, &mut ev);
+    ev.val("required", required);
     let (rules, ignored) = spread_rules(w.pod_spec(), w.template_labels());
     ev.val("template.spreading", rules.clone());
     if !ignored.is_empty() {
@@ -364,11 +361,26 @@ pub fn spread(cx: &Cx<'_, '_>) -> Verdict {
     ev.val("nodes", json!(nodes));
     ev.val("zones", json!(zones));
     ev.val("cluster_zones", cx.idx.zone_count);
-    if desired < 2 {
+    if desired < required {
+        let why = if desired < 2 {
+            "so it cannot be spread over nodes".to_string()
+        } else {
+            format!("fewer than the {required} required")
+        };
         return Verdict::new(
             Outcome::Fail,
             format!(
-                "{} runs {desired} replica ({from}), so it cannot be spread over nodes; set spec.replicas >= 2 (or HPA minReplicas >= 2) and add topologySpreadConstraints on {HOSTNAME_LABEL}",
+                "{} runs {desired} replica(s) ({from}), {why}; set spec.replicas >= {required} (or HPA minReplicas >= {required}) and add topologySpreadConstraints on {HOSTNAME_LABEL}",
+                w.display()
+            ),
+            ev,
+        );
+    }
+    if desired < 2 {
+        return Verdict::new(
+            Outcome::Pass,
+            format!(
+                "{} runs {desired} replica ({from}), which min_replicas {required} accepts; a single replica has nothing to spread",
                 w.display()
             ),
             ev,
@@ -450,6 +462,7 @@ fn node_ready(n: &Node) -> bool {
         .is_none_or(|c| c.status == "True")
 }
 
+/// Whether a node takes new Pods at all: not cordoned (spec.unschedulable or its taint), Ready.
 fn schedulable(n: &Node) -> bool {
     let spec = n.spec.as_ref();
     spec.and_then(|s| s.unschedulable) != Some(true)
@@ -460,22 +473,165 @@ fn schedulable(n: &Node) -> bool {
         && node_ready(n)
 }
 
-fn requires_hostname_anti_affinity(spec: &PodSpec, labels: Option<&selector::Labels>) -> bool {
-    spec.affinity
+/// Whether one of the tolerations tolerates the taint, by the scheduler's rule: an empty effect
+/// matches every effect, `Exists` with an empty key matches every taint, `Equal` (the default)
+/// needs the key and the value.
+fn tolerates(tolerations: &[Toleration], taint: &Taint) -> bool {
+    tolerations.iter().any(|t| {
+        let effect = t
+            .effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == taint.effect);
+        let key = t.key.as_deref().unwrap_or("");
+        effect
+            && match t.operator.as_deref().unwrap_or("Equal") {
+                "Exists" => key.is_empty() || key == taint.key,
+                "Equal" => {
+                    key == taint.key
+                        && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+                }
+                _ => false,
+            }
+    })
+}
+
+/// Whether a node selector requirement holds for a value (`None`: the node has no such label).
+/// Gt and Lt compare integers; anything unreadable holds for no node, as for the scheduler.
+fn requirement_holds(op: &str, values: &[String], value: Option<&str>) -> bool {
+    let int = |s: &str| s.trim().parse::<i64>().ok();
+    match op {
+        "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+        "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        "Gt" | "Lt" => match (value.and_then(int), values) {
+            (Some(v), [bound]) => {
+                int(bound).is_some_and(|b| if op == "Gt" { v > b } else { v < b })
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether a node satisfies a required node affinity: the terms are ORed, the requirements of a
+/// term ANDed, and a term without requirements matches no node.
+fn node_affinity_matches(required: &NodeSelector, node: &Node) -> bool {
+    let labels = node.metadata.labels.as_ref();
+    let name = name_of(&node.metadata);
+    required.node_selector_terms.iter().any(|term| {
+        let exprs = term.match_expressions.as_deref().unwrap_or(&[]);
+        let fields = term.match_fields.as_deref().unwrap_or(&[]);
+        (!exprs.is_empty() || !fields.is_empty())
+            && exprs.iter().all(|r| {
+                let value = labels.and_then(|l| l.get(&r.key)).map(String::as_str);
+                requirement_holds(&r.operator, r.values.as_deref().unwrap_or(&[]), value)
+            })
+            && fields.iter().all(|r| {
+                let value = (r.key == "metadata.name").then_some(name);
+                requirement_holds(&r.operator, r.values.as_deref().unwrap_or(&[]), value)
+            })
+    })
+}
+
+/// Why a node refuses a Pod whatever its free capacity.
+enum Refusal {
+    /// A NoSchedule or NoExecute taint the Pod does not tolerate ("key=value:Effect").
+    Taint(String),
+    NodeSelector,
+    NodeAffinity,
+}
+
+fn refusal(spec: &PodSpec, node: &Node) -> Option<Refusal> {
+    let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
+    let untolerated = node
+        .spec
         .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            matches!(t.effect.as_str(), "NoSchedule" | "NoExecute") && !tolerates(tolerations, t)
+        });
+    if let Some(t) = untolerated {
+        return Some(Refusal::Taint(match t.value.as_deref() {
+            Some(v) if !v.is_empty() => format!("{}={v}:{}", t.key, t.effect),
+            _ => format!("{}:{}", t.key, t.effect),
+        }));
+    }
+    let labels = node.metadata.labels.as_ref();
+    if spec
+        .node_selector
+        .iter()
+        .flatten()
+        .any(|(k, v)| labels.and_then(|l| l.get(k)) != Some(v))
+    {
+        return Some(Refusal::NodeSelector);
+    }
+    let required = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
+    if required.is_some_and(|r| !node_affinity_matches(r, node)) {
+        return Some(Refusal::NodeAffinity);
+    }
+    None
+}
+
+/// The required podAntiAffinity terms of a Pod that keep it off a node (topology key
+/// kubernetes.io/hostname).
+fn hostname_anti_terms(p: &Pod) -> impl Iterator<Item = &PodAffinityTerm> {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.pod_anti_affinity.as_ref())
         .and_then(|a| {
             a.required_during_scheduling_ignored_during_execution
                 .as_ref()
         })
-        .is_some_and(|terms| {
-            terms.iter().any(|t| {
-                t.topology_key == HOSTNAME_LABEL
-                    && t.label_selector
-                        .as_ref()
-                        .is_some_and(|s| selector::matches(s, labels))
-            })
+        .into_iter()
+        .flatten()
+        .filter(|t| t.topology_key == HOSTNAME_LABEL)
+}
+
+/// Whether required podAntiAffinity keeps `a` and `b` off one node (either Pod's terms). A
+/// namespaceSelector is taken to select every namespace: namespace labels are not read.
+fn anti_conflict(a: &Pod, b: &Pod) -> bool {
+    let one_way = |x: &Pod, y: &Pod| {
+        let y_ns = ns_of(&y.metadata);
+        hostname_anti_terms(x).any(|t| {
+            let namespaces = t.namespaces.as_deref().unwrap_or(&[]);
+            let ns_ok = t.namespace_selector.is_some()
+                || namespaces.iter().any(|n| n == y_ns)
+                || (namespaces.is_empty() && ns_of(&x.metadata) == y_ns);
+            ns_ok
+                && t.label_selector
+                    .as_ref()
+                    .is_some_and(|s| selector::matches(s, y.metadata.labels.as_ref()))
         })
+    };
+    one_way(a, b) || one_way(b, a)
+}
+
+/// Whether a drain sends the Pod elsewhere: DaemonSet Pods stay (`kubectl drain
+/// --ignore-daemonsets`), mirror Pods belong to their node, and the Pods of Jobs run to
+/// completion and can wait for room.
+fn moves_on_drain(p: &Pod) -> bool {
+    let owners = p.metadata.owner_references.as_deref().unwrap_or(&[]);
+    let owner = owners
+        .iter()
+        .find(|o| o.controller == Some(true))
+        .or(owners.first());
+    let mirror = p
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror"));
+    !mirror && !owner.is_some_and(|o| matches!(o.kind.as_str(), "DaemonSet" | "Job"))
 }
 
 fn describe(r: &Resources) -> String {
@@ -484,6 +640,245 @@ fn describe(r: &Resources) -> String {
         r.cpu_millis,
         format_bytes(r.memory_bytes)
     )
+}
+
+/// Why an evicted Pod found no node: the nodes ruled out, by reason.
+#[derive(Debug, Default)]
+struct Why<'a> {
+    full: Vec<&'a str>,
+    /// "cp1 (node-role.kubernetes.io/control-plane:NoSchedule)".
+    tainted: Vec<String>,
+    selector: Vec<&'a str>,
+    affinity: Vec<&'a str>,
+    anti: Vec<&'a str>,
+}
+
+impl Why<'_> {
+    fn describe(&self) -> String {
+        let nodes = |v: &[&str]| list_some(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), 3);
+        let mut parts = Vec::new();
+        if !self.full.is_empty() {
+            parts.push(format!(
+                "not enough free CPU, memory or Pod slots on {}",
+                nodes(&self.full)
+            ));
+        }
+        if !self.tainted.is_empty() {
+            parts.push(format!(
+                "taints it does not tolerate on {}",
+                list_some(&self.tainted, 3)
+            ));
+        }
+        if !self.selector.is_empty() {
+            parts.push(format!(
+                "its nodeSelector does not match {}",
+                nodes(&self.selector)
+            ));
+        }
+        if !self.affinity.is_empty() {
+            parts.push(format!(
+                "its required node affinity rules out {}",
+                nodes(&self.affinity)
+            ));
+        }
+        if !self.anti.is_empty() {
+            parts.push(format!(
+                "its required podAntiAffinity rules out {} (a matching Pod runs there)",
+                nodes(&self.anti)
+            ));
+        }
+        if parts.is_empty() {
+            "there is no other schedulable node".to_string()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// What to do about Pods that found no node, from the reasons they were refused.
+fn drain_advice(whys: &[&Why<'_>], shared: bool) -> String {
+    let mut advice = Vec::new();
+    if whys.iter().any(|w| !w.tainted.is_empty()) {
+        advice.push("add tolerations if the Pods may run on the tainted nodes");
+    }
+    if whys
+        .iter()
+        .any(|w| !w.selector.is_empty() || !w.affinity.is_empty())
+    {
+        advice.push("let more nodes qualify (nodeSelector, required node affinity)");
+    }
+    if whys.iter().any(|w| !w.anti.is_empty()) {
+        advice.push(
+            "use preferred rather than required podAntiAffinity, or run fewer replicas than nodes",
+        );
+    }
+    if shared {
+        advice.push("spread the application's workloads so that fewer of its Pods share a node");
+    }
+    advice.push("lower the Pods' requests, or ask for more node capacity");
+    advice.join("; ")
+}
+
+/// A node that takes new Pods, with its free allocatable capacity.
+struct Target<'a> {
+    name: &'a str,
+    node: &'a Node,
+    free: Resources,
+}
+
+/// One Pod a drain evicts, and where it goes.
+struct Evicted<'a> {
+    pod: &'a Pod,
+    need: Resources,
+    /// The node that takes it, or why none does.
+    to: Result<&'a str, Why<'a>>,
+}
+
+/// Every node's drain, simulated once per evaluation for all the application's Pods (the
+/// snapshot's Pods in its namespaces), so that two workloads sharing a node compete for the same
+/// room. Each drain-capacity check reads the drains of its workload's nodes.
+pub(crate) struct DrainPlan<'a> {
+    /// The schedulable nodes, sorted by name, with their free capacity (every counted Pod on
+    /// them subtracted).
+    targets: Vec<Target<'a>>,
+    /// Per node, the application's Pods its drain evicts, in the order they are placed: the
+    /// largest requests first (first-fit decreasing), by namespace and name on ties.
+    drains: HashMap<&'a str, Vec<Evicted<'a>>>,
+}
+
+impl<'a> DrainPlan<'a> {
+    pub(crate) fn new(idx: &Index<'a>) -> DrainPlan<'a> {
+        let snap = idx.snap;
+        let scope: HashSet<&str> = snap.namespaces.iter().map(String::as_str).collect();
+        let mut resident: HashMap<&'a str, Vec<&'a Pod>> = HashMap::new();
+        for p in snap.pods.items_or_empty() {
+            if p.metadata.deletion_timestamp.is_some()
+                || !(scope.is_empty() || scope.contains(ns_of(&p.metadata)))
+            {
+                continue;
+            }
+            if let Some(node) = occupied_node(p) {
+                resident.entry(node).or_default().push(p);
+            }
+        }
+        let mut targets: Vec<Target<'a>> = idx
+            .nodes
+            .iter()
+            .filter(|(_, n)| schedulable(n))
+            .map(|(name, n)| {
+                let mut free =
+                    Resources::from_map(n.status.as_ref().and_then(|s| s.allocatable.as_ref()));
+                if let Some(used) = idx.node_used.get(name) {
+                    free.sub(*used);
+                }
+                Target {
+                    name,
+                    node: n,
+                    free,
+                }
+            })
+            .collect();
+        targets.sort_by(|a, b| a.name.cmp(b.name));
+        let empty = Vec::new();
+        let on = |t: &Target<'a>| resident.get(t.name).unwrap_or(&empty);
+        // Only Pods with required podAntiAffinity can refuse a newcomer by their own terms.
+        let guarded: Vec<Vec<&'a Pod>> = targets
+            .iter()
+            .map(|t| {
+                on(t)
+                    .iter()
+                    .copied()
+                    .filter(|p| hostname_anti_terms(p).next().is_some())
+                    .collect()
+            })
+            .collect();
+        let mut drains = HashMap::new();
+        for (node, pods) in &resident {
+            let mut moved: Vec<(&'a Pod, Resources)> = pods
+                .iter()
+                .copied()
+                .filter(|p| moves_on_drain(p))
+                .map(|p| (p, pod_requests(p)))
+                .collect();
+            if moved.is_empty() {
+                continue;
+            }
+            moved.sort_by(|(a, ra), (b, rb)| {
+                (rb.cpu_millis, rb.memory_bytes)
+                    .cmp(&(ra.cpu_millis, ra.memory_bytes))
+                    .then_with(|| ns_of(&a.metadata).cmp(ns_of(&b.metadata)))
+                    .then_with(|| name_of(&a.metadata).cmp(name_of(&b.metadata)))
+            });
+            let mut free: Vec<Resources> = targets.iter().map(|t| t.free).collect();
+            let mut placed: Vec<Vec<&'a Pod>> = vec![Vec::new(); targets.len()];
+            let mut evicted = Vec::with_capacity(moved.len());
+            for (pod, need) in moved {
+                let own_terms = hostname_anti_terms(pod).next().is_some();
+                let mut why = Why::default();
+                let mut to = None;
+                for (i, t) in targets.iter().enumerate() {
+                    if t.name == *node {
+                        continue;
+                    }
+                    match pod.spec.as_ref().and_then(|s| refusal(s, t.node)) {
+                        Some(Refusal::Taint(taint)) => {
+                            why.tainted.push(format!("{} ({taint})", t.name));
+                            continue;
+                        }
+                        Some(Refusal::NodeSelector) => {
+                            why.selector.push(t.name);
+                            continue;
+                        }
+                        Some(Refusal::NodeAffinity) => {
+                            why.affinity.push(t.name);
+                            continue;
+                        }
+                        None => {}
+                    }
+                    if !free[i].fits(&need) {
+                        why.full.push(t.name);
+                        continue;
+                    }
+                    let there = if own_terms { on(t) } else { &guarded[i] };
+                    if there
+                        .iter()
+                        .chain(placed[i].iter())
+                        .any(|q| anti_conflict(pod, q))
+                    {
+                        why.anti.push(t.name);
+                        continue;
+                    }
+                    to = Some(i);
+                    break;
+                }
+                evicted.push(Evicted {
+                    pod,
+                    need,
+                    to: match to {
+                        Some(i) => {
+                            free[i].sub(need);
+                            placed[i].push(pod);
+                            Ok(targets[i].name)
+                        }
+                        None => Err(why),
+                    },
+                });
+            }
+            drains.insert(*node, evicted);
+        }
+        DrainPlan { targets, drains }
+    }
+}
+
+/// A Pod's name for a message about a workload of namespace `ns`: with its namespace when it
+/// lives in another one.
+fn pod_label(ns: &str, p: &Pod) -> String {
+    let pod_ns = ns_of(&p.metadata);
+    if pod_ns == ns {
+        name_of(&p.metadata).to_string()
+    } else {
+        format!("{pod_ns}/{}", name_of(&p.metadata))
+    }
 }
 
 pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
@@ -530,26 +925,11 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
             w.display()
         ));
     }
-    let anti = requires_hostname_anti_affinity(w.pod_spec(), w.template_labels());
-    let targets = cx.idx.drain_targets.get_or_init(|| {
-        let mut t: Vec<(&str, Resources)> = cx
-            .idx
-            .nodes
-            .iter()
-            .filter(|(_, n)| schedulable(n))
-            .map(|(name, n)| {
-                let mut free =
-                    Resources::from_map(n.status.as_ref().and_then(|s| s.allocatable.as_ref()));
-                if let Some(used) = cx.idx.node_used.get(name) {
-                    free.sub(*used);
-                }
-                (*name, free)
-            })
-            .collect();
-        t.sort_by(|a, b| a.0.cmp(b.0));
-        t
-    });
-    ev.val("schedulable_nodes", targets.len());
+    let plan = cx.idx.drain_plan.get_or_init(|| DrainPlan::new(cx.idx));
+    let mine = |p: &Pod| cx.pods.iter().any(|q| std::ptr::eq(*q, p));
+    let no_drain = Vec::new();
+    let drain_of = |node: &str| plan.drains.get(node).unwrap_or(&no_drain);
+    ev.val("schedulable_nodes", plan.targets.len());
     let mut node_values = serde_json::Map::new();
     for (node, pods) in &by_node {
         if let Some(n) = cx.idx.nodes.get(node) {
@@ -559,12 +939,18 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
             .iter()
             .map(|p| format!("{} ({})", name_of(&p.metadata), describe(&pod_requests(p))))
             .collect();
-        let free = targets
-            .binary_search_by(|t| t.0.cmp(node))
+        let free = plan
+            .targets
+            .binary_search_by(|t| t.name.cmp(node))
             .ok()
-            .and_then(|i| targets.get(i))
-            .map(|t| describe(&t.1));
-        node_values.insert(node.to_string(), json!({"pods": need, "free": free}));
+            .and_then(|i| plan.targets.get(i))
+            .map(|t| describe(&t.free));
+        let mut value = json!({"pods": need, "free": free});
+        let others = drain_of(node).iter().filter(|e| !mine(e.pod)).count();
+        if others > 0 {
+            value["other_pods_evicted"] = json!(others);
+        }
+        node_values.insert(node.to_string(), value);
         for p in pods {
             ev.obj(obj_ref("Pod", &p.metadata));
         }
@@ -586,29 +972,71 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
         );
     }
     let mut failures = Vec::new();
-    for (node, pods) in &by_node {
-        let mut free: Vec<(&str, Resources)> =
-            targets.iter().filter(|t| t.0 != *node).cloned().collect();
-        let mut occupied: HashSet<&str> = by_node.keys().copied().filter(|n| n != node).collect();
-        let mut pods: Vec<(&Pod, Resources)> = pods.iter().map(|p| (*p, pod_requests(p))).collect();
-        pods.sort_by(|a, b| {
-            (b.1.cpu_millis, b.1.memory_bytes).cmp(&(a.1.cpu_millis, a.1.memory_bytes))
-        });
-        for (pod, need) in pods {
-            let slot = free
-                .iter_mut()
-                .find(|(n, f)| f.fits(&need) && !(anti && occupied.contains(n)));
-            match slot {
-                Some((n, f)) => {
-                    f.sub(need);
-                    occupied.insert(n);
-                }
-                None => failures.push(format!(
-                    "draining node {node} leaves Pod {} ({}) with no schedulable node that has room{}",
-                    name_of(&pod.metadata),
-                    describe(&need),
-                    if anti { " and no sibling Pod (required podAntiAffinity)" } else { "" }
-                )),
+    let mut notes = Vec::new();
+    let mut whys: Vec<&Why<'_>> = Vec::new();
+    let mut shared = false;
+    for node in by_node.keys() {
+        let evicted = drain_of(node);
+        // The other workloads' Pods the drain evicts: how many, and the first few by name (a
+        // node of a large application holds many).
+        let others = || evicted.iter().filter(|e| !mine(e.pod));
+        for e in evicted {
+            let Err(why) = &e.to else { continue };
+            let pod = pod_label(w.namespace, e.pod);
+            if mine(e.pod) {
+                let count = others().count();
+                let with = if count == 0 {
+                    String::new()
+                } else {
+                    shared = true;
+                    let names: Vec<String> = others()
+                        .take(3)
+                        .map(|o| pod_label(w.namespace, o.pod))
+                        .collect();
+                    let more = if count > 3 {
+                        format!(" and {} more", count - 3)
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        " (evicted together with {count} other Pod(s) of the application: {}{more})",
+                        names.join(", ")
+                    )
+                };
+                failures.push(format!(
+                    "draining node {node} leaves Pod {pod} ({}) with no node to go to: {}{with}",
+                    describe(&e.need),
+                    why.describe()
+                ));
+                whys.push(why);
+                continue;
+            }
+            // Another workload's Pod from the same node: this workload shares the blame when
+            // one of its own Pods took room that Pod needed.
+            let took: Vec<String> = evicted
+                .iter()
+                .filter(|m| mine(m.pod))
+                .filter_map(|m| match m.to {
+                    Ok(to) if why.full.contains(&to) => Some(format!(
+                        "{} takes the room on {to}",
+                        name_of(&m.pod.metadata)
+                    )),
+                    _ => None,
+                })
+                .collect();
+            if took.is_empty() {
+                notes.push(format!(
+                    "Pod {pod}, also evicted from node {node}, finds no node to go to, for reasons this workload's Pods do not cause (see its own workload's result)"
+                ));
+            } else {
+                shared = true;
+                failures.push(format!(
+                    "draining node {node} evicts this workload's Pods together with Pod {pod} ({}) of the application, and together they do not fit: {}, and {pod} is left with no node to go to ({})",
+                    describe(&e.need),
+                    took.join(", "),
+                    why.describe()
+                ));
+                whys.push(why);
             }
         }
     }
@@ -616,9 +1044,10 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
         return Verdict::new(
             Outcome::Fail,
             format!(
-                "{}: {}; lower the Pods' requests, or ask for more node capacity",
+                "{}: {}; {}",
                 w.display(),
-                list_some(&failures, 3)
+                list_some(&failures, 3),
+                drain_advice(&whys, shared)
             ),
             ev,
         );
@@ -628,16 +1057,17 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
     } else {
         "every namespace's Pods counted as node usage"
     };
-    Verdict::new(
-        Outcome::Pass,
-        format!(
-            "the Pods of {} on any one of its {} nodes fit on the other {} schedulable nodes (first-fit on requests; {counted})",
-            w.display(),
-            by_node.len(),
-            targets.len()
-        ),
-        ev,
-    )
+    let mut message = format!(
+        "the Pods of {} on any one of its {} nodes fit on the other {} schedulable nodes, together with the application's other Pods evicted from that node (first-fit on requests, honouring taints, nodeSelector and required node affinity; {counted})",
+        w.display(),
+        by_node.len(),
+        plan.targets.len()
+    );
+    if !notes.is_empty() {
+        message.push_str("; ");
+        message.push_str(&list_some(&notes, 2));
+    }
+    Verdict::new(Outcome::Pass, message, ev)
 }
 
 pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
@@ -645,6 +1075,12 @@ pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
     if w.kind.is_batch() {
         return Verdict::na(format!(
             "{} runs to completion; disruption budgets do not apply",
+            w.display()
+        ));
+    }
+    if w.kind == WorkloadKind::DaemonSet {
+        return Verdict::na(format!(
+            "{}: node drains (kubectl drain --ignore-daemonsets) leave DaemonSet Pods in place, so no PodDisruptionBudget of its Pods can block them",
             w.display()
         ));
     }
@@ -710,14 +1146,12 @@ pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
             ev,
         );
     }
-    let expected = if w.kind.has_replicas() {
-        cx.idx
-            .hpa_for(w)
-            .and_then(|h| h.spec.as_ref()?.min_replicas)
-            .unwrap_or(w.replicas.unwrap_or(1))
-    } else {
-        i32::try_from(live.len()).unwrap_or(i32::MAX)
-    };
+    // Only replicated workloads get here: batch workloads and DaemonSets returned above.
+    let expected = cx
+        .idx
+        .hpa_for(w)
+        .and_then(|h| h.spec.as_ref()?.min_replicas)
+        .unwrap_or(w.replicas.unwrap_or(1));
     let mut fails = Vec::new();
     let mut warns = Vec::new();
     let mut passes = Vec::new();
@@ -1229,6 +1663,73 @@ mod tests {
     }
 
     #[test]
+    fn spread_asks_for_the_min_replicas_parameter() {
+        let min = |n: u32| Params {
+            min_replicas: Some(n),
+            ..Params::default()
+        };
+        let r = result_with(&healthy_shop(), CheckId::Spread, "cart", min(3));
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("fewer than the 3 required; set spec.replicas >= 3"),
+            "{}",
+            r.message
+        );
+        assert_eq!(r.evidence.values["required"], json!(3));
+
+        let s = with_spec("cart", 3, good_pod_spec("cart"), &["n1", "n2", "n3"]);
+        let r = result_with(&s, CheckId::Spread, "cart", min(3));
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+
+        // min_replicas 1 accepts a single replica: nothing to spread. The default still refuses it.
+        let s = with_spec("cart", 1, good_pod_spec("cart"), &["n1"]);
+        let r = result_with(&s, CheckId::Spread, "cart", min(1));
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(r.message.contains("nothing to spread"), "{}", r.message);
+        assert_eq!(
+            result_for(&s, CheckId::Spread, "cart").outcome,
+            Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn nodes_with_only_the_legacy_zone_label_count_as_zones() {
+        let legacy = |name: &str, zone: &str| {
+            let mut n = node(name, zone, "4", "8Gi");
+            if let Some(l) = n.metadata.labels.as_mut() {
+                l.remove("topology.kubernetes.io/zone");
+                l.insert("failure-domain.beta.kubernetes.io/zone".into(), zone.into());
+            }
+            n
+        };
+        let mut s = with_spec("cart", 2, good_pod_spec("cart"), &["n2", "n3"]);
+        s.nodes = Source::Read(vec![
+            legacy("n1", "z1"),
+            legacy("n2", "z2"),
+            legacy("n3", "z2"),
+        ]);
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("all Pods run in zone z2"),
+            "{}",
+            r.message
+        );
+        assert_eq!(r.evidence.values["cluster_zones"], json!(2));
+
+        // The current label wins over the legacy one on a node that has both.
+        let mut both = legacy("n3", "z2");
+        if let Some(l) = both.metadata.labels.as_mut() {
+            l.insert("topology.kubernetes.io/zone".into(), "z3".into());
+        }
+        s.nodes = Source::Read(vec![legacy("n1", "z1"), legacy("n2", "z2"), both]);
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert_eq!(r.evidence.values["zones"], json!(["z2", "z3"]));
+    }
+
+    #[test]
     fn unreadable_nodes_make_spread_an_error() {
         let mut s = healthy_shop();
         s.nodes = Source::Forbidden("list nodes at the cluster scope".into());
@@ -1312,6 +1813,311 @@ mod tests {
         );
     }
 
+    /// `cart` and `web` (2 replicas each, 2 CPUs a Pod) share n1 and n2, which they fill; n3
+    /// has 3 free CPUs: room for one Pod of a drained node, not for two.
+    fn two_apps_sharing_nodes() -> Snapshot {
+        let mut s = healthy_shop();
+        let big = |app: &str| {
+            let mut spec = good_pod_spec(app);
+            spec["containers"][0]["resources"]["requests"]["cpu"] = json!("2");
+            spec["containers"][0]["resources"]["limits"]["cpu"] = json!("2");
+            spec
+        };
+        s.deployments = Source::Read(vec![
+            deployment("cart", 2, big("cart")),
+            deployment("web", 2, big("web")),
+        ]);
+        s.pods = Source::Read(vec![
+            pod("cart-0", "cart", "n1", big("cart")),
+            pod("cart-1", "cart", "n2", big("cart")),
+            pod("web-0", "web", "n1", big("web")),
+            pod("web-1", "web", "n2", big("web")),
+        ]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+            node("n3", "z2", "3", "8Gi"),
+        ]);
+        s
+    }
+
+    #[test]
+    fn two_workloads_that_fit_a_drain_one_at_a_time_fail_it_together() {
+        let s = two_apps_sharing_nodes();
+        let cart = result_for(&s, CheckId::DrainCapacity, "cart");
+        let web = result_for(&s, CheckId::DrainCapacity, "web");
+        assert_eq!(cart.outcome, Outcome::Fail, "{}", cart.message);
+        assert_eq!(web.outcome, Outcome::Fail, "{}", web.message);
+        // The Pod left over names the node it lacks room on; the other workload is told its Pod
+        // takes that room.
+        assert!(
+            web.message.contains(
+                "draining node n1 leaves Pod web-0 (cpu 2000m, memory 128Mi) with no node to go to: not enough free CPU, memory or Pod slots on n2, n3 (evicted together with 1 other Pod(s) of the application: cart-0)"
+            ),
+            "{}",
+            web.message
+        );
+        assert!(
+            cart.message.contains("cart-0 takes the room on n3")
+                && cart.message.contains("web-0 is left with no node to go to"),
+            "{}",
+            cart.message
+        );
+        assert!(
+            web.message.contains(
+                "spread the application's workloads so that fewer of its Pods share a node"
+            ),
+            "{}",
+            web.message
+        );
+        assert_eq!(
+            cart.evidence.values["nodes"]["n1"]["other_pods_evicted"],
+            json!(1)
+        );
+
+        // Each alone fits: the old per-workload answer.
+        for app in ["cart", "web"] {
+            let mut alone = two_apps_sharing_nodes();
+            if let (Source::Read(ds), Source::Read(ps)) = (&mut alone.deployments, &mut alone.pods)
+            {
+                ds.retain(|d| d.metadata.name.as_deref() == Some(app));
+                ps.retain(|p| {
+                    p.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("app"))
+                        .map(String::as_str)
+                        == Some(app)
+                });
+            }
+            let r = result_for(&alone, CheckId::DrainCapacity, app);
+            assert_eq!(r.outcome, Outcome::Pass, "{app}: {}", r.message);
+        }
+    }
+
+    #[test]
+    fn required_anti_affinity_keeps_a_drained_pod_off_its_siblings_node() {
+        let mut spec = good_pod_spec("cart");
+        spec["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "cart"}}}
+        ]}});
+        let s = with_spec("cart", 2, spec.clone(), &["n1", "n2"]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+
+        let mut s = with_spec("cart", 2, spec, &["n1", "n2"]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+        ]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("its required podAntiAffinity rules out n2 (a matching Pod runs there)"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_pod_that_fits_nowhere_anyway_does_not_fail_its_neighbours() {
+        // web-0 shares n1 with cart-a but asks for a label no node has: it fails on its own,
+        // and cart, whose Pods took none of the room web-0 could use, still passes.
+        let mut s = healthy_shop();
+        let mut web = good_pod_spec("web");
+        web["nodeSelector"] = json!({"gpu": "a100"});
+        s.deployments.push(deployment("web", 2, web.clone()));
+        s.pods.push(pod("web-0", "web", "n1", web.clone()));
+        s.pods.push(pod("web-1", "web", "n2", web));
+        let r = result_for(&s, CheckId::DrainCapacity, "web");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message
+                .contains("Pod web-0, also evicted from node n1, finds no node to go to"),
+            "{}",
+            r.message
+        );
+    }
+
+    /// `cart` (2 replicas of 3 CPUs on n1 and n2, 4 CPUs each) and a third node with room.
+    fn cart_with_a_spare_node(
+        spare: k8s_openapi::api::core::v1::Node,
+        spec: serde_json::Value,
+    ) -> Snapshot {
+        let mut spec = spec;
+        spec["containers"][0]["resources"]["requests"]["cpu"] = json!("3");
+        spec["containers"][0]["resources"]["limits"]["cpu"] = json!("3");
+        let mut s = with_spec("cart", 2, spec, &["n1", "n2"]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+            spare,
+        ]);
+        s
+    }
+
+    fn control_plane_node() -> k8s_openapi::api::core::v1::Node {
+        let mut cp = node("cp1", "z1", "4", "8Gi");
+        cp.spec = Some(obj(json!({"taints": [
+            {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+        ]})));
+        cp
+    }
+
+    #[test]
+    fn a_tainted_control_plane_node_is_no_room_for_a_drain_unless_tolerated() {
+        let s = cart_with_a_spare_node(control_plane_node(), good_pod_spec("cart"));
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "taints it does not tolerate on cp1 (node-role.kubernetes.io/control-plane:NoSchedule)"
+            ),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("add tolerations"), "{}", r.message);
+
+        // A toleration (Exists, matching effect) lets the Pods use it.
+        let mut spec = good_pod_spec("cart");
+        spec["tolerations"] = json!([{
+            "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"
+        }]);
+        let s = cart_with_a_spare_node(control_plane_node(), spec);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+
+        // A toleration of another effect, key or value does not.
+        for toleration in [
+            json!({"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoExecute"}),
+            json!({"key": "node-role.kubernetes.io/master", "operator": "Exists"}),
+            json!({"key": "node-role.kubernetes.io/control-plane", "value": "true"}),
+        ] {
+            let mut spec = good_pod_spec("cart");
+            spec["tolerations"] = json!([toleration]);
+            let s = cart_with_a_spare_node(control_plane_node(), spec);
+            let r = result_for(&s, CheckId::DrainCapacity, "cart");
+            assert_eq!(r.outcome, Outcome::Fail, "{toleration}: {}", r.message);
+        }
+        // An empty key with Exists tolerates everything.
+        let mut spec = good_pod_spec("cart");
+        spec["tolerations"] = json!([{"operator": "Exists"}]);
+        let s = cart_with_a_spare_node(control_plane_node(), spec);
+        assert_eq!(
+            result_for(&s, CheckId::DrainCapacity, "cart").outcome,
+            Outcome::Pass
+        );
+    }
+
+    fn with_label(
+        mut n: k8s_openapi::api::core::v1::Node,
+        k: &str,
+        v: &str,
+    ) -> k8s_openapi::api::core::v1::Node {
+        n.metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert(k.into(), v.into());
+        n
+    }
+
+    #[test]
+    fn a_node_selector_keeps_drained_pods_off_nodes_it_does_not_match() {
+        let mut spec = good_pod_spec("cart");
+        spec["nodeSelector"] = json!({"disk": "ssd"});
+        let ssd = |name: &str, zone: &str| with_label(node(name, zone, "4", "8Gi"), "disk", "ssd");
+        let mut s = cart_with_a_spare_node(node("n3", "z2", "4", "8Gi"), spec);
+        s.nodes = Source::Read(vec![
+            ssd("n1", "z1"),
+            ssd("n2", "z2"),
+            node("n3", "z2", "4", "8Gi"),
+        ]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "draining node n1 leaves Pod cart-0 (cpu 3000m, memory 128Mi) with no node to go to: not enough free CPU, memory or Pod slots on n2; its nodeSelector does not match n3"
+            ),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("let more nodes qualify"),
+            "{}",
+            r.message
+        );
+
+        s.nodes = Source::Read(vec![ssd("n1", "z1"), ssd("n2", "z2"), ssd("n3", "z2")]);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn required_node_affinity_ors_its_terms_and_ands_their_expressions() {
+        let n = with_label(
+            with_label(node("n3", "z2", "4", "8Gi"), "disk", "ssd"),
+            "cores",
+            "16",
+        );
+        let matches = |terms: serde_json::Value| {
+            let required: k8s_openapi::api::core::v1::NodeSelector =
+                obj(json!({"nodeSelectorTerms": terms}));
+            super::node_affinity_matches(&required, &n)
+        };
+        let expr = |key: &str, op: &str, values: &[&str]| json!({"key": key, "operator": op, "values": values});
+        for (e, want) in [
+            (expr("disk", "In", &["ssd", "nvme"]), true),
+            (expr("disk", "In", &["hdd"]), false),
+            (expr("disk", "NotIn", &["hdd"]), true),
+            (expr("gpu", "NotIn", &["a100"]), true),
+            (expr("disk", "Exists", &[]), true),
+            (expr("gpu", "Exists", &[]), false),
+            (expr("gpu", "DoesNotExist", &[]), true),
+            (expr("disk", "DoesNotExist", &[]), false),
+            (expr("cores", "Gt", &["8"]), true),
+            (expr("cores", "Gt", &["16"]), false),
+            (expr("cores", "Lt", &["32"]), true),
+            (expr("disk", "Lt", &["32"]), false),
+            (expr("cores", "Gt", &["8", "9"]), false),
+        ] {
+            assert_eq!(
+                matches(json!([{"matchExpressions": [e.clone()]}])),
+                want,
+                "{e}"
+            );
+        }
+        // Expressions of a term are ANDed, terms ORed; a term without expressions matches nothing.
+        let ssd = expr("disk", "In", &["ssd"]);
+        let gpu = expr("gpu", "Exists", &[]);
+        assert!(!matches(
+            json!([{"matchExpressions": [ssd.clone(), gpu.clone()]}])
+        ));
+        assert!(matches(
+            json!([{"matchExpressions": [gpu.clone()]}, {"matchExpressions": [ssd]}])
+        ));
+        assert!(!matches(json!([{}])));
+        assert!(matches(
+            json!([{"matchFields": [expr("metadata.name", "In", &["n3"])]}])
+        ));
+
+        // In a drain: n3 does not qualify for Pods that require a GPU.
+        let mut spec = good_pod_spec("cart");
+        spec["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchExpressions": [gpu]}]}}});
+        let s = cart_with_a_spare_node(n.clone(), spec);
+        let r = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("its required node affinity rules out n2, n3"),
+            "{}",
+            r.message
+        );
+    }
+
     fn pdb(
         spec: serde_json::Value,
         status: Option<serde_json::Value>,
@@ -1347,6 +2153,53 @@ mod tests {
         assert_eq!(
             result_for(&s, CheckId::DisruptionBudget, "cart").outcome,
             Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn a_budget_of_daemon_set_pods_does_not_apply_since_drains_leave_them() {
+        let mut s = healthy_shop();
+        s.daemon_sets.push(obj(json!({
+            "metadata": {"name": "agent", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}}, "spec": good_pod_spec("agent")}}
+        })));
+        s.pods
+            .push(pod("agent-x", "agent", "n1", good_pod_spec("agent")));
+        s.pod_disruption_budgets.push(obj(json!({
+            "metadata": {"name": "agent", "namespace": "shop"},
+            "spec": {"minAvailable": "100%", "selector": {"matchLabels": {"app": "agent"}}},
+            "status": {"currentHealthy": 1, "desiredHealthy": 1, "disruptionsAllowed": 0, "expectedPods": 1}
+        })));
+        let r = result_for(&s, CheckId::DisruptionBudget, "agent");
+        assert_eq!(r.outcome, Outcome::NotApplicable, "{}", r.message);
+        assert!(r.message.contains("--ignore-daemonsets"), "{}", r.message);
+    }
+
+    #[test]
+    fn pods_selected_by_two_budgets_block_drains() {
+        let mut s = healthy_shop();
+        for (name, selector) in [
+            ("cart", json!({"matchLabels": {"app": "cart"}})),
+            (
+                "shop-wide",
+                json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]}),
+            ),
+        ] {
+            s.pod_disruption_budgets.push(obj(json!({
+                "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"maxUnavailable": 1, "selector": selector},
+                "status": {"currentHealthy": 2, "desiredHealthy": 1, "disruptionsAllowed": 1, "expectedPods": 2}
+            })));
+        }
+        let r = result_for(&s, CheckId::DisruptionBudget, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "selected by more than one PodDisruptionBudget (cart, shop-wide); the eviction API refuses to evict such Pods"
+            ),
+            "{}",
+            r.message
         );
     }
 

@@ -4,15 +4,18 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{
+    AppArmorProfile, Container, Pod, PodSpec, SELinuxOptions, Volume,
+};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
 use super::index::Index;
 use super::quantity::{cpu_millis, whole};
 use super::{
     Cx, EvidenceExt, JudgedFrom, Verdict, all_containers, error, judge_specs, list_some, name_of,
-    obj_ref, selector, source_error,
+    obj_ref, pod_refs, selector, source_error,
 };
 use crate::{Evidence, Outcome, Params};
 
@@ -56,7 +59,7 @@ pub fn resources(cx: &Cx<'_, '_>) -> Verdict {
         ("requests", "memory"),
         ("limits", "memory"),
     ];
-    let judged = judge_specs(cx, &mut ev, |spec: &PodSpec| {
+    let judged = judge_specs(cx, &mut ev, |spec: &PodSpec, _: &ObjectMeta| {
         let mut problems = Vec::new();
         for (field, c) in all_containers(spec) {
             for (section, res) in needed {
@@ -120,72 +123,271 @@ pub fn resources(cx: &Cx<'_, '_>) -> Verdict {
     )
 }
 
-fn restricted_violations(spec: &PodSpec) -> Vec<String> {
+/// Sysctls the Pod Security Standards count as safe (baseline profile, Kubernetes 1.29+).
+const SAFE_SYSCTLS: [&str; 10] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+/// SELinux types the baseline profile allows (besides none).
+const SELINUX_TYPES: [&str; 4] = [
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+/// The pod annotation that sets a container's AppArmor profile (before the securityContext
+/// field of Kubernetes 1.30; still honoured).
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+/// The volume types the restricted profile allows, for messages.
+const RESTRICTED_VOLUMES: &str =
+    "configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret";
+
+/// The type of a volume the restricted profile refuses (hostPath, refused by the baseline
+/// profile already, is reported on its own). A volume with no source is an emptyDir.
+fn refused_volume_type(v: &Volume) -> Option<&'static str> {
+    [
+        (v.aws_elastic_block_store.is_some(), "awsElasticBlockStore"),
+        (v.azure_disk.is_some(), "azureDisk"),
+        (v.azure_file.is_some(), "azureFile"),
+        (v.cephfs.is_some(), "cephfs"),
+        (v.cinder.is_some(), "cinder"),
+        (v.fc.is_some(), "fc"),
+        (v.flex_volume.is_some(), "flexVolume"),
+        (v.flocker.is_some(), "flocker"),
+        (v.gce_persistent_disk.is_some(), "gcePersistentDisk"),
+        (v.git_repo.is_some(), "gitRepo"),
+        (v.glusterfs.is_some(), "glusterfs"),
+        (v.image.is_some(), "image"),
+        (v.iscsi.is_some(), "iscsi"),
+        (v.nfs.is_some(), "nfs"),
+        (v.photon_persistent_disk.is_some(), "photonPersistentDisk"),
+        (v.portworx_volume.is_some(), "portworxVolume"),
+        (v.quobyte.is_some(), "quobyte"),
+        (v.rbd.is_some(), "rbd"),
+        (v.scale_io.is_some(), "scaleIO"),
+        (v.storageos.is_some(), "storageos"),
+        (v.vsphere_volume.is_some(), "vsphereVolume"),
+    ]
+    .into_iter()
+    .find_map(|(set, name)| set.then_some(name))
+}
+
+/// The SELinux options the baseline profile refuses, at `path` (`spec.securityContext`).
+fn selinux_violations(path: &str, o: Option<&SELinuxOptions>, v: &mut Vec<String>) {
+    let Some(o) = o else { return };
+    for (value, field) in [(&o.user, "user"), (&o.role, "role")] {
+        if let Some(value) = value.as_deref().filter(|s| !s.is_empty()) {
+            v.push(format!(
+                "{path}.seLinuxOptions.{field} is {value} (remove it: no custom SELinux {field})"
+            ));
+        }
+    }
+    if let Some(t) = o.type_.as_deref().filter(|s| !s.is_empty())
+        && !SELINUX_TYPES.contains(&t)
+    {
+        v.push(format!(
+            "{path}.seLinuxOptions.type is {t} (remove it or use one of {})",
+            SELINUX_TYPES.join(", ")
+        ));
+    }
+}
+
+/// An explicit `Unconfined` AppArmor profile at `path`.
+fn apparmor_violation(path: &str, p: Option<&AppArmorProfile>, v: &mut Vec<String>) {
+    if let Some(p) = p
+        && p.type_ == "Unconfined"
+    {
+        v.push(format!(
+            "{path}.appArmorProfile.type is Unconfined (use RuntimeDefault or Localhost)"
+        ));
+    }
+}
+
+/// Whether a seccomp profile type is one the restricted profile accepts.
+fn seccomp_ok(t: &str) -> bool {
+    matches!(t, "RuntimeDefault" | "Localhost")
+}
+
+/// What keeps a Pod from the restricted Pod Security Standard (which includes the baseline
+/// one), as Kubernetes' PodSecurity admission judges it, each naming the field to change. Paths
+/// are relative to the pod (`spec.securityContext`, `containers[app].securityContext`).
+fn restricted_violations(spec: &PodSpec, meta: &ObjectMeta) -> Vec<String> {
     let mut v = Vec::new();
+    // The restricted-only rules on privilege escalation, seccomp and capabilities do not apply
+    // to Windows Pods.
+    let linux = spec.os.as_ref().is_none_or(|os| os.name != "windows");
     for (flag, name) in [
         (spec.host_network, "hostNetwork"),
         (spec.host_pid, "hostPID"),
         (spec.host_ipc, "hostIPC"),
     ] {
         if flag == Some(true) {
-            v.push(format!("spec.{name} is true"));
+            v.push(format!("spec.{name} is true (remove it)"));
         }
     }
     for vol in spec.volumes.iter().flatten() {
         if vol.host_path.is_some() {
-            v.push(format!("spec.volumes[{}] is a hostPath volume", vol.name));
+            v.push(format!(
+                "spec.volumes[{}] is a hostPath volume (use an emptyDir or a persistentVolumeClaim)",
+                vol.name
+            ));
+        } else if let Some(t) = refused_volume_type(vol) {
+            v.push(format!(
+                "spec.volumes[{}] is a {t} volume (the restricted profile allows only {RESTRICTED_VOLUMES}; use a persistentVolumeClaim or csi)",
+                vol.name
+            ));
+        }
+    }
+    for (key, value) in meta.annotations.iter().flatten() {
+        if let Some(container) = key.strip_prefix(APPARMOR_ANNOTATION)
+            && !(value.is_empty() || value == "runtime/default" || value.starts_with("localhost/"))
+        {
+            v.push(format!(
+                "metadata.annotations[{key}] is {value} (AppArmor for container {container}: remove it or use runtime/default)"
+            ));
         }
     }
     let psc = spec.security_context.as_ref();
+    let pod_path = "spec.securityContext";
+    let pod_non_root = psc.and_then(|p| p.run_as_non_root);
+    if pod_non_root == Some(false) {
+        v.push(format!("{pod_path}.runAsNonRoot is false (set it to true)"));
+    }
+    if psc.and_then(|p| p.run_as_user) == Some(0) {
+        v.push(format!(
+            "{pod_path}.runAsUser is 0 (root; set a non-zero UID and runAsNonRoot: true)"
+        ));
+    }
+    let pod_seccomp = psc
+        .and_then(|p| p.seccomp_profile.as_ref())
+        .map(|p| p.type_.as_str());
+    if linux && let Some(t) = pod_seccomp.filter(|t| !seccomp_ok(t)) {
+        v.push(format!(
+            "{pod_path}.seccompProfile.type is {t} (use RuntimeDefault)"
+        ));
+    }
+    if let Some(p) = psc {
+        selinux_violations(pod_path, p.se_linux_options.as_ref(), &mut v);
+        apparmor_violation(pod_path, p.app_armor_profile.as_ref(), &mut v);
+        if p.windows_options.as_ref().and_then(|w| w.host_process) == Some(true) {
+            v.push(format!(
+                "{pod_path}.windowsOptions.hostProcess is true (remove it)"
+            ));
+        }
+        for s in p.sysctls.iter().flatten() {
+            if !SAFE_SYSCTLS.contains(&s.name.replace('/', ".").as_str()) {
+                v.push(format!(
+                    "{pod_path}.sysctls has {}, which is not a safe sysctl (remove it)",
+                    s.name
+                ));
+            }
+        }
+    }
     for (field, c) in all_containers(spec) {
         let sc = c.security_context.as_ref();
         let path = format!("{field}[{}].securityContext", c.name);
-        let user = sc
-            .and_then(|s| s.run_as_user)
-            .or(psc.and_then(|p| p.run_as_user));
-        let non_root = sc
-            .and_then(|s| s.run_as_non_root)
-            .or(psc.and_then(|p| p.run_as_non_root));
-        if user == Some(0) {
-            v.push(format!("{path}.runAsUser is 0 (root)"));
-        } else if non_root == Some(false) {
-            // An explicit false is refused by the restricted profile, whatever the UID.
-            v.push(format!("{path}.runAsNonRoot is false"));
-        } else if non_root != Some(true) && user.is_none() {
-            v.push(format!("{path}.runAsNonRoot is not true and no non-zero runAsUser is set (pod or container)"));
+        // A container's runAsNonRoot and runAsUser override the pod's; the profile wants every
+        // container to end up with runAsNonRoot: true, and no UID 0 anywhere.
+        match sc.and_then(|s| s.run_as_non_root) {
+            Some(true) => {}
+            Some(false) => v.push(format!(
+                "{path}.runAsNonRoot is false (set it to true, or remove it and set {pod_path}.runAsNonRoot: true)"
+            )),
+            // An explicit false at pod level is reported once, above.
+            None if pod_non_root == Some(false) => {}
+            None if pod_non_root == Some(true) => {}
+            None => v.push(format!(
+                "{path}.runAsNonRoot is not set and neither is {pod_path}.runAsNonRoot (set runAsNonRoot: true; a non-zero runAsUser alone is not enough)"
+            )),
         }
-        if sc.and_then(|s| s.allow_privilege_escalation) != Some(false) {
-            v.push(format!("{path}.allowPrivilegeEscalation is not false"));
+        if sc.and_then(|s| s.run_as_user) == Some(0) {
+            v.push(format!("{path}.runAsUser is 0 (root; set a non-zero UID)"));
+        }
+        if linux && sc.and_then(|s| s.allow_privilege_escalation) != Some(false) {
+            v.push(format!(
+                "{path}.allowPrivilegeEscalation is not false (set it to false)"
+            ));
         }
         if sc.and_then(|s| s.privileged) == Some(true) {
-            v.push(format!("{path}.privileged is true"));
+            v.push(format!("{path}.privileged is true (remove it)"));
+        }
+        if sc
+            .and_then(|s| s.windows_options.as_ref())
+            .and_then(|w| w.host_process)
+            == Some(true)
+        {
+            v.push(format!(
+                "{path}.windowsOptions.hostProcess is true (remove it)"
+            ));
+        }
+        if let Some(m) = sc
+            .and_then(|s| s.proc_mount.as_deref())
+            .filter(|m| *m != "Default")
+        {
+            v.push(format!("{path}.procMount is {m} (remove it: Default)"));
+        }
+        selinux_violations(&path, sc.and_then(|s| s.se_linux_options.as_ref()), &mut v);
+        apparmor_violation(&path, sc.and_then(|s| s.app_armor_profile.as_ref()), &mut v);
+        for p in c.ports.iter().flatten() {
+            if let Some(h) = p.host_port.filter(|h| *h != 0) {
+                let port = p
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| p.container_port.to_string());
+                v.push(format!(
+                    "{field}[{}].ports[{port}].hostPort is {h} (remove it; reach the Pod through a Service)",
+                    c.name
+                ));
+            }
         }
         let caps = sc.and_then(|s| s.capabilities.as_ref());
-        if !caps
-            .and_then(|c| c.drop.as_ref())
-            .is_some_and(|d| d.iter().any(|d| d == "ALL"))
-        {
-            v.push(format!("{path}.capabilities.drop does not contain ALL"));
-        }
         let added: Vec<&str> = caps
             .and_then(|c| c.add.as_ref())
             .into_iter()
             .flatten()
             .map(String::as_str)
-            .filter(|a| !matches!(*a, "NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE"))
+            .filter(|a| *a != "NET_BIND_SERVICE")
             .collect();
         if !added.is_empty() {
-            v.push(format!("{path}.capabilities.add has {}", added.join(", ")));
+            v.push(format!(
+                "{path}.capabilities.add has {} (only NET_BIND_SERVICE may be added)",
+                added.join(", ")
+            ));
         }
-        let seccomp = sc
+        if !linux {
+            continue;
+        }
+        if !caps
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|d| d == "ALL"))
+        {
+            v.push(format!(
+                "{path}.capabilities.drop does not contain ALL (set capabilities.drop: [ALL])"
+            ));
+        }
+        match sc
             .and_then(|s| s.seccomp_profile.as_ref())
-            .or(psc.and_then(|p| p.seccomp_profile.as_ref()))
-            .map(|p| p.type_.as_str());
-        match seccomp {
-            Some("RuntimeDefault" | "Localhost") => {}
-            Some(other) => v.push(format!("{path}.seccompProfile.type is {other}")),
+            .map(|p| p.type_.as_str())
+        {
+            Some(t) if seccomp_ok(t) => {}
+            Some(other) => v.push(format!(
+                "{path}.seccompProfile.type is {other} (use RuntimeDefault)"
+            )),
+            // An unacceptable pod-level profile is reported once, above.
+            None if pod_seccomp.is_some() => {}
             None => v.push(format!(
-                "{path}.seccompProfile is not set (neither on the container nor in spec.securityContext)"
+                "{path}.seccompProfile is not set (neither on the container nor in {pod_path}: set {pod_path}.seccompProfile.type: RuntimeDefault)"
             )),
         }
     }
@@ -250,6 +452,7 @@ pub fn network_policy(cx: &Cx<'_, '_>) -> Verdict {
     } else {
         cx.live_pods()
     };
+    pod_refs(&mut ev, &pods);
     let subjects: Vec<(String, Option<&selector::Labels>)> = if pods.is_empty() {
         vec![(
             format!(
@@ -397,7 +600,7 @@ pub fn image(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     let w = cx.w;
     let mut ev = Evidence::default();
     let images: RefCell<BTreeMap<String, String>> = RefCell::new(BTreeMap::new());
-    let judged = judge_specs(cx, &mut ev, |spec: &PodSpec| {
+    let judged = judge_specs(cx, &mut ev, |spec: &PodSpec, _: &ObjectMeta| {
         let mut problems = Vec::new();
         for (field, c) in all_containers(spec) {
             let Some(raw) = c.image.as_deref().filter(|s| !s.trim().is_empty()) else {
@@ -516,11 +719,14 @@ fn guaranteed_violations(spec: &PodSpec) -> Vec<String> {
 pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     let w = cx.w;
     let mut ev = Evidence::default();
-    let spec = w.pod_spec();
-    let pc = spec.priority_class_name.as_deref();
+    let template_pc = w
+        .pod_spec()
+        .priority_class_name
+        .as_deref()
+        .filter(|s| !s.is_empty());
     ev.val(
         format!("{}.priorityClassName", w.template_path),
-        pc.map_or(Value::Null, Value::from),
+        template_pc.map_or(Value::Null, Value::from),
     );
     let qos: BTreeSet<&str> = cx
         .live_pods()
@@ -530,32 +736,77 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     if !qos.is_empty() {
         ev.val("status.qosClass", json!(qos));
     }
+    // Admission gives a Pod that names no class the cluster's globalDefault PriorityClass (and
+    // its spec.priority), so the running Pods say what the scheduler really uses.
+    const UNSET: &str = "no priorityClassName";
+    let allowed = &params.priority_classes;
+    let classes: RefCell<BTreeSet<String>> = RefCell::new(BTreeSet::new());
+    let priorities: RefCell<BTreeSet<i32>> = RefCell::new(BTreeSet::new());
+    let judged = judge_specs(cx, &mut ev, |spec: &PodSpec, _: &ObjectMeta| {
+        if let Some(p) = spec.priority {
+            priorities.borrow_mut().insert(p);
+        }
+        match spec
+            .priority_class_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
+            None => vec![UNSET.to_string()],
+            Some(p) => {
+                classes.borrow_mut().insert(p.to_string());
+                if allowed.is_empty() || allowed.iter().any(|c| c == p) {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "priorityClassName {p} is not one of {}",
+                        allowed.join(", ")
+                    )]
+                }
+            }
+        }
+    });
+    let classes: Vec<String> = classes.into_inner().into_iter().collect();
+    let priorities = priorities.into_inner();
+    if judged.from == JudgedFrom::Pods {
+        ev.val("pods.spec.priorityClassName", json!(classes));
+        if !priorities.is_empty() {
+            ev.val("pods.spec.priority", json!(priorities));
+        }
+    }
+    let unset = judged.problems.iter().any(|p| p == UNSET);
+    let field = format!("{}.priorityClassName", w.template_path);
     let mut fails = Vec::new();
-    if !params.priority_classes.is_empty() {
-        ev.val("priority_classes", json!(params.priority_classes));
-        match pc {
-            None => fails.push(format!(
-                "{}.priorityClassName is not set; use one of {}",
-                w.template_path,
-                params.priority_classes.join(", ")
-            )),
-            Some(p) if !params.priority_classes.iter().any(|c| c == p) => fails.push(format!(
-                "{}.priorityClassName {p} is not one of {}",
-                w.template_path,
-                params.priority_classes.join(", ")
-            )),
-            _ => {}
+    if !allowed.is_empty() {
+        ev.val("priority_classes", json!(allowed));
+        let mut wrong: Vec<String> = judged
+            .problems
+            .iter()
+            .filter(|p| *p != UNSET)
+            .cloned()
+            .collect();
+        if unset {
+            wrong.insert(0, "priorityClassName is not set".to_string());
+        }
+        if !wrong.is_empty() {
+            fails.push(format!(
+                "{} {}; set {field} to one of {}",
+                wrong.join("; "),
+                judged.scope,
+                allowed.join(", ")
+            ));
         }
     }
     let require = params.require_guaranteed.unwrap_or(false);
     ev.val("require_guaranteed", require);
     if require {
-        let judged = judge_specs(cx, &mut ev, guaranteed_violations);
-        if !judged.problems.is_empty() {
+        let guaranteed = judge_specs(cx, &mut ev, |spec: &PodSpec, _: &ObjectMeta| {
+            guaranteed_violations(spec)
+        });
+        if !guaranteed.problems.is_empty() {
             fails.push(format!(
                 "not Guaranteed QoS {}: {}; set limits equal to requests for cpu and memory",
-                judged.scope,
-                judged.problems.join("; ")
+                guaranteed.scope,
+                guaranteed.problems.join("; ")
             ));
         }
     }
@@ -566,72 +817,84 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             ev,
         );
     }
-    match pc {
-        None => Verdict::new(
+    if unset {
+        return Verdict::new(
             Outcome::Warn,
             format!(
-                "{} has no {}.priorityClassName, so under node pressure it is preempted like any other Pod; set one if the service is critical",
+                "{} runs with no priorityClassName {}, so under node pressure it is preempted like any other Pod; set {field} if the service is critical",
                 w.display(),
-                w.template_path
+                judged.scope
             ),
             ev,
-        ),
-        Some(p) => Verdict::new(
-            Outcome::Pass,
-            format!(
-                "{} runs with priorityClassName {p}{}",
-                w.display(),
-                if require { " and Guaranteed QoS" } else { "" }
-            ),
-            ev,
-        ),
+        );
     }
+    let defaulted = if judged.from == JudgedFrom::Pods && template_pc.is_none() {
+        format!(
+            "; the template names none ({field}), so it is the cluster's globalDefault PriorityClass, filled in at admission"
+        )
+    } else {
+        String::new()
+    };
+    Verdict::new(
+        Outcome::Pass,
+        format!(
+            "{} runs with priorityClassName {} {}{}{defaulted}",
+            w.display(),
+            classes.join(", "),
+            judged.scope,
+            if require { " and Guaranteed QoS" } else { "" }
+        ),
+        ev,
+    )
+}
+
+/// Where the kubelet mounts a Pod's ServiceAccount token.
+const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// Whether a Pod spec carries an API token: the projected `kube-api-access-*` volume admission
+/// adds, or any volume mounted at the token's path (legacy token Secrets, hand-made projections).
+fn mounts_api_token(spec: &PodSpec) -> bool {
+    spec.volumes
+        .iter()
+        .flatten()
+        .any(|v| v.name.starts_with("kube-api-access-"))
+        || all_containers(spec).any(|(_, c)| {
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .any(|m| m.mount_path.trim_end_matches('/') == TOKEN_MOUNT_PATH)
+        })
+}
+
+/// The ServiceAccount a pod spec runs as (`default` when it names none).
+fn account_of(spec: &PodSpec) -> &str {
+    spec.service_account_name
+        .as_deref()
+        .or(spec.service_account.as_deref())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default")
 }
 
 pub fn service_account(cx: &Cx<'_, '_>) -> Verdict {
     let w = cx.w;
     let spec = w.pod_spec();
-    let account = spec
-        .service_account_name
-        .as_deref()
-        .or(spec.service_account.as_deref())
-        .filter(|s| !s.is_empty())
-        .unwrap_or("default");
     let mut ev = Evidence::default();
-    ev.val("serviceAccountName", account);
     ev.val(
         format!("{}.automountServiceAccountToken", w.template_path),
         spec.automount_service_account_token
             .map_or(Value::Null, Value::from),
     );
-    let sa = cx.idx.service_account(w.namespace, account);
-    if let Some(sa) = sa {
-        ev.obj(obj_ref("ServiceAccount", &sa.metadata));
-        ev.val(
-            "serviceAccount.automountServiceAccountToken",
-            sa.automount_service_account_token
-                .map_or(Value::Null, Value::from),
-        );
-    }
+    // The running Pods, when there are any, say which account admission gave them and whether
+    // a token volume was mounted (a mutating webhook may change either).
     let live = cx.live_pods();
-    let (mounted, why) = if !live.is_empty() {
-        let with_token: Vec<&str> = live
-            .iter()
-            .filter(|p| {
-                p.spec
-                    .iter()
-                    .flat_map(|s| s.volumes.iter().flatten())
-                    .any(|v| v.name.starts_with("kube-api-access-"))
-            })
-            .map(|p| name_of(&p.metadata))
-            .collect();
-        ev.val("pods_with_token_volume", json!(with_token));
-        (
-            !with_token.is_empty(),
-            "the running Pods' kube-api-access volume".to_string(),
-        )
-    } else {
-        match (spec.automount_service_account_token, sa) {
+    let running: Vec<(&Pod, &PodSpec)> = live
+        .iter()
+        .filter_map(|p| p.spec.as_ref().map(|s| (*p, s)))
+        .collect();
+    let (account, mounted, why) = if running.is_empty() {
+        let account = account_of(spec);
+        let sa = cx.idx.service_account(w.namespace, account);
+        let (mounted, why) = match (spec.automount_service_account_token, sa) {
             (Some(b), _) => (
                 b,
                 format!("{}.automountServiceAccountToken", w.template_path),
@@ -654,8 +917,58 @@ pub fn service_account(cx: &Cx<'_, '_>) -> Verdict {
                     ),
                 )
             }
-        }
+        };
+        (account, mounted, why)
+    } else {
+        let pods: Vec<&Pod> = running.iter().map(|(p, _)| *p).collect();
+        pod_refs(&mut ev, &pods);
+        let with_token: Vec<&(&Pod, &PodSpec)> = running
+            .iter()
+            .filter(|(_, s)| mounts_api_token(s))
+            .collect();
+        ev.val(
+            "pods_with_token_volume",
+            json!(
+                with_token
+                    .iter()
+                    .map(|(p, _)| name_of(&p.metadata))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        let judged = if with_token.is_empty() {
+            running.iter().collect()
+        } else {
+            with_token.clone()
+        };
+        let accounts: BTreeSet<&str> = judged.iter().map(|(_, s)| account_of(s)).collect();
+        ev.val("pods.spec.serviceAccountName", json!(accounts));
+        // The namespace's default account is the worse finding when Pods differ (mid-rollout).
+        let account = if accounts.contains("default") {
+            "default"
+        } else {
+            accounts.first().copied().unwrap_or("default")
+        };
+        let why = if with_token.is_empty() {
+            format!("the {} running Pod(s): no token volume", running.len())
+        } else {
+            format!(
+                "the token volume of {} of {} running Pod(s) (e.g. {})",
+                with_token.len(),
+                running.len(),
+                with_token.first().map_or("", |(p, _)| name_of(&p.metadata))
+            )
+        };
+        (account, !with_token.is_empty(), why)
     };
+    ev.val("serviceAccountName", account);
+    if let Some(sa) = cx.idx.service_account(w.namespace, account) {
+        ev.obj(obj_ref("ServiceAccount", &sa.metadata));
+        ev.val(
+            "serviceAccount.automountServiceAccountToken",
+            sa.automount_service_account_token
+                .map_or(Value::Null, Value::from),
+        );
+    }
     ev.val("token_mounted", mounted);
     if !mounted {
         return Verdict::new(
@@ -794,7 +1107,8 @@ mod tests {
         let r = result_for(&template_only(spec), CheckId::NonRoot, "cart");
         assert_eq!(r.outcome, Outcome::Fail);
         for needle in [
-            "containers[app].securityContext.runAsUser is 0",
+            "spec.securityContext.runAsUser is 0",
+            "containers[app].securityContext.runAsNonRoot is not set and neither is spec.securityContext.runAsNonRoot",
             "containers[app].securityContext.privileged is true",
             "containers[app].securityContext.allowPrivilegeEscalation is not false",
             "containers[app].securityContext.capabilities.drop does not contain ALL",
@@ -809,6 +1123,463 @@ mod tests {
                 r.message
             );
         }
+    }
+
+    /// The healthy shop whose running Pods (not the template) run `spec`, as admission or a
+    /// mutating webhook may have changed them.
+    fn pods_running(spec: Value) -> Snapshot {
+        let mut s = healthy_shop();
+        s.pods = Source::Read(vec![
+            pod("cart-a", "cart", "n1", spec.clone()),
+            pod("cart-b", "cart", "n2", spec),
+        ]);
+        s
+    }
+
+    #[test]
+    fn a_non_zero_uid_without_run_as_non_root_does_not_meet_the_restricted_profile() {
+        // runAsUser: 1000 alone: the restricted profile still wants runAsNonRoot: true.
+        let mut spec = good_pod_spec("cart");
+        spec["securityContext"] =
+            json!({"runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}});
+        let r = result_for(&template_only(spec.clone()), CheckId::NonRoot, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "containers[app].securityContext.runAsNonRoot is not set and neither is spec.securityContext.runAsNonRoot (set runAsNonRoot: true"
+            ),
+            "{}",
+            r.message
+        );
+        // Set on every container instead of the pod, it passes.
+        spec["containers"][0]["securityContext"]["runAsNonRoot"] = json!(true);
+        let r = result_for(&template_only(spec), CheckId::NonRoot, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn every_restricted_profile_rule_passes_and_fails_on_its_own_field() {
+        type Edit = fn(&mut Value);
+        let cases: Vec<(&str, Edit, Option<&str>)> = vec![
+            (
+                "pod runAsNonRoot false",
+                |s| s["securityContext"]["runAsNonRoot"] = json!(false),
+                Some("spec.securityContext.runAsNonRoot is false (set it to true)"),
+            ),
+            (
+                "container runAsUser 0 under a non-root pod",
+                |s| s["containers"][0]["securityContext"]["runAsUser"] = json!(0),
+                Some("containers[app].securityContext.runAsUser is 0 (root"),
+            ),
+            (
+                "a non-zero container UID",
+                |s| s["containers"][0]["securityContext"]["runAsUser"] = json!(10001),
+                None,
+            ),
+            (
+                "seccomp on the container only",
+                |s| {
+                    s["securityContext"]
+                        .as_object_mut()
+                        .map(|m| m.remove("seccompProfile"));
+                    s["containers"][0]["securityContext"]["seccompProfile"] =
+                        json!({"type": "Localhost", "localhostProfile": "app.json"});
+                },
+                None,
+            ),
+            (
+                "pod seccomp Unconfined",
+                |s| s["securityContext"]["seccompProfile"] = json!({"type": "Unconfined"}),
+                Some("spec.securityContext.seccompProfile.type is Unconfined (use RuntimeDefault)"),
+            ),
+            (
+                "container seccomp Unconfined",
+                |s| {
+                    s["containers"][0]["securityContext"]["seccompProfile"] =
+                        json!({"type": "Unconfined"})
+                },
+                Some("containers[app].securityContext.seccompProfile.type is Unconfined"),
+            ),
+            (
+                "privileged",
+                |s| s["containers"][0]["securityContext"]["privileged"] = json!(true),
+                Some("containers[app].securityContext.privileged is true (remove it)"),
+            ),
+            (
+                "hostPID",
+                |s| s["hostPID"] = json!(true),
+                Some("spec.hostPID is true (remove it)"),
+            ),
+            (
+                "hostIPC",
+                |s| s["hostIPC"] = json!(true),
+                Some("spec.hostIPC is true (remove it)"),
+            ),
+            (
+                "hostPath",
+                |s| s["volumes"] = json!([{"name": "logs", "hostPath": {"path": "/var/log"}}]),
+                Some("spec.volumes[logs] is a hostPath volume"),
+            ),
+            (
+                "hostPort",
+                |s| s["containers"][0]["ports"][0]["hostPort"] = json!(8080),
+                Some("containers[app].ports[http].hostPort is 8080 (remove it"),
+            ),
+            (
+                "hostPort 0",
+                |s| s["containers"][0]["ports"][0]["hostPort"] = json!(0),
+                None,
+            ),
+            (
+                "added NET_BIND_SERVICE",
+                |s| {
+                    s["containers"][0]["securityContext"]["capabilities"]["add"] =
+                        json!(["NET_BIND_SERVICE"])
+                },
+                None,
+            ),
+            (
+                "added CHOWN",
+                |s| s["containers"][0]["securityContext"]["capabilities"]["add"] = json!(["CHOWN"]),
+                Some(
+                    "containers[app].securityContext.capabilities.add has CHOWN (only NET_BIND_SERVICE may be added)",
+                ),
+            ),
+            (
+                "procMount Default",
+                |s| s["containers"][0]["securityContext"]["procMount"] = json!("Default"),
+                None,
+            ),
+            (
+                "procMount Unmasked",
+                |s| s["containers"][0]["securityContext"]["procMount"] = json!("Unmasked"),
+                Some("containers[app].securityContext.procMount is Unmasked"),
+            ),
+            (
+                "a safe sysctl",
+                |s| {
+                    s["securityContext"]["sysctls"] =
+                        json!([{"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"}])
+                },
+                None,
+            ),
+            (
+                "an unsafe sysctl",
+                |s| {
+                    s["securityContext"]["sysctls"] =
+                        json!([{"name": "kernel.msgmax", "value": "65536"}])
+                },
+                Some("spec.securityContext.sysctls has kernel.msgmax, which is not a safe sysctl"),
+            ),
+            (
+                "SELinux type container_t",
+                |s| {
+                    s["securityContext"]["seLinuxOptions"] =
+                        json!({"type": "container_t", "level": "s0:c123,c456"})
+                },
+                None,
+            ),
+            (
+                "SELinux user",
+                |s| {
+                    s["containers"][0]["securityContext"]["seLinuxOptions"] =
+                        json!({"user": "system_u"})
+                },
+                Some("containers[app].securityContext.seLinuxOptions.user is system_u"),
+            ),
+            (
+                "SELinux role",
+                |s| s["securityContext"]["seLinuxOptions"] = json!({"role": "sysadm_r"}),
+                Some("spec.securityContext.seLinuxOptions.role is sysadm_r"),
+            ),
+            (
+                "SELinux type spc_t",
+                |s| s["securityContext"]["seLinuxOptions"] = json!({"type": "spc_t"}),
+                Some("spec.securityContext.seLinuxOptions.type is spc_t"),
+            ),
+            (
+                "AppArmor RuntimeDefault",
+                |s| s["securityContext"]["appArmorProfile"] = json!({"type": "RuntimeDefault"}),
+                None,
+            ),
+            (
+                "AppArmor Unconfined",
+                |s| {
+                    s["containers"][0]["securityContext"]["appArmorProfile"] =
+                        json!({"type": "Unconfined"})
+                },
+                Some("containers[app].securityContext.appArmorProfile.type is Unconfined"),
+            ),
+            (
+                "allowed volume types",
+                |s| {
+                    s["volumes"] = json!([
+                        {"name": "config", "configMap": {"name": "cart"}}, {"name": "tmp", "emptyDir": {}},
+                        {"name": "data", "persistentVolumeClaim": {"claimName": "cart"}}, {"name": "creds", "secret": {"secretName": "cart"}},
+                        {"name": "info", "downwardAPI": {"items": []}}, {"name": "store", "csi": {"driver": "secrets-store.csi.k8s.io"}}
+                    ])
+                },
+                None,
+            ),
+            (
+                "an nfs volume",
+                |s| {
+                    s["volumes"] =
+                        json!([{"name": "share", "nfs": {"server": "nas", "path": "/export"}}])
+                },
+                Some(
+                    "spec.volumes[share] is a nfs volume (the restricted profile allows only configMap, csi",
+                ),
+            ),
+            (
+                "a Windows hostProcess container",
+                |s| {
+                    s["containers"][0]["securityContext"]["windowsOptions"] =
+                        json!({"hostProcess": true})
+                },
+                Some("containers[app].securityContext.windowsOptions.hostProcess is true"),
+            ),
+        ];
+        for (what, edit, needle) in cases {
+            let mut spec = good_pod_spec("cart");
+            edit(&mut spec);
+            let r = result_for(&template_only(spec), CheckId::NonRoot, "cart");
+            match needle {
+                None => assert_eq!(r.outcome, Outcome::Pass, "{what}: {}", r.message),
+                Some(needle) => {
+                    assert_eq!(r.outcome, Outcome::Fail, "{what}: {}", r.message);
+                    assert!(
+                        r.message.contains(needle),
+                        "{what}: missing {needle:?} in {}",
+                        r.message
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unconfined_app_armor_annotation_fails_on_the_pods_that_carry_it() {
+        // The template is clean; a webhook annotated the running Pods.
+        let mut s = healthy_shop();
+        let annotated = |name: &str, node: &str, value: &str| {
+            let mut p = pod(name, "cart", node, good_pod_spec("cart"));
+            p.metadata.annotations = Some(
+                [(
+                    "container.apparmor.security.beta.kubernetes.io/app".to_string(),
+                    value.to_string(),
+                )]
+                .into(),
+            );
+            p
+        };
+        s.pods = Source::Read(vec![
+            annotated("cart-a", "n1", "runtime/default"),
+            annotated("cart-b", "n2", "localhost/cart"),
+        ]);
+        assert_eq!(
+            result_for(&s, CheckId::NonRoot, "cart").outcome,
+            Outcome::Pass
+        );
+        s.pods = Source::Read(vec![
+            annotated("cart-a", "n1", "runtime/default"),
+            annotated("cart-b", "n2", "unconfined"),
+        ]);
+        let r = result_for(&s, CheckId::NonRoot, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "metadata.annotations[container.apparmor.security.beta.kubernetes.io/app] is unconfined"
+            ),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("in 1 of 2 running Pod(s) (e.g. cart-b)"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn non_root_fails_on_running_pods_that_differ_from_a_compliant_template() {
+        // A webhook injected a privileged init container into the running Pods.
+        let mut spec = good_pod_spec("cart");
+        spec["initContainers"] = json!([{
+            "name": "istio-init", "image": "registry.example.com/istio/proxyv2:1.22.0",
+            "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}, "runAsUser": 0, "runAsNonRoot": false}
+        }]);
+        let s = pods_running(spec);
+        assert!(
+            s.deployments.items_or_empty()[0]
+                .spec
+                .as_ref()
+                .and_then(|d| d.template.spec.as_ref())
+                .is_some_and(|t| t.init_containers.is_none()),
+            "the template has no init container"
+        );
+        let r = result_for(&s, CheckId::NonRoot, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        for needle in [
+            "in 2 of 2 running Pod(s) (e.g. cart-a)",
+            "initContainers[istio-init].securityContext.runAsNonRoot is false",
+            "initContainers[istio-init].securityContext.runAsUser is 0",
+            "initContainers[istio-init].securityContext.capabilities.add has NET_ADMIN, NET_RAW",
+        ] {
+            assert!(
+                r.message.contains(needle),
+                "missing {needle:?} in {}",
+                r.message
+            );
+        }
+    }
+
+    #[test]
+    fn image_fails_on_running_pods_that_differ_from_a_pinned_template() {
+        // A webhook added an unpinned sidecar to the running Pods.
+        let mut spec = good_pod_spec("cart");
+        if let Some(c) = spec["containers"].as_array_mut() {
+            c.push(json!({"name": "log-shipper", "image": "fluent/fluent-bit"}));
+        }
+        let s = pods_running(spec);
+        let r = result_for(&s, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("in 2 of 2 running Pod(s)"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message
+                .contains("containers[log-shipper] image fluent/fluent-bit has no tag"),
+            "{}",
+            r.message
+        );
+        assert_eq!(
+            result_for(
+                &template_only(good_pod_spec("cart")),
+                CheckId::Image,
+                "cart"
+            )
+            .outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn a_token_volume_in_the_running_pods_fails_though_the_template_disables_it() {
+        // The template says automountServiceAccountToken: false, but admission (or a webhook)
+        // mounted the default account's token into the running Pods.
+        let mut spec = good_pod_spec("cart");
+        spec["volumes"] = json!([{"name": "kube-api-access-x7k2p", "projected": {"sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+        ]}}]);
+        spec["containers"][0]["volumeMounts"] = json!([{
+            "name": "kube-api-access-x7k2p", "readOnly": true,
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"
+        }]);
+        spec["serviceAccountName"] = json!("default");
+        let s = pods_running(spec);
+        let r = result_for(&s, CheckId::ServiceAccount, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("default ServiceAccount (per the token volume of 2 of 2 running Pod(s) (e.g. cart-a))"),
+            "{}",
+            r.message
+        );
+        assert_eq!(
+            r.evidence.values["pods_with_token_volume"],
+            json!(["cart-a", "cart-b"])
+        );
+        assert!(
+            r.evidence
+                .objects
+                .iter()
+                .any(|o| o.kind == "Pod" && o.name == "cart-b"),
+            "{:?}",
+            r.evidence.objects
+        );
+        // The same template with Pods that carry no token passes.
+        assert_eq!(
+            result_for(&healthy_shop(), CheckId::ServiceAccount, "cart").outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn the_service_account_admission_gave_the_pods_is_the_one_judged() {
+        // The template names the dedicated account; a webhook switched the Pods to default.
+        let mut template = good_pod_spec("cart");
+        template["serviceAccountName"] = json!("cart");
+        let mut running = template.clone();
+        running["serviceAccountName"] = json!("default");
+        running["containers"][0]["volumeMounts"] = json!([{
+            "name": "token", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount/"
+        }]);
+        running["volumes"] =
+            json!([{"name": "token", "secret": {"secretName": "default-token-abcde"}}]);
+        let mut s = pods_running(running);
+        s.deployments = Source::Read(vec![deployment("cart", 2, template)]);
+        let r = result_for(&s, CheckId::ServiceAccount, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert_eq!(r.evidence.values["serviceAccountName"], json!("default"));
+    }
+
+    #[test]
+    fn the_priority_class_admission_filled_in_is_judged_from_the_running_pods() {
+        // The template names no class; admission gave the Pods the cluster's globalDefault.
+        let mut template = good_pod_spec("cart");
+        template
+            .as_object_mut()
+            .map(|m| m.remove("priorityClassName"));
+        let mut running = template.clone();
+        running["priorityClassName"] = json!("business");
+        running["priority"] = json!(100000);
+        let mut s = pods_running(running.clone());
+        s.deployments = Source::Read(vec![deployment("cart", 2, template.clone())]);
+        let r = result_for(&s, CheckId::QosPriority, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message.contains("globalDefault PriorityClass"),
+            "{}",
+            r.message
+        );
+        assert_eq!(r.evidence.values["pods.spec.priority"], json!([100000]));
+        let strict = Params {
+            priority_classes: vec!["business".into()],
+            ..Params::default()
+        };
+        assert_eq!(
+            result_with(&s, CheckId::QosPriority, "cart", strict.clone()).outcome,
+            Outcome::Pass
+        );
+        // Judged from the template alone, the same workload only warns (and fails when a class
+        // is required).
+        let t = template_only(template);
+        assert_eq!(
+            result_for(&t, CheckId::QosPriority, "cart").outcome,
+            Outcome::Warn
+        );
+        assert_eq!(
+            result_with(&t, CheckId::QosPriority, "cart", strict.clone()).outcome,
+            Outcome::Fail
+        );
+        // A webhook that lowered the running Pods' class below the required ones fails, though
+        // the template names an accepted one.
+        running["priorityClassName"] = json!("batch-low");
+        let mut s = pods_running(running);
+        s.deployments = Source::Read(vec![deployment("cart", 2, good_pod_spec("cart"))]);
+        let r = result_with(&s, CheckId::QosPriority, "cart", strict);
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "priorityClassName batch-low is not one of business in 2 of 2 running Pod(s)"
+            ),
+            "{}",
+            r.message
+        );
     }
 
     #[test]

@@ -19,6 +19,19 @@ use crate::snapshot::{Custom, Snapshot, Source};
 /// The zone label of nodes.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
+/// The zone label before Kubernetes 1.17, still the only one on the nodes of some older clusters
+/// and providers.
+pub const LEGACY_ZONE_LABEL: &str = "failure-domain.beta.kubernetes.io/zone";
+
+/// A node's zone: its [`ZONE_LABEL`], else its [`LEGACY_ZONE_LABEL`].
+pub fn node_zone(n: &Node) -> Option<&str> {
+    let labels = n.metadata.labels.as_ref()?;
+    labels
+        .get(ZONE_LABEL)
+        .or_else(|| labels.get(LEGACY_ZONE_LABEL))
+        .map(String::as_str)
+}
+
 fn by_ns<T>(source: &Source<T>, meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<&str, Vec<&T>> {
     let mut map: HashMap<&str, Vec<&T>> = HashMap::new();
     for o in source.items_or_empty() {
@@ -32,6 +45,42 @@ fn by_ns<T>(source: &Source<T>, meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<&st
 pub enum MonitorNamespaces<'a> {
     Any,
     Names(Vec<&'a str>),
+}
+
+impl<'a> MonitorNamespaces<'a> {
+    /// Where a ServiceMonitor or PodMonitor looks, as the Prometheus operator reads it:
+    /// `spec.namespaceSelector.any: true` is every namespace, a non-empty `matchNames` those
+    /// namespaces, and anything else the monitor's own namespace.
+    pub fn of(monitor: &'a Value) -> MonitorNamespaces<'a> {
+        if monitor
+            .pointer("/spec/namespaceSelector/any")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            return MonitorNamespaces::Any;
+        }
+        match monitor
+            .pointer("/spec/namespaceSelector/matchNames")
+            .and_then(Value::as_array)
+        {
+            Some(names) if !names.is_empty() => {
+                MonitorNamespaces::Names(names.iter().filter_map(Value::as_str).collect())
+            }
+            _ => MonitorNamespaces::Names(vec![
+                jstr(monitor, "/metadata/namespace").unwrap_or("default"),
+            ]),
+        }
+    }
+}
+
+/// Whether a ServiceMonitor or PodMonitor looks at objects in one of the namespaces `wanted`
+/// accepts. Readers keep the monitors of other namespaces (the `monitoring` namespace, typically)
+/// that watch the application's namespaces, and only those.
+pub fn monitor_watches(monitor: &Value, wanted: impl Fn(&str) -> bool) -> bool {
+    match MonitorNamespaces::of(monitor) {
+        MonitorNamespaces::Any => true,
+        MonitorNamespaces::Names(names) => names.into_iter().any(wanted),
+    }
 }
 
 /// A ServiceMonitor or PodMonitor with its selector parsed.
@@ -58,23 +107,7 @@ impl<'a> Monitors<'a> {
         let mut m = Monitors::default();
         for o in source.items_or_empty() {
             let namespace = jstr(o, "/metadata/namespace").unwrap_or("default");
-            let namespaces = if o
-                .pointer("/spec/namespaceSelector/any")
-                .and_then(Value::as_bool)
-                == Some(true)
-            {
-                MonitorNamespaces::Any
-            } else {
-                match o
-                    .pointer("/spec/namespaceSelector/matchNames")
-                    .and_then(Value::as_array)
-                {
-                    Some(names) if !names.is_empty() => {
-                        MonitorNamespaces::Names(names.iter().filter_map(Value::as_str).collect())
-                    }
-                    _ => MonitorNamespaces::Names(vec![namespace]),
-                }
-            };
+            let namespaces = MonitorNamespaces::of(o);
             let i = m.all.len();
             match &namespaces {
                 MonitorNamespaces::Any => m.any.push(i),
@@ -121,14 +154,14 @@ pub struct Index<'a> {
     hpas: HashMap<(&'a str, &'a str, &'a str), &'a HorizontalPodAutoscaler>,
     service_accounts: HashMap<(&'a str, &'a str), &'a ServiceAccount>,
     pub nodes: HashMap<&'a str, &'a Node>,
-    /// Distinct zone labels over all nodes.
+    /// Distinct zones over all nodes ([`node_zone`]).
     pub zone_count: usize,
     /// Requests per node (non-finished Pods with a nodeName): the snapshot's Pods and, when
     /// known, those of every other namespace ([`crate::snapshot::Snapshot::node_loads`]).
     pub node_used: HashMap<&'a str, Resources>,
-    /// Schedulable nodes and their free capacity, sorted by name: computed by the first
+    /// Every node's drain simulated for the application's Pods: computed by the first
     /// drain-capacity check that needs it.
-    pub drain_targets: OnceLock<Vec<(&'a str, Resources)>>,
+    pub(crate) drain_plan: OnceLock<super::availability::DrainPlan<'a>>,
     pub service_monitors: Monitors<'a>,
     pub pod_monitors: Monitors<'a>,
     pub prometheus_rules: HashMap<&'a str, Vec<&'a Value>>,
@@ -166,16 +199,7 @@ impl<'a> Index<'a> {
             .iter()
             .map(|n| (name_of(&n.metadata), n))
             .collect();
-        let mut zones: Vec<&str> = nodes
-            .values()
-            .filter_map(|n| {
-                n.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(ZONE_LABEL))
-                    .map(String::as_str)
-            })
-            .collect();
+        let mut zones: Vec<&str> = nodes.values().filter_map(|n| node_zone(n)).collect();
         zones.sort_unstable();
         zones.dedup();
         let mut node_used: HashMap<&str, Resources> = HashMap::new();
@@ -238,7 +262,7 @@ impl<'a> Index<'a> {
             nodes,
             zone_count: zones.len(),
             node_used,
-            drain_targets: OnceLock::new(),
+            drain_plan: OnceLock::new(),
             service_monitors: Monitors::new(&snap.service_monitors),
             pod_monitors: Monitors::new(&snap.pod_monitors),
             prometheus_rules,

@@ -3,27 +3,35 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
 use serde_json::{Value, json};
 
 use super::index::Index;
 use super::{
-    Cx, EvidenceExt, Verdict, custom_ref, error, jstr, list_some, name_of, obj_ref, selector,
-    source_error,
+    Cx, EvidenceExt, Verdict, custom_ref, error, jstr, list_some, name_of, obj_ref, pod_refs,
+    selector, source_error,
 };
 use crate::snapshot::Source;
 use crate::{Evidence, Outcome, Params};
 
-/// The label sets to match for a workload: its running Pods', else its template's.
-/// Empty when there are none; callers then use the template labels.
-fn label_sets<'a>(cx: &Cx<'_, 'a>) -> Vec<Option<&'a selector::Labels>> {
-    let pods = if cx.w.kind.is_batch() {
+/// The Pods whose labels are matched for a workload: its running Pods (any Pod for batch
+/// workloads). Empty when there are none; callers then use the template labels.
+fn matched_pods<'a>(cx: &Cx<'_, 'a>) -> Vec<&'a Pod> {
+    if cx.w.kind.is_batch() {
         cx.pods.to_vec()
     } else {
         cx.live_pods()
-    };
-    pods.iter().map(|p| p.metadata.labels.as_ref()).collect()
+    }
+}
+
+/// The label sets to match for a workload: its running Pods', else its template's.
+/// Empty when there are none; callers then use the template labels.
+fn label_sets<'a>(cx: &Cx<'_, 'a>) -> Vec<Option<&'a selector::Labels>> {
+    matched_pods(cx)
+        .iter()
+        .map(|p| p.metadata.labels.as_ref())
+        .collect()
 }
 
 /// Services of the workload's namespace that select its Pods (or template labels).
@@ -88,6 +96,7 @@ pub fn metrics_alerts(cx: &Cx<'_, '_>) -> Verdict {
         ));
     }
     let mut ev = Evidence::default();
+    pod_refs(&mut ev, &matched_pods(cx));
     let mut scraped_by = Vec::new();
     let services = services_of(cx);
     for m in cx.idx.service_monitors.watching(w.namespace) {
@@ -656,6 +665,48 @@ mod tests {
             result_for(&s, CheckId::MetricsAlerts, "cart").outcome,
             Outcome::Pass
         );
+    }
+
+    #[test]
+    fn a_monitor_in_another_namespace_counts_only_for_the_namespaces_it_watches() {
+        let elsewhere = |selector: Value| {
+            let mut s = monitored_shop();
+            let mut m = json!({
+                "metadata": {"name": "apps", "namespace": "monitoring", "resourceVersion": "7"},
+                "spec": {"selector": {"matchLabels": {"app": "cart"}}, "endpoints": [{"port": "http"}]}
+            });
+            if !selector.is_null() {
+                m["spec"]["namespaceSelector"] = selector;
+            }
+            s.service_monitors = Source::Read(vec![m]);
+            s
+        };
+        let r = result_for(
+            &elsewhere(json!({"matchNames": ["payments", "shop"]})),
+            CheckId::MetricsAlerts,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message
+                .contains("ServiceMonitor monitoring/apps (Service cart)"),
+            "{}",
+            r.message
+        );
+        assert!(r.evidence.objects.iter().any(|o| o.kind == "ServiceMonitor"
+            && o.namespace.as_deref() == Some("monitoring")
+            && o.resource_version.as_deref() == Some("7")));
+        // The Pods whose labels were matched are evidence too.
+        assert!(
+            r.evidence
+                .objects
+                .iter()
+                .any(|o| o.kind == "Pod" && o.name == "cart-a")
+        );
+        for selector in [json!({"matchNames": ["payments"]}), Value::Null] {
+            let r = result_for(&elsewhere(selector.clone()), CheckId::MetricsAlerts, "cart");
+            assert_eq!(r.outcome, Outcome::Fail, "{selector}: {}", r.message);
+        }
     }
 
     fn backup(name: &str, phase: &str, completed: &str, included: serde_json::Value) -> Value {

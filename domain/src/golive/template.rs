@@ -218,6 +218,62 @@ pub fn validate_items(items: &[ItemDef]) -> Problems {
 }
 
 fn validate_params(check: CheckId, params: &Params, field: &str, p: &mut Problems) {
+    // Destructured so that a new parameter cannot be added without saying which checks read it
+    // (the list follows the documentation of each field of `Params`).
+    let Params {
+        min_replicas,
+        max_grace_period_seconds,
+        allowed_registries,
+        require_guaranteed,
+        priority_classes,
+        min_certificate_days,
+        rpo_hours,
+    } = params;
+    let given: [(&str, bool, &[CheckId]); 7] = [
+        (
+            "min_replicas",
+            min_replicas.is_some(),
+            &[CheckId::Replicas, CheckId::Spread],
+        ),
+        (
+            "max_grace_period_seconds",
+            max_grace_period_seconds.is_some(),
+            &[CheckId::GracefulShutdown],
+        ),
+        (
+            "allowed_registries",
+            !allowed_registries.is_empty(),
+            &[CheckId::Image],
+        ),
+        (
+            "require_guaranteed",
+            require_guaranteed.is_some(),
+            &[CheckId::QosPriority],
+        ),
+        (
+            "priority_classes",
+            !priority_classes.is_empty(),
+            &[CheckId::QosPriority],
+        ),
+        (
+            "min_certificate_days",
+            min_certificate_days.is_some(),
+            &[CheckId::Tls],
+        ),
+        ("rpo_hours", rpo_hours.is_some(), &[CheckId::Backups]),
+    ];
+    for (name, set, applies_to) in given {
+        if set && !applies_to.contains(&check) {
+            let owners: Vec<&str> = applies_to.iter().map(|c| c.as_str()).collect();
+            p.add(
+                &format!("{field}.{name}"),
+                format!(
+                    "`{name}` does not apply to the check `{check}`; it is a parameter of {}.",
+                    owners.join(" and ")
+                ),
+            );
+        }
+    }
     if let Some(n) = params.min_replicas
         && !(1..=100).contains(&n)
     {
@@ -253,7 +309,6 @@ fn validate_params(check: CheckId, params: &Params, field: &str, p: &mut Problem
             );
         }
     }
-    let _ = check;
 }
 
 /// Whether two items could both apply to one environment. Empty lists apply everywhere; a kind
@@ -306,6 +361,46 @@ mod tests {
         assert!(p.contains_key("items[3].environments"));
         assert!(p.contains_key(&format!("items[{i}].params.min_replicas")));
         assert!(p.contains_key("items[0].params"));
+    }
+
+    #[test]
+    fn a_parameter_of_another_check_is_refused_with_the_field_named() {
+        let mut items = default_items();
+        let at = |items: &[ItemDef], id: CheckId| {
+            items
+                .iter()
+                .position(|i| i.check == Some(id))
+                .unwrap_or_else(|| panic!("{id} missing"))
+        };
+        let replicas = at(&items, CheckId::Replicas);
+        let spread = at(&items, CheckId::Spread);
+        let qos = at(&items, CheckId::QosPriority);
+        let backups = at(&items, CheckId::Backups);
+        items[replicas].params.max_grace_period_seconds = Some(60);
+        items[replicas].params.min_replicas = Some(3);
+        items[spread].params.min_replicas = Some(3);
+        items[qos].params.require_guaranteed = Some(true);
+        items[qos].params.priority_classes = vec!["business".into()];
+        items[qos].params.allowed_registries = vec!["ghcr.io/acme".into()];
+        items[backups].params.rpo_hours = Some(12);
+        let p = validate_items(&items).into_fields();
+        assert_eq!(
+            p.get(&format!(
+                "items[{replicas}].params.max_grace_period_seconds"
+            ))
+            .map(String::as_str),
+            Some(
+                "`max_grace_period_seconds` does not apply to the check `replicas`; it is a \
+                 parameter of graceful_shutdown."
+            ),
+            "{p:?}"
+        );
+        let registries = p
+            .get(&format!("items[{qos}].params.allowed_registries"))
+            .unwrap_or_else(|| panic!("{p:?}"));
+        assert!(registries.contains("parameter of image"), "{registries}");
+        // Parameters of their own checks stay valid: min_replicas on replicas and spread.
+        assert_eq!(p.len(), 2, "{p:?}");
     }
 
     #[test]

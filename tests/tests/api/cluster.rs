@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use checks::cluster::{self, ConnectionSpec, Progress, ReadOptions};
 use checks::snapshot::{Snapshot, Source};
+use checks::{CheckId, Outcome, Params};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -228,7 +229,11 @@ async fn the_reader_reads_every_kind_of_the_fixture_cluster() {
     assert_eq!(state(&snapshot.services), "read(3)");
     assert_eq!(state(&snapshot.service_accounts), "read(2)");
     assert_eq!(state(&snapshot.daemon_sets), "read(0)");
-    assert_eq!(state(&snapshot.service_monitors), "read(1)");
+    assert_eq!(
+        monitor_names(&snapshot.service_monitors),
+        ["monitoring/payments-ledger", "shop/cart"],
+        "monitoring's monitor of payments, not its own"
+    );
     assert_eq!(state(&snapshot.prometheus_rules), "read(1)");
     assert_eq!(
         state(&snapshot.pod_monitors),
@@ -263,6 +268,99 @@ async fn the_reader_reads_every_kind_of_the_fixture_cluster() {
     let rollouts = events.iter().find(|e| e.kind == "rollouts").unwrap();
     assert_eq!(rollouts.objects, None);
     assert!(events.last().unwrap().to_string().ends_with("(23/23)"));
+}
+
+/// `namespace/name` of the monitors read, sorted.
+fn monitor_names(source: &Source<Value>) -> Vec<String> {
+    let mut names: Vec<String> = source
+        .items()
+        .expect("monitors read")
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["metadata"]["namespace"].as_str().unwrap_or(""),
+                m["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn monitors_in_the_monitoring_namespace_are_read_for_the_namespaces_they_watch() {
+    let cluster = kube_fixture::start(fixture_cluster()).await.unwrap();
+    // A few namespaces (listed one by one), many (listed cluster-wide and filtered), all: the
+    // monitors are listed in every namespace and kept when their namespaceSelector reaches
+    // one of the application's namespaces.
+    let payments = read(
+        &cluster.url,
+        &["payments".to_string()],
+        ReadOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        monitor_names(&payments.service_monitors),
+        ["monitoring/payments-ledger"]
+    );
+    let shop = read(&cluster.url, &["shop".to_string()], ReadOptions::default()).await;
+    assert_eq!(monitor_names(&shop.service_monitors), ["shop/cart"]);
+    let mut many: Vec<String> = (1..=9).map(|i| format!("team-{i}")).collect();
+    many.push("payments".to_string());
+    let wide = read(&cluster.url, &many, ReadOptions::default()).await;
+    assert_eq!(wide.service_monitors, payments.service_monitors);
+    let everything = read(&cluster.url, &[], ReadOptions::default()).await;
+    assert_eq!(
+        monitor_names(&everything.service_monitors),
+        [
+            "monitoring/payments-ledger",
+            "monitoring/prometheus",
+            "shop/cart"
+        ]
+    );
+
+    // The engine takes it from there: ledger is scraped through the monitoring namespace's
+    // ServiceMonitor, and only the missing alert rule is left to fix.
+    let results = checks::engine::evaluate(
+        &payments,
+        &[(CheckId::MetricsAlerts, Params::default())],
+        chrono::Utc::now(),
+    );
+    let ledger = results
+        .iter()
+        .find(|r| r.subject.name == "ledger")
+        .expect("a metrics result for ledger");
+    assert_eq!(
+        ledger.evidence.values["scraped_by"],
+        json!(["ServiceMonitor monitoring/payments-ledger (Service ledger)"]),
+        "{ledger:?}"
+    );
+    assert!(
+        ledger
+            .evidence
+            .objects
+            .iter()
+            .any(|o| o.kind == "ServiceMonitor"
+                && o.namespace.as_deref() == Some("monitoring")
+                && o.name == "payments-ledger"
+                && o.resource_version.as_deref() == Some("46610")),
+        "{:?}",
+        ledger.evidence.objects
+    );
+    assert_eq!(ledger.outcome, Outcome::Fail, "{}", ledger.message);
+    assert!(
+        !ledger.message.contains("no ServiceMonitor selects"),
+        "{}",
+        ledger.message
+    );
+    assert!(
+        ledger
+            .message
+            .contains("no PrometheusRule in namespace payments defines an alert"),
+        "{}",
+        ledger.message
+    );
 }
 
 /// What the node loads add up to: (Pods, millicores).
@@ -341,7 +439,7 @@ async fn many_namespaces_are_listed_cluster_wide_and_filtered() {
 
     let everything = read(&cluster.url, &[], ReadOptions::default()).await;
     assert_eq!(state(&everything.pods), "read(6)");
-    assert_eq!(state(&everything.namespace_objects), "read(3)");
+    assert_eq!(state(&everything.namespace_objects), "read(4)");
     assert_eq!(
         state(&everything.node_loads),
         "read(0)",
