@@ -47,6 +47,56 @@ pub struct DriftNotice {
     pub detected_at: DateTime<Utc>,
 }
 
+/// What a "the cluster cannot be read any more" notification says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerificationFailedNotice {
+    #[serde(flatten)]
+    pub subject: ReviewSubject,
+    pub run_id: Uuid,
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+fn verification_failed_body(format: &str, notice: &VerificationFailedNotice) -> serde_json::Value {
+    if format == "slack" {
+        let text = format!(
+            ":x: Demarc can no longer verify *{}* on {} / {}: {}\nIt is approved for go-live, but \
+             nothing watches it for drift until the cluster can be read again: check the \
+             environment's cluster connection.",
+            slack(&notice.subject.application),
+            slack(&notice.subject.platform),
+            slack(&notice.subject.environment),
+            slack(&notice.error),
+        );
+        serde_json::json!({ "text": text })
+    } else {
+        serde_json::json!({ "event": "golive.verification_failed", "failure": notice })
+    }
+}
+
+/// Queues a "verification failed after go-live" notice to every webhook of the team.
+pub(crate) async fn enqueue_verification_failed(
+    conn: &mut PgConnection,
+    notice: &VerificationFailedNotice,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let team = &notice.subject.team;
+    to_team(
+        conn,
+        team,
+        |format| verification_failed_body(format, notice),
+        now,
+    )
+    .await
+}
+
+/// Text for Slack's mrkdwn: `&`, `<` and `>` are its control characters (links, mentions).
+fn slack(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct WebhookJob {
     webhook_id: Uuid,
@@ -62,9 +112,9 @@ fn drift_body(format: &str, notice: &DriftNotice) -> serde_json::Value {
     if format == "slack" {
         let mut text = format!(
             ":warning: *{}* on {} / {} no longer passes {} go-live check{}:",
-            notice.subject.application,
-            notice.subject.platform,
-            notice.subject.environment,
+            slack(&notice.subject.application),
+            slack(&notice.subject.platform),
+            slack(&notice.subject.environment),
             notice.regressions.len(),
             if notice.regressions.len() == 1 {
                 ""
@@ -73,7 +123,7 @@ fn drift_body(format: &str, notice: &DriftNotice) -> serde_json::Value {
             }
         );
         for r in &notice.regressions {
-            text.push_str(&format!("\n• *{}*: {}", r.title, r.message));
+            text.push_str(&format!("\n• *{}*: {}", slack(&r.title), slack(&r.message)));
         }
         serde_json::json!({ "text": text })
     } else {
@@ -103,9 +153,9 @@ fn waiver_body(format: &str, notice: &WaiverNotice) -> serde_json::Value {
         let n = notice.waivers.len();
         let mut text = format!(
             ":hourglass: *{}* on {} / {}: {} waiver{} run{} out soon; then the item{} fail{} again:",
-            notice.subject.application,
-            notice.subject.platform,
-            notice.subject.environment,
+            slack(&notice.subject.application),
+            slack(&notice.subject.platform),
+            slack(&notice.subject.environment),
             n,
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" },
@@ -115,9 +165,9 @@ fn waiver_body(format: &str, notice: &WaiverNotice) -> serde_json::Value {
         for w in &notice.waivers {
             text.push_str(&format!(
                 "\n• *{}* on {} ({})",
-                w.title,
+                slack(&w.title),
                 w.expires_at.format("%Y-%m-%d %H:%M UTC"),
-                w.reason
+                slack(&w.reason)
             ));
         }
         serde_json::json!({ "text": text })

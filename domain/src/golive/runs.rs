@@ -366,6 +366,21 @@ pub async fn execute(
     mine
 }
 
+/// Why nothing could be read from a cluster, when neither workloads, Pods nor Nodes were.
+fn unreadable(snapshot: &checks::snapshot::Snapshot) -> Option<String> {
+    use checks::snapshot::Source;
+    fn problem<T>(source: &Source<T>) -> Option<&str> {
+        match source {
+            Source::Forbidden(why) | Source::Failed(why) => Some(why),
+            Source::Read(_) | Source::NotInstalled => None,
+        }
+    }
+    let deployments = problem(&snapshot.deployments)?;
+    problem(&snapshot.pods)?;
+    problem(&snapshot.nodes)?;
+    Some(deployments.to_owned())
+}
+
 /// Records how a verification that joined a batch ended, in the queue.
 async fn settle(
     pool: &PgPool,
@@ -452,6 +467,11 @@ async fn verify_batch(
     drop(report);
     let _ = writer.await;
     let read = started.elapsed();
+    // Nothing at all could be read (the API server is gone, the credentials were revoked): the
+    // runs fail with the reason instead of succeeding with an error on every check.
+    if let Some(reason) = unreadable(&snapshot) {
+        return fail_all(format!("The cluster could not be read: {reason}")).await;
+    }
     let ctx = &batch[0].ctx;
     // Which cluster the results come from: the environment and the API server read.
     if let Some(source) = snapshot.source.as_mut() {
@@ -594,22 +614,46 @@ async fn joined(handle: Option<tokio::task::JoinHandle<Result<()>>>) -> Result<(
     }
 }
 
+/// Marks a run failed. When it is the first failure after a run that worked, on a review
+/// approved for go-live, the team hears of it: until the cluster can be read again (revoked
+/// credentials, a moved API server), nothing watches the application for drift.
 pub(crate) async fn finish_failed(
     pool: &PgPool,
     run_id: Uuid,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query!(
-        "UPDATE verification_runs SET state = 'failed', error = $2, finished_at = $3,
+    let mut tx = pool.begin().await?;
+    let run = sqlx::query!(
+        r#"UPDATE verification_runs SET state = 'failed', error = $2, finished_at = $3,
                 progress = jsonb_build_object('step', 'Failed', 'done', 0, 'total', 0)
-         WHERE id = $1",
+         WHERE id = $1
+         RETURNING review_id, trigger,
+           (SELECT r.state FROM golive_reviews r WHERE r.id = review_id) AS "review_state!",
+           (SELECT p.state FROM verification_runs p
+             WHERE p.review_id = verification_runs.review_id AND p.id <> $1
+               AND p.state IN ('succeeded', 'failed') AND p.trigger NOT IN ('upload', 'ci')
+             ORDER BY p.finished_at DESC LIMIT 1) AS previous"#,
         run_id,
         error,
         now
     )
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    if let Some(run) = run
+        && run.review_state == "approved"
+        && run.previous.as_deref() == Some("succeeded")
+        && !matches!(run.trigger.as_str(), "upload" | "ci")
+    {
+        let notice = notify::VerificationFailedNotice {
+            subject: subject(&mut tx, run.review_id).await?,
+            run_id,
+            error: error.to_owned(),
+            failed_at: now,
+        };
+        notify::enqueue_verification_failed(&mut tx, &notice, now).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1685,7 +1685,47 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     verify(&app, &alice, &review).await;
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "approved", "{review}");
+
+    // The cluster goes away: the run fails with the reason, and the team hears of the first
+    // failure only (nothing watches the application until the cluster can be read again).
     healthy.shutdown().await;
+    let before = received.lock().unwrap().len();
+    for _ in 0..2 {
+        let (run, _) = verify(&app, &alice, &review).await;
+        assert_eq!(run["state"], "failed", "{run}");
+        assert!(
+            run["error"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("The cluster could not be read: "),
+            "{run}"
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failure notice within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = received.lock().unwrap().clone();
+    assert_eq!(
+        calls.len(),
+        before + 1,
+        "one notice for two failed runs: {calls:?}"
+    );
+    let failure = &calls[before];
+    assert_eq!(failure["event"], "golive.verification_failed", "{failure}");
+    assert_eq!(failure["failure"]["application"], "shop", "{failure}");
+    assert_eq!(failure["failure"]["review_id"], review["id"], "{failure}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(
+        item(&review, "replicas")["status"],
+        "passed",
+        "the last reading stands"
+    );
     regressed.shutdown().await;
 }
 
