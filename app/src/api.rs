@@ -199,15 +199,16 @@ mod ssr {
         }
     }
 
-    /// Parses a form's date field (`YYYY-MM-DD`, as `<input type="date">` sends it).
+    /// Parses a form's date field (`YYYY-MM-DD`, as `<input type="date">` sends it), in the
+    /// years every date must be in ([`domain::validate::day`]).
     pub fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, UiError> {
-        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        let day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
             domain::Error::invalid(
                 field,
                 "must be a date written YYYY-MM-DD, such as 2026-03-31",
             )
-            .into()
-        })
+        })?;
+        Ok(domain::validate::day(field, day)?)
     }
 
     /// Parses an optional date (empty = none).

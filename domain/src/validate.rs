@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
 use crate::error::{Error, Result};
 use crate::model::{ApiTokenInput, ApplicationInput, EnvironmentInput, PlatformInput, TeamInput};
 
@@ -35,6 +37,37 @@ impl Problems {
             Err(Error::Invalid { fields: self.0 })
         }
     }
+}
+
+/// The first year a calendar date may be in: nothing Demarc schedules or records is older.
+pub const FIRST_YEAR: i32 = 1970;
+/// The last year a calendar date may be in: far enough for any plan, near enough that adding a
+/// year or a long blackout to it stays well inside what dates and the database can hold.
+pub const LAST_YEAR: i32 = 2200;
+
+fn year_message() -> String {
+    format!("must be a date in the years {FIRST_YEAR} to {LAST_YEAR}")
+}
+
+/// A calendar day someone typed or sent (a range's ends, a blackout, a window, a due date):
+/// in the years [`FIRST_YEAR`] to [`LAST_YEAR`].
+pub fn date(problems: &mut Problems, field: &str, value: NaiveDate) {
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&value.year()) {
+        problems.add(field, year_message());
+    }
+}
+
+/// An instant someone typed or sent (a drill's or an emergency's start and end): its UTC day in
+/// the years [`FIRST_YEAR`] to [`LAST_YEAR`].
+pub fn instant(problems: &mut Problems, field: &str, value: DateTime<Utc>) {
+    date(problems, field, value.date_naive());
+}
+
+/// [`date`] for one field on its own: the day, or an [`Error::Invalid`] naming the field.
+pub fn day(field: &str, value: NaiveDate) -> Result<NaiveDate> {
+    let mut p = Problems::default();
+    date(&mut p, field, value);
+    p.finish().map(|()| value)
 }
 
 /// A DNS-label-like identifier: what Kubernetes accepts for a namespace.
@@ -182,6 +215,36 @@ mod tests {
         platform(&mut input).unwrap();
         assert_eq!(input.slug, "core");
         assert_eq!(input.name, "Core");
+    }
+
+    #[test]
+    fn dates_outside_the_supported_years_name_their_field() {
+        use chrono::TimeZone;
+        let ok = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
+        assert_eq!(day("from", ok).unwrap(), ok);
+        for y in [FIRST_YEAR, LAST_YEAR] {
+            assert!(day("from", NaiveDate::from_ymd_opt(y, 6, 1).unwrap()).is_ok());
+        }
+        for bad in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(FIRST_YEAR - 1, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(LAST_YEAR + 1, 1, 1).unwrap(),
+        ] {
+            let fields = day("first_day", bad).unwrap_err().field_errors();
+            assert!(fields["first_day"].contains("1970 to 2200"), "{bad}");
+        }
+        let mut p = Problems::default();
+        instant(&mut p, "starts_at", DateTime::<Utc>::MAX_UTC);
+        instant(
+            &mut p,
+            "ends_at",
+            Utc.with_ymd_and_hms(2027, 3, 9, 20, 0, 0).unwrap(),
+        );
+        assert_eq!(
+            p.into_fields().into_keys().collect::<Vec<_>>(),
+            ["starts_at"]
+        );
     }
 
     #[test]

@@ -98,6 +98,7 @@ async fn calendar(pool: &PgPool, now: chrono::DateTime<chrono::Utc>) -> domain::
                 last_day: last,
                 reason: "Year-end change freeze".into(),
             },
+            now,
         )
         .await?;
     }

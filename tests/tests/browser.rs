@@ -682,6 +682,7 @@ async fn pat_plans_staging_and_production_announces_a_major_update_and_sees_both
         .expect("choose the window");
     type_into(&browser, "#field-title", "Ingress controller 2.0").await;
     type_into(&browser, "#field-lead", "Pat Platform").await;
+    type_into(&browser, "#field-components", "ingress-nginx 2.0").await;
     type_into(
         &browser,
         "#field-expected_impact",

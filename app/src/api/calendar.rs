@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use domain::calendar::holidays::{Country, Holiday};
 use domain::calendar::model::{
-    Acknowledgement, ActionItem, BlackoutEntry, CalendarEvent, CalendarSettings, Drill,
-    EnvironmentEol, Feed, Maintenance, MaintenancePlan, SkippedWindow, TeamEmail, Window,
+    Acknowledgement, ActionItem, BlackoutEntry, BlackoutSaved, CalendarEvent, CalendarSettings,
+    Drill, EnvironmentEol, Feed, Maintenance, MaintenancePlan, PlanSaved, SkippedWindow, TeamEmail,
+    Window,
 };
 use domain::model::{Environment, Platform, Team};
 use leptos::prelude::*;
@@ -347,8 +348,12 @@ pub async fn load_calendar(
     let today = now.date_naive();
     let month = match month.as_deref().map(str::trim) {
         None | Some("") => chrono::Datelike::with_day(&today, 1).unwrap_or(today),
-        Some(m) => parse_month(m)
-            .ok_or_else(|| domain::Error::invalid("month", "must be a month such as 2027-03"))?,
+        Some(m) => domain::validate::day(
+            "month",
+            parse_month(m).ok_or_else(|| {
+                domain::Error::invalid("month", "must be a month such as 2027-03")
+            })?,
+        )?,
     };
     let view = if view.as_deref() == Some("agenda") {
         "agenda"
@@ -510,7 +515,7 @@ pub async fn save_plan(
     #[server(default)] duration_hours: String,
     #[server(default)] blackout_policy: String,
     #[server(default)] allowed_categories: Vec<String>,
-) -> UiResult<MaintenancePlan> {
+) -> UiResult<PlanSaved> {
     use chrono::Weekday;
     use domain::calendar::model::{Category, PlanForm};
     use domain::calendar::{BlackoutPolicy, Ordinal, Recurrence};
@@ -605,7 +610,7 @@ pub async fn save_plan(
     };
     let own_rhythm = form.recurrence.is_some();
     let now = ssr::now()?;
-    domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now)
+    let saved = domain::calendar::plans::save_plan(&pool, &caller, environment_id, form, now)
         .await
         .map_err(|e| match e {
             // The domain names the soak `soak_working_days` whatever the rhythm; this form has
@@ -616,8 +621,40 @@ pub async fn save_plan(
                 }
                 domain::Error::Invalid { fields }.into()
             }
-            other => other.into(),
-        })
+            other => UiError::from(other),
+        })?;
+    show_consequences(saved.plan.platform_id, &saved.warnings);
+    Ok(saved)
+}
+
+/// When a change of plans or blackouts affects what is already planned, goes back to the plans
+/// page with the warnings to show; otherwise the page is simply read again.
+#[cfg(feature = "ssr")]
+fn show_consequences(
+    platform_id: uuid::Uuid,
+    warnings: &[domain::calendar::model::CalendarWarning],
+) {
+    // An address holds only so much: the first few, and how many more the REST answer lists.
+    const SHOWN: usize = 10;
+    if warnings.is_empty() {
+        return;
+    }
+    let mut messages: Vec<String> = warnings
+        .iter()
+        .take(SHOWN)
+        .map(|w| w.message.clone())
+        .collect();
+    if warnings.len() > SHOWN {
+        messages.push(format!("And {} more.", warnings.len() - SHOWN));
+    }
+    let query: Vec<String> = messages
+        .iter()
+        .map(|m| format!("warning={}", query_value(m)))
+        .collect();
+    leptos_axum::redirect(&format!(
+        "/calendar/plans?platform={platform_id}&{}#calendar-warnings",
+        query.join("&")
+    ));
 }
 
 /// Removes an environment's plan, unless another environment follows it.
@@ -639,8 +676,8 @@ pub async fn add_blackout(
     // Which of the page's forms posted (a suggested holiday's button names itself; the blackout
     // form sends nothing): a refusal is shown in that form only.
     #[server(default)] form: String,
-) -> UiResult<BlackoutEntry> {
-    let added: UiResult<BlackoutEntry> = async {
+) -> UiResult<BlackoutSaved> {
+    let added: UiResult<BlackoutSaved> = async {
         let (pool, caller) = ssr::context()?;
         let first_day = ssr::date("first_day", &first_day)?;
         let input = domain::calendar::model::BlackoutForm {
@@ -650,7 +687,11 @@ pub async fn add_blackout(
             reason,
         };
         let platform_id = ssr::uuid("platform_id", &platform_id)?;
-        Ok(domain::calendar::plans::add_blackout(&pool, &caller, platform_id, input).await?)
+        let now = ssr::now()?;
+        let saved =
+            domain::calendar::plans::add_blackout(&pool, &caller, platform_id, input, now).await?;
+        show_consequences(platform_id, &saved.warnings);
+        Ok(saved)
     }
     .await;
     added.map_err(|e| if form.is_empty() { e } else { e.in_form(&form) })
@@ -677,7 +718,7 @@ pub async fn save_calendar_settings(
         reminder_minutes: parse_reminders(&reminders)
             .map_err(|m| domain::Error::invalid("reminders", m))?,
     };
-    domain::calendar::plans::save_settings(&pool, &caller, platform_id, input)
+    domain::calendar::plans::save_settings(&pool, &caller, platform_id, input, ssr::now()?)
         .await
         .map_err(|e| rename_field(e, "reminder_minutes", "reminders").into())
 }
@@ -761,13 +802,14 @@ fn utc_time(field: &str, value: &str) -> UiResult<Option<DateTime<Utc>>> {
     if value.is_empty() {
         return Ok(None);
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+    let time = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()
         .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
-        .map(|t| Some(t.and_utc()))
         .ok_or_else(|| {
-            domain::Error::invalid(field, "must be a date and time such as 2027-03-09T20:00").into()
-        })
+            domain::Error::invalid(field, "must be a date and time such as 2027-03-09T20:00")
+        })?;
+    domain::validate::day(field, time.date())?;
+    Ok(Some(time.and_utc()))
 }
 
 /// Percent-encodes a query value.

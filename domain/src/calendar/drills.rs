@@ -42,6 +42,7 @@ struct Row {
     cancel_reason: Option<String>,
     version: i32,
     created_by: String,
+    updated_at: DateTime<Utc>,
 }
 
 impl Row {
@@ -83,6 +84,7 @@ impl Row {
             cancel_reason: self.cancel_reason,
             version: self.version,
             created_by: self.created_by,
+            updated_at: self.updated_at,
         }
     }
 }
@@ -101,7 +103,7 @@ pub(crate) async fn load(
                   d.participants, d.observers, d.leader, d.starts_at, d.ends_at, d.target_rpo_minutes,
                   d.target_rto_minutes, d.target_retention_days, d.state, d.measured_rpo_minutes,
                   d.measured_rto_minutes, d.retention_verified, d.went_well, d.to_improve,
-                  d.completed_at, d.cancel_reason, d.version, d.created_by
+                  d.completed_at, d.cancel_reason, d.version, d.created_by, d.updated_at
            FROM dr_drills d
            JOIN platforms p ON p.id = d.platform_id
            LEFT JOIN applications a ON a.id = d.application_id
@@ -221,6 +223,8 @@ fn validate(placement: &Placement, form: &mut DrillForm) -> Result<()> {
             "does not run on this platform (it has no namespace in any of its environments)",
         );
     }
+    crate::validate::instant(&mut p, "starts_at", form.starts_at);
+    crate::validate::instant(&mut p, "ends_at", form.ends_at);
     if form.ends_at <= form.starts_at {
         p.add("ends_at", "must come after the start");
     } else if form.ends_at - form.starts_at > Duration::days(7) {

@@ -48,6 +48,11 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     resolve_local(chrono_tz::UTC, d.and_time(NaiveTime::MIN))
 }
 
+/// The midnight (UTC) that ends the day `d`: the end of an all-day entry.
+fn day_after(d: NaiveDate) -> DateTime<Utc> {
+    d.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight)
+}
+
 /// Every entry of the scope that overlaps `[from, to)`, by start.
 pub(crate) async fn collect(
     conn: &mut PgConnection,
@@ -276,7 +281,7 @@ pub(crate) async fn collect(
                     d.goal, d.target_rpo_minutes, d.target_rto_minutes, d.leader
                 ),
                 sequence: i64::from(d.version),
-                updated_at: d.starts_at,
+                updated_at: d.updated_at,
             });
         }
     }
@@ -295,7 +300,7 @@ pub(crate) async fn collect(
                WHERE ($1::uuid IS NULL OR a.platform_id = $1) AND a.due_on >= $2 AND a.due_on < $3"#,
             scope.platform_id,
             from.date_naive(),
-            to.date_naive() + Duration::days(1),
+            to.date_naive().succ_opt().unwrap_or(NaiveDate::MAX),
             &scope_envs,
         )
         .fetch_all(&mut *conn)
@@ -331,7 +336,7 @@ pub(crate) async fn collect(
                     a.title
                 ),
                 starts_at: midnight(a.due_on),
-                ends_at: midnight(a.due_on) + Duration::days(1),
+                ends_at: day_after(a.due_on),
                 all_day: Some((a.due_on, a.due_on)),
                 local_date: a.due_on,
                 platform_slug: platforms.get(&a.platform_id).cloned().unwrap_or_default(),
@@ -359,7 +364,7 @@ pub(crate) async fn collect(
                 continue;
             }
             let start = midnight(b.first_day);
-            let end = midnight(b.last_day) + Duration::days(1);
+            let end = day_after(b.last_day);
             if end <= from || start >= to {
                 continue;
             }
@@ -471,6 +476,10 @@ pub async fn events(
     let (dfrom, dto) = default_range(now.date_naive());
     let from = filter.from.unwrap_or(dfrom);
     let to = filter.to.unwrap_or(dto);
+    let mut p = crate::validate::Problems::default();
+    crate::validate::date(&mut p, "from", from);
+    crate::validate::date(&mut p, "to", to);
+    p.finish()?;
     if to <= from {
         return Err(Error::invalid("to", "must come after from"));
     }

@@ -18,6 +18,9 @@
 //! * A maintenance starts at the earliest shortly before its window opens.
 //! * An emergency skips notice, windows and skew, but needs a justification and a retrospective;
 //!   it may start at any time.
+//! * Every maintenance but an emergency says what it changes; a major update and an emergency
+//!   carry a contingency plan.
+//! * No maintenance but an emergency is announced or started while a blackout covers its window.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -261,6 +264,13 @@ pub async fn list(
     query: &MaintenanceQuery,
 ) -> Result<Vec<Maintenance>> {
     caller.actor.authorize(Action::Read)?;
+    let mut p = Problems::default();
+    for (field, value) in [("from", query.from), ("to", query.to)] {
+        if let Some(t) = value {
+            crate::validate::instant(&mut p, field, t);
+        }
+    }
+    p.finish()?;
     let mut conn = pool.acquire().await?;
     load(&mut conn, None, query).await
 }
@@ -303,12 +313,13 @@ fn day_of(m: &Maintenance) -> NaiveDate {
     m.window_date.unwrap_or(m.starts_at.date_naive())
 }
 
-/// The first day the next environment may repeat `staging`'s change: `soak` working days after
-/// its window's day. Counted from the day of the window, as the plans derive and check the
+/// The first day the next environment may repeat `staging`'s change: `soak` working days (on
+/// `working`, the next environment's working days) after its window's day. Counted from the day
+/// of the window, as the plans derive and check the
 /// following environment's windows ([`super::skew::check_skew`]), so every window a following
 /// plan gives keeps the soak; that staging has ended before is checked on its own.
-fn soak_ends(staging: &Maintenance, soak: u8) -> NaiveDate {
-    super::skew::add_working_days(day_of(staging), u32::from(soak))
+fn soak_ends(staging: &Maintenance, soak: u8, working: &super::WorkingDays) -> NaiveDate {
+    working.add(day_of(staging), u32::from(soak))
 }
 
 /// The environment an environment's changes must pass through first ([`rules::upstream`]).
@@ -334,6 +345,40 @@ async fn upstream(
         rules::upstream(env, cal.plans.get(&environment_id), &platform)
             .map(|u| (u.id, u.slug.clone())),
     )
+}
+
+/// Each maintenance says what it changes and how it is undone (DOMAIN §3): a planned one names at
+/// least one of the Kubernetes versions, the node image, the system components or a description;
+/// a major update and an emergency, the riskiest, carry a contingency plan. Expects trimmed text.
+fn describes_the_change(p: &mut Problems, category: Category, form: &MaintenanceForm) {
+    let says_what = [
+        &form.kubernetes_from,
+        &form.kubernetes_to,
+        &form.node_image,
+        &form.components,
+        &form.description,
+    ]
+    .iter()
+    .any(|v| !v.is_empty());
+    if category != Category::Emergency && !says_what {
+        p.add(
+            "changes",
+            "say what changes: the Kubernetes versions, the node image, the system components or a description",
+        );
+    }
+    if matches!(category, Category::Major | Category::Emergency) && form.contingency_plan.is_empty()
+    {
+        p.add(
+            "contingency_plan",
+            format!(
+                "is required for {}: say how the change is rolled back or worked around if it goes wrong",
+                match category {
+                    Category::Emergency => "an emergency",
+                    _ => "a major update",
+                }
+            ),
+        );
+    }
 }
 
 /// Applies every rule to a form. `current` is the maintenance being changed, if any.
@@ -368,6 +413,9 @@ async fn resolve(
         ("justification", &mut form.justification),
     ] {
         text(&mut p, field, value, false, MAX_TEXT);
+    }
+    if let Some(category) = category {
+        describes_the_change(&mut p, category, form);
     }
     let env = sqlx::query!(
         "SELECT platform_id, slug, archived_at IS NOT NULL AS \"archived!\" FROM environments WHERE id = $1",
@@ -427,6 +475,11 @@ async fn resolve(
                 "an emergency maintenance must say why it cannot wait for a window (e.g. the exploited vulnerability)",
             );
         }
+        for (field, value) in [("starts_at", form.starts_at), ("ends_at", form.ends_at)] {
+            if let Some(t) = value {
+                crate::validate::instant(&mut p, field, t);
+            }
+        }
         match (form.starts_at, form.ends_at) {
             (Some(s), Some(e)) if e <= s => {
                 p.add("ends_at", "must come after the start");
@@ -481,21 +534,25 @@ async fn resolve(
                         ),
                     );
                 }
-                let around_from = crate::calendar::resolve_local(
-                    chrono_tz::UTC,
-                    (date - Duration::days(2)).and_time(chrono::NaiveTime::MIN),
-                );
-                let computed = cal.compute(
-                    form.environment_id,
-                    around_from,
-                    around_from + Duration::days(5),
-                );
-                let window = computed.and_then(|c| {
-                    c.schedule
-                        .occurrences
-                        .into_iter()
-                        .find(|o| o.local_date == date)
-                });
+                crate::validate::date(&mut p, "window_date", date);
+                // The windows around the chosen day (a zone far from UTC starts its window on
+                // another UTC day), where blackouts put them: one moved here from an earlier day
+                // is found too.
+                let midnight = |days: i64| {
+                    date.checked_add_signed(Duration::days(days))
+                        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+                };
+                let window = match (midnight(-2), midnight(3)) {
+                    (Some(around_from), Some(around_to)) => cal
+                        .compute(form.environment_id, around_from, around_to)
+                        .and_then(|c| {
+                            c.schedule
+                                .occurrences
+                                .into_iter()
+                                .find(|o| o.local_date == date)
+                        }),
+                    _ => None,
+                };
                 match window {
                     Some(w) if w.start_utc <= now => {
                         p.add("window_date", "this window has already started");
@@ -615,7 +672,7 @@ async fn resolve(
                     ))
                 } else if let Some(soak) = cal.soak_of(form.environment_id)
                     && let Some(this_day) = window_date
-                    && this_day < soak_ends(&s, soak)
+                    && this_day < soak_ends(&s, soak, &cal.working_days(form.environment_id))
                 {
                     Some(format!(
                         "{} keeps a soak of {} after {up_slug}: after the {up_slug} window of {}, {} may take this change on {} at the earliest",
@@ -623,7 +680,7 @@ async fn resolve(
                         super::skew::days_word(i64::from(soak)),
                         human_date(day_of(&s)),
                         env.slug,
-                        human_date(soak_ends(&s, soak))
+                        human_date(soak_ends(&s, soak, &cal.working_days(form.environment_id)))
                     ))
                 } else if s.category != category {
                     Some(format!(
@@ -824,6 +881,27 @@ pub async fn update(
     })
 }
 
+/// No change during a freeze: a blackout added after a maintenance was planned takes its window
+/// away, so it is neither announced nor started until it moves to another window or the
+/// blackout ends. An emergency is exempt (it carries its own justification).
+async fn outside_blackouts(conn: &mut PgConnection, m: &Maintenance, what: &str) -> Result<()> {
+    if m.category == Category::Emergency {
+        return Ok(());
+    }
+    let cal = Calendar::load(conn, Some(m.platform_id)).await?;
+    match cal.blackout_over(m.platform_id, m.environment_id, m.starts_at, m.ends_at) {
+        None => Ok(()),
+        Some(b) => Err(Error::Conflict {
+            message: format!(
+                "This maintenance falls in the blackout “{}” ({}) of {}: it cannot be {what} during it. Move it to another window, or end the blackout first (only an emergency may go ahead in a blackout).",
+                b.reason,
+                super::plans::blackout_days(b),
+                m.environment_slug
+            ),
+        }),
+    }
+}
+
 /// Staging first, checked again when a maintenance starts: the maintenance of the earlier
 /// environment that it repeats must have completed there. Planning only checked that it was
 /// planned in an earlier window; since then it may have been cancelled or rolled back, or not
@@ -928,6 +1006,7 @@ pub async fn transition(
                     message: "This window has already started; start the maintenance instead of announcing it.".into(),
                 });
             }
+            outside_blackouts(&mut tx, &before, "announced").await?;
             if before.category == Category::Major {
                 let settings = load_settings(&mut tx, before.platform_id).await?;
                 let days = i64::from(settings.major_notice_days);
@@ -956,6 +1035,7 @@ pub async fn transition(
             {
                 return Err(Error::Conflict { message });
             }
+            outside_blackouts(&mut tx, &before, "started").await?;
             staging_received(&mut tx, &before).await?;
             (S::InProgress, Event::Started)
         }
@@ -1048,6 +1128,7 @@ pub(crate) fn validate_retrospective(form: &mut RetrospectiveForm) -> Result<()>
             true,
             120,
         );
+        crate::validate::date(&mut p, &format!("action_items[{i}].due_on"), item.due_on);
     }
     p.finish()
 }
@@ -1339,4 +1420,37 @@ pub(crate) async fn list_in(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(category: Category, form: &MaintenanceForm) -> Vec<String> {
+        let mut p = Problems::default();
+        describes_the_change(&mut p, category, form);
+        p.into_fields().into_keys().collect()
+    }
+
+    #[test]
+    fn a_planned_change_says_what_changes_and_a_risky_one_how_it_is_undone() {
+        let empty = MaintenanceForm::default();
+        assert_eq!(problems(Category::Minor, &empty), ["changes"]);
+        assert_eq!(
+            problems(Category::Major, &empty),
+            ["changes", "contingency_plan"]
+        );
+        assert_eq!(problems(Category::Emergency, &empty), ["contingency_plan"]);
+        let node_image = MaintenanceForm {
+            node_image: "Flatcar 4230.2.1".into(),
+            ..MaintenanceForm::default()
+        };
+        assert!(problems(Category::SecurityPatch, &node_image).is_empty());
+        let planned = MaintenanceForm {
+            kubernetes_to: "1.36".into(),
+            contingency_plan: "Restore etcd from the snapshot.".into(),
+            ..MaintenanceForm::default()
+        };
+        assert!(problems(Category::Major, &planned).is_empty());
+    }
 }

@@ -5,7 +5,8 @@
 //!   IANA time zone and a duration of 4 to 24 hours ([`Timing`]).
 //! * [`expand`] turns a plan into concrete [`Occurrence`]s between two instants. Windows keep their
 //!   local start time across daylight-saving changes.
-//! * [`apply_blackouts`] skips or moves occurrences that touch a [`Blackout`].
+//! * [`apply_blackouts`] skips or moves occurrences that touch a [`Blackout`];
+//!   [`schedule_between`] does both for a period, including windows moved into it from before.
 //! * [`skew`] derives production windows from staging ones (staging date + a soak period in
 //!   working days) and explains, by date, every production window that comes too early.
 //!
@@ -49,10 +50,11 @@ use crate::error::Result;
 use crate::validate::Problems;
 
 pub use recurrence::{
-    Ordinal, Recurrence, Schedule, Skipped, apply_blackouts, expand, from_rrule, to_rrule,
+    Ordinal, Recurrence, Schedule, Skipped, apply_blackouts, expand, from_rrule, schedule_between,
+    to_rrule,
 };
 pub use skew::{
-    ProductionPlan, ProductionPlanInput, SkewViolation, add_working_days, check_skew,
+    ProductionPlan, ProductionPlanInput, SkewViolation, WorkingDays, add_working_days, check_skew,
     derive_production, schedules, validate_skew, working_days_after,
 };
 
@@ -228,6 +230,8 @@ impl Blackout {
     pub fn validate(&mut self) -> Result<()> {
         self.reason = self.reason.trim().to_owned();
         let mut p = Problems::default();
+        crate::validate::date(&mut p, "first_day", self.first_day);
+        crate::validate::date(&mut p, "last_day", self.last_day);
         if self.reason.is_empty() {
             p.add("reason", "is required");
         } else if self.reason.chars().count() > 200 {
@@ -417,6 +421,18 @@ mod tests {
         assert_eq!(
             fields.into_keys().collect::<Vec<_>>(),
             ["last_day", "reason"]
+        );
+        let mut far = Blackout {
+            first_day: NaiveDate::MAX - Duration::days(2),
+            last_day: NaiveDate::MAX,
+            reason: "Forever".into(),
+        };
+        let Err(Error::Invalid { fields }) = far.validate() else {
+            panic!("expected invalid")
+        };
+        assert_eq!(
+            fields.into_keys().collect::<Vec<_>>(),
+            ["first_day", "last_day"]
         );
     }
 }

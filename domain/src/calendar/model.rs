@@ -231,6 +231,53 @@ pub struct BlackoutConflict {
     pub state: String,
 }
 
+/// What a change to a plan or a blackout does to what is already planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarWarningKind {
+    /// A planned or announced maintenance now falls in a blackout: it cannot be announced or
+    /// started there.
+    InBlackout,
+    /// A planned or announced maintenance's window is no longer a window of the plan (the day
+    /// went, or the window moved to other hours).
+    NotAWindow,
+    /// A production window now comes too early after the environment before it.
+    SkewViolation,
+}
+
+/// A consequence of a saved plan or a new blackout that needs someone's attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CalendarWarning {
+    pub kind: CalendarWarningKind,
+    pub environment_slug: String,
+    /// The maintenance concerned (none for a skew violation).
+    pub maintenance_id: Option<Uuid>,
+    /// The local day concerned.
+    pub date: NaiveDate,
+    /// What is wrong and what to do, in plain words.
+    pub message: String,
+}
+
+/// A saved plan, with what it does to what is already planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct PlanSaved {
+    #[serde(flatten)]
+    pub plan: MaintenancePlan,
+    pub warnings: Vec<CalendarWarning>,
+}
+
+/// A new blackout, with what it does to what is already planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct BlackoutSaved {
+    #[serde(flatten)]
+    pub blackout: BlackoutEntry,
+    pub warnings: Vec<CalendarWarning>,
+}
+
 /// What a caller sends to add a blackout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
@@ -472,6 +519,8 @@ pub struct Drill {
     pub cancel_reason: Option<String>,
     pub version: i32,
     pub created_by: String,
+    /// When it last changed (the feed's LAST-MODIFIED).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// What a caller sends to plan or change a drill.

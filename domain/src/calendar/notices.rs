@@ -10,8 +10,10 @@
 //!
 //! Reminders are queue jobs too, due at their time. When one comes due it re-reads the
 //! maintenance: it only speaks when the maintenance is still announced for the same start (a moved
-//! maintenance has new reminders with new keys). The notices it fans out carry keys derived from
-//! the reminder job, so a reminder that runs again after a crash sends nothing twice.
+//! maintenance has new reminders with new keys) and its lead time is still one the platform
+//! wants (changed settings re-plan the reminders of announced maintenances). The notices it fans
+//! out carry keys derived from the reminder job, so a reminder that runs again after a crash
+//! sends nothing twice.
 
 use askama::Template;
 use chrono::{DateTime, Duration, Utc};
@@ -377,6 +379,51 @@ pub(crate) async fn schedule_reminders(
     Ok(n)
 }
 
+/// Brings the queued reminders of a platform's announced maintenances in line with its reminder
+/// settings (after they changed): reminders not sent yet at a lead time no longer wanted are
+/// dropped, and those of the new lead times still ahead are queued. Reminders already sent stay
+/// sent (their keys are taken, and their times have passed); one a worker holds right now is
+/// left to it, and it stays silent when its lead time is no longer wanted ([`remind`]).
+pub(crate) async fn replan_reminders(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let settings = super::plans::load_settings(conn, platform_id).await?;
+    let dropped = sqlx::query!(
+        "DELETE FROM jobs
+         WHERE kind = $1 AND done_at IS NULL AND failed_at IS NULL
+           AND (locked_until IS NULL OR locked_until < $4)
+           AND NOT ((payload->>'minutes')::int = ANY($3))
+           AND (payload->>'maintenance_id')::uuid IN (
+               SELECT m.id FROM maintenances m JOIN environments e ON e.id = m.environment_id
+               WHERE e.platform_id = $2)",
+        JOB_REMINDER,
+        platform_id,
+        &settings.reminder_minutes,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let announced = super::maintenances::list_in(
+        conn,
+        Some(platform_id),
+        now,
+        now + Duration::days(super::MAX_EXPAND_DAYS),
+    )
+    .await?;
+    let mut queued = 0;
+    for m in announced
+        .iter()
+        .filter(|m| m.state == MaintenanceState::Announced && m.starts_at > now)
+    {
+        queued += schedule_reminders(conn, m, now).await?;
+    }
+    tracing::info!(%platform_id, dropped, queued, "reminders re-planned");
+    Ok(())
+}
+
 /// A due reminder: fans out when the maintenance is still announced for the same start.
 async fn remind(pool: &PgPool, job: &jobs::Job, now: DateTime<Utc>) -> Result<()> {
     let payload: ReminderJob =
@@ -388,6 +435,11 @@ async fn remind(pool: &PgPool, job: &jobs::Job, now: DateTime<Utc>) -> Result<()
         Err(e) => return Err(e),
     };
     if m.state != MaintenanceState::Announced || m.starts_at != payload.starts_at {
+        return Ok(());
+    }
+    // The platform may have stopped wanting this lead time since the reminder was queued.
+    let settings = super::plans::load_settings(&mut tx, m.platform_id).await?;
+    if !settings.reminder_minutes.contains(&payload.minutes) {
         return Ok(());
     }
     let key = format!("notice:{}", job.id);
@@ -519,8 +571,12 @@ async fn send_email(
             .send(message)
             .await
             .map(|_| ())
-            // lettre's errors name the server, never the credentials.
-            .map_err(|e| format!("the SMTP server refused or was unreachable: {e}"))
+            // lettre's errors name the server, never the credentials; a server's reply may
+            // repeat the recipient, which is sealed at rest and must not reach the log.
+            .map_err(|e| {
+                let reply = e.to_string().replace(address.as_str(), &row.hint);
+                format!("the SMTP server refused or was unreachable: {reply}")
+            })
     }
     .await;
     record_attempt(

@@ -14,12 +14,12 @@ use super::model::*;
 use super::recurrence::Schedule;
 use super::{
     Blackout, BlackoutPolicy, Plan, PlanInput, ProductionPlan, ProductionPlanInput, SkewViolation,
-    check_skew, expand, from_rrule, schedules,
+    WorkingDays, check_skew, from_rrule, schedule_between, schedules,
 };
 use crate::audit;
 use crate::auth::Action;
 use crate::db::{Caller, PgPool};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, internal};
 use crate::validate::Problems;
 
 /// How far ahead the skew is validated.
@@ -61,7 +61,7 @@ fn parse_policy(s: &str) -> BlackoutPolicy {
 }
 
 impl PlanRow {
-    fn into_plan(self) -> MaintenancePlan {
+    fn into_plan(self) -> Result<MaintenancePlan> {
         let rhythm = match (self.rrule, self.follows_environment_id) {
             (_, Some(id)) => PlanRhythm::Follows {
                 environment_id: id,
@@ -70,15 +70,23 @@ impl PlanRow {
             },
             (rrule, None) => {
                 let rrule = rrule.unwrap_or_default();
+                // Stored rules were written by `to_rrule` after validation, so one that does not
+                // parse back is a fault of ours: never guess a rhythm (a daily plan would offer
+                // windows nobody agreed to).
+                let recurrence = from_rrule(&rrule).map_err(|e| {
+                    internal(&format!(
+                        "the stored rule {rrule:?} of environment {} does not parse: {e}",
+                        self.environment_id
+                    ))
+                })?;
                 PlanRhythm::Own {
-                    // Stored rules were written by `to_rrule`, so they always parse back.
-                    recurrence: from_rrule(&rrule).unwrap_or(super::Recurrence::Daily),
+                    recurrence,
                     rrule,
                     soak_working_days: self.soak_working_days,
                 }
             }
         };
-        MaintenancePlan {
+        Ok(MaintenancePlan {
             environment_id: self.environment_id,
             environment_slug: self.environment_slug,
             environment_name: self.environment_name,
@@ -97,7 +105,7 @@ impl PlanRow {
             version: self.version,
             updated_by: self.updated_by,
             updated_at: self.updated_at,
-        }
+        })
     }
 }
 
@@ -122,7 +130,7 @@ pub(crate) async fn load_plans(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(PlanRow::into_plan).collect())
+    rows.into_iter().map(PlanRow::into_plan).collect()
 }
 
 /// Blackouts of a platform (all of them when None).
@@ -337,6 +345,50 @@ impl Calendar {
             .unwrap_or_default()
     }
 
+    /// The first blackout of the platform, or of the environment, that any part of `[from, to)`
+    /// falls on: its days are whole local days in the zone of the environment's plan (UTC for an
+    /// environment without one), as the schedule counts them.
+    pub(crate) fn blackout_over(
+        &self,
+        platform_id: Uuid,
+        environment_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<&Blackout> {
+        let zone = self
+            .plans
+            .get(&environment_id)
+            .and_then(|p| p.time_zone.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
+        self.blackouts
+            .get(&platform_id)?
+            .iter()
+            .find_map(|(env, b)| {
+                let (first, until) = b.utc_range(zone);
+                (env.is_none_or(|e| e == environment_id) && from < until && first < to).then_some(b)
+            })
+    }
+
+    /// The environment's window that starts on the local day `date`, if it has one.
+    fn window_on(&self, environment_id: Uuid, date: NaiveDate) -> Option<super::Occurrence> {
+        let around = date.and_time(NaiveTime::MIN).and_utc();
+        self.compute(
+            environment_id,
+            around - Duration::days(3),
+            around + Duration::days(4),
+        )?
+        .schedule
+        .occurrences
+        .into_iter()
+        .find(|o| o.local_date == date)
+    }
+
+    /// The days a soak before this environment counts: Monday to Friday except its blackouts
+    /// (its own and its platform's, where holidays are entered).
+    pub(crate) fn working_days(&self, environment_id: Uuid) -> WorkingDays {
+        WorkingDays::new(&self.blackouts_of(environment_id))
+    }
+
     /// The environment's schedule over `[from, to)`, with skew violations for a following one
     /// and for a production environment with its own rhythm (against the latest window of the
     /// environment before it that starts earlier).
@@ -348,13 +400,9 @@ impl Calendar {
     ) -> Option<Computed> {
         match self.rules.get(&environment_id)? {
             Rules::Own(plan) => {
-                let nominal = expand(plan, from, to);
-                let schedule = super::apply_blackouts(
-                    &plan.timing,
-                    plan.blackout_policy,
-                    nominal,
-                    &self.blackouts_of(environment_id),
-                );
+                let blackouts = self.blackouts_of(environment_id);
+                // Windows that start in the period after blackouts, also those moved into it.
+                let schedule = schedule_between(plan, &blackouts, from, to);
                 let violations = match self.upstream.get(&environment_id) {
                     // The environment before it has no plan: nothing to compare with.
                     Some((up, _)) if !self.rules.contains_key(up) => Vec::new(),
@@ -368,7 +416,7 @@ impl Calendar {
                             .compute(*up, up_from, to)
                             .map(|c| c.schedule)
                             .unwrap_or_default();
-                        check_skew(&up_sched, &schedule, *soak)
+                        check_skew(&up_sched, &schedule, *soak, &WorkingDays::new(&blackouts))
                     }
                     None => Vec::new(),
                 };
@@ -392,7 +440,12 @@ impl Calendar {
                     from,
                     to,
                 )?;
-                let violations = check_skew(&lead_sched, &sched, plan.soak_working_days);
+                let violations = check_skew(
+                    &lead_sched,
+                    &sched,
+                    plan.soak_working_days,
+                    &self.working_days(environment_id),
+                );
                 Some(Computed {
                     schedule: sched,
                     violations,
@@ -431,6 +484,119 @@ impl Calendar {
         out.sort();
         out
     }
+}
+
+/// "Thu 24 Dec 2026" or "Thu 24 Dec 2026 to Fri 1 Jan 2027".
+pub(crate) fn blackout_days(b: &Blackout) -> String {
+    if b.first_day == b.last_day {
+        day(b.first_day)
+    } else {
+        format!("{} to {}", day(b.first_day), day(b.last_day))
+    }
+}
+
+/// What a change of a platform's plans or blackouts (`before` to `after`) does to what is already
+/// planned: planned or announced maintenances in a window that now fall in a blackout or whose
+/// window went or moved, and skew violations over the next 12 months that were not there before.
+/// Only what the change caused is named, so an old problem is not blamed on it.
+async fn consequences(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    before: &Calendar,
+    after: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Vec<CalendarWarning>> {
+    let horizon = now + Duration::days(SKEW_HORIZON_DAYS);
+    let upcoming = super::maintenances::list_in(
+        conn,
+        Some(platform_id),
+        now,
+        now + Duration::days(super::MAX_EXPAND_DAYS),
+    )
+    .await?;
+    let mut warnings = Vec::new();
+    for m in upcoming {
+        let Some(date) = m.window_date else { continue };
+        if !m.state.is_upcoming() || m.category == Category::Emergency || m.starts_at <= now {
+            continue;
+        }
+        let label = format!("“{}” ({}, {})", m.title, m.environment_slug, day(date));
+        let in_blackout = |cal: &Calendar| {
+            cal.blackout_over(platform_id, m.environment_id, m.starts_at, m.ends_at)
+                .cloned()
+        };
+        if let Some(b) = in_blackout(after) {
+            if in_blackout(before).is_none() {
+                warnings.push(CalendarWarning {
+                    kind: CalendarWarningKind::InBlackout,
+                    environment_slug: m.environment_slug.clone(),
+                    maintenance_id: Some(m.id),
+                    date,
+                    message: format!(
+                        "{label} falls in the blackout “{}” ({}): it cannot be announced or started then. Move it to another window, or cancel it.",
+                        b.reason,
+                        blackout_days(&b)
+                    ),
+                });
+            }
+            continue;
+        }
+        let takes = |w: &super::Occurrence| w.start_utc == m.starts_at && w.end_utc == m.ends_at;
+        let was = before.window_on(m.environment_id, date);
+        let is = after.window_on(m.environment_id, date);
+        if !was.as_ref().is_some_and(takes) || is.as_ref().is_some_and(takes) {
+            continue;
+        }
+        let message = match is {
+            None => format!(
+                "{label} is no longer in a window: {} has no window that day any more. Move it to another window, or cancel it.",
+                m.environment_slug
+            ),
+            Some(w) => format!(
+                "{label} no longer matches its window: that day's window now runs {}–{} UTC, the maintenance {}–{} UTC. Edit it to take the window again, or cancel it.",
+                w.start_utc.format("%H:%M"),
+                w.end_utc.format("%H:%M"),
+                m.starts_at.format("%H:%M"),
+                m.ends_at.format("%H:%M")
+            ),
+        };
+        warnings.push(CalendarWarning {
+            kind: CalendarWarningKind::NotAWindow,
+            environment_slug: m.environment_slug.clone(),
+            maintenance_id: Some(m.id),
+            date,
+            message,
+        });
+    }
+    let mut environments: Vec<&MaintenancePlan> = after.plans.values().collect();
+    environments.sort_by_key(|p| p.environment_slug.as_str());
+    for plan in environments {
+        let id = plan.environment_id;
+        let old: Vec<(NaiveDate, Option<NaiveDate>)> = before
+            .compute(id, now, horizon)
+            .map(|c| c.violations)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.production_date, v.staging_date))
+            .collect();
+        let new = after
+            .compute(id, now, horizon)
+            .map(|c| c.violations)
+            .unwrap_or_default();
+        warnings.extend(
+            new.into_iter()
+                .filter(|v| !old.contains(&(v.production_date, v.staging_date)))
+                .map(|v| CalendarWarning {
+                    kind: CalendarWarningKind::SkewViolation,
+                    environment_slug: plan.environment_slug.clone(),
+                    maintenance_id: None,
+                    date: v.production_date,
+                    message: v.message,
+                }),
+        );
+    }
+    warnings.sort_by_key(|w| w.date);
+    Ok(warnings)
 }
 
 /// The schedule model of a computed schedule.
@@ -726,6 +892,7 @@ fn check_platform_skew(
 /// Creates or replaces an environment's plan. A stale `base_version` is a conflict; a plan whose
 /// following environments would break the soak period in the next 12 months is refused with
 /// every violation explained by date. The feed revision of the plans that follow it grows too.
+/// The answer warns of planned or announced maintenances whose window went or moved.
 #[tracing::instrument(skip_all, fields(%environment_id))]
 pub async fn save_plan(
     pool: &PgPool,
@@ -733,7 +900,7 @@ pub async fn save_plan(
     environment_id: Uuid,
     form: PlanForm,
     now: DateTime<Utc>,
-) -> Result<MaintenancePlan> {
+) -> Result<PlanSaved> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut tx = pool.begin().await?;
     let env = environment(&mut tx, environment_id).await?;
@@ -751,10 +918,8 @@ pub async fn save_plan(
     } = validate_form(&mut tx, environment_id, &env, &form).await?;
     let start = NaiveTime::parse_from_str(form.start_time.trim(), "%H:%M")
         .map_err(|_| Error::invalid("start_time", "must be a time of day such as 22:00"))?;
-    let before = load_plans(&mut tx, Some(env.platform_id))
-        .await?
-        .into_iter()
-        .find(|p| p.environment_id == environment_id);
+    let was = Calendar::load(&mut tx, Some(env.platform_id)).await?;
+    let before = was.plans.get(&environment_id).cloned();
     match &before {
         Some(b) if b.version != form.base_version => {
             return Err(Error::Stale {
@@ -838,6 +1003,7 @@ pub async fn save_plan(
         .get(&environment_id)
         .cloned()
         .ok_or_else(|| Error::not_found("maintenance plan"))?;
+    let warnings = consequences(&mut tx, env.platform_id, &was, &cal, now).await?;
     audit::record(
         &mut tx,
         caller,
@@ -853,7 +1019,10 @@ pub async fn save_plan(
     )
     .await?;
     tx.commit().await?;
-    Ok(after)
+    Ok(PlanSaved {
+        plan: after,
+        warnings,
+    })
 }
 
 /// Removes an environment's plan (its planned maintenances stay). Refused while other
@@ -961,14 +1130,17 @@ pub async fn blackouts(
     with_conflicts(&mut conn, entries).await
 }
 
-/// Adds a blackout to a platform or one of its environments.
+/// Adds a blackout to a platform or one of its environments. The answer names the maintenances
+/// it is in the way of (`conflicts`), and warns of every consequence: planned or announced
+/// maintenances that now fall in it or whose window moved, and skew violations it causes.
 #[tracing::instrument(skip_all, fields(%platform_id))]
 pub async fn add_blackout(
     pool: &PgPool,
     caller: &Caller,
     platform_id: Uuid,
     form: BlackoutForm,
-) -> Result<BlackoutEntry> {
+    now: DateTime<Utc>,
+) -> Result<BlackoutSaved> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut blackout = Blackout {
         first_day: form.first_day,
@@ -989,6 +1161,7 @@ pub async fn add_blackout(
             ));
         }
     }
+    let was = Calendar::load(&mut tx, Some(platform_id)).await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO calendar_blackouts (platform_id, environment_id, first_day, last_day, reason, created_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -1008,6 +1181,8 @@ pub async fn add_blackout(
         .find(|b| b.id == id)
         .ok_or_else(|| Error::not_found("blackout"))?;
     let entry = with_conflicts(&mut tx, vec![entry]).await?.remove(0);
+    let is = Calendar::load(&mut tx, Some(platform_id)).await?;
+    let warnings = consequences(&mut tx, platform_id, &was, &is, now).await?;
     audit::record::<(), _>(
         &mut tx,
         caller,
@@ -1019,7 +1194,10 @@ pub async fn add_blackout(
     )
     .await?;
     tx.commit().await?;
-    Ok(entry)
+    Ok(BlackoutSaved {
+        blackout: entry,
+        warnings,
+    })
 }
 
 /// Removes a blackout.
@@ -1087,12 +1265,16 @@ pub(crate) async fn load_settings(
 /// Longest reminder lead time: 60 days.
 const MAX_REMINDER_MINUTES: i32 = 60 * 24 * 60;
 
-/// Changes a platform's notice and reminder settings.
+/// Changes a platform's notice and reminder settings. The reminders of maintenances already
+/// announced follow the new lead times: those not sent yet at a time no longer wanted are
+/// dropped, the new ones are queued; a reminder already sent is never sent again.
+#[tracing::instrument(skip_all, fields(%platform_id))]
 pub async fn save_settings(
     pool: &PgPool,
     caller: &Caller,
     platform_id: Uuid,
     mut input: CalendarSettings,
+    now: DateTime<Utc>,
 ) -> Result<CalendarSettings> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut p = Problems::default();
@@ -1125,6 +1307,9 @@ pub async fn save_settings(
     )
     .execute(&mut *tx)
     .await?;
+    if before.reminder_minutes != input.reminder_minutes {
+        super::notices::replan_reminders(&mut tx, platform_id, now).await?;
+    }
     audit::record(
         &mut tx,
         caller,

@@ -21,7 +21,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc, Weekday};
 use rrule::{Frequency, NWeekday, RRule, Unvalidated};
 use serde::{Deserialize, Serialize};
 
@@ -277,10 +277,10 @@ pub(crate) fn expand_timing(
     };
     let zone = timing.time_zone;
     // A day earlier: a start pushed forward by a DST gap can cross midnight.
-    let Some(first_day) = from.with_timezone(&zone).date_naive().pred_opt() else {
+    let Some(first_day) = local_day(from, zone).and_then(|d| d.pred_opt()) else {
         return out;
     };
-    let last_day = to.with_timezone(&zone).date_naive();
+    let last_day = local_day(to, zone).unwrap_or(NaiveDate::MAX);
     // The rule runs on the local wall clock ("floating" time): UTC has no DST, so every day the
     // rule produces is a local calendar day, and resolve_local applies the zone's rules.
     let dt_start = rrule::Tz::UTC.from_utc_datetime(&first_day.and_time(timing.start_time));
@@ -298,6 +298,13 @@ pub(crate) fn expand_timing(
         }
     }
     out
+}
+
+/// The local day of `t` in `zone`; None at the edges of time, where the local clock would fall
+/// outside the dates chrono can hold (`with_timezone` panics there).
+fn local_day(t: DateTime<Utc>, zone: chrono_tz::Tz) -> Option<NaiveDate> {
+    let offset = zone.offset_from_utc_datetime(&t.naive_utc()).fix();
+    t.naive_utc().checked_add_offset(offset).map(|l| l.date())
 }
 
 /// An occurrence a blackout removed.
@@ -322,6 +329,73 @@ pub struct Schedule {
 
 /// How far a moved occurrence may travel before it is given up.
 const MAX_MOVE_DAYS: i64 = super::MAX_BLACKOUT_DAYS + 31;
+
+/// How long before `from` a window may start and still be moved into `[from, to)` by
+/// `blackouts`. A window moves past every later day whose window touches a blackout; a blackout
+/// of `n` days blocks at most `n + 2` such days (the window that starts the day before it and
+/// ends in it, and on a spring-forward night the one two days before), so the blackouts near the
+/// period, plus two days each and one for the difference between UTC and the local day, bound
+/// the move. Zero with the skip policy: nothing moves.
+pub(crate) fn move_margin(
+    policy: BlackoutPolicy,
+    blackouts: &[Blackout],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Duration {
+    if policy == BlackoutPolicy::Skip || blackouts.is_empty() {
+        return Duration::zero();
+    }
+    let reach = Duration::days(MAX_MOVE_DAYS + 3);
+    let earliest = from
+        .checked_sub_signed(reach)
+        .map_or(NaiveDate::MIN, |t| t.date_naive());
+    let latest = from
+        .checked_add_signed(reach)
+        .map_or(NaiveDate::MAX, |t| t.date_naive())
+        .min(to.date_naive().succ_opt().unwrap_or(NaiveDate::MAX));
+    let days: i64 = blackouts
+        .iter()
+        .filter(|b| b.last_day >= earliest && b.first_day <= latest)
+        .map(|b| (b.last_day - b.first_day).num_days().max(0) + 3)
+        .fold(1, i64::saturating_add);
+    Duration::days(days.min(MAX_MOVE_DAYS + 3))
+}
+
+/// Keeps the windows that start in `[from, to)` where blackouts put them, and the skipped ones
+/// whose own day's window would have started there.
+pub(crate) fn within(
+    timing: &Timing,
+    mut schedule: Schedule,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Schedule {
+    let inside = |t: DateTime<Utc>| t >= from && t < to;
+    schedule.occurrences.retain(|o| inside(o.start_utc));
+    schedule
+        .skipped
+        .retain(|k| inside(timing.occurrence_on(k.nominal_date).start_utc));
+    schedule
+}
+
+/// The plan's windows that start in `[from, to)` after `blackouts`, and the windows the blackouts
+/// removed from that period.
+///
+/// With [`BlackoutPolicy::MoveToNextAllowedDay`] a window whose own day lies before `from` can be
+/// moved into the period, so the recurrence is expanded from far enough back (the blacked-out
+/// days that could push a window, see `move_margin`) and each window is kept by where it ends
+/// up, not by the day the recurrence gave it.
+pub fn schedule_between(
+    plan: &Plan,
+    blackouts: &[Blackout],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Schedule {
+    let margin = move_margin(plan.blackout_policy, blackouts, from, to);
+    let expand_from = from.checked_sub_signed(margin).unwrap_or(from);
+    let nominal = expand(plan, expand_from, to);
+    let schedule = apply_blackouts(&plan.timing, plan.blackout_policy, nominal, blackouts);
+    within(&plan.timing, schedule, from, to)
+}
 
 /// Applies blackouts to occurrences of a window with `timing`. An occurrence is blacked out when
 /// any part of it falls on a blacked-out local day (an overnight window that ends in a blackout
@@ -754,6 +828,141 @@ mod tests {
         assert_eq!(moved.nominal_date, d(2026, 12, 8));
         assert_eq!(moved.moved_by.as_deref(), Some("Year-end freeze"));
         assert_eq!(moved.start_utc, utc(2026, 12, 10, 19, 0));
+    }
+
+    fn second_tuesday_moved() -> Plan {
+        let mut p = plan(
+            Recurrence::MonthlyWeekday {
+                ordinal: Ordinal::Second,
+                weekday: Weekday::Tue,
+            },
+            "20:00",
+            "Europe/Amsterdam",
+            4,
+        );
+        p.blackout_policy = BlackoutPolicy::MoveToNextAllowedDay;
+        p
+    }
+
+    #[test]
+    fn a_moved_window_is_found_by_a_range_that_starts_after_its_own_day() {
+        let p = second_tuesday_moved();
+        let freeze = [blackout(d(2026, 12, 7), d(2026, 12, 11), "Year-end freeze")];
+        // Tue 8 December moves past the freeze to Sat 12 December.
+        let from_12th =
+            schedule_between(&p, &freeze, utc(2026, 12, 12, 0, 0), utc(2027, 1, 1, 0, 0));
+        let days: Vec<_> = from_12th.occurrences.iter().map(|o| o.local_date).collect();
+        assert_eq!(days, [d(2026, 12, 12)]);
+        let moved = &from_12th.occurrences[0];
+        assert_eq!(moved.nominal_date, d(2026, 12, 8));
+        assert_eq!(moved.moved_by.as_deref(), Some("Year-end freeze"));
+        assert_eq!(moved.start_utc, utc(2026, 12, 12, 19, 0));
+        assert!(from_12th.skipped.is_empty());
+        // The planning lookup's few days around the chosen day find it too.
+        let around = schedule_between(
+            &p,
+            &freeze,
+            utc(2026, 12, 10, 0, 0),
+            utc(2026, 12, 15, 0, 0),
+        );
+        assert_eq!(around.occurrences.len(), 1);
+        assert_eq!(around.occurrences[0].local_date, d(2026, 12, 12));
+        // A range that ends before the day it moved to holds neither the window nor a skip.
+        let before = schedule_between(&p, &freeze, utc(2026, 12, 1, 0, 0), utc(2026, 12, 12, 0, 0));
+        assert!(before.occurrences.is_empty(), "{before:?}");
+        assert!(before.skipped.is_empty(), "{before:?}");
+        // With the skip policy nothing moves, and the skip belongs to the range of its own day.
+        let mut skip = p.clone();
+        skip.blackout_policy = BlackoutPolicy::Skip;
+        assert!(
+            schedule_between(
+                &skip,
+                &freeze,
+                utc(2026, 12, 12, 0, 0),
+                utc(2027, 1, 1, 0, 0)
+            )
+            .occurrences
+            .is_empty()
+        );
+        let dec = schedule_between(
+            &skip,
+            &freeze,
+            utc(2026, 12, 1, 0, 0),
+            utc(2027, 1, 1, 0, 0),
+        );
+        assert_eq!(dec.skipped.len(), 1);
+        assert_eq!(dec.skipped[0].nominal_date, d(2026, 12, 8));
+    }
+
+    #[test]
+    fn a_window_moved_into_the_next_month_shows_in_that_month() {
+        let mut p = plan(
+            Recurrence::MonthlyWeekday {
+                ordinal: Ordinal::Last,
+                weekday: Weekday::Mon,
+            },
+            "22:00",
+            "Europe/Amsterdam",
+            8,
+        );
+        p.blackout_policy = BlackoutPolicy::MoveToNextAllowedDay;
+        // Mon 30 November 2026 is the last Monday; the blackout (and the overnight window's end
+        // in it) pushes it to Thu 3 December.
+        let freeze = [blackout(d(2026, 11, 30), d(2026, 12, 2), "Migration")];
+        let november =
+            schedule_between(&p, &freeze, utc(2026, 11, 1, 0, 0), utc(2026, 12, 1, 0, 0));
+        assert!(november.occurrences.is_empty(), "{november:?}");
+        assert!(november.skipped.is_empty());
+        let december = schedule_between(&p, &freeze, utc(2026, 12, 1, 0, 0), utc(2027, 1, 1, 0, 0));
+        let days: Vec<_> = december
+            .occurrences
+            .iter()
+            .map(|o| (o.nominal_date, o.local_date))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (d(2026, 11, 30), d(2026, 12, 3)),
+                (d(2026, 12, 28), d(2026, 12, 28))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_move_margin_comes_from_the_blackouts_near_the_range() {
+        let p = second_tuesday_moved();
+        let (from, to) = (utc(2026, 12, 12, 0, 0), utc(2027, 1, 1, 0, 0));
+        assert_eq!(
+            move_margin(p.blackout_policy, &[], from, to),
+            Duration::zero()
+        );
+        let month = [blackout(d(2026, 11, 10), d(2026, 12, 9), "Freeze")];
+        assert_eq!(
+            move_margin(BlackoutPolicy::Skip, &month, from, to),
+            Duration::zero()
+        );
+        assert_eq!(
+            move_margin(p.blackout_policy, &month, from, to),
+            Duration::days(30 + 2 + 1)
+        );
+        // A blackout years away does not widen the expansion.
+        let far = [blackout(d(2020, 1, 1), d(2020, 12, 31), "Long ago")];
+        assert_eq!(
+            move_margin(p.blackout_policy, &far, from, to),
+            Duration::days(1)
+        );
+        // A 30-day freeze moves November's window (10 November) to 10 December.
+        let s = schedule_between(&p, &month, utc(2026, 12, 10, 0, 0), to);
+        assert_eq!(s.occurrences[0].local_date, d(2026, 12, 10));
+        assert_eq!(s.occurrences[0].nominal_date, d(2026, 11, 10));
+        // Extreme ranges do not panic.
+        let _ = schedule_between(&p, &month, DateTime::<Utc>::MIN_UTC, utc(1970, 1, 1, 0, 0));
+        let _ = schedule_between(
+            &p,
+            &month,
+            DateTime::<Utc>::MAX_UTC - Duration::days(3),
+            DateTime::<Utc>::MAX_UTC,
+        );
     }
 
     #[test]

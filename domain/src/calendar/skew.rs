@@ -2,20 +2,21 @@
 //!
 //! A production plan has no recurrence of its own: each staging occurrence (as the recurrence
 //! gives it, before blackouts) produces one production occurrence `soak_working_days` working
-//! days (Monday to Friday) later, at production's own local time and zone. Deriving from the
-//! nominal staging days keeps production's rhythm stable and predictable for application teams;
-//! [`check_skew`] then compares the real schedules, after blackouts moved or skipped windows on
-//! either side, and explains every production window that comes too early.
+//! days later, at production's own local time and zone. Deriving from the nominal staging days
+//! keeps production's rhythm stable and predictable for application teams; [`check_skew`] then
+//! compares the real schedules, after blackouts moved or skipped windows on either side, and
+//! explains every production window that comes too early.
 //!
-//! Public holidays are not working days in real life, but here they only count when they are
-//! entered as blackouts; the soak counts Monday to Friday.
+//! Working days ([`WorkingDays`]) are Monday to Friday except the days of the blackouts that apply
+//! to the environment that waits (its own and its platform's): that is where public holidays and
+//! freezes are entered, and nobody checks their application on staging on those days.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::recurrence::{Schedule, apply_blackouts, expand};
+use super::recurrence::{Schedule, apply_blackouts, expand, move_margin, within};
 use super::{Blackout, BlackoutPolicy, Occurrence, Plan, Timing, human_date};
 use crate::error::{Error, Result};
 use crate::validate::Problems;
@@ -30,7 +31,8 @@ pub const MAX_SOAK_WORKING_DAYS: u8 = 60;
 pub struct ProductionPlan {
     /// When production's window starts and how long it lasts.
     pub timing: Timing,
-    /// Working days (Monday to Friday) between a staging window and its production window.
+    /// Working days (Monday to Friday, without production's blackouts) between a staging window
+    /// and its production window.
     pub soak_working_days: u8,
     /// What blackouts do to production's occurrences.
     pub blackout_policy: BlackoutPolicy,
@@ -85,13 +87,12 @@ impl ProductionPlanInput {
     }
 }
 
-fn is_working_day(d: NaiveDate) -> bool {
+fn is_weekday(d: NaiveDate) -> bool {
     !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-/// The day `n` working days after `date` (Friday + 1 is Monday; Saturday + 1 is Monday too).
-/// `n = 0` gives `date` itself. Saturates at the last representable date.
-pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
+/// The day `n` weekdays after `date` (Friday + 1 is Monday; Saturday + 1 is Monday too).
+fn weekdays_add(date: NaiveDate, n: u32) -> NaiveDate {
     if n == 0 {
         return date;
     }
@@ -115,7 +116,7 @@ pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
                 Some(d) => d,
                 None => return NaiveDate::MAX,
             };
-            if is_working_day(day) {
+            if is_weekday(day) {
                 break;
             }
         }
@@ -123,8 +124,8 @@ pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
     day
 }
 
-/// How many working days lie after `from`, up to and including `to` (0 when `to` is not later).
-pub fn working_days_after(from: NaiveDate, to: NaiveDate) -> i64 {
+/// How many weekdays lie after `from`, up to and including `to`.
+fn weekdays_after(from: NaiveDate, to: NaiveDate) -> i64 {
     let days = (to - from).num_days();
     if days <= 0 {
         return 0;
@@ -136,20 +137,141 @@ pub fn working_days_after(from: NaiveDate, to: NaiveDate) -> i64 {
             Some(d) => d,
             None => break,
         };
-        if is_working_day(day) {
+        if is_weekday(day) {
             count += 1;
         }
     }
     count
 }
 
+/// The days a soak period counts: Monday to Friday, except blacked-out days. Built from the
+/// blackouts of the environment that waits (its own and its platform's), which is where public
+/// holidays are entered; without blackouts it is plain Monday to Friday.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkingDays {
+    /// Blacked-out days: sorted, inclusive ranges that neither overlap nor touch.
+    closed: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl WorkingDays {
+    /// Monday to Friday except the days of `blackouts`.
+    pub fn new(blackouts: &[Blackout]) -> Self {
+        let mut ranges: Vec<(NaiveDate, NaiveDate)> = blackouts
+            .iter()
+            .filter(|b| b.first_day <= b.last_day)
+            .map(|b| (b.first_day, b.last_day))
+            .collect();
+        ranges.sort();
+        let mut closed: Vec<(NaiveDate, NaiveDate)> = Vec::with_capacity(ranges.len());
+        for (first, last) in ranges {
+            match closed.last_mut() {
+                Some((_, end)) if end.succ_opt().is_none_or(|after| first <= after) => {
+                    *end = (*end).max(last);
+                }
+                _ => closed.push((first, last)),
+            }
+        }
+        WorkingDays { closed }
+    }
+
+    /// True for a weekday that no blackout covers.
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        is_weekday(d) && !self.closed.iter().any(|(f, l)| *f <= d && d <= *l)
+    }
+
+    /// The day `n` working days after `date`: the `n`th working day after it. `n = 0` gives
+    /// `date` itself. Saturates at the last representable date.
+    pub fn add(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        if n == 0 {
+            return date;
+        }
+        let mut day = date;
+        let mut left = n;
+        for &(first, last) in &self.closed {
+            if last <= day {
+                continue;
+            }
+            // The weekdays between `day` and the blackout come first.
+            let before = first.pred_opt().map_or(0, |p| weekdays_after(day, p));
+            if before >= i64::from(left) {
+                break;
+            }
+            // `before < left`, so it fits in a u32.
+            left -= u32::try_from(before).unwrap_or(left);
+            day = last;
+        }
+        weekdays_add(day, left)
+    }
+
+    /// How many working days lie after `from`, up to and including `to` (0 when `to` is not
+    /// later).
+    pub fn after(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let Some(first_counted) = from.succ_opt() else {
+            return 0;
+        };
+        let mut count = weekdays_after(from, to);
+        for &(first, last) in &self.closed {
+            let (lo, hi) = (first.max(first_counted), last.min(to));
+            if let Some(before_lo) = lo.pred_opt()
+                && lo <= hi
+            {
+                count -= weekdays_after(before_lo, hi);
+            }
+        }
+        count
+    }
+
+    /// How far before `day` a staging window may lie whose production window, `soak` working
+    /// days later, falls on or after `day`: two calendar days per working day and two weeks
+    /// (weekends and a margin), plus the blacked-out days in between.
+    fn lookback(&self, day: NaiveDate, soak: u8) -> Duration {
+        let base = i64::from(soak) * 2 + 14;
+        let mut days = base;
+        // Each round adds the blackouts the longer reach uncovers; a few rounds settle it.
+        for _ in 0..8 {
+            let start = day
+                .checked_sub_signed(Duration::days(days))
+                .unwrap_or(NaiveDate::MIN);
+            let closed: i64 = self
+                .closed
+                .iter()
+                .filter(|(f, l)| *l >= start && *f <= day)
+                .map(|(f, l)| ((*l).min(day) - (*f).max(start)).num_days() + 1)
+                .sum();
+            if base + closed <= days {
+                break;
+            }
+            days = base + closed;
+        }
+        Duration::days(days)
+    }
+}
+
+/// The day `n` working days (Monday to Friday) after `date` (Friday + 1 is Monday; Saturday + 1
+/// is Monday too). `n = 0` gives `date` itself. Saturates at the last representable date. With
+/// holidays and other blackouts, see [`WorkingDays::add`].
+pub fn add_working_days(date: NaiveDate, n: u32) -> NaiveDate {
+    weekdays_add(date, n)
+}
+
+/// How many working days (Monday to Friday) lie after `from`, up to and including `to` (0 when
+/// `to` is not later). With holidays and other blackouts, see [`WorkingDays::after`].
+pub fn working_days_after(from: NaiveDate, to: NaiveDate) -> i64 {
+    weekdays_after(from, to)
+}
+
 /// Production's nominal occurrences: one per staging occurrence, `soak_working_days` working days
-/// after the staging window's nominal day. When several staging windows map to the same day
-/// (a daily staging plan over a weekend), the production window follows the last of them.
-pub fn derive_production(staging: &[Occurrence], production: &ProductionPlan) -> Vec<Occurrence> {
+/// (counted on `working`, production's working days) after the staging window's nominal day.
+/// When several staging windows map to the same day (a daily staging plan over a weekend), the
+/// production window follows the last of them.
+pub fn derive_production(
+    staging: &[Occurrence],
+    production: &ProductionPlan,
+    working: &WorkingDays,
+) -> Vec<Occurrence> {
     let mut by_day: BTreeMap<NaiveDate, Occurrence> = BTreeMap::new();
     for s in staging {
-        let day = add_working_days(s.nominal_date, u32::from(production.soak_working_days));
+        let day = working.add(s.nominal_date, u32::from(production.soak_working_days));
         let mut o = production.timing.occurrence_on(day);
         o.follows = Some(s.nominal_date);
         by_day.insert(day, o);
@@ -189,8 +311,9 @@ fn describe(o: &Occurrence) -> String {
     }
 }
 
-/// Checks that every production occurrence comes at least `soak_working_days` working days after
-/// its staging occurrence and starts after that staging window has ended.
+/// Checks that every production occurrence comes at least `soak_working_days` working days
+/// (counted on `working`, production's working days) after its staging occurrence and starts
+/// after that staging window has ended.
 ///
 /// A production occurrence derived by [`derive_production`] is compared with the staging window
 /// it follows (wherever a blackout moved it); any other production occurrence is compared with the
@@ -199,6 +322,7 @@ pub fn check_skew(
     staging: &Schedule,
     production: &Schedule,
     soak_working_days: u8,
+    working: &WorkingDays,
 ) -> Vec<SkewViolation> {
     let soak = u32::from(soak_working_days);
     let mut violations = Vec::new();
@@ -215,7 +339,7 @@ pub fn check_skew(
             violations.push(unpaired(staging, p));
             continue;
         };
-        let required = add_working_days(s.local_date, soak);
+        let required = working.add(s.local_date, soak);
         let message = if p.start_utc < s.end_utc {
             format!(
                 "Production on {} starts before the staging window on {} has ended; \
@@ -229,7 +353,7 @@ pub fn check_skew(
                 "Production on {} comes only {} after staging on {}; the soak period needs at \
                  least {}, so production should be on {} or later.",
                 describe(p),
-                days_word(working_days_after(s.local_date, p.local_date)),
+                days_word(working.after(s.local_date, p.local_date)),
                 describe(s),
                 days_word(i64::from(soak)),
                 human_date(required)
@@ -313,11 +437,14 @@ pub fn validate_skew(
         &staging_sched,
         &production_sched,
         production.soak_working_days,
+        &WorkingDays::new(production_blackouts),
     )
 }
 
 /// Staging's and production's schedules over the horizon, after blackouts; production is limited
-/// to windows that start in `[from, to)` before blackouts move them.
+/// to windows that start in `[from, to)` where blackouts put them (a window a blackout moved into
+/// the horizon from before it counts, one it moved out does not). The soak counts production's
+/// working days: Monday to Friday except `production_blackouts`.
 pub fn schedules(
     staging: &Plan,
     staging_blackouts: &[Blackout],
@@ -326,15 +453,20 @@ pub fn schedules(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Option<(Schedule, Schedule)> {
-    // Staging windows up to a soak period (plus weekends and a margin) before the horizon still
-    // have their production windows inside it.
-    let lookback = Duration::days(i64::from(production.soak_working_days) * 2 + 14);
-    let staging_from = from.checked_sub_signed(lookback)?;
+    let working = WorkingDays::new(production_blackouts);
+    // Production windows a blackout can move into the horizon start this much earlier.
+    let margin = move_margin(production.blackout_policy, production_blackouts, from, to);
+    let production_from = from.checked_sub_signed(margin)?;
+    // Staging windows up to a soak period (plus weekends, blackouts and a margin) before that
+    // still have their production windows inside it.
+    let lookback = working.lookback(production_from.date_naive(), production.soak_working_days);
+    let staging_from = production_from.checked_sub_signed(lookback)?;
     let staging_nominal = expand(staging, staging_from, to);
-    let production_nominal: Vec<Occurrence> = derive_production(&staging_nominal, production)
-        .into_iter()
-        .filter(|o| o.start_utc >= from && o.start_utc < to)
-        .collect();
+    let production_nominal: Vec<Occurrence> =
+        derive_production(&staging_nominal, production, &working)
+            .into_iter()
+            .filter(|o| o.start_utc >= production_from && o.start_utc < to)
+            .collect();
     let staging_sched = apply_blackouts(
         &staging.timing,
         staging.blackout_policy,
@@ -347,7 +479,10 @@ pub fn schedules(
         production_nominal,
         production_blackouts,
     );
-    Some((staging_sched, production_sched))
+    Some((
+        staging_sched,
+        within(&production.timing, production_sched, from, to),
+    ))
 }
 
 #[cfg(test)]
@@ -423,7 +558,7 @@ mod tests {
         for _ in 0..14 {
             for n in 1..=23u32 {
                 let end = add_working_days(start, n);
-                assert!(is_working_day(end), "{start} + {n}");
+                assert!(is_weekday(end), "{start} + {n}");
                 assert_eq!(
                     working_days_after(start, end),
                     i64::from(n),
@@ -436,6 +571,113 @@ mod tests {
             }
             start = start.succ_opt().unwrap();
         }
+    }
+
+    #[test]
+    fn holidays_and_other_blackouts_are_not_working_days() {
+        let xmas = [
+            blackout(d(2026, 12, 24), d(2026, 12, 26), "Christmas"),
+            blackout(d(2026, 12, 25), d(2026, 12, 25), "Christmas Day"),
+            blackout(d(2027, 1, 1), d(2027, 1, 1), "New Year"),
+        ];
+        let w = WorkingDays::new(&xmas);
+        assert!(w.is_working_day(d(2026, 12, 23)));
+        assert!(!w.is_working_day(d(2026, 12, 24)));
+        assert!(!w.is_working_day(d(2026, 12, 26)));
+        assert!(!w.is_working_day(d(2026, 12, 27))); // Sunday
+        assert!(w.is_working_day(d(2026, 12, 28)));
+        // Tue 22 December + 5: Wed 23, Mon 28, Tue 29, Wed 30, Thu 31 (not Tue 29).
+        assert_eq!(add_working_days(d(2026, 12, 22), 5), d(2026, 12, 29));
+        assert_eq!(w.add(d(2026, 12, 22), 5), d(2026, 12, 31));
+        assert_eq!(w.add(d(2026, 12, 22), 6), d(2027, 1, 4)); // New Year's Day is off too
+        assert_eq!(w.add(d(2026, 12, 24), 1), d(2026, 12, 28)); // from inside a blackout
+        assert_eq!(w.after(d(2026, 12, 22), d(2026, 12, 29)), 3);
+        assert_eq!(w.after(d(2026, 12, 22), d(2026, 12, 31)), 5);
+        // Adding and counting agree day by day across the holidays.
+        let mut start = d(2026, 12, 10);
+        for _ in 0..30 {
+            for n in 1..=15u32 {
+                let end = w.add(start, n);
+                assert!(w.is_working_day(end), "{start} + {n}");
+                assert_eq!(w.after(start, end), i64::from(n), "{start} + {n}");
+                assert_eq!(w.after(start, end.pred_opt().unwrap()), i64::from(n) - 1);
+            }
+            start = start.succ_opt().unwrap();
+        }
+        assert_eq!(w.add(NaiveDate::MAX, 3), NaiveDate::MAX);
+        assert_eq!(w.after(NaiveDate::MAX, NaiveDate::MAX), 0);
+    }
+
+    #[test]
+    fn a_five_working_day_soak_over_christmas_skips_the_holidays() {
+        // Staging on the 22nd of every month: Tue 22 December 2026.
+        let s = staging(Recurrence::MonthlyDay { day: 22 }, BlackoutPolicy::Skip);
+        let p = production(5);
+        let xmas = [blackout(d(2026, 12, 24), d(2026, 12, 25), "Christmas")];
+        let (from, to) = (utc(2026, 12, 1), utc(2027, 1, 15));
+        let (_, prod) = schedules(&s, &xmas, &p, &xmas, from, to).unwrap();
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        // Mon-Fri alone would give Tue 29 December; the two holidays push it to Thu 31.
+        assert_eq!(days, [d(2026, 12, 31)]);
+        assert_eq!(prod.occurrences[0].follows, Some(d(2026, 12, 22)));
+        assert!(validate_skew(&s, &xmas, &p, &xmas, from, to).is_empty());
+        // A production window on Tue 29 December has had only 3 working days of soak.
+        let staging_sched = Schedule {
+            occurrences: expand(&s, from, to),
+            skipped: vec![],
+        };
+        let mut early = p.timing.occurrence_on(d(2026, 12, 29));
+        early.follows = Some(d(2026, 12, 22));
+        let production_sched = Schedule {
+            occurrences: vec![early],
+            skipped: vec![],
+        };
+        let v = check_skew(
+            &staging_sched,
+            &production_sched,
+            5,
+            &WorkingDays::new(&xmas),
+        );
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert!(
+            v[0].message
+                .contains("comes only 3 working days after staging on Tue 22 Dec 2026"),
+            "{}",
+            v[0].message
+        );
+        assert!(
+            v[0].message.contains("Thu 31 Dec 2026 or later"),
+            "{}",
+            v[0].message
+        );
+        assert!(
+            check_skew(
+                &staging_sched,
+                &production_sched,
+                5,
+                &WorkingDays::default()
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_production_window_moved_into_the_horizon_from_before_it_is_kept() {
+        let s = second_tuesday(BlackoutPolicy::Skip);
+        let p = production(5);
+        // Production of Tue 15 December runs overnight into a freeze and moves past it to
+        // Sat 19 December.
+        let freeze = [blackout(d(2026, 12, 16), d(2026, 12, 18), "Freeze")];
+        let (_, prod) =
+            schedules(&s, &[], &p, &freeze, utc(2026, 12, 17), utc(2027, 1, 1)).unwrap();
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        assert_eq!(days, [d(2026, 12, 19)]);
+        assert_eq!(prod.occurrences[0].nominal_date, d(2026, 12, 15));
+        assert_eq!(prod.occurrences[0].follows, Some(d(2026, 12, 8)));
+        // And it has left the period it was derived in.
+        let (_, before) =
+            schedules(&s, &[], &p, &freeze, utc(2026, 12, 1), utc(2026, 12, 19)).unwrap();
+        assert!(before.occurrences.is_empty(), "{before:?}");
     }
 
     #[test]
@@ -503,8 +745,8 @@ mod tests {
              soak period needs at least 5 working days, so production should be on \
              Fri 24 Apr 2026 or later."
         );
-        // Moving production out of the way too (a production freeze on the same days + 1 week)
-        // restores the soak.
+        // A production freeze a week later moves production to Fri 24 April, but its days are
+        // no working days either, so the soak is still short.
         let prod_freeze = [blackout(d(2026, 4, 21), d(2026, 4, 23), "Release freeze")];
         let v = validate_skew(
             &s,
@@ -514,7 +756,19 @@ mod tests {
             utc(2026, 1, 1),
             utc(2027, 1, 1),
         );
-        assert!(v.is_empty(), "{v:#?}");
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(v[0].production_date, d(2026, 4, 24));
+        assert!(
+            v[0].message
+                .contains("comes only 2 working days after staging on Fri 17 Apr 2026"),
+            "{}",
+            v[0].message
+        );
+        assert!(
+            v[0].message.contains("Wed 29 Apr 2026 or later"),
+            "{}",
+            v[0].message
+        );
     }
 
     #[test]
@@ -538,7 +792,8 @@ mod tests {
     fn a_production_window_moved_later_is_fine() {
         let s = second_tuesday(BlackoutPolicy::Skip);
         let p = production(5);
-        let prod_freeze = [blackout(d(2026, 6, 16), d(2026, 6, 19), "Sales week")];
+        // Production of Tue 16 June runs overnight into the sales week and moves to Sat 20 June.
+        let prod_freeze = [blackout(d(2026, 6, 17), d(2026, 6, 19), "Sales week")];
         let (_, prod) =
             schedules(&s, &[], &p, &prod_freeze, utc(2026, 1, 1), utc(2027, 1, 1)).unwrap();
         assert!(
@@ -570,7 +825,8 @@ mod tests {
         };
         let staging_sched = expand_sched(&mon, utc(2025, 12, 20));
         let production_sched = expand_sched(&wed, from);
-        let v = check_skew(&staging_sched, &production_sched, 5);
+        let mon_fri = WorkingDays::default();
+        let v = check_skew(&staging_sched, &production_sched, 5, &mon_fri);
         assert_eq!(v.len(), 4); // every Wednesday of January 2026 is 2 working days after Monday
         assert_eq!(v[0].production_date, d(2026, 1, 7));
         assert_eq!(v[0].staging_date, Some(d(2026, 1, 5)));
@@ -578,15 +834,15 @@ mod tests {
             v[0].message
                 .contains("only 2 working days after staging on Mon 5 Jan 2026")
         );
-        assert!(check_skew(&staging_sched, &production_sched, 2).is_empty());
+        assert!(check_skew(&staging_sched, &production_sched, 2, &mon_fri).is_empty());
         // Same day, overlapping: production starts before staging ends.
         let mut mon_later = mon.clone();
         mon_later.timing.start_time = chrono::NaiveTime::from_hms_opt(21, 0, 0).unwrap();
-        let overlap = check_skew(&staging_sched, &expand_sched(&mon_later, from), 1);
+        let overlap = check_skew(&staging_sched, &expand_sched(&mon_later, from), 1, &mon_fri);
         assert_eq!(overlap.len(), 4);
         assert!(overlap[0].message.contains("before the staging window on"));
         // Nothing on staging before production.
-        let lonely = check_skew(&Schedule::default(), &production_sched, 5);
+        let lonely = check_skew(&Schedule::default(), &production_sched, 5, &mon_fri);
         assert_eq!(lonely.len(), 4);
         assert!(
             lonely[0]
@@ -613,7 +869,7 @@ mod tests {
         let s = staging(Recurrence::Daily, BlackoutPolicy::Skip);
         let p = production(1);
         let nominal = expand(&s, utc(2026, 1, 1), utc(2026, 1, 12));
-        let prod = derive_production(&nominal, &p);
+        let prod = derive_production(&nominal, &p, &WorkingDays::default());
         // Fri 2, Sat 3 and Sun 4 January all map to Monday 5 January: one window following Sunday.
         let monday: Vec<_> = prod
             .iter()

@@ -59,10 +59,11 @@ pub async fn get_plan(
 /// Set an environment's plan: its own rhythm (`recurrence`) or following an earlier environment
 /// (`follows_environment_id` + `soak_working_days`). Send `If-Match: "0"` to create it. A plan
 /// whose following environments would break the soak period in the next 12 months is refused,
-/// each violation explained by date.
+/// each violation explained by date. The plan comes back with `warnings`: planned or announced
+/// maintenances whose window went or moved with the change.
 #[utoipa::path(put, path = "/api/v1/environments/{id}/maintenance-plan", tag = "calendar",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = PlanForm,
-    responses((status = 200, body = MaintenancePlan, headers(("ETag" = String))),
+    responses((status = 200, body = PlanSaved, headers(("ETag" = String))),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 412, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 428, body = ErrorBody)))]
@@ -72,10 +73,10 @@ pub async fn save_plan(
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
     JsonBody(mut form): JsonBody<PlanForm>,
-) -> Result<Tagged<MaintenancePlan>> {
+) -> Result<Tagged<PlanSaved>> {
     form.base_version = v;
-    let p = plans::save_plan(&s.pool, &c, id, form, s.clock.now()).await?;
-    Ok(Tagged(StatusCode::OK, p.version, p))
+    let saved = plans::save_plan(&s.pool, &c, id, form, s.clock.now()).await?;
+    Ok(Tagged(StatusCode::OK, saved.plan.version, saved))
 }
 
 /// Remove an environment's plan (refused while other environments follow it).
@@ -113,10 +114,18 @@ pub async fn schedule(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<EnvironmentSchedule>> {
+    let mut p = domain::validate::Problems::default();
+    for (field, day) in [("from", q.from), ("to", q.to)] {
+        if let Some(day) = day {
+            domain::validate::date(&mut p, field, day);
+        }
+    }
+    p.finish()?;
     let from = q.from.map(midnight).unwrap_or_else(|| s.clock.now());
-    let to =
-        q.to.map(midnight)
-            .unwrap_or(from + Duration::days(plans::SKEW_HORIZON_DAYS));
+    let to = q.to.map(midnight).unwrap_or_else(|| {
+        from.checked_add_signed(Duration::days(plans::SKEW_HORIZON_DAYS))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    });
     Ok(Json(plans::schedule(&s.pool, &c, id, from, to).await?))
 }
 
@@ -135,20 +144,22 @@ pub async fn list_blackouts(
 }
 
 /// Add a blackout: no maintenance on these days (windows are skipped or moved, as each plan
-/// says).
+/// says). The blackout comes back with `warnings`: planned or announced maintenances that now
+/// fall in it (they cannot be announced or started there) or whose window moved, and the skew
+/// violations it causes.
 #[utoipa::path(post, path = "/api/v1/platforms/{id}/blackouts", tag = "calendar",
     params(("id" = Uuid, Path)), request_body = BlackoutForm,
-    responses((status = 201, body = BlackoutEntry), (status = 403, body = ErrorBody),
+    responses((status = 201, body = BlackoutSaved), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_blackout(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     JsonBody(form): JsonBody<BlackoutForm>,
-) -> Result<(StatusCode, Json<BlackoutEntry>)> {
+) -> Result<(StatusCode, Json<BlackoutSaved>)> {
     Ok((
         StatusCode::CREATED,
-        Json(plans::add_blackout(&s.pool, &c, id, form).await?),
+        Json(plans::add_blackout(&s.pool, &c, id, form, s.clock.now()).await?),
     ))
 }
 
@@ -205,7 +216,8 @@ pub async fn get_settings(
     Ok(Json(plans::settings(&s.pool, &c, id).await?))
 }
 
-/// Change how much notice a major update needs and when reminders go out.
+/// Change how much notice a major update needs and when reminders go out. The reminders of
+/// maintenances already announced follow the new lead times (none already sent goes out again).
 #[utoipa::path(put, path = "/api/v1/platforms/{id}/calendar-settings", tag = "calendar",
     params(("id" = Uuid, Path)), request_body = CalendarSettings,
     responses((status = 200, body = CalendarSettings), (status = 403, body = ErrorBody),
@@ -216,7 +228,9 @@ pub async fn save_settings(
     ApiPath(id): ApiPath<Uuid>,
     JsonBody(form): JsonBody<CalendarSettings>,
 ) -> Result<Json<CalendarSettings>> {
-    Ok(Json(plans::save_settings(&s.pool, &c, id, form).await?))
+    Ok(Json(
+        plans::save_settings(&s.pool, &c, id, form, s.clock.now()).await?,
+    ))
 }
 
 // ---- maintenances ----------------------------------------------------------------------------

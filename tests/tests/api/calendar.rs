@@ -87,6 +87,7 @@ fn maintenance(env: Uuid, category: &str, window: &str) -> Value {
         "window_date": window,
         "kubernetes_from": "1.35",
         "kubernetes_to": "1.36",
+        "description": "The control plane first, then the node pools one by one.",
         "expected_impact": "Nodes drain one by one; pods restart.",
         "contingency_plan": "Roll the node pools back to the previous image.",
         "lead": "Pat Platform",
@@ -666,6 +667,7 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
         "starts_at": "2027-02-10T10:00:00Z",
         "ends_at": "2027-02-10T12:00:00Z",
         "lead": "Pat Platform",
+        "contingency_plan": "Cordon the patched nodes and move workloads back.",
     });
     let (status, body) = post(&pat, "/api/v1/maintenances", emergency.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -1112,6 +1114,7 @@ async fn announcements_reach_the_team_by_e_mail_through_a_real_smtp_server() {
     let app = TestApp::spawn_with(Options {
         clock: Some(monday()),
         smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
+        ..Options::default()
     })
     .await;
     let seed = app.seed().await;
@@ -1298,6 +1301,10 @@ async fn a_stale_edit_of_a_maintenance_and_removing_a_followed_plan_are_refused_
             ("category", "minor".to_owned()),
             ("title", title.to_owned()),
             ("window_date", window.to_string()),
+            (
+                "description",
+                "Kubernetes 1.36 on every node pool.".to_owned(),
+            ),
             ("lead", "Pat Platform".to_owned()),
         ]
     };
@@ -2144,6 +2151,7 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
             "starts_at": "2027-03-17T10:00:00Z",
             "ends_at": "2027-03-17T12:00:00Z",
             "lead": "Pat Platform",
+            "contingency_plan": "Cordon the patched nodes and move workloads back.",
             "justification": "A public exploit escapes containers on our node version.",
         })),
     )
@@ -2630,6 +2638,7 @@ async fn an_emergency_upgrades_a_cluster_past_its_end_of_life_when_no_window_can
             "starts_at": "2027-01-05T10:00:00Z",
             "ends_at": "2027-01-05T14:00:00Z",
             "lead": "Pat Platform",
+            "contingency_plan": "Restore the control plane from the etcd snapshot.",
             "justification": "1.34 gets no security fixes any more.",
         })),
     )
@@ -2699,6 +2708,7 @@ async fn production_repeats_a_staging_change_only_after_the_soak_period() {
         "starts_at": "2027-01-15T10:00:00Z",
         "ends_at": "2027-01-15T12:00:00Z",
         "lead": "Pat Platform",
+        "contingency_plan": "Cordon the patched nodes and move workloads back.",
         "justification": "A public exploit escapes containers on our node version.",
     }))
     .await;
@@ -2991,5 +3001,720 @@ async fn a_failed_webhook_delivery_is_retried_later_and_every_attempt_is_recorde
     assert!(
         row.contains("the receiver answered 500 Internal Server Error"),
         "{row}"
+    );
+}
+
+#[tokio::test]
+async fn a_maintenance_is_planned_in_a_window_a_blackout_moved_past_its_own_day() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let mut staging = staging_plan();
+    staging["blackout_policy"] = json!("move_to_next_allowed_day");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A freeze on the week of Tue 9 February moves staging's window to Sat 13 February.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(
+            &json!({"environment_id": seed.staging, "first_day": "2027-02-08",
+                     "last_day": "2027-02-12", "reason": "Release freeze"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // A period that starts after the window's own day still holds it, where it moved to: on the
+    // plans page and on the month grid.
+    let (status, sched) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!(
+            "/api/v1/environments/{}/schedule?from=2027-02-13&to=2027-03-01",
+            seed.staging
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sched}");
+    let window = &sched["windows"][0];
+    assert_eq!(window["local_date"], "2027-02-13", "{sched}");
+    assert_eq!(window["moved_from"], "2027-02-09", "{sched}");
+    assert_eq!(window["starts_at"], "2027-02-13T19:00:00Z", "{sched}");
+    let (status, events) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!(
+            "/api/v1/calendar/events?from=2027-02-13&to=2027-02-20&kind=window&environment_id={}",
+            seed.staging
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let days: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["local_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2027-02-13"], "{events}");
+
+    // Choosing that day plans the maintenance in the moved window.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&maintenance(seed.staging, "minor", "2027-02-13")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["maintenance"]["window_date"], "2027-02-13");
+    assert_eq!(body["maintenance"]["starts_at"], "2027-02-13T19:00:00Z");
+    // The day it moved from is no window any more.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&maintenance(seed.staging, "minor", "2027-02-09")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "window_date").contains("is not a maintenance window"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_plan_removed_and_planned_again_gives_its_windows_a_higher_sequence() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging_plan()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Two more changes: the revision, and so the SEQUENCE, is 3.
+    for version in [1, 2] {
+        let (status, body) = put_plan(&app, &pat, seed.staging, version, &staging_plan()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, feed) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "environment", "scope_id": seed.staging})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let url = feed["path"].as_str().unwrap().to_owned();
+    let uid = format!("window-{}-2027-01-12@demarc", seed.staging);
+    let sequence = || {
+        let (url, uid) = (url.clone(), uid.clone());
+        async move {
+            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            parse_feed(&text)
+                .into_iter()
+                .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
+                .map(|e| prop(&e, "SEQUENCE").unwrap().parse::<i64>().unwrap())
+        }
+    };
+    let before = sequence().await.expect("the window is in the feed");
+    assert_eq!(before, 3);
+
+    // Removed: the window leaves the feed. Planned again, from scratch: the same UID comes back
+    // with a SEQUENCE above the one calendar clients hold, so they take the new event.
+    let (status, _) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/environments/{}/maintenance-plan", seed.staging),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(sequence().await, None);
+    let mut evening = staging_plan();
+    evening["start_time"] = json!("21:00");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &evening).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = sequence().await.expect("the window is back in the feed");
+    assert!(after > before, "SEQUENCE {before} then {after}");
+    // And it keeps growing with the next change.
+    let (status, body) = put_plan(&app, &pat, seed.staging, 1, &staging_plan()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(sequence().await.unwrap() > after);
+}
+
+#[tokio::test]
+async fn a_drill_in_the_feed_was_last_modified_when_it_changed_not_when_it_starts() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let mut form = drill(seed.core, None, "2027-03-02T09:00:00Z");
+    form["ends_at"] = json!("2027-03-02T13:00:00Z");
+    let (status, created) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    form["title"] = json!("Restore the ledger database, with observers");
+    let (status, updated) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &format!("/api/v1/drills/{id}"),
+        Some("\"1\""),
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let changed: DateTime<Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM dr_drills WHERE id = $1")
+            .bind(Uuid::parse_str(&id).unwrap())
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        updated["updated_at"]
+            .as_str()
+            .map(|t| t.parse::<DateTime<Utc>>().unwrap()),
+        Some(changed)
+    );
+
+    let (status, feed) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": "platform", "scope_id": seed.core})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    let text = reqwest::get(feed["path"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let uid = format!("drill-{id}@demarc");
+    let event = parse_feed(&text)
+        .into_iter()
+        .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
+        .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"));
+    assert_eq!(prop(&event, "DTSTART").as_deref(), Some("20270302T090000Z"));
+    assert_eq!(
+        prop(&event, "LAST-MODIFIED"),
+        Some(changed.format("%Y%m%dT%H%M%SZ").to_string())
+    );
+}
+
+#[tokio::test]
+async fn calendar_dates_outside_the_supported_years_are_refused_naming_the_field() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging_plan()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let get = |path: String| {
+        let (app, pat) = (&app, &pat);
+        async move { call(app, pat, Method::GET, &path, None, None).await }
+    };
+    let schedule = format!("/api/v1/environments/{}/schedule", seed.staging);
+    // The last day chrono can hold: a year later used to overflow and drop the connection.
+    for (query, name) in [
+        ("from=%2B262142-12-31", "from"),
+        ("from=9999-01-01", "from"),
+        ("from=1900-01-01&to=2027-01-01", "from"),
+        ("from=2027-01-01&to=%2B262142-12-31", "to"),
+    ] {
+        let (status, body) = get(format!("{schedule}?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(fields(&body), [name], "{query}: {body}");
+        assert!(field(&body, name).contains("1970 to 2200"), "{body}");
+    }
+    let (status, body) = get(format!("{schedule}?from=2200-06-01")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = get("/api/v1/calendar/events?from=%2B262142-12-01".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["from"]);
+    let (status, body) = get("/api/v1/maintenances?to=%2B262142-12-31".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["to"]);
+
+    // A blackout at the end of time: refused, nothing stored, the calendar still answers.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(
+            &json!({"first_day": "+262142-12-30", "last_day": "+262142-12-31",
+                     "reason": "Forever"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["first_day", "last_day"]);
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&json!({"first_day": "1969-12-31", "last_day": "1970-01-02", "reason": "Epoch"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["first_day"]);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM calendar_blackouts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    let (status, body) = get("/api/v1/calendar/events?from=2027-01-01&to=2027-02-01".into()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A maintenance's window day and an emergency's or a drill's times.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&maintenance(seed.staging, "minor", "+262142-12-31")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(fields(&body).contains(&"window_date".to_owned()), "{body}");
+    assert!(
+        field(&body, "window_date").contains("1970 to 2200"),
+        "{body}"
+    );
+    let mut emergency = maintenance(seed.staging, "emergency", "");
+    emergency["window_date"] = Value::Null;
+    emergency["justification"] = json!("A public exploit.");
+    emergency["starts_at"] = json!("2500-01-01T00:00:00Z");
+    emergency["ends_at"] = json!("2500-01-01T04:00:00Z");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&emergency),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["ends_at", "starts_at"]);
+    let mut form = drill(seed.core, None, "1960-01-01T09:00:00Z");
+    form["ends_at"] = json!("1960-01-01T12:00:00Z");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["ends_at", "starts_at"]);
+}
+
+/// A freeze decided after a maintenance was planned or announced holds: the maintenance is
+/// neither announced nor started in it, and the refusal names the blackout and what to do. An
+/// emergency goes ahead; once the blackout ends, so does the maintenance.
+#[tokio::test]
+async fn a_maintenance_in_a_blackout_is_neither_announced_nor_started_but_an_emergency_is() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    // Announced for staging's window of Tue 12 Jan, 19:00 UTC; a patch planned beside it.
+    let (announced, _) = announce_minor_update(&app, &pat, &seed).await;
+    let planned = plan_minor(
+        &app,
+        &pat,
+        seed.staging,
+        "2027-01-12",
+        "Node image patch",
+        None,
+    )
+    .await;
+
+    let (status, freeze) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&json!({"first_day": "2027-01-11", "last_day": "2027-01-13",
+                     "reason": "Year-end close"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{freeze}");
+    let freeze_id = freeze["id"].as_str().unwrap().to_owned();
+
+    let refused = |body: &Value, what: &str| {
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("“Year-end close” (Mon 11 Jan 2027 to Wed 13 Jan 2027)")
+                && message.contains(&format!("cannot be {what}"))
+                && message.contains("Move it to another window, or end the blackout"),
+            "{body}"
+        );
+    };
+    let (status, body) = step(&app, &pat, &planned, "announce").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(&body, "announced");
+
+    // An emergency in the blackout is announced and started all the same.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&json!({
+            "environment_id": seed.staging,
+            "category": "emergency",
+            "title": "Patch the exploited runc escape",
+            "starts_at": "2027-01-13T08:00:00Z",
+            "ends_at": "2027-01-13T10:00:00Z",
+            "lead": "Pat Platform",
+            "justification": "A public exploit escapes containers on our node version.",
+            "contingency_plan": "Cordon the patched nodes and move workloads back.",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let emergency = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = step(&app, &pat, &emergency, "announce").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // In its window, the announced maintenance does not start while the freeze lasts.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 19, 5, 0).unwrap());
+    let (status, body) = step(&app, &pat, &announced, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    refused(&body, "started");
+    let (status, body) = step(&app, &pat, &emergency, "start").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "in_progress");
+
+    // The freeze ends early: the maintenance goes ahead.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/blackouts/{freeze_id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = step(&app, &pat, &announced, "start").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The `warnings` of a saved plan or a new blackout, as (kind, environment, date, maintenance).
+fn warnings_of(body: &Value) -> Vec<(String, String, String, String)> {
+    body["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no warnings array: {body}"))
+        .iter()
+        .map(|w| {
+            (
+                w["kind"].as_str().unwrap().to_owned(),
+                w["environment_slug"].as_str().unwrap().to_owned(),
+                w["date"].as_str().unwrap().to_owned(),
+                w["maintenance_id"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Saving a plan or adding a blackout says what it does to what is already planned: maintenances
+/// whose window went or that now fall in a blackout, and the soak it breaks; only what the change
+/// caused, and on the plans page after saving.
+#[tokio::test]
+async fn a_new_plan_or_blackout_warns_of_the_maintenances_and_the_soak_it_breaks() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    // Staging on the second Tuesday (moved past blackouts); production on the second Thursday.
+    let mut staging = staging_plan();
+    staging["blackout_policy"] = json!("move_to_next_allowed_day");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"], json!([]), "{body}");
+    let mut production = staging_plan();
+    production["recurrence"] =
+        json!({ "kind": "monthly_weekday", "ordinal": "second", "weekday": "Thu" });
+    production["start_time"] = json!("22:00");
+    let (status, body) = put_plan(&app, &pat, seed.production, 0, &production).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let january = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
+    let february = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
+
+    // Staging moves to the second Wednesday: both maintenances lose their window.
+    let mut wednesday = staging.clone();
+    wednesday["recurrence"]["weekday"] = json!("Wed");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 1, &wednesday).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 2, "the plan's fields stay: {body}");
+    assert_eq!(body["rhythm"]["kind"], "own", "{body}");
+    assert_eq!(
+        warnings_of(&body),
+        [
+            (
+                "not_a_window".into(),
+                "staging".into(),
+                "2027-01-12".into(),
+                january.clone()
+            ),
+            (
+                "not_a_window".into(),
+                "staging".into(),
+                "2027-02-09".into(),
+                february.clone()
+            ),
+        ]
+    );
+    let message = body["warnings"][0]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("“CoreDNS 1.12” (staging, Tue 12 Jan 2027) is no longer in a window")
+            && message.contains("Move it to another window, or cancel it."),
+        "{body}"
+    );
+    // Back to Tuesday: nothing that was fine is broken, so nothing to warn of.
+    let (status, body) = put_plan(&app, &pat, seed.staging, 2, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"], json!([]), "{body}");
+
+    // A release freeze on staging's February days: the maintenance falls in it, and staging's
+    // window moves onto production's Thursday.
+    let (status, freeze) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(
+            &json!({"environment_id": seed.staging, "first_day": "2027-02-08",
+                     "last_day": "2027-02-10", "reason": "Release freeze"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{freeze}");
+    assert_eq!(freeze["reason"], "Release freeze", "{freeze}");
+    assert_eq!(freeze["conflicts"][0]["maintenance_id"], february.as_str());
+    assert_eq!(
+        warnings_of(&freeze),
+        [
+            (
+                "in_blackout".into(),
+                "staging".into(),
+                "2027-02-09".into(),
+                february.clone()
+            ),
+            (
+                "skew_violation".into(),
+                "production".into(),
+                "2027-02-11".into(),
+                "-".into()
+            ),
+        ]
+    );
+    let blackout = freeze["warnings"][0]["message"].as_str().unwrap();
+    assert!(
+        blackout.contains(
+            "“Node image” (staging, Tue 9 Feb 2027) falls in the blackout “Release freeze” \
+             (Mon 8 Feb 2027 to Wed 10 Feb 2027): it cannot be announced or started then."
+        ),
+        "{freeze}"
+    );
+    let skew = freeze["warnings"][1]["message"].as_str().unwrap();
+    assert!(
+        skew.contains("Production on Thu 11 Feb 2027 starts before the staging window"),
+        "{freeze}"
+    );
+
+    // The plans page shows what the save that led to it warns of.
+    let html = get_text(
+        &app,
+        &pat,
+        &format!(
+            "/calendar/plans?platform={}&warning=Production+on+Thu+11+Feb+2027+comes+too+early",
+            seed.core
+        ),
+    )
+    .await;
+    let shown = html
+        .split("id=\"calendar-warnings\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no warnings on the page:\n{html}"));
+    assert!(
+        shown.contains("Production on Thu 11 Feb 2027 comes too early"),
+        "{shown}"
+    );
+}
+
+/// Every maintenance says what it changes; a major update and an emergency say how the change
+/// is undone. Each refusal names the field.
+#[tokio::test]
+async fn a_maintenance_says_what_changes_and_a_risky_one_how_it_is_undone() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let post = |form: Value| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            call(
+                app,
+                &pat,
+                Method::POST,
+                "/api/v1/maintenances",
+                None,
+                Some(&form),
+            )
+            .await
+        }
+    };
+    let mut minor = maintenance(seed.staging, "minor", "2027-01-12");
+    for f in ["kubernetes_from", "kubernetes_to", "description"] {
+        minor[f] = json!(" ");
+    }
+    minor["contingency_plan"] = json!("");
+    let (status, body) = post(minor.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["changes"]);
+    assert!(field(&body, "changes").contains("node image"), "{body}");
+    // The system components are enough; a minor update needs no contingency plan.
+    minor["components"] = json!("CoreDNS 1.12");
+    let (status, body) = post(minor).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let mut major = maintenance(seed.staging, "major", "2027-02-09");
+    major["contingency_plan"] = json!("  ");
+    let (status, body) = post(major).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["contingency_plan"]);
+    assert!(
+        field(&body, "contingency_plan").contains("a major update"),
+        "{body}"
+    );
+
+    // An emergency need not fill in the change fields, but it does say how to undo it.
+    let mut emergency = json!({
+        "environment_id": seed.production,
+        "category": "emergency",
+        "title": "Patch the exploited runc escape",
+        "starts_at": "2027-01-06T10:00:00Z",
+        "ends_at": "2027-01-06T12:00:00Z",
+        "lead": "Pat Platform",
+        "justification": "A public exploit escapes containers on our node version.",
+    });
+    let (status, body) = post(emergency.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["contingency_plan"]);
+    emergency["contingency_plan"] = json!("Cordon the patched nodes and move workloads back.");
+    let (status, body) = post(emergency).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// Changed reminder settings apply to maintenances already announced: the reminders no longer
+/// wanted stay silent, the new ones go out, and one already sent is not sent again.
+#[tokio::test]
+async fn changed_reminder_settings_re_plan_the_reminders_of_announced_maintenances() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let received = payments_webhook(&app, &seed, "json").await;
+    // Announced for Tue 12 Jan, 19:00 UTC, with the default reminders (7 days, 72 h, 1 h).
+    let (id, _) = announce_minor_update(&app, &pat, &seed).await;
+    expect_calls(&received, |v| v["event"] == "maintenance.announced", 1).await;
+    let reminders = |v: &Value| v["event"] == "maintenance.reminder";
+    let reminder = |minutes: i64| {
+        let id = Value::String(id.clone());
+        move |v: &Value| {
+            v["event"] == "maintenance.reminder"
+                && v["reminder_minutes"] == minutes
+                && v["maintenance"]["id"] == id
+        }
+    };
+    // Seven days before: the first reminder.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 5, 19, 1, 0).unwrap());
+    expect_calls(&received, reminder(10080), 1).await;
+
+    // Now: 7 days (sent already), 2 days and half an hour before; no more 72 hours or 1 hour.
+    let (status, settings) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
+        None,
+        Some(&json!({"major_notice_days": 30, "reminder_minutes": [10080, 2880, 30]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    let due: Vec<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT run_at FROM jobs WHERE kind = 'maintenance_reminder' AND done_at IS NULL
+         ORDER BY run_at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        due,
+        [
+            Utc.with_ymd_and_hms(2027, 1, 10, 19, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 1, 12, 18, 30, 0).unwrap()
+        ]
+    );
+
+    // 72 hours before: silence. Two days before: the new reminder.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 9, 19, 1, 0).unwrap());
+    expect_calls(&received, reminders, 1).await;
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 10, 19, 1, 0).unwrap());
+    expect_calls(&received, reminder(2880), 1).await;
+    // One hour before: silence; half an hour before: the other new one.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 1, 0).unwrap());
+    expect_calls(&received, reminders, 2).await;
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 31, 0).unwrap());
+    expect_calls(&received, reminder(30), 1).await;
+    expect_calls(&received, reminder(10080), 1).await;
+    assert_eq!(
+        received.lock().unwrap().len(),
+        4,
+        "announced and three reminders"
     );
 }

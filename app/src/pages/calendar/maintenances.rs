@@ -199,9 +199,12 @@ fn MaintenanceFields(data: MaintenanceFormData, environment: Environment) -> imp
             <TextField label="Lead" name="lead" value=text(|m| &m.lead) required=true hint="Who runs it."/>
         </div>
         <TextArea label="System components" name="components" value=text(|m| &m.components) hint="System Pods and add-ons it updates."/>
-        <TextArea label="Description" name="description" value=text(|m| &m.description)/>
+        <TextArea label="Description" name="description" value=text(|m| &m.description)
+            hint="Say what changes here or in the fields above (Kubernetes, node image, components): at least one, except in an emergency."/>
+        <p class="field-error" id="field-changes-error">{field_error("changes")}</p>
         <TextArea label="Expected impact" name="expected_impact" value=text(|m| &m.expected_impact) hint="What application teams will notice."/>
-        <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan) hint="How it is rolled back if it goes wrong."/>
+        <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan)
+            hint="How it is rolled back if it goes wrong: required for a major update and an emergency."/>
         {data.upstream.clone().map(|up| {
             let options = data.upstream_maintenances.iter().map(|m| view! {
                 <option value=m.id.to_string() selected=Some(m.id) == chosen_staging>{maintenance_label(m)}</option>

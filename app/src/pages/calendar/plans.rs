@@ -125,20 +125,35 @@ pub fn PlansPage() -> impl IntoView {
         },
         |(platform, country, year)| load_plans(platform, country, year),
     );
+    // What the save that led here does to what is already planned.
+    let warnings = move || query.read().get_all("warning").unwrap_or_default();
     view! {
         <Title text="Maintenance plans"/>
         <Transition fallback=|| view! { <h1>"Maintenance plans"</h1><p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <h1>"Maintenance plans"</h1><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => plans_view(d).into_any(),
+                    Ok(d) => plans_view(d, warnings()).into_any(),
                 }
             })}
         </Transition>
     }
 }
 
-fn plans_view(d: PlansPageData) -> impl IntoView {
+/// The consequences of the save that led here, with what to do about each: shown like the
+/// maintenances a blackout is in the way of.
+fn consequences_view(warnings: Vec<String>) -> impl IntoView + use<> {
+    (!warnings.is_empty()).then(|| {
+        view! {
+            <div class="alert alert-warning" id="calendar-warnings" role="status">
+                <p><strong>"Saved. It affects what is already planned:"</strong></p>
+                <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
+fn plans_view(d: PlansPageData, warnings: Vec<String>) -> impl IntoView {
     let pid = d.platform.id.to_string();
     let can_manage = d.can_manage;
     let others = (d.platforms.len() > 1).then(|| {
@@ -163,6 +178,7 @@ fn plans_view(d: PlansPageData) -> impl IntoView {
             </div>
         </div>
         {others}
+        {consequences_view(warnings)}
         <p class="muted">"Each environment gets its windows from a rhythm of its own, or follows an earlier environment by a soak period in working days, so that production is only updated after staging."</p>
         {(!can_manage).then(|| view! {
             <p class="alert alert-info">"Platform engineers set the plans; you can read them."</p>

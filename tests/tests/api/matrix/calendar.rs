@@ -196,10 +196,11 @@ pub(super) const REST: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/kubernetes/end-of-life", Rule::Read),
     ("GET", "/api/v1/calendar-feeds", Rule::Read),
     ("POST", "/api/v1/calendar-feeds", Rule::ManageCalendar),
+    // Team payments' feed: its members and platform staff.
     (
         "DELETE",
         "/api/v1/calendar-feeds/{id}",
-        Rule::ManageCalendar,
+        Rule::CalendarPayments,
     ),
     ("GET", "/api/v1/teams/{id}/emails", Rule::Read),
     ("POST", "/api/v1/teams/{id}/emails", Rule::CalendarPayments),
@@ -229,6 +230,7 @@ impl Ctx<'_> {
                 ends_at: Some(start + Duration::hours(2)),
                 lead: "Pat".into(),
                 justification: "Matrix".into(),
+                contingency_plan: "Matrix rollback".into(),
                 ..Default::default()
             };
         }
@@ -241,6 +243,8 @@ impl Ctx<'_> {
             } else {
                 self.calendar.window
             }),
+            description: "Matrix change".into(),
+            contingency_plan: "Matrix rollback".into(),
             lead: "Pat".into(),
             ..Default::default()
         }
@@ -367,9 +371,11 @@ impl Ctx<'_> {
                 last_day: NaiveDate::from_ymd_opt(2040, 1, 2).unwrap(),
                 reason: self.unique("Matrix freeze"),
             },
+            Utc::now(),
         )
         .await
         .unwrap()
+        .blackout
         .id
     }
 
@@ -379,7 +385,7 @@ impl Ctx<'_> {
             &Caller::system(),
             FeedForm {
                 scope: FeedScope::Team,
-                scope_id: self.seed.search,
+                scope_id: self.seed.payments,
             },
             Utc::now(),
         )
