@@ -171,13 +171,18 @@ ensure_tools() {
   log "checking tools"
   _ensure_cargo
 
+  # Rust links with the system C compiler, and a few crates (ring, mimalloc) build C code.
+  if ! command -v cc >/dev/null 2>&1; then
+    apt_install gcc libc6-dev
+  fi
+
   if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
     log "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   fi
 
   if ! cargo leptos --version 2>/dev/null | grep -qF "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; about 15 minutes on 2 cores)"
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; 20 to 40 minutes on 2 cores)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
 
@@ -218,11 +223,14 @@ ensure_test_tools() {
   fi
 
   # A real SMTP server on loopback receives the maintenance notices in the tests.
+  # Debian ships it as a package; pip is the fallback where the package is missing.
   if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
-    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
-    log "pip install aiosmtpd (the SMTP server of the e-mail tests)"
-    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null ||
-      python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd
+    if ! apt_install python3 python3-aiosmtpd 2>/dev/null; then
+      python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+      log "pip install aiosmtpd (the SMTP server of the e-mail tests)"
+      python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null ||
+        python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd
+    fi
   fi
 }
 

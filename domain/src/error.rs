@@ -183,6 +183,12 @@ fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> Option<Error> {
                 .unwrap_or("input");
             Some(Error::invalid(field, "is not valid"))
         }
+        // A NUL character (JSON's \u0000) in text: PostgreSQL stores none. The JSON API names
+        // the field before it gets here; this is the backstop for every other way in.
+        _ if matches!(db.code().as_deref(), Some("22021" | "22P05")) => Some(Error::invalid(
+            "input",
+            "contains a NUL character (\\u0000), which cannot be stored; remove it",
+        )),
         _ => None,
     }
 }

@@ -133,6 +133,28 @@ fn required(name: &str) -> Result<String, String> {
     var(name).ok_or_else(|| format!("{name} is required"))
 }
 
+/// Plain http on this machine: the one case where cookies go without the Secure flag (and
+/// responses without HSTS) unless DEMARC_COOKIE_SECURE says otherwise.
+pub fn is_local_development(public_url: &url::Url) -> bool {
+    public_url.scheme() == "http"
+        && matches!(
+            public_url.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]")
+        )
+}
+
+/// A secret's value, refused while it still holds the placeholder of `.env.example`.
+fn not_placeholder(name: &str, value: String) -> Result<String, String> {
+    if value.trim().starts_with("change-me") {
+        Err(format!(
+            "{name} still holds the placeholder from .env.example: set a real secret \
+             (for DEMARC_SECRET_KEY, `openssl rand -base64 32`)"
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
 impl Config {
     /// Reads the configuration from the environment. Errors name the variable.
     pub fn from_env() -> Result<Config, String> {
@@ -152,12 +174,7 @@ impl Config {
         let public_url = var("DEMARC_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
         let public_url =
             url::Url::parse(&public_url).map_err(|e| format!("DEMARC_PUBLIC_URL: {e}"))?;
-        // Cookies go without the Secure flag only for plain http on this machine (development).
-        let local = public_url.scheme() == "http"
-            && matches!(
-                public_url.host_str(),
-                Some("127.0.0.1" | "localhost" | "[::1]")
-            );
+        let local = is_local_development(&public_url);
         let roles = GroupMapping::parse_roles(&var("DEMARC_ROLE_GROUPS").unwrap_or_else(|| {
             "demarc-admins=admin,platform-engineers=platform_engineer,auditors=auditor".into()
         }))?;
@@ -174,7 +191,10 @@ impl Config {
             oidc: OidcConfig {
                 issuer: required("DEMARC_OIDC_ISSUER")?,
                 client_id: required("DEMARC_OIDC_CLIENT_ID")?,
-                client_secret: Secret::new(required("DEMARC_OIDC_CLIENT_SECRET")?),
+                client_secret: Secret::new(not_placeholder(
+                    "DEMARC_OIDC_CLIENT_SECRET",
+                    required("DEMARC_OIDC_CLIENT_SECRET")?,
+                )?),
                 api_audience: var("DEMARC_API_AUDIENCE").unwrap_or_else(|| "demarc-api".into()),
             },
             groups: GroupMapping {
@@ -187,7 +207,10 @@ impl Config {
             session_absolute_hours: parse("DEMARC_SESSION_ABSOLUTE_HOURS", 12)?,
             demo_data: parse("DEMARC_DEMO_DATA", false)?,
             shutdown_grace_seconds: parse("DEMARC_SHUTDOWN_GRACE_SECONDS", 20)?,
-            secret_key: var("DEMARC_SECRET_KEY").map(Secret::new),
+            secret_key: var("DEMARC_SECRET_KEY")
+                .map(|key| not_placeholder("DEMARC_SECRET_KEY", key))
+                .transpose()?
+                .map(Secret::new),
             worker: parse("DEMARC_WORKER", true)?,
             worker_poll_ms: parse("DEMARC_WORKER_POLL_MS", 1000)?,
             mailer: domain::calendar::notices::Mailer {
@@ -234,6 +257,37 @@ mod tests {
     fn an_unknown_role_names_the_variable() {
         let err = GroupMapping::parse_roles("ops=root").unwrap_err();
         assert!(err.contains("DEMARC_ROLE_GROUPS"));
+    }
+
+    #[test]
+    fn cookies_are_secure_everywhere_but_plain_http_on_this_machine() {
+        let local = |u: &str| is_local_development(&url::Url::parse(u).unwrap());
+        assert!(local("http://127.0.0.1:3000"));
+        assert!(local("http://localhost:3000/"));
+        assert!(local("http://[::1]:3000"));
+        assert!(!local("https://localhost:3000"));
+        assert!(!local("http://demarc.internal:3000"));
+        assert!(!local("https://demarc.example.com"));
+    }
+
+    #[test]
+    fn the_placeholders_of_the_example_file_are_refused() {
+        let example = include_str!("../../.env.example");
+        for name in ["DEMARC_SECRET_KEY", "DEMARC_OIDC_CLIENT_SECRET"] {
+            let value = example
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .expect("the example sets it");
+            let err = not_placeholder(name, value.to_owned()).unwrap_err();
+            assert!(err.contains(name), "{err}");
+        }
+        assert!(
+            not_placeholder(
+                "DEMARC_SECRET_KEY",
+                "q2cFz1xYv8dJ0mWk3N5rT7uB9eH4gL6a".into()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -43,20 +43,34 @@ use domain::crypto::SecretBox;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Connects to the database, runs migrations, discovers the OpenID provider.
-pub async fn build_state(
-    config: Config,
-    leptos_options: LeptosOptions,
-) -> Result<AppState, String> {
+/// Connects to the database and brings its schema up to date (migrations hold a lock, so
+/// replicas starting together apply each one once).
+pub async fn connect_and_migrate(
+    database_url: &str,
+    max_connections: u32,
+) -> Result<sqlx::PgPool, String> {
     let pool = PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(config.database_url.expose())
+        .connect(database_url)
         .await
         .map_err(|e| format!("cannot connect to the database (DATABASE_URL): {e}"))?;
     domain::db::migrate(&pool)
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(pool)
+}
+
+/// Connects to the database, runs migrations, discovers the OpenID provider.
+pub async fn build_state(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, String> {
+    let pool = connect_and_migrate(
+        config.database_url.expose(),
+        config.database_max_connections,
+    )
+    .await?;
     let oidc = Oidc::discover(&config.oidc, &config.redirect_uri(), &config.groups.claim)
         .await
         .map_err(|e| {
@@ -120,10 +134,6 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .route_layer(axum::middleware::from_fn(pages::guard));
-    // Server-rendered pages outside the Leptos app, behind the same guard.
-    let documents = Router::new()
-        .route("/platforms/{id}/scope/statement", get(statement::statement))
-        .route_layer(axum::middleware::from_fn(pages::guard));
     let (api, openapi) = api::router();
     let store = sessions::PgSessionStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
@@ -134,29 +144,28 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(
             state.config.session_idle_minutes,
         )));
-    Router::new()
-        .route("/auth/login", get(auth::web::login))
-        .route("/auth/callback", get(auth::web::callback))
-        .route("/auth/logout", post(auth::web::logout))
-        // Calendar clients cannot log in: the secret token in the URL is the credential.
-        .route("/ics/{file}", get(api::calendar::feed))
-        // A browser form with a file (an evidence file with its attestation); 10 MiB and the
-        // form's few fields.
-        .route(
-            forms::ATTEST_WITH_FILE,
-            post(forms::attest_with_file).layer(axum::extract::DefaultBodyLimit::max(
-                domain::golive::store::MAX_FILE_BYTES + 64 * 1024,
-            )),
-        )
+    let hsts = state.config.cookie_secure;
+    let mut router = Router::new();
+    for route in other_routes() {
+        router = router.route(route.path, route.handler);
+    }
+    router
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
         .merge(pages)
-        .merge(documents)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(api::error::json_routing_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_caller))
         .layer(sessions)
+        // A bug that panics answers 500 (logged with a reference) instead of dropping the
+        // connection; inside `track`, so the metrics count it.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            api::error::panic_response,
+        ))
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security_headers(hsts, req, next)
+        }))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -169,6 +178,88 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// A route registered outside the three registries the authorization matrix reads (the Leptos
+/// routes, the server functions, the OpenAPI document).
+pub struct OtherRoute {
+    pub method: axum::http::Method,
+    pub path: &'static str,
+    handler: axum::routing::MethodRouter<AppState>,
+}
+
+/// The routes outside the registries, in one list: the router registers exactly these, and the
+/// authorization matrix test checks that it has an entry for each.
+pub fn other_routes() -> Vec<OtherRoute> {
+    use axum::http::Method;
+    let route = |method: Method, path, handler| OtherRoute {
+        method,
+        path,
+        handler,
+    };
+    vec![
+        route(Method::GET, "/auth/login", get(auth::web::login)),
+        route(Method::GET, "/auth/callback", get(auth::web::callback)),
+        route(Method::POST, "/auth/logout", post(auth::web::logout)),
+        // Calendar clients cannot log in: the secret token in the URL is the credential.
+        route(Method::GET, "/ics/{file}", get(api::calendar::feed)),
+        // A browser form with a file (an evidence file with its attestation); 10 MiB and the
+        // form's few fields.
+        route(
+            Method::POST,
+            forms::ATTEST_WITH_FILE,
+            post(forms::attest_with_file).layer(axum::extract::DefaultBodyLimit::max(
+                domain::golive::store::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        ),
+        // A server-rendered document outside the Leptos app, behind the pages' guard.
+        route(
+            Method::GET,
+            "/platforms/{id}/scope/statement",
+            get(statement::statement).route_layer(axum::middleware::from_fn(pages::guard)),
+        ),
+    ]
+}
+
+/// Headers on every response: no framing by other sites, no content sniffing, no referrer sent
+/// elsewhere (feed URLs carry their token), HSTS where cookies are Secure (served over HTTPS);
+/// and pages and API answers, which hold data for the signed-in caller, are never stored by a
+/// cache. Static assets keep their own caching.
+async fn security_headers(
+    hsts: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{self, HeaderValue};
+    let mut response = next.run(req).await;
+    let private = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in defaults {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    if hsts {
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
+    if private {
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// A calendar feed's path is its credential (`/ics/<token>.ics`): logs get the route instead.
@@ -206,43 +297,55 @@ pub fn leptos_options(config: &Config) -> Result<LeptosOptions, String> {
     Ok(options)
 }
 
-/// Runs the server until SIGTERM or Ctrl-C, then drains: readiness fails at once, in-flight
-/// requests finish (up to the grace period), and the process exits.
+/// Runs the server until SIGTERM or Ctrl-C, then drains (see [`serve_until`]).
 pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let config = state.config.clone();
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let ops_listener = tokio::net::TcpListener::bind(config.ops_listen).await?;
-    tracing::info!(url = %config.public_url, ops = %config.ops_listen, "Demarc is listening");
-    let flag = state.shutting_down.clone();
-    let ops = axum::serve(ops_listener, ops::router(state.clone()));
-    let ops_task = tokio::spawn(async move { ops.await });
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let ops_listener = tokio::net::TcpListener::bind(state.config.ops_listen).await?;
     sessions::PgSessionStore::new(state.pool.clone()).spawn_cleanup();
-    if config.worker {
+    if state.config.worker {
         worker::spawn(state.clone());
     }
-    let app = router(state);
+    let app = router(state.clone());
+    serve_until(state, app, listener, ops_listener, shutdown_signal()).await
+}
+
+/// Serves `app` and the ops router until `shutdown` completes, then drains: readiness fails at
+/// once, no new connection is accepted, in-flight requests finish (up to the grace period), and
+/// the function returns.
+pub async fn serve_until(
+    state: AppState,
+    app: Router,
+    listener: tokio::net::TcpListener,
+    ops_listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let config = state.config.clone();
+    tracing::info!(url = %config.public_url, ops = %config.ops_listen, "Demarc is listening");
+    let flag = state.shutting_down.clone();
+    let ops = axum::serve(ops_listener, ops::router(state));
+    let ops_task = tokio::spawn(async move { ops.await });
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let shutdown = async move {
-        shutdown_signal().await;
+    let (draining, mut drain_started) = tokio::sync::watch::channel(false);
+    let begin_drain = async move {
+        shutdown.await;
         tracing::info!("shutdown requested: draining");
         flag.set();
+        let _ = draining.send(true);
     };
-    let server = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown);
+    let server = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(begin_drain);
     let result = tokio::select! {
         r = server => r,
-        _ = async { wait_then(grace).await } => {
+        _ = async {
+            // Only starts counting once the drain begins.
+            let _ = drain_started.wait_for(|started| *started).await;
+            tokio::time::sleep(grace).await;
+        } => {
             tracing::warn!("grace period over: exiting with requests still open");
             Ok(())
         }
     };
     ops_task.abort();
     result
-}
-
-async fn wait_then(grace: Duration) {
-    // Only starts counting once shutdown begins.
-    shutdown_signal().await;
-    tokio::time::sleep(grace).await;
 }
 
 async fn shutdown_signal() {

@@ -42,6 +42,16 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> Result<(), String> {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "migrate" {
+        // A release step: needs the database only, not the login provider or the site.
+        let url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or("DATABASE_URL is required")?;
+        server::connect_and_migrate(&url, 1).await?;
+        tracing::info!("migrations are up to date");
+        return Ok(());
+    }
     let config = server::config::Config::from_env()?;
     let options = server::leptos_options(&config)?;
     let demo = config.demo_data;
@@ -55,7 +65,6 @@ async fn run() -> Result<(), String> {
             }
             server::serve(state).await.map_err(|e| e.to_string())
         }
-        "migrate" => Ok(()),
         "demo-data" => server::demo::load_all(&state.pool, state.clock.now())
             .await
             .map_err(|e| format!("demo data: {e}")),

@@ -18,18 +18,27 @@ pub enum PageRule {
     AuditLog,
     /// Platform staff and auditors (token list).
     Tokens,
+    /// A form that only serves people who may do this (a team-free action).
+    Form(Action<'static>),
+    /// A form for work that a team's members do for their own team and platform staff for any
+    /// (a new application, an application's drill): platform staff and members of some team.
+    TeamForm,
 }
 
-/// The rule for a page path (a Leptos route).
+/// The rule for a page path (a Leptos route). Reading pages need read access; the forms that
+/// create or edit something need the right to do it, so nobody is shown a form that can only
+/// refuse them.
 pub fn rule(path: &str) -> PageRule {
-    match path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default()
-    {
-        "audit" => PageRule::AuditLog,
-        "tokens" => PageRule::Tokens,
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["audit", ..] => PageRule::AuditLog,
+        ["tokens", ..] => PageRule::Tokens,
+        ["teams", "new"] => PageRule::Form(Action::ManageTeams),
+        ["platforms", "new"] => PageRule::Form(Action::ManagePlatforms),
+        ["calendar", "maintenances", "new"] | ["calendar", "maintenances", _, "edit"] => {
+            PageRule::Form(Action::ManageCalendar)
+        }
+        ["applications", "new"] | ["calendar", "drills", "new"] => PageRule::TeamForm,
         _ => PageRule::Read,
     }
 }
@@ -41,6 +50,12 @@ pub fn allows(rule: PageRule, caller: &Caller) -> bool {
         PageRule::Read => a.may(Action::Read),
         PageRule::AuditLog => a.may(Action::ReadAuditLog),
         PageRule::Tokens => a.may(Action::ManageTokens) || a.has(domain::Role::Auditor),
+        PageRule::Form(action) => a.may(action),
+        PageRule::TeamForm => {
+            a.may(Action::Read)
+                && !a.is_read_only()
+                && (a.is_platform_staff() || !a.teams.is_empty())
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Options {
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// The SMTP server maintenance notices go to (`smtp://127.0.0.1:<port>`).
     pub smtp_url: Option<String>,
+    /// Serve as a deployment behind HTTPS would (Secure cookies, HSTS).
+    pub secure_cookies: bool,
 }
 
 /// Ids of the demo data set (see `server::demo`), loaded by [`TestApp::seed`].
@@ -161,6 +163,7 @@ impl TestApp {
         let db = TestDb::create().await;
         let mut config = config(&db.url, addr, ops_addr, issuer, client_id, client_secret);
         config.mailer.smtp_url = options.smtp_url;
+        config.cookie_secure = options.secure_cookies;
         let mut state = server::build_state(config, leptos_options(addr))
             .await
             .unwrap_or_else(|e| panic!("the server did not start: {e}"));
@@ -415,6 +418,16 @@ async fn outside_route_generation(
 ) -> axum::response::Response {
     let _serving = ROUTE_GENERATION.read().await;
     next.run(request).await
+}
+
+/// The server's router for `state`, built and served like a test server's (see
+/// [`ROUTE_GENERATION`]): for tests that serve it themselves.
+pub async fn build_router(state: &AppState) -> axum::Router {
+    let app = {
+        let _generating = ROUTE_GENERATION.write().await;
+        server::router(state.clone())
+    };
+    app.layer(axum::middleware::from_fn(outside_route_generation))
 }
 
 /// The app's page routes, generated while no test server renders a page (see

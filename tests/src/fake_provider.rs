@@ -108,6 +108,9 @@ pub fn tamper(jwt: &str, claims: &Value) -> String {
 struct Shared {
     next_id_token: Option<String>,
     token_requests: usize,
+    /// Keys published after the start (a rotation), beside the first one.
+    rotated_keys: Vec<Value>,
+    jwks_requests: usize,
 }
 
 #[derive(Clone)]
@@ -165,6 +168,20 @@ impl FakeProvider {
         self.shared.lock().expect("lock").next_id_token = Some(id_token);
     }
 
+    /// Publishes another key beside the first (the provider rotates its keys).
+    pub fn publish(&self, key: &SigningKey) {
+        self.shared
+            .lock()
+            .expect("lock")
+            .rotated_keys
+            .push(key.public_jwk());
+    }
+
+    /// How many times the key set was fetched so far.
+    pub fn jwks_requests(&self) -> usize {
+        self.shared.lock().expect("lock").jwks_requests
+    }
+
     /// How many code exchanges the server made so far.
     pub fn token_requests(&self) -> usize {
         self.shared.lock().expect("lock").token_requests
@@ -217,7 +234,11 @@ async fn discovery(State(s): State<FakeState>) -> impl IntoResponse {
 }
 
 async fn jwks(State(s): State<FakeState>) -> impl IntoResponse {
-    Json(s.jwks.clone())
+    let mut shared = s.shared.lock().expect("lock");
+    shared.jwks_requests += 1;
+    let mut keys = s.jwks["keys"].as_array().cloned().unwrap_or_default();
+    keys.extend(shared.rotated_keys.iter().cloned());
+    Json(json!({ "keys": keys }))
 }
 
 async fn token(State(s): State<FakeState>) -> axum::response::Response {

@@ -110,6 +110,19 @@ pub fn plain(status: StatusCode, code: &'static str, message: &str) -> Response 
     (status, Json(body)).into_response()
 }
 
+/// The answer to a request whose handler panicked (a bug): a 500 in the API's error shape with a
+/// reference to the log line, instead of a dropped connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    tracing::error!(%reference, panic = %what, "a request handler panicked");
+    ApiError(domain::Error::Internal { reference }).into_response()
+}
+
 /// Under /api, the router's own answers (no such path: the HTML 404 page; a method the path
 /// does not have: an empty 405) come in the API's error shape like every other error.
 pub async fn json_routing_errors(
@@ -174,8 +187,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = match axum::body::Bytes::from_request(req, state).await {
             Ok(b) => b,
+            // A body over the limit is 413 (the client must send less), anything else 400.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(plain(e.status(), "too_large", &e.body_text()));
+            }
             Err(e) => return Err(plain(StatusCode::BAD_REQUEST, "invalid", &e.body_text())),
         };
+        if let Some(field) = nul_in_text(&bytes) {
+            return Err(ApiError(domain::Error::invalid(
+                &field,
+                "contains a NUL character (\\u0000), which cannot be stored; remove it",
+            ))
+            .into_response());
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(JsonBody)
@@ -240,6 +264,42 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         ApiError(domain::Error::invalid("body", r.body_text()))
     }
+}
+
+/// The path of the first string (or key) holding a NUL character, which PostgreSQL cannot store.
+/// JSON can only carry one escaped, so bodies without `\u0000` are not parsed twice.
+fn nul_in_text(body: &[u8]) -> Option<String> {
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    fn find(value: &serde_json::Value, path: &str) -> Option<String> {
+        let this = || {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(this()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| find(v, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') {
+                    Some(this())
+                } else if path.is_empty() {
+                    find(v, k)
+                } else {
+                    find(v, &format!("{path}.{k}"))
+                }
+            }),
+            _ => None,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    find(&value, "")
 }
 
 fn missing_field(message: &str) -> Option<String> {

@@ -170,10 +170,12 @@ impl Oidc {
         self.current.read().expect("oidc lock poisoned").clone()
     }
 
-    /// Fetches metadata and keys again (at most every 30 seconds), after a key we do not know.
+    /// Fetches metadata and keys again after a key we do not know (a rotation at the provider),
+    /// at most once per [`KEY_REFRESH_INTERVAL`]: tokens naming made-up keys cannot make Demarc
+    /// hammer the provider, and a key published a moment ago is found within seconds.
     async fn refresh(&self) -> Result<Arc<Discovered>, OidcError> {
         let current = self.current();
-        if current.fetched_at.elapsed() < Duration::from_secs(30) {
+        if current.fetched_at.elapsed() < KEY_REFRESH_INTERVAL {
             return Ok(current);
         }
         let fresh = Arc::new(fetch(&self.http, &self.config, &self.redirect_uri).await?);
@@ -290,6 +292,14 @@ impl Oidc {
         let header: JwtHeader =
             serde_json::from_slice(&b64.decode(header).map_err(|_| invalid("bad header"))?)
                 .map_err(|_| invalid("bad header"))?;
+        // RFC 9068 access tokens say `at+jwt`; plain `JWT` (or nothing) is common too. Any other
+        // type (an ID token's, a logout token's) is not an access token.
+        if let Some(typ) = header.typ.as_deref() {
+            let typ = typ.to_ascii_lowercase();
+            if !matches!(typ.as_str(), "at+jwt" | "application/at+jwt" | "jwt") {
+                return Err(invalid("not an access token (typ)"));
+            }
+        }
         let alg = match header.alg.as_str() {
             "RS256" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             "RS384" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
@@ -347,6 +357,11 @@ impl Oidc {
         if !claims.aud.contains(&self.config.api_audience) {
             return Err(invalid("wrong audience"));
         }
+        // Only ID tokens carry a nonce (Demarc sends one with every sign-in): a person's ID token
+        // must not work as an API credential, even where the API audience is the client id.
+        if claims.other.contains_key("nonce") {
+            return Err(invalid("an ID token, not an access token"));
+        }
         let now = chrono::Utc::now().timestamp();
         if claims.exp <= now {
             return Err(invalid("expired"));
@@ -363,6 +378,9 @@ impl Oidc {
     }
 }
 
+/// The shortest time between two fetches of the provider's keys.
+const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
 fn header_payload_len(token: &str) -> usize {
     token.rfind('.').unwrap_or(token.len())
 }
@@ -371,6 +389,7 @@ fn header_payload_len(token: &str) -> usize {
 struct JwtHeader {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
 }
 
 /// An access token's audience: one string or a list.

@@ -93,7 +93,8 @@ pub async fn callback(
     let (next, login) = match result {
         Ok(ok) => ok,
         Err(e) => {
-            tracing::warn!(reason = %e, "login refused");
+            // Debug formatting escapes line breaks, so a provider's error text cannot forge log lines.
+            tracing::warn!(reason = ?e.to_string(), "login refused");
             let message = match e {
                 OidcError::Provider(_) => "The identity provider did not complete the sign-in.",
                 OidcError::Discovery(_) => "The identity provider cannot be reached right now.",

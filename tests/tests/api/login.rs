@@ -105,6 +105,30 @@ async fn the_login_only_sends_people_back_to_local_pages() {
 }
 
 #[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_responses_carry_hsts() {
+    let app = TestApp::spawn_with(tests::Options {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    let response = app
+        .client()
+        .get(app.url("/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    let hsts = response.headers()["strict-transport-security"].clone();
+    assert_eq!(hsts, "max-age=31536000");
+    let cookie = session_cookie(&response).expect("the pending login is kept in a session");
+    assert!(
+        cookie
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("secure")),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
 async fn the_session_cookie_is_http_only_same_site_and_renewed_at_login() {
     let app = TestApp::spawn().await;
     let client = app.client();

@@ -373,6 +373,17 @@ async fn access_tokens_are_checked_for_key_issuer_audience_and_time() {
         ("not valid yet", fake.sign(&with("nbf", json!(now + 3600)))),
         ("alg none", unsigned_jwt(&good)),
         (
+            "an ID token (it carries a nonce)",
+            fake.sign(&with("nonce", json!("n-0S6_WzA2Mj"))),
+        ),
+        (
+            "another token type",
+            fake.key.sign(
+                &json!({ "alg": "RS256", "typ": "logout+jwt", "kid": "fake-provider-key" }),
+                &good,
+            ),
+        ),
+        (
             "tampered claims",
             tamper(&fake.sign(&good), &with("groups", json!(["demarc-admins"]))),
         ),
@@ -388,4 +399,41 @@ async fn access_tokens_are_checked_for_key_issuer_audience_and_time() {
         StatusCode::UNAUTHORIZED,
         "a key the provider never published"
     );
+}
+
+#[tokio::test]
+async fn a_key_the_provider_rotates_in_is_fetched_and_trusted() {
+    let fake = FakeProvider::start().await;
+    let app = TestApp::spawn_with_issuer(&fake.issuer, "demarc", "demarc-secret").await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "iss": fake.issuer, "aud": "demarc-api", "exp": now + 300, "iat": now,
+        "client_id": "pipeline", "groups": ["platform-engineers"], "scope": "demarc:read",
+    });
+    let status = |token: String| {
+        let client = app.bearer(&token);
+        let url = app.url("/api/v1/teams");
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    let rotated = SigningKey::new(2, "rotated-key");
+    let token = rotated.sign(&rotated.header(), &claims);
+    assert_eq!(
+        status(token.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "not published yet"
+    );
+    let fetched = fake.jwks_requests();
+    // The provider publishes it; past the refresh interval, the next token fetches the keys.
+    fake.publish(&rotated);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(status(token.clone()).await, StatusCode::OK);
+    assert_eq!(fake.jwks_requests(), fetched + 1, "one fetch of the keys");
+    assert_eq!(status(token).await, StatusCode::OK, "kept after the fetch");
+    // Made-up keys right after: refused without fetching again.
+    let made_up = SigningKey::new(2, "made-up-key");
+    for _ in 0..5 {
+        let token = made_up.sign(&made_up.header(), &claims);
+        assert_eq!(status(token).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(fake.jwks_requests(), fetched + 1, "no fetch storm");
 }

@@ -96,6 +96,81 @@ async fn readiness_fails_when_the_database_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_shutdown_fails_readiness_refuses_new_connections_and_finishes_requests_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let token = app.api_token("pat").await;
+    // A second server on the same state, served the way `server::serve` does after a SIGTERM.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ops_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops = format!("http://{}", ops_listener.local_addr().unwrap());
+    let router = tests::app::build_router(&app.state).await;
+    let (signal, received) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve_until(
+        app.state.clone(),
+        router,
+        listener,
+        ops_listener,
+        async move {
+            let _ = received.await;
+        },
+    ));
+    let http = app.client();
+    let ready = http.get(format!("{ops}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "ready before the shutdown");
+
+    // A request in flight: its headers and half its body are sent before the shutdown.
+    let body = br#"{"slug":"late","name":"Late arrival"}"#;
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/teams HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    signal.send(()).unwrap();
+    let ready = http.get(format!("{ops}/readyz")).send().await.unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "readiness fails at once, so the load balancer stops sending"
+    );
+    let mut refused = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(refused, "no new connection is accepted once draining");
+    assert!(
+        !server.is_finished(),
+        "the request in flight holds the server open"
+    );
+
+    // The rest of the body: the request completes, then the server returns.
+    conn.write_all(&body[10..]).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("the server returns once the request is done")
+        .unwrap();
+    assert!(finished.is_ok(), "{finished:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM teams WHERE slug = 'late'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the request in flight was carried out");
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_3_1_and_describes_the_api() {
     let app = TestApp::spawn().await;
     let response = app

@@ -165,7 +165,66 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["team_id"].is_string(), "{body}");
+
+    // A NUL character, which PostgreSQL cannot store, is named by its field, not a 500.
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "nul", "name": "Nul", "description": "before\u{0}after" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["fields"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NUL"),
+        "{body}"
+    );
+    // ... also where the JSON API cannot see it: a search term in a query string.
+    let (status, body) = get(&app, &pat, "/api/v1/teams?q=a%00b").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // A body over the limit is 413, in the API's error shape.
+    let huge = format!(
+        r#"{{"slug":"big","name":"Big","description":"{}"}}"#,
+        "x".repeat(25 << 20)
+    );
+    let response = super::support::same_origin(&app, pat.post(app.url("/api/v1/teams")))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = tests::json(response).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(code(&body), "too_large", "{body}");
     assert_eq!(count(&app, "teams").await, 1, "nothing invalid was stored");
+}
+
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let pat = app.login("pat").await;
+    for path in ["/", "/api/v1/teams"] {
+        let response = pat.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let h = response.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            h["content-security-policy"], "frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(
+            h["cache-control"], "no-store",
+            "signed-in data is not cached: {path}"
+        );
+        // The test server is plain HTTP on loopback, so no HSTS.
+        assert!(!h.contains_key("strict-transport-security"), "{path}");
+    }
 }
 
 #[tokio::test]
@@ -402,6 +461,15 @@ async fn an_auditor_reads_everything_but_changes_nothing() {
         StatusCode::FORBIDDEN,
         "auditors cannot create tokens"
     );
+    // Refused as an auditor, not judged as input: invalid input gets 403 too.
+    let (status, body) = post(
+        &app,
+        &audrey,
+        "/api/v1/applications",
+        &json!({ "team_id": seed.payments, "slug": "Bad Slug", "name": "" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(count(&app, "teams").await, 3, "nothing changed");
 }
 
