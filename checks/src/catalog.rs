@@ -96,7 +96,8 @@ pub fn info(id: CheckId) -> CheckInfo {
              nowhere else, they stay Pending and the application runs degraded until the node \
              returns.",
             "For each node, drains it on paper: every Pod of the application on it (all its \
-             workloads together; DaemonSet and Job Pods stay) is placed, largest first, by its \
+             workloads together; DaemonSet Pods stay, and Job Pods, which can wait for room, are \
+             not counted) is placed, largest first, by its \
              CPU, memory and Pod-count requests, onto the free allocatable capacity of the \
              other nodes it may run on: schedulable, with taints it tolerates, matching its \
              nodeSelector and required node affinity, and away from siblings its required \

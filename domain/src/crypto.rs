@@ -104,6 +104,22 @@ impl SecretBox {
             })?;
         Ok(plain.to_vec())
     }
+
+    /// Seals text for a URL (base64url): what a page may show only if Demarc wrote it.
+    pub fn seal_for_url(&self, context: &str, text: &str) -> Result<String> {
+        use base64::Engine;
+        let sealed = self.seal(context, text.as_bytes())?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// Opens what [`SecretBox::seal_for_url`] sealed; None for anything else.
+    pub fn open_from_url(&self, context: &str, value: &str) -> Option<String> {
+        use base64::Engine;
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        String::from_utf8(self.open(context, &sealed).ok()?).ok()
+    }
 }
 
 #[cfg(test)]

@@ -223,8 +223,8 @@ pub fn other_routes() -> Vec<OtherRoute> {
 
 /// Headers on every response: no framing by other sites, no content sniffing, no referrer sent
 /// elsewhere (feed URLs carry their token), HSTS where cookies are Secure (served over HTTPS);
-/// and pages and API answers, which hold data for the signed-in caller, are never stored by a
-/// cache. Static assets keep their own caching.
+/// and everything but the static assets (pages, API answers, exports, evidence files, feeds)
+/// is never stored by a cache. Static assets keep their own caching.
 async fn security_headers(
     hsts: bool,
     req: axum::extract::Request,
@@ -232,11 +232,24 @@ async fn security_headers(
 ) -> axum::response::Response {
     use axum::http::header::{self, HeaderValue};
     let mut response = next.run(req).await;
-    let private = response
+    // Everything but the static assets (style, script, wasm, images, fonts) is someone's data:
+    // pages, API answers, exports, evidence files, feeds.
+    let static_asset = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+        .is_some_and(|t| {
+            [
+                "text/css",
+                "text/javascript",
+                "application/javascript",
+                "application/wasm",
+                "image/",
+                "font/",
+            ]
+            .iter()
+            .any(|asset| t.starts_with(asset))
+        });
     let headers = response.headers_mut();
     let defaults = [
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -254,7 +267,7 @@ async fn security_headers(
             .entry(header::STRICT_TRANSPORT_SECURITY)
             .or_insert(HeaderValue::from_static("max-age=31536000"));
     }
-    if private {
+    if !static_asset {
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));

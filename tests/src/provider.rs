@@ -55,7 +55,19 @@ impl Provider {
         PROVIDER.get_or_init(Provider::start)
     }
 
+    /// Starts the provider; a start that does not get ready is retried once with a new process
+    /// (on a loaded machine Node.js has been seen to stall before listening).
     fn start() -> Provider {
+        match Provider::try_start() {
+            Ok(provider) => provider,
+            Err(first) => {
+                eprintln!("{first}\nstarting the OpenID provider again");
+                Provider::try_start().unwrap_or_else(|again| panic!("{again}"))
+            }
+        }
+    }
+
+    fn try_start() -> Result<Provider, String> {
         let dir = workspace_root().join("dev/oidc");
         if !dir.join("node_modules/oidc-provider").is_dir() {
             panic!(
@@ -64,8 +76,12 @@ impl Provider {
                 dir.display()
             );
         }
-        let log_file =
-            std::env::temp_dir().join(format!("demarc-test-oidc-{}.log", std::process::id()));
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log_file = std::env::temp_dir().join(format!(
+            "demarc-test-oidc-{}-{start}.log",
+            std::process::id()
+        ));
         let stderr = std::fs::File::create(&log_file).expect("create the provider's log file");
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
@@ -98,18 +114,19 @@ impl Provider {
             Ok(issuer) => issuer,
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 let log = std::fs::read_to_string(&log_file).unwrap_or_default();
-                panic!(
+                return Err(format!(
                     "the OpenID provider did not print its ready line within 30 s; its stderr:\n{log}"
-                );
+                ));
             }
         };
-        Provider {
+        Ok(Provider {
             issuer,
             log_file,
             _child: Mutex::new(child),
             _stdin: Mutex::new(stdin),
-        }
+        })
     }
 
     /// The provider's discovery document.

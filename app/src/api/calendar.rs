@@ -99,6 +99,8 @@ pub struct PlansPageData {
     /// Why the holidays could not be listed, per field.
     pub holiday_errors: std::collections::BTreeMap<String, String>,
     pub can_manage: bool,
+    /// What the save that led to the page did to what is already planned.
+    pub warnings: Vec<String>,
 }
 
 /// What the new-maintenance page offers.
@@ -134,6 +136,8 @@ pub struct MaintenancePageData {
     pub acknowledgements: Vec<AckRow>,
     pub can_manage: bool,
     pub today: NaiveDate,
+    /// What the rules warned of when the maintenance was saved (the save that led here).
+    pub warnings: Vec<String>,
 }
 
 /// What the new-drill page offers.
@@ -430,6 +434,7 @@ pub async fn load_plans(
     platform: Option<String>,
     country: Option<String>,
     year: Option<String>,
+    #[server(default)] warnings: Option<String>,
 ) -> UiResult<PlansPageData> {
     use chrono::{Datelike, Duration};
     use domain::calendar::{holidays, plans};
@@ -494,6 +499,7 @@ pub async fn load_plans(
         platform,
         platforms,
         can_manage: caller.actor.may(domain::Action::ManageCalendar),
+        warnings: opened_warnings(warnings.as_deref()),
     })
 }
 
@@ -628,7 +634,8 @@ pub async fn save_plan(
 }
 
 /// When a change of plans or blackouts affects what is already planned, goes back to the plans
-/// page with the warnings to show; otherwise the page is simply read again.
+/// page with the warnings to show, sealed so that the page shows only what Demarc wrote (a link
+/// cannot make it say anything else); otherwise the page is simply read again.
 #[cfg(feature = "ssr")]
 fn show_consequences(
     platform_id: uuid::Uuid,
@@ -647,14 +654,38 @@ fn show_consequences(
     if warnings.len() > SHOWN {
         messages.push(format!("And {} more.", warnings.len() - SHOWN));
     }
-    let query: Vec<String> = messages
-        .iter()
-        .map(|m| format!("warning={}", query_value(m)))
-        .collect();
-    leptos_axum::redirect(&format!(
-        "/calendar/plans?platform={platform_id}&{}#calendar-warnings",
-        query.join("&")
-    ));
+    // Without a secret key nothing can be sealed: the page then shows what it always shows
+    // (the blackouts' conflicts, the skew), and the REST answer lists every warning.
+    if let Some(sealed) = sealed_warnings(&messages) {
+        leptos_axum::redirect(&format!(
+            "/calendar/plans?platform={platform_id}&warnings={sealed}#calendar-warnings"
+        ));
+    }
+}
+
+/// What the sealed warnings in a page's address are bound to.
+#[cfg(feature = "ssr")]
+const WARNINGS_CONTEXT: &str = "page-warnings";
+
+/// Warnings sealed for a page's address (`?warnings=`), so that the page shows only what
+/// Demarc wrote: a link cannot make Demarc's page say anything else. None without a secret key.
+#[cfg(feature = "ssr")]
+fn sealed_warnings(messages: &[String]) -> Option<String> {
+    let secrets = ssr::secrets().ok()?;
+    let text = serde_json::to_string(messages).ok()?;
+    secrets.seal_for_url(WARNINGS_CONTEXT, &text).ok()
+}
+
+/// The warnings [`sealed_warnings`] sealed into the address; nothing for anything else.
+#[cfg(feature = "ssr")]
+fn opened_warnings(sealed: Option<&str>) -> Vec<String> {
+    sealed
+        .and_then(|sealed| {
+            let secrets = ssr::secrets().ok()?;
+            let text = secrets.open_from_url(WARNINGS_CONTEXT, sealed)?;
+            serde_json::from_str(&text).ok()
+        })
+        .unwrap_or_default()
 }
 
 /// Removes an environment's plan, unless another environment follows it.
@@ -812,19 +843,6 @@ fn utc_time(field: &str, value: &str) -> UiResult<Option<DateTime<Utc>>> {
     Ok(Some(time.and_utc()))
 }
 
-/// Percent-encodes a query value.
-#[cfg(feature = "ssr")]
-fn query_value(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The fields of the maintenance form, as the browser sends them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MaintenanceFields {
@@ -891,15 +909,12 @@ impl MaintenanceFields {
 fn show_saved(
     saved: domain::calendar::model::MaintenanceSaved,
 ) -> domain::calendar::model::MaintenanceSaved {
-    let warnings: Vec<String> = saved
-        .warnings
-        .iter()
-        .map(|w| format!("warning={}", query_value(w)))
-        .collect();
-    let query = if warnings.is_empty() {
+    let query = if saved.warnings.is_empty() {
         String::new()
     } else {
-        format!("?{}", warnings.join("&"))
+        sealed_warnings(&saved.warnings)
+            .map(|sealed| format!("?warnings={sealed}"))
+            .unwrap_or_default()
     };
     leptos_axum::redirect(&format!(
         "/calendar/maintenances/{}{query}",
@@ -951,7 +966,10 @@ pub async fn update_maintenance(
 
 /// A maintenance, the one it repeats, and the teams' acknowledgements.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
-pub async fn load_maintenance(id: String) -> UiResult<MaintenancePageData> {
+pub async fn load_maintenance(
+    id: String,
+    #[server(default)] warnings: Option<String>,
+) -> UiResult<MaintenancePageData> {
     use domain::calendar::maintenances;
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
@@ -976,6 +994,7 @@ pub async fn load_maintenance(id: String) -> UiResult<MaintenancePageData> {
         acknowledgements,
         can_manage: caller.actor.may(domain::Action::ManageCalendar),
         today: ssr::now()?.date_naive(),
+        warnings: opened_warnings(warnings.as_deref()),
     })
 }
 

@@ -535,14 +535,22 @@ fn node_affinity_matches(required: &NodeSelector, node: &Node) -> bool {
 }
 
 /// Why a node refuses a Pod whatever its free capacity.
-enum Refusal {
-    /// A NoSchedule or NoExecute taint the Pod does not tolerate ("key=value:Effect").
-    Taint(String),
+enum Refusal<'n> {
+    /// A NoSchedule or NoExecute taint the Pod does not tolerate.
+    Taint(&'n Taint),
     NodeSelector,
     NodeAffinity,
 }
 
-fn refusal(spec: &PodSpec, node: &Node) -> Option<Refusal> {
+/// A taint as people write it: "key=value:Effect".
+fn taint_text(t: &Taint) -> String {
+    match t.value.as_deref() {
+        Some(v) if !v.is_empty() => format!("{}={v}:{}", t.key, t.effect),
+        _ => format!("{}:{}", t.key, t.effect),
+    }
+}
+
+fn refusal<'n>(spec: &PodSpec, node: &'n Node) -> Option<Refusal<'n>> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     let untolerated = node
         .spec
@@ -554,10 +562,7 @@ fn refusal(spec: &PodSpec, node: &Node) -> Option<Refusal> {
             matches!(t.effect.as_str(), "NoSchedule" | "NoExecute") && !tolerates(tolerations, t)
         });
     if let Some(t) = untolerated {
-        return Some(Refusal::Taint(match t.value.as_deref() {
-            Some(v) if !v.is_empty() => format!("{}={v}:{}", t.key, t.effect),
-            _ => format!("{}:{}", t.key, t.effect),
-        }));
+        return Some(Refusal::Taint(t));
     }
     let labels = node.metadata.labels.as_ref();
     if spec
@@ -719,6 +724,57 @@ fn drain_advice(whys: &[&Why<'_>], shared: bool) -> String {
     advice.join("; ")
 }
 
+/// One evicted Pod looking for a node during a drain, against the room left so far.
+struct Fit<'s, 'a> {
+    pod: &'a Pod,
+    need: Resources,
+    /// The node being drained.
+    from: &'a str,
+    targets: &'s [Target<'a>],
+    free: &'s [Resources],
+    placed: &'s [Vec<&'a Pod>],
+    /// The Pods on a target whose anti-affinity may matter for this Pod.
+    there: &'s dyn Fn(usize) -> &'s [&'a Pod],
+}
+
+impl<'a> Fit<'_, 'a> {
+    /// The first target (by name) that takes the Pod; with `why`, every refusal is recorded.
+    fn first(&self, mut why: Option<&mut Why<'a>>) -> Option<usize> {
+        for (i, t) in self.targets.iter().enumerate() {
+            if t.name == self.from {
+                continue;
+            }
+            let refused: Option<&mut Vec<&'a str>> =
+                match self.pod.spec.as_ref().and_then(|s| refusal(s, t.node)) {
+                    Some(Refusal::Taint(taint)) => {
+                        if let Some(why) = why.as_deref_mut() {
+                            why.tainted
+                                .push(format!("{} ({})", t.name, taint_text(taint)));
+                        }
+                        continue;
+                    }
+                    Some(Refusal::NodeSelector) => why.as_deref_mut().map(|w| &mut w.selector),
+                    Some(Refusal::NodeAffinity) => why.as_deref_mut().map(|w| &mut w.affinity),
+                    None if !self.free[i].fits(&self.need) => {
+                        why.as_deref_mut().map(|w| &mut w.full)
+                    }
+                    None if (self.there)(i)
+                        .iter()
+                        .chain(self.placed[i].iter())
+                        .any(|q| anti_conflict(self.pod, q)) =>
+                    {
+                        why.as_deref_mut().map(|w| &mut w.anti)
+                    }
+                    None => return Some(i),
+                };
+            if let Some(nodes) = refused {
+                nodes.push(t.name);
+            }
+        }
+        None
+    }
+}
+
 /// A node that takes new Pods, with its free allocatable capacity.
 struct Target<'a> {
     name: &'a str,
@@ -814,55 +870,36 @@ impl<'a> DrainPlan<'a> {
             let mut evicted = Vec::with_capacity(moved.len());
             for (pod, need) in moved {
                 let own_terms = hostname_anti_terms(pod).next().is_some();
-                let mut why = Why::default();
-                let mut to = None;
-                for (i, t) in targets.iter().enumerate() {
-                    if t.name == *node {
-                        continue;
+                let there = |i: usize| -> &[&'a Pod] {
+                    if own_terms {
+                        on(&targets[i])
+                    } else {
+                        &guarded[i]
                     }
-                    match pod.spec.as_ref().and_then(|s| refusal(s, t.node)) {
-                        Some(Refusal::Taint(taint)) => {
-                            why.tainted.push(format!("{} ({taint})", t.name));
-                            continue;
-                        }
-                        Some(Refusal::NodeSelector) => {
-                            why.selector.push(t.name);
-                            continue;
-                        }
-                        Some(Refusal::NodeAffinity) => {
-                            why.affinity.push(t.name);
-                            continue;
-                        }
-                        None => {}
-                    }
-                    if !free[i].fits(&need) {
-                        why.full.push(t.name);
-                        continue;
-                    }
-                    let there = if own_terms { on(t) } else { &guarded[i] };
-                    if there
-                        .iter()
-                        .chain(placed[i].iter())
-                        .any(|q| anti_conflict(pod, q))
-                    {
-                        why.anti.push(t.name);
-                        continue;
-                    }
-                    to = Some(i);
-                    break;
-                }
-                evicted.push(Evicted {
+                };
+                let fit = Fit {
                     pod,
                     need,
-                    to: match to {
-                        Some(i) => {
-                            free[i].sub(need);
-                            placed[i].push(pod);
-                            Ok(targets[i].name)
-                        }
-                        None => Err(why),
-                    },
-                });
+                    from: node,
+                    targets: &targets,
+                    free: &free,
+                    placed: &placed,
+                    there: &there,
+                };
+                // The reasons are only worth collecting for a Pod that finds no node.
+                let to = match fit.first(None) {
+                    Some(i) => {
+                        free[i].sub(need);
+                        placed[i].push(pod);
+                        Ok(targets[i].name)
+                    }
+                    None => {
+                        let mut why = Why::default();
+                        fit.first(Some(&mut why));
+                        Err(why)
+                    }
+                };
+                evicted.push(Evicted { pod, need, to });
             }
             drains.insert(*node, evicted);
         }
@@ -926,7 +963,8 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
         ));
     }
     let plan = cx.idx.drain_plan.get_or_init(|| DrainPlan::new(cx.idx));
-    let mine = |p: &Pod| cx.pods.iter().any(|q| std::ptr::eq(*q, p));
+    let own: HashSet<*const Pod> = cx.pods.iter().map(|p| *p as *const Pod).collect();
+    let mine = |p: &Pod| own.contains(&(p as *const Pod));
     let no_drain = Vec::new();
     let drain_of = |node: &str| plan.drains.get(node).unwrap_or(&no_drain);
     ev.val("schedulable_nodes", plan.targets.len());
@@ -980,7 +1018,7 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
         // The other workloads' Pods the drain evicts: how many, and the first few by name (a
         // node of a large application holds many).
         let others = || evicted.iter().filter(|e| !mine(e.pod));
-        for e in evicted {
+        for (k, e) in evicted.iter().enumerate() {
             let Err(why) = &e.to else { continue };
             let pod = pod_label(w.namespace, e.pod);
             if mine(e.pod) {
@@ -1012,12 +1050,18 @@ pub fn drain_capacity(cx: &Cx<'_, '_>) -> Verdict {
                 continue;
             }
             // Another workload's Pod from the same node: this workload shares the blame when
-            // one of its own Pods took room that Pod needed.
-            let took: Vec<String> = evicted
+            // one of its own Pods, placed before that Pod (placement goes largest first), took
+            // room on a node that had enough for it before the drain.
+            let had_room = |node: &str| {
+                plan.targets
+                    .binary_search_by(|t| t.name.cmp(node))
+                    .is_ok_and(|i| plan.targets[i].free.fits(&e.need))
+            };
+            let took: Vec<String> = evicted[..k]
                 .iter()
                 .filter(|m| mine(m.pod))
                 .filter_map(|m| match m.to {
-                    Ok(to) if why.full.contains(&to) => Some(format!(
+                    Ok(to) if why.full.contains(&to) && had_room(to) => Some(format!(
                         "{} takes the room on {to}",
                         name_of(&m.pod.metadata)
                     )),
@@ -1893,6 +1937,44 @@ mod tests {
             let r = result_for(&alone, CheckId::DrainCapacity, app);
             assert_eq!(r.outcome, Outcome::Pass, "{app}: {}", r.message);
         }
+    }
+
+    #[test]
+    fn a_small_pod_placed_after_a_big_one_failed_takes_no_blame() {
+        let mut s = healthy_shop();
+        let sized = |app: &str, cpu: &str| {
+            let mut spec = good_pod_spec(app);
+            spec["containers"][0]["resources"]["requests"]["cpu"] = json!(cpu);
+            spec["containers"][0]["resources"]["limits"]["cpu"] = json!(cpu);
+            spec
+        };
+        s.deployments = Source::Read(vec![
+            deployment("web", 2, sized("web", "3")),
+            deployment("cart", 2, sized("cart", "1")),
+        ]);
+        s.pods = Source::Read(vec![
+            pod("web-0", "web", "n1", sized("web", "3")),
+            pod("cart-0", "cart", "n1", sized("cart", "1")),
+            pod("web-1", "web", "n2", sized("web", "3")),
+            pod("cart-1", "cart", "n2", sized("cart", "1")),
+        ]);
+        s.nodes = Source::Read(vec![
+            node("n1", "z1", "4", "8Gi"),
+            node("n2", "z2", "4", "8Gi"),
+            node("n3", "z2", "1500m", "8Gi"),
+        ]);
+        // Draining n1: web-0 (3 CPUs) goes first and fits nowhere (n3 never had room for it);
+        // cart-0 then takes n3. Web fails; cart took nothing web-0 could have used.
+        let web = result_for(&s, CheckId::DrainCapacity, "web");
+        let cart = result_for(&s, CheckId::DrainCapacity, "cart");
+        assert_eq!(web.outcome, Outcome::Fail, "{}", web.message);
+        assert_eq!(cart.outcome, Outcome::Pass, "{}", cart.message);
+        assert!(
+            cart.message
+                .contains("for reasons this workload's Pods do not cause"),
+            "{}",
+            cart.message
+        );
     }
 
     #[test]

@@ -574,8 +574,10 @@ async fn send_email(
             // lettre's errors name the server, never the credentials; a server's reply may
             // repeat the recipient, which is sealed at rest and must not reach the log.
             .map_err(|e| {
-                let reply = e.to_string().replace(address.as_str(), &row.hint);
-                format!("the SMTP server refused or was unreachable: {reply}")
+                format!(
+                    "the SMTP server refused or was unreachable: {}",
+                    mask_addresses(&e.to_string(), &row.hint)
+                )
             })
     }
     .await;
@@ -623,6 +625,16 @@ pub async fn team_emails(pool: &PgPool, caller: &Caller, team_id: Uuid) -> Resul
 }
 
 /// "a…@example.com": enough to recognise an address without showing it.
+/// A server's reply with every word that looks like an e-mail address (in whatever case or
+/// brackets the server echoes it) replaced by the recipient's hint.
+fn mask_addresses(reply: &str, hint: &str) -> String {
+    reply
+        .split(' ')
+        .map(|word| if word.contains('@') { hint } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn hint(address: &str) -> String {
     match address.split_once('@') {
         Some((local, domain)) => {
@@ -740,5 +752,17 @@ mod tests {
     fn hints_hide_the_address() {
         assert_eq!(hint("ops-team@example.com"), "o…@example.com");
         assert_eq!(hint("nope"), "…");
+    }
+
+    #[test]
+    fn server_replies_are_logged_without_the_address() {
+        let reply =
+            "permanent error (550): 5.1.1 <Ops-Team@Example.com>: Recipient address rejected";
+        let masked = mask_addresses(reply, "o…@example.com");
+        assert!(!masked.to_lowercase().contains("ops-team"), "{masked}");
+        assert!(
+            masked.contains("o…@example.com") && masked.contains("(550)"),
+            "{masked}"
+        );
     }
 }

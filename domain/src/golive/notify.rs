@@ -74,20 +74,17 @@ fn verification_failed_body(format: &str, notice: &VerificationFailedNotice) -> 
     }
 }
 
-/// Queues a "verification failed after go-live" notice to every webhook of the team.
+/// Queues a "verification failed after go-live" notice to every webhook of the team, once per
+/// `once` key (and webhook).
 pub(crate) async fn enqueue_verification_failed(
     conn: &mut PgConnection,
     notice: &VerificationFailedNotice,
+    once: &str,
     now: DateTime<Utc>,
 ) -> Result<u32> {
     let team = &notice.subject.team;
-    to_team(
-        conn,
-        team,
-        |format| verification_failed_body(format, notice),
-        now,
-    )
-    .await
+    let body = |format: &str| verification_failed_body(format, notice);
+    to_team_once(conn, team, body, Some(once), now).await
 }
 
 /// Text for Slack's mrkdwn: `&`, `<` and `>` are its control characters (links, mentions).
@@ -203,6 +200,17 @@ async fn to_team(
     body: impl Fn(&str) -> serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<u32> {
+    to_team_once(conn, team_slug, body, None, now).await
+}
+
+/// [`to_team`], each delivery queued at most once per `once` key and webhook.
+async fn to_team_once(
+    conn: &mut PgConnection,
+    team_slug: &str,
+    body: impl Fn(&str) -> serde_json::Value,
+    once: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u32> {
     let hooks = sqlx::query!(
         "SELECT w.id, w.format FROM team_webhooks w JOIN teams t ON t.id = w.team_id
          WHERE t.slug = $1 AND w.removed_at IS NULL",
@@ -212,7 +220,8 @@ async fn to_team(
     .await?;
     let mut n = 0;
     for hook in hooks {
-        enqueue_webhook(conn, hook.id, body(&hook.format), now, None).await?;
+        let key = once.map(|once| format!("{once}:{}", hook.id));
+        enqueue_webhook(conn, hook.id, body(&hook.format), now, key.as_deref()).await?;
         n += 1;
     }
     Ok(n)

@@ -408,7 +408,9 @@ async fn verify_batch(
     let fail_all = |reason: String| async move {
         let mut out = Vec::with_capacity(batch.len());
         for run in batch {
-            out.push(finish_failed(pool, run.run_id, &reason, now()).await);
+            out.push(
+                finish_failed(pool, run.run_id, &reason, Failure::ClusterUnreadable, now()).await,
+            );
         }
         out
     };
@@ -614,26 +616,40 @@ async fn joined(handle: Option<tokio::task::JoinHandle<Result<()>>>) -> Result<(
     }
 }
 
-/// Marks a run failed. When it is the first failure after a run that worked, on a review
-/// approved for go-live, the team hears of it: until the cluster can be read again (revoked
-/// credentials, a moved API server), nothing watches the application for drift.
+/// How a failed run concerns the application's team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The cluster could not be read (no connection, no client, nothing readable): on an
+    /// approved review the team hears of the first such failure after a run that worked, since
+    /// nothing watches the application for drift until the cluster can be read again.
+    ClusterUnreadable,
+    /// Anything else (the queue gave up on the job): recorded on the run only.
+    Other,
+}
+
+/// Marks a run failed, unless it already finished; tells the team when `failure` says so.
 pub(crate) async fn finish_failed(
     pool: &PgPool,
     run_id: Uuid,
     error: &str,
+    failure: Failure,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     let run = sqlx::query!(
-        r#"UPDATE verification_runs SET state = 'failed', error = $2, finished_at = $3,
+        r#"WITH previous AS (
+             SELECT p.id, p.state FROM verification_runs p
+             WHERE p.review_id = (SELECT review_id FROM verification_runs WHERE id = $1)
+               AND p.id <> $1 AND p.state IN ('succeeded', 'failed')
+               AND p.trigger NOT IN ('upload', 'ci')
+             ORDER BY p.finished_at DESC LIMIT 1)
+         UPDATE verification_runs v SET state = 'failed', error = $2, finished_at = $3,
                 progress = jsonb_build_object('step', 'Failed', 'done', 0, 'total', 0)
-         WHERE id = $1
-         RETURNING review_id, trigger,
-           (SELECT r.state FROM golive_reviews r WHERE r.id = review_id) AS "review_state!",
-           (SELECT p.state FROM verification_runs p
-             WHERE p.review_id = verification_runs.review_id AND p.id <> $1
-               AND p.state IN ('succeeded', 'failed') AND p.trigger NOT IN ('upload', 'ci')
-             ORDER BY p.finished_at DESC LIMIT 1) AS previous"#,
+         FROM golive_reviews r
+         WHERE v.id = $1 AND v.state IN ('queued', 'running') AND r.id = v.review_id
+         RETURNING v.review_id, v.trigger, r.state AS review_state,
+           (SELECT id FROM previous) AS "previous_id?",
+           (SELECT state FROM previous) AS "previous_state?""#,
         run_id,
         error,
         now
@@ -641,8 +657,10 @@ pub(crate) async fn finish_failed(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(run) = run
+        && failure == Failure::ClusterUnreadable
         && run.review_state == "approved"
-        && run.previous.as_deref() == Some("succeeded")
+        && run.previous_state.as_deref() == Some("succeeded")
+        && let Some(previous) = run.previous_id
         && !matches!(run.trigger.as_str(), "upload" | "ci")
     {
         let notice = notify::VerificationFailedNotice {
@@ -651,7 +669,10 @@ pub(crate) async fn finish_failed(
             error: error.to_owned(),
             failed_at: now,
         };
-        notify::enqueue_verification_failed(&mut tx, &notice, now).await?;
+        // One notice per outage: runs failing at once on several replicas all follow the same
+        // last run that worked.
+        let once = format!("verification_failed:{previous}");
+        notify::enqueue_verification_failed(&mut tx, &notice, &once, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -1312,6 +1333,7 @@ pub async fn abandon(
             pool,
             p.run_id,
             &format!("Gave up after {} attempts: {error}", job.attempt),
+            Failure::Other,
             now,
         )
         .await?;

@@ -140,6 +140,9 @@ pub struct Oidc {
     redirect_uri: RedirectUrl,
     groups_claim: String,
     current: RwLock<Arc<Discovered>>,
+    /// Held while the keys are fetched again, with when that was last tried (also when it
+    /// failed): one fetch at a time, at most one per [`KEY_REFRESH_INTERVAL`].
+    refreshing: tokio::sync::Mutex<Instant>,
 }
 
 impl Oidc {
@@ -162,6 +165,7 @@ impl Oidc {
             config: config.clone(),
             redirect_uri,
             groups_claim: groups_claim.to_owned(),
+            refreshing: tokio::sync::Mutex::new(discovered.fetched_at),
             current: RwLock::new(Arc::new(discovered)),
         })
     }
@@ -174,10 +178,12 @@ impl Oidc {
     /// at most once per [`KEY_REFRESH_INTERVAL`]: tokens naming made-up keys cannot make Demarc
     /// hammer the provider, and a key published a moment ago is found within seconds.
     async fn refresh(&self) -> Result<Arc<Discovered>, OidcError> {
-        let current = self.current();
-        if current.fetched_at.elapsed() < KEY_REFRESH_INTERVAL {
-            return Ok(current);
+        // Requests that wait here while another fetches get that fetch's keys.
+        let mut tried = self.refreshing.lock().await;
+        if tried.elapsed() < KEY_REFRESH_INTERVAL {
+            return Ok(self.current());
         }
+        *tried = Instant::now();
         let fresh = Arc::new(fetch(&self.http, &self.config, &self.redirect_uri).await?);
         *self.current.write().expect("oidc lock poisoned") = fresh.clone();
         tracing::info!("refreshed the OpenID provider's metadata and keys");

@@ -3558,24 +3558,56 @@ async fn a_new_plan_or_blackout_warns_of_the_maintenances_and_the_soak_it_breaks
         "{freeze}"
     );
 
-    // The plans page shows what the save that led to it warns of.
-    let html = get_text(
-        &app,
-        &pat,
-        &format!(
-            "/calendar/plans?platform={}&warning=Production+on+Thu+11+Feb+2027+comes+too+early",
-            seed.core
-        ),
-    )
-    .await;
+    // The plans page shows what the save that led to it warns of: a blackout added from the
+    // page over January's maintenance sends the browser back with the warning, sealed.
+    let request = pat.post(app.url(&super::support::server_fn_path("add_blackout")));
+    let response = super::support::same_origin(&app, request)
+        .header("accept", "text/html")
+        .header(
+            "referer",
+            app.url(&format!("/calendar/plans?platform={}", seed.core)),
+        )
+        .form(&[
+            ("platform_id", seed.core.to_string()),
+            ("environment_id", seed.staging.to_string()),
+            ("first_day", "2027-01-11".to_owned()),
+            ("last_day", "2027-01-13".to_owned()),
+            ("reason", "Team offsite".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("warnings="), "{location}");
+    assert!(
+        !location.contains("CoreDNS"),
+        "the text is sealed: {location}"
+    );
+    let html = get_text(&app, &pat, &location).await;
     let shown = html
         .split("id=\"calendar-warnings\"")
         .nth(1)
         .unwrap_or_else(|| panic!("no warnings on the page:\n{html}"));
     assert!(
-        shown.contains("Production on Thu 11 Feb 2027 comes too early"),
+        shown.contains(
+            "“CoreDNS 1.12” (staging, Tue 12 Jan 2027) falls in the blackout “Team offsite”"
+        ),
         "{shown}"
     );
+    // A link cannot make the page say anything: unsealed or forged warnings show nothing.
+    for forged in [
+        "warning=Production+on+Thu+11+Feb+2027+comes+too+early",
+        "warnings=UHJvZHVjdGlvbiBjb21lcyB0b28gZWFybHk",
+    ] {
+        let html = get_text(
+            &app,
+            &pat,
+            &format!("/calendar/plans?platform={}&{forged}", seed.core),
+        )
+        .await;
+        assert!(!html.contains("id=\"calendar-warnings\""), "{forged}");
+    }
 }
 
 /// Every maintenance says what it changes; a major update and an emergency say how the change

@@ -431,9 +431,32 @@ async fn a_key_the_provider_rotates_in_is_fetched_and_trusted() {
     assert_eq!(status(token).await, StatusCode::OK, "kept after the fetch");
     // Made-up keys right after: refused without fetching again.
     let made_up = SigningKey::new(2, "made-up-key");
+    let forged = made_up.sign(&made_up.header(), &claims);
     for _ in 0..5 {
-        let token = made_up.sign(&made_up.header(), &claims);
-        assert_eq!(status(token).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(forged.clone()).await, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(fake.jwks_requests(), fetched + 1, "no fetch storm");
+    // Past the interval, twenty at once: one fetch between them.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let answers = futures_join_all((0..20).map(|_| status(forged.clone()))).await;
+    assert!(
+        answers.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{answers:?}"
+    );
+    assert_eq!(fake.jwks_requests(), fetched + 2, "one fetch for a burst");
+}
+
+/// Runs the futures at once and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("the request task"));
+    }
+    out
 }

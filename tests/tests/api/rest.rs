@@ -225,6 +225,20 @@ async fn responses_carry_the_security_headers() {
         // The test server is plain HTTP on loopback, so no HSTS.
         assert!(!h.contains_key("strict-transport-security"), "{path}");
     }
+    // Exports are data too.
+    let export = pat
+        .get(app.url("/api/v1/maintenances/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    assert!(
+        export.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert_eq!(export.headers()["cache-control"], "no-store");
 }
 
 #[tokio::test]

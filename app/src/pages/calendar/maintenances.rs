@@ -310,16 +310,23 @@ pub fn MaintenancePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let data = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_maintenance,
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                query.read().get("warnings"),
+            )
+        },
+        |(id, warnings)| load_maintenance(id, warnings),
     );
-    let warnings = move || query.read().get_all("warning").unwrap_or_default();
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <Title text="Maintenance"/><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => maintenance_view(d, warnings()).into_any(),
+                    Ok(d) => {
+                        let warnings = d.warnings.clone();
+                        maintenance_view(d, warnings).into_any()
+                    }
                 }
             })}
         </Transition>

@@ -121,19 +121,22 @@ pub fn PlansPage() -> impl IntoView {
     let data = Resource::new(
         move || {
             let q = query.read();
-            (q.get("platform"), q.get("country"), q.get("year"))
+            (
+                q.get("platform"),
+                q.get("country"),
+                q.get("year"),
+                q.get("warnings"),
+            )
         },
-        |(platform, country, year)| load_plans(platform, country, year),
+        |(platform, country, year, warnings)| load_plans(platform, country, year, warnings),
     );
-    // What the save that led here does to what is already planned.
-    let warnings = move || query.read().get_all("warning").unwrap_or_default();
     view! {
         <Title text="Maintenance plans"/>
         <Transition fallback=|| view! { <h1>"Maintenance plans"</h1><p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <h1>"Maintenance plans"</h1><ErrorBox error=e/> }.into_any(),
-                    Ok(d) => plans_view(d, warnings()).into_any(),
+                    Ok(d) => plans_view(d).into_any(),
                 }
             })}
         </Transition>
@@ -153,7 +156,9 @@ fn consequences_view(warnings: Vec<String>) -> impl IntoView + use<> {
     })
 }
 
-fn plans_view(d: PlansPageData, warnings: Vec<String>) -> impl IntoView {
+fn plans_view(d: PlansPageData) -> impl IntoView {
+    // What the save that led here does to what is already planned.
+    let warnings = d.warnings.clone();
     let pid = d.platform.id.to_string();
     let can_manage = d.can_manage;
     let others = (d.platforms.len() > 1).then(|| {
