@@ -261,7 +261,18 @@ impl TestApp {
             "GET {start} answered {} instead of a redirect to the provider",
             response.status()
         );
-        let mut url = location(&start, &response);
+        let url = location(&start, &response);
+        self.login_through(client, url, user).await
+    }
+
+    /// Walks a login from the provider's authorization URL `url` (as Demarc's redirect gave
+    /// it, or as a test changed it) through the provider's login form, up to the callback URL.
+    pub async fn login_through(
+        &self,
+        client: &reqwest::Client,
+        mut url: url::Url,
+        user: &str,
+    ) -> url::Url {
         let callback = self.url("/auth/callback");
         for _ in 0..20 {
             if url.as_str().starts_with(&callback) {

@@ -1,6 +1,9 @@
 //! Login attacks: every forged or replayed login must end on the "sign-in refused" page (400)
-//! with no session and no user created. The ID-token attacks use a hostile provider that hands
-//! out crafted tokens; a correctly crafted token proves that the harness itself works.
+//! with no session and no user created. Where the real development provider can be led into
+//! it (a wrong state, another nonce, a code for another client, a replayed code, another
+//! issuer), the attack goes through it; the forgeries a real provider never signs (tampered,
+//! unsigned, expired, foreign keys) come from a hostile provider that hands out crafted tokens,
+//! and a correctly crafted token proves that the harness itself works.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -78,6 +81,42 @@ async fn a_callback_with_a_wrong_state_is_refused() {
         "genuine callback after a wrong state",
     )
     .await;
+}
+
+/// The provider's authorization URL that Demarc's login redirects to.
+async fn authorization_url(app: &TestApp, client: &reqwest::Client) -> url::Url {
+    let start = url::Url::parse(&app.url("/auth/login?next=%2F")).unwrap();
+    let response = client.get(start.clone()).send().await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    tests::location(&start, &response)
+}
+
+#[tokio::test]
+async fn an_id_token_the_real_provider_issued_for_another_nonce_is_refused() {
+    // The attacker swaps the nonce on the way to the provider: the real provider signs an ID
+    // token with the attacker's nonce, which is not the one this login remembers.
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let authorize = authorization_url(&app, &client).await;
+    let forged = with_param(&authorize, "nonce", Some("attacker-chosen-nonce"));
+    let callback = app.login_through(&client, forged, "pat").await;
+    let response = client.get(callback).send().await.unwrap();
+    assert_refused(&app, &client, response, "another nonce (real provider)").await;
+}
+
+#[tokio::test]
+async fn a_code_the_real_provider_issued_to_another_client_is_refused() {
+    // Another client registered at the same provider, with Demarc's callback: its code (and the
+    // ID token it would get, for another audience) must not sign anybody in to Demarc.
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let other = Provider::get().register_client(&app.base).await;
+    assert_ne!(other.client_id, app.client_id);
+    let authorize = authorization_url(&app, &client).await;
+    let forged = with_param(&authorize, "client_id", Some(&other.client_id));
+    let callback = app.login_through(&client, forged, "pat").await;
+    let response = client.get(callback).send().await.unwrap();
+    assert_refused(&app, &client, response, "a code for another client").await;
 }
 
 #[tokio::test]
