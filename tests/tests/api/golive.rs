@@ -2334,6 +2334,19 @@ async fn a_file_uploaded_from_the_review_page_is_the_items_evidence() {
     let refused = post(&audrey, "1", "report").await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(files().await, 0);
+    // A member of another team sends a complete, current form: refused on the item, nothing kept.
+    let bob = app.login("bob").await;
+    let refused = post(&bob, "1", "report").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let back = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("__err="), "{back}");
+    assert_eq!(files().await, 0, "another team's member attests nothing");
+    let review_now = reload(&app, &alice, &review).await;
+    assert_eq!(
+        item(&review_now, "load-test")["status"],
+        "pending",
+        "{review_now}"
+    );
 
     // The item's version: passed, with the file as evidence, downloadable from the page.
     let done = post(&alice, "1", "p99 180 ms at 400 rps").await.unwrap();
