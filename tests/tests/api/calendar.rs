@@ -822,6 +822,26 @@ async fn reminders_fire_once_each_across_restarts_and_replicas() {
 /// The feed's events, parsed by the `icalendar` crate after checking what that parser lets
 /// through: CRLF line ends, lines folded at 75 octets, the calendar's VERSION and PRODID, and
 /// in every event the properties RFC 5545 requires (UID, DTSTAMP) and a start.
+/// Makes a calendar feed (`scope`: environment, platform or team) and returns its URL.
+async fn new_feed(app: &TestApp, client: &Client, scope: &str, scope_id: Uuid) -> String {
+    let (status, feed) = call(
+        app,
+        client,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        None,
+        Some(&json!({"scope": scope, "scope_id": scope_id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{feed}");
+    feed["path"].as_str().unwrap().to_owned()
+}
+
+/// What a calendar client fetching the feed's URL reads.
+async fn feed_text(url: &str) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 fn parse_feed(text: &str) -> Vec<icalendar::parser::Component<'static>> {
     assert!(
         text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'),
@@ -878,17 +898,7 @@ async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
     let bob = app.login("bob").await;
     plan_core(&app, &pat, &seed).await;
 
-    let (status, feed) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/calendar-feeds",
-        None,
-        Some(&json!({"scope": "platform", "scope_id": seed.core})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{feed}");
-    let url = feed["path"].as_str().unwrap().to_owned();
+    let url = new_feed(&app, &pat, "platform", seed.core).await;
     assert!(url.starts_with(&app.base) && url.ends_with(".ics"), "{url}");
     // Team feeds are the team's to make.
     let (status, _) = call(
@@ -1013,7 +1023,7 @@ async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_ne!(rotated["path"], feed["path"]);
+    assert_ne!(rotated["path"], url.as_str());
     assert_eq!(fetch(url).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         fetch(rotated["path"].as_str().unwrap().to_owned()).await.0,
@@ -2259,22 +2269,8 @@ async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed
     );
 
     // The team's ICS feed carries the same audits, as all-day events.
-    let (status, feed) = call(
-        &app,
-        &alice,
-        Method::POST,
-        "/api/v1/calendar-feeds",
-        None,
-        Some(&json!({"scope": "team", "scope_id": seed.payments})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{feed}");
-    let text = reqwest::get(feed["path"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = new_feed(&app, &alice, "team", seed.payments).await;
+    let text = feed_text(&feed).await;
     let events = parse_feed(&text);
     let in_feed: Vec<(String, Option<String>)> = events
         .iter()
@@ -2733,23 +2729,13 @@ async fn a_production_window_changed_by_a_new_staging_plan_gets_a_new_sequence_i
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, feed) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/calendar-feeds",
-        None,
-        Some(&json!({"scope": "environment", "scope_id": seed.production})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{feed}");
-    let url = feed["path"].as_str().unwrap().to_owned();
+    let url = new_feed(&app, &pat, "environment", seed.production).await;
     // Production's window of Fri 15 Jan, as a subscribed calendar sees it.
     let uid = format!("window-{}-2027-01-15@demarc", seed.production);
     let window = || {
         let (url, uid) = (url.clone(), uid.clone());
         async move {
-            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            let text = feed_text(&url).await;
             let event = parse_feed(&text)
                 .into_iter()
                 .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
@@ -3108,22 +3094,12 @@ async fn a_plan_removed_and_planned_again_gives_its_windows_a_higher_sequence() 
         let (status, body) = put_plan(&app, &pat, seed.staging, version, &staging_plan()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (status, feed) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/calendar-feeds",
-        None,
-        Some(&json!({"scope": "environment", "scope_id": seed.staging})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{feed}");
-    let url = feed["path"].as_str().unwrap().to_owned();
+    let url = new_feed(&app, &pat, "environment", seed.staging).await;
     let uid = format!("window-{}-2027-01-12@demarc", seed.staging);
     let sequence = || {
         let (url, uid) = (url.clone(), uid.clone());
         async move {
-            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            let text = feed_text(&url).await;
             parse_feed(&text)
                 .into_iter()
                 .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
@@ -3199,22 +3175,8 @@ async fn a_drill_in_the_feed_was_last_modified_when_it_changed_not_when_it_start
         Some(changed)
     );
 
-    let (status, feed) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/calendar-feeds",
-        None,
-        Some(&json!({"scope": "platform", "scope_id": seed.core})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{feed}");
-    let text = reqwest::get(feed["path"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = new_feed(&app, &pat, "platform", seed.core).await;
+    let text = feed_text(&feed).await;
     let uid = format!("drill-{id}@demarc");
     let event = parse_feed(&text)
         .into_iter()

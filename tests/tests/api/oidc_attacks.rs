@@ -371,20 +371,33 @@ async fn an_id_token_signed_by_an_unknown_key_is_refused() {
     .await;
 }
 
+/// Valid claims of an access token from `issuer` for Demarc's API: an automation client in the
+/// platform engineers' group, with read scope.
+fn pipeline_claims(issuer: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "iss": issuer, "aud": "demarc-api", "exp": now + 300, "iat": now,
+        "client_id": "pipeline", "groups": ["platform-engineers"], "scope": "demarc:read",
+    })
+}
+
+/// What `GET /api/v1/teams` answers to the bearer token (a future that owns what it needs).
+fn teams_status(
+    app: &TestApp,
+    token: String,
+) -> impl std::future::Future<Output = StatusCode> + Send + 'static {
+    let client = app.bearer(&token);
+    let url = app.url("/api/v1/teams");
+    async move { client.get(url).send().await.unwrap().status() }
+}
+
 #[tokio::test]
 async fn access_tokens_are_checked_for_key_issuer_audience_and_time() {
     let fake = FakeProvider::start().await;
     let app = TestApp::spawn_with_issuer(&fake.issuer, "demarc", "demarc-secret").await;
+    let good = pipeline_claims(&fake.issuer);
     let now = chrono::Utc::now().timestamp();
-    let good = json!({
-        "iss": fake.issuer, "aud": "demarc-api", "exp": now + 300, "iat": now,
-        "client_id": "pipeline", "groups": ["platform-engineers"], "scope": "demarc:read",
-    });
-    let status = |token: String| {
-        let client = app.bearer(&token);
-        let url = app.url("/api/v1/teams");
-        async move { client.get(url).send().await.unwrap().status() }
-    };
+    let status = |token: String| teams_status(&app, token);
     let with = |key: &str, value: Value| {
         let mut claims = good.clone();
         claims[key] = value;
@@ -444,16 +457,8 @@ async fn access_tokens_are_checked_for_key_issuer_audience_and_time() {
 async fn a_key_the_provider_rotates_in_is_fetched_and_trusted() {
     let fake = FakeProvider::start().await;
     let app = TestApp::spawn_with_issuer(&fake.issuer, "demarc", "demarc-secret").await;
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({
-        "iss": fake.issuer, "aud": "demarc-api", "exp": now + 300, "iat": now,
-        "client_id": "pipeline", "groups": ["platform-engineers"], "scope": "demarc:read",
-    });
-    let status = |token: String| {
-        let client = app.bearer(&token);
-        let url = app.url("/api/v1/teams");
-        async move { client.get(url).send().await.unwrap().status() }
-    };
+    let claims = pipeline_claims(&fake.issuer);
+    let status = |token: String| teams_status(&app, token);
     let rotated = SigningKey::new(2, "rotated-key");
     let token = rotated.sign(&rotated.header(), &claims);
     assert_eq!(
