@@ -142,6 +142,34 @@ impl Actor {
         self.has(Role::Auditor) || !self.can_write
     }
 
+    /// Why the actor changes nothing, if it is read-only.
+    fn read_only_reason(&self) -> Option<&'static str> {
+        if self.has(Role::Auditor) {
+            Some("Auditors have read-only access.")
+        } else if !self.can_write {
+            Some("This token is read-only.")
+        } else {
+            None
+        }
+    }
+
+    /// Refuses a read-only actor (an auditor, a read token) before its input is even judged:
+    /// whatever it sends, the answer is no.
+    pub fn refuse_read_only(&self) -> Result<()> {
+        match self.read_only_reason() {
+            Some(reason) => Err(Error::forbidden(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// True when the actor may work for some team (platform staff, or a member of a team who
+    /// may write): who the forms for any team's work (a new application, a drill) serve.
+    pub fn works_for_some_team(&self) -> bool {
+        self.has_access()
+            && !self.is_read_only()
+            && (self.is_platform_staff() || !self.teams.is_empty())
+    }
+
     /// True for admins and platform engineers.
     pub fn is_platform_staff(&self) -> bool {
         self.has(Role::Admin) || self.has(Role::PlatformEngineer)
@@ -187,10 +215,9 @@ impl Actor {
             ));
         }
         let message = match action {
-            _ if self.has(Role::Auditor) && action != Action::Read => {
-                "Auditors have read-only access.".to_owned()
+            _ if action != Action::Read && self.read_only_reason().is_some() => {
+                self.read_only_reason().unwrap_or_default().to_owned()
             }
-            _ if !self.can_write => "This token is read-only.".to_owned(),
             Action::Read => "You cannot see this.".to_owned(),
             Action::ReadAuditLog => {
                 "Only administrators and auditors can read the audit log.".to_owned()

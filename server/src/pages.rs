@@ -51,11 +51,7 @@ pub fn allows(rule: PageRule, caller: &Caller) -> bool {
         PageRule::AuditLog => a.may(Action::ReadAuditLog),
         PageRule::Tokens => a.may(Action::ManageTokens) || a.has(domain::Role::Auditor),
         PageRule::Form(action) => a.may(action),
-        PageRule::TeamForm => {
-            a.may(Action::Read)
-                && !a.is_read_only()
-                && (a.is_platform_staff() || !a.teams.is_empty())
-        }
+        PageRule::TeamForm => a.works_for_some_team(),
     }
 }
 
