@@ -121,7 +121,8 @@ pub fn info(id: CheckId) -> CheckInfo {
             "Use spec.maxUnavailable: 1 instead of a minAvailable equal to the replica count, or \
              raise spec.replicas above minAvailable. Set spec.unhealthyPodEvictionPolicy: \
              AlwaysAllow so crash-looping Pods never block a drain.",
-            "Deployments, StatefulSets, DaemonSets and Argo Rollouts",
+            "Deployments, StatefulSets and Argo Rollouts (a DaemonSet's Pods are not moved by a \
+             drain, so this does not apply to them)",
         ),
         CheckId::GracefulShutdown => (
             "Graceful, bounded shutdown",

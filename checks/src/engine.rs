@@ -537,7 +537,9 @@ impl EvidenceExt for Evidence {
 /// installed is not an error here: callers decide what its absence means.
 pub(crate) fn source_error<T>(source: &Source<T>, what: &str) -> Option<String> {
     match source {
-        Source::Forbidden(reason) => Some(format!("cannot list {what}: forbidden ({reason})")),
+        Source::Forbidden(reason) => Some(format!(
+            "cannot list {what}: forbidden ({reason}); grant get and list on {what} to Demarc's reader (deploy/clusterrole.yaml has the rules)"
+        )),
         Source::Failed(reason) => Some(format!("cannot list {what}: {reason}")),
         Source::Read(_) | Source::NotInstalled => None,
     }

@@ -74,19 +74,29 @@ pub(crate) fn progress_bar(p: &Progress, id: Option<String>) -> impl IntoView + 
 
 /// What blocks a review: failing required items first, then pending ones.
 pub(crate) fn blockers(p: &Progress, limit: usize) -> impl IntoView + use<> {
-    let all: Vec<(bool, String)> = p
+    // Failing first, then pending, then what the last run could not check.
+    let all: Vec<(&str, &str, String)> = p
         .failing
         .iter()
-        .map(|t| (true, t.clone()))
-        .chain(p.pending.iter().map(|t| (false, t.clone())))
+        .map(|t| ("blocker failing", "✗ ", t.clone()))
+        .chain(
+            p.pending
+                .iter()
+                .map(|t| ("blocker pending", "… ", t.clone())),
+        )
+        .chain(p.unverified.iter().map(|t| {
+            (
+                "blocker unverified",
+                "? ",
+                format!("{t} (not checked last run)"),
+            )
+        }))
         .collect();
     let more = all.len().saturating_sub(limit);
     (!all.is_empty()).then(|| {
         view! {
             <ul class="blockers">
-                {all.into_iter().take(limit).map(|(failing, title)| {
-                    let class = if failing { "blocker failing" } else { "blocker pending" };
-                    let mark = if failing { "✗ " } else { "… " };
+                {all.into_iter().take(limit).map(|(class, mark, title)| {
                     view! { <li class=class>{mark}{title}</li> }
                 }).collect_view()}
                 {(more > 0).then(|| view! { <li class="muted">{format!("and {more} more")}</li> })}
@@ -229,7 +239,8 @@ fn board_row(e: BoardEntry) -> impl IntoView {
             <td>{r.team_name.clone()}</td>
             <td>{r.environment_name.clone()}{r.is_production.then(|| view! { <span class="badge prod">"production"</span> })}</td>
             <td>{state_badge(r.state)}
-                {r.approved_at.map(|at| view! { <br/><span class="muted">{format!("approved {}", at.format("%Y-%m-%d"))}</span> })}</td>
+                {r.approved_at.map(|at| view! { <br/><span class="muted">{format!("approved {}", at.format("%Y-%m-%d"))}</span> })}
+                {r.last_checked_at.map(|at| view! { <br/><span class="muted last-checked">{format!("checked {}", at.format("%Y-%m-%d %H:%M UTC"))}</span> })}</td>
             <td>{started.then(|| progress_bar(&r.progress, None))}</td>
             <td>{blockers(&r.progress, 4)}</td>
             <td class="no-print">{review}</td>

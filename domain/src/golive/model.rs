@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use checks::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, Params};
+pub use checks::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, Params, SourceInfo};
 
 #[cfg(feature = "server")]
 use utoipa::ToSchema;
@@ -327,6 +327,10 @@ pub struct Progress {
     /// Titles of required items that fail (blockers) or are still pending.
     pub failing: Vec<String>,
     pub pending: Vec<String>,
+    /// Titles of required automatic items the latest verification could not judge (a kind it
+    /// may not read, a cluster that stopped answering): their status is older than that run.
+    #[serde(default)]
+    pub unverified: Vec<String>,
 }
 
 impl Progress {
@@ -345,6 +349,9 @@ impl Progress {
                     ItemStatus::Failed => p.failing.push(item.definition.title.clone()),
                     ItemStatus::Pending => p.pending.push(item.definition.title.clone()),
                     _ => {}
+                }
+                if item.outcome == Some(Outcome::Error) {
+                    p.unverified.push(item.definition.title.clone());
                 }
             }
         }

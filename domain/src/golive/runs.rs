@@ -171,13 +171,7 @@ pub async fn request(
         ));
     }
     if ctx.namespaces.is_empty() {
-        return Err(Error::invalid(
-            "namespaces",
-            format!(
-                "{} has no namespaces on {}: add them to the application first.",
-                ctx.application_name, ctx.environment_name
-            ),
-        ));
+        return Err(Error::invalid("namespaces", no_namespaces(&ctx)));
     }
     let pending = sqlx::query_scalar!(
         "SELECT id FROM verification_runs WHERE review_id = $1 AND state IN ('queued', 'running')
@@ -353,17 +347,37 @@ pub async fn execute(
             Err(e) => settle(pool, worker, &job, Err(e), now()).await,
         }
     }
-    let spec = connections::spec(&mut conn, secrets, environment_id).await;
-    drop(conn);
-    let outcomes = verify_batch(pool, &batch, spec, &now).await;
+    // An application whose namespaces were removed after its run was queued has nothing to
+    // read: an empty list would mean every namespace of the cluster, other teams' included.
+    let (batch, orphans): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .partition(|run| !run.ctx.namespaces.is_empty());
+    let mut outcomes = Vec::with_capacity(orphans.len() + batch.len());
+    for run in &orphans {
+        let reason = no_namespaces(&run.ctx);
+        outcomes.push(finish_failed(pool, run.run_id, &reason, Failure::Other, now()).await);
+    }
+    if !batch.is_empty() {
+        let spec = connections::spec(&mut conn, secrets, environment_id).await;
+        drop(conn);
+        outcomes.extend(verify_batch(pool, &batch, spec, &now).await);
+    }
     let mut mine = Ok(());
-    for (run, outcome) in batch.into_iter().zip(outcomes) {
+    for (run, outcome) in orphans.into_iter().chain(batch).zip(outcomes) {
         match run.job {
             Some(job) => settle(pool, worker, &job, outcome, now()).await,
             None => mine = outcome,
         }
     }
     mine
+}
+
+/// Why a verification of an application without namespaces on the environment cannot run.
+fn no_namespaces(ctx: &ReviewContext) -> String {
+    format!(
+        "{} has no namespaces on {}: add them to the application first.",
+        ctx.application_name, ctx.environment_name
+    )
 }
 
 /// Why nothing could be read from a cluster, when neither workloads, Pods nor Nodes were.

@@ -679,10 +679,24 @@ async fn lock_for_work(
     caller.actor.authorize(Action::WorkOnGoLive {
         team: &ctx.team_slug,
     })?;
-    if head.state == "withdrawn" {
-        return Err(Error::Conflict {
-            message: "This review was withdrawn.".into(),
-        });
+    match (head.state.as_str(), head.approved_at) {
+        ("open", _) => {}
+        ("approved", Some(at)) => {
+            // The answers both sides signed stay as they were: after go-live an item changes
+            // through the cluster (a fix and a verification) or through a waiver the platform
+            // team approves, never by one side alone.
+            return Err(Error::Conflict {
+                message: format!(
+                    "This review was approved on {}: its answers are frozen with the sign-off. Fix a failing item and run a verification, or ask the platform team for a waiver.",
+                    at.format("%Y-%m-%d")
+                ),
+            });
+        }
+        (state, _) => {
+            return Err(Error::Conflict {
+                message: format!("This review is {state}: its items cannot change."),
+            });
+        }
     }
     Ok((head, ctx))
 }

@@ -576,6 +576,27 @@ async fn a_review_is_attested_waived_signed_off_and_its_evidence_frozen() {
     assert_eq!(body["state"], "approved");
     assert_eq!(body["go_live"], "approved");
 
+    // The signed answers stay: after go-live one side alone changes no item, not even over REST
+    // (the page offers no form for it).
+    for change in [
+        json!({"status": "not_applicable", "note": "Not needed after all"}),
+        json!({"status": "pending"}),
+    ] {
+        let (status, refused) = attest(&app, &alice, &body, "load-test", change).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("frozen"),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        item(&reload(&app, &alice, &body).await, "load-test")["status"],
+        "passed"
+    );
+
     // The frozen evidence is kept, and the database refuses to change it.
     let (status, frozen) = call(
         &app,
@@ -799,6 +820,21 @@ async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_eviden
     assert_eq!(
         replicas["status"], "failed",
         "an error leaves the status as it was"
+    );
+    // The progress says the item was not checked last time, and how to let Demarc read it.
+    assert!(
+        review["progress"]["unverified"]
+            .as_array()
+            .unwrap()
+            .contains(&replicas["definition"]["title"]),
+        "{review}"
+    );
+    assert!(
+        replicas["message"]
+            .as_str()
+            .unwrap()
+            .contains("grant get and list on deployments"),
+        "{replicas}"
     );
 
     // A wrong token: the run fails with the reason, and the token is not in it.
@@ -2204,6 +2240,32 @@ async fn scheduled_verifications_are_queued_once_per_slot_whatever_the_number_of
     cluster.shutdown().await;
 }
 
+/// A run recorded as queued with no job row: no worker takes it, the test runs it by hand.
+async fn queued_run_without_job(app: &TestApp, review_id: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO verification_runs (review_id, trigger, requested_by) VALUES ($1, 'api', 'test') RETURNING id",
+    )
+    .bind(review_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A run as the REST API shows it.
+async fn run_of(app: &TestApp, client: &Client, run_id: Uuid) -> Value {
+    let (status, run) = call(
+        app,
+        client,
+        Method::GET,
+        &format!("/api/v1/golive/runs/{run_id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    run
+}
+
 #[tokio::test]
 async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_reason() {
     let app = TestApp::spawn().await;
@@ -2212,13 +2274,7 @@ async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_rea
     let review = open_review(&app, &alice, seed.checkout, seed.production).await;
     let review_id: Uuid = review["id"].as_str().unwrap().parse().unwrap();
     // A run whose job kept failing (no job row: the worker must not pick it up here).
-    let run_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO verification_runs (review_id, trigger, requested_by) VALUES ($1, 'api', 'test') RETURNING id",
-    )
-    .bind(review_id)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let run_id = queued_run_without_job(&app, review_id).await;
     let job = domain::jobs::Job {
         id: 0,
         kind: domain::golive::runs::JOB_VERIFY.into(),
@@ -2229,16 +2285,7 @@ async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_rea
     domain::golive::runs::abandon(&app.pool, &job, "database unavailable", Utc::now())
         .await
         .unwrap();
-    let (status, run) = call(
-        &app,
-        &alice,
-        Method::GET,
-        &format!("/api/v1/golive/runs/{run_id}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let run = run_of(&app, &alice, run_id).await;
     assert_eq!(run["state"], "failed", "{run}");
     assert!(
         run["error"]
@@ -2247,6 +2294,44 @@ async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_rea
             .contains("Gave up after 5 attempts"),
         "{run}"
     );
+}
+
+#[tokio::test]
+async fn a_queued_verification_of_an_application_that_lost_its_namespaces_reads_nothing() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    // A cluster with other teams' workloads: none of them may end up in this review.
+    let cluster = kube_fixture::start(kube_fixture::Config::new().objects(cart(1)))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let review_id: Uuid = review["id"].as_str().unwrap().parse().unwrap();
+    // Queued (no job row, so no worker takes it), then the namespaces go before it runs.
+    let run_id = queued_run_without_job(&app, review_id).await;
+    sqlx::query("DELETE FROM application_namespaces WHERE application_id = $1")
+        .bind(shop)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let read_before = cluster.requests();
+    domain::golive::runs::execute(&app.pool, &app.state.secrets, "test", run_id, Utc::now)
+        .await
+        .unwrap();
+    let run = run_of(&app, &alice, run_id).await;
+    assert_eq!(run["state"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no namespaces on"),
+        "{run}"
+    );
+    assert!(results_of(&app, &alice, &run).await.is_empty(), "{run}");
+    assert_eq!(cluster.requests(), read_before, "the cluster was not read");
 }
 
 /// A multipart body as a browser sends a form with a file.

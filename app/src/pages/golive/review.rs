@@ -17,7 +17,7 @@ use crate::api::golive::{
 use crate::components::{ErrorBox, PostForm, TextArea, TextField, field_error, when};
 use domain::golive::model::{
     CheckResult, DriftEvent, ItemStatus, Outcome, Review, ReviewItem, RunSummary, SignoffSide,
-    VerificationRun, Waiver,
+    SourceInfo, VerificationRun, Waiver,
 };
 
 /// The run shown in the live panel (from `?run=`).
@@ -346,11 +346,17 @@ fn run_view(r: VerificationRun) -> impl IntoView {
             })}
             {r.summary.as_ref().map(|s| view! { <p id="run-summary" class="run-summary">{summary_text(s)}</p> })}
             {r.error.clone().map(|e| view! { <p class="alert alert-error" id="run-error">{e}</p> })}
-            {r.source.clone().map(|s| view! {
-                <p class="muted run-source">{format!("Read from {} {}", s.kind, s.name)}
-                    {s.server_version.map(|v| format!(" (Kubernetes {v})"))}" at "{when(s.read_at)}</p>
-            })}
+            {r.source.clone().map(|s| view! { <p class="muted run-source">{source_text(s)}</p> })}
         </div>
+    }
+}
+
+/// Where results were read from and when: "Read from cluster Production (Kubernetes v1.31.4)
+/// at ...".
+fn source_text(s: SourceInfo) -> impl IntoView {
+    view! {
+        {format!("Read from {} {}", s.kind, s.name)}
+        {s.server_version.map(|v| format!(" (Kubernetes {v})"))}" at "{when(s.read_at)}
     }
 }
 
@@ -423,6 +429,10 @@ fn item_view(i: ReviewItem, ctx: ItemCtx) -> impl IntoView {
         });
         view! { <p class="muted checked-at">"Checked "{when(at)}{run_link}</p> }
     });
+    let source = i
+        .source
+        .clone()
+        .map(|s| view! { <p class="muted item-source">{source_text(s)}</p> });
     let forms = (!ctx.frozen).then(|| item_forms(&i, &ctx));
     view! {
         <li class="golive-item" id=format!("item-{key}") data-key=key.clone() data-status=i.status.as_str()
@@ -447,6 +457,7 @@ fn item_view(i: ReviewItem, ctx: ItemCtx) -> impl IntoView {
                 <dl class="guidance">{guidance}</dl>
                 {results}
                 {checked}
+                {source}
                 <p class="muted">{format!("Last changed by {} on ", i.updated_by)}{when(i.updated_at)}</p>
             </details>
             {forms}
