@@ -728,11 +728,14 @@ pub async fn add_blackout(
     added.map_err(|e| if form.is_empty() { e } else { e.in_form(&form) })
 }
 
-/// Removes a blackout.
+/// Removes a blackout; what that breaks is shown on the plans page.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn remove_blackout(id: String) -> UiResult<()> {
     let (pool, caller) = ssr::context()?;
-    Ok(domain::calendar::plans::remove_blackout(&pool, &caller, ssr::uuid("id", &id)?).await?)
+    let id = ssr::uuid("id", &id)?;
+    let removed = domain::calendar::plans::remove_blackout(&pool, &caller, id, ssr::now()?).await?;
+    show_consequences(removed.platform_id, &removed.warnings);
+    Ok(())
 }
 
 /// Sets a platform's notice period for major updates and its reminder lead times.

@@ -251,8 +251,24 @@ pub(crate) async fn collect(
     .map(|r| (r.id, r.slug))
     .collect();
 
+    // The platforms the scope's environments are on, when the scope is narrower than a platform
+    // (an environment, a team): their drills, platform-wide blackouts and provider audits
+    // concern it, other platforms' do not.
+    let scope_platforms: Option<HashSet<Uuid>> = scope
+        .environments
+        .as_ref()
+        .map(|_| envs.values().map(|e| e.platform_id).collect());
+    let on_scope_platform = |platform: &Uuid| {
+        scope_platforms
+            .as_ref()
+            .is_none_or(|p| p.contains(platform))
+    };
+
     if wants(EventKind::Drill) {
         for d in super::drills::load(conn, None, scope.platform_id, Some(from), Some(to)).await? {
+            if !on_scope_platform(&d.platform_id) {
+                continue;
+            }
             if let (Some(apps), Some(app)) = (&scope.applications, d.application_id)
                 && !apps.contains(&app)
             {
@@ -305,8 +321,6 @@ pub(crate) async fn collect(
         )
         .fetch_all(&mut *conn)
         .await?;
-        // The platforms the scope's environments are on: their provider audits concern it.
-        let scope_platforms: HashSet<Uuid> = envs.values().map(|e| e.platform_id).collect();
         for a in audits {
             let shown = match (&scope.environments, &scope.applications, a.application_id) {
                 // The whole catalogue or a whole platform: every audit.
@@ -316,9 +330,7 @@ pub(crate) async fn collect(
                 // An environment: audits of the applications that run in it.
                 (_, None, Some(_)) => a.in_scope,
                 // A provider audit: when the scope covers an environment of its platform.
-                (_, _, None) => {
-                    scope.environments.is_none() || scope_platforms.contains(&a.platform_id)
-                }
+                (_, _, None) => on_scope_platform(&a.platform_id),
             };
             if !shown {
                 continue;
@@ -358,9 +370,11 @@ pub(crate) async fn collect(
 
     if wants(EventKind::Blackout) {
         for b in super::plans::load_blackouts(conn, scope.platform_id).await? {
-            if let Some(env) = b.environment_id
-                && !envs.contains_key(&env)
-            {
+            let concerns_scope = match b.environment_id {
+                Some(env) => envs.contains_key(&env),
+                None => on_scope_platform(&b.platform_id),
+            };
+            if !concerns_scope {
                 continue;
             }
             let start = midnight(b.first_day);
@@ -677,7 +691,10 @@ pub fn feed_event(e: &CalendarEvent, base_url: &str) -> FeedEvent {
         sequence: e.sequence,
         status: if e.cancelled {
             EventStatus::Cancelled
-        } else if e.kind == EventKind::Window {
+        } else if e.kind == EventKind::Window
+            // Planned but not announced yet: it may still move.
+            || (e.kind == EventKind::Maintenance && e.state.as_deref() == Some("planned"))
+        {
             EventStatus::Tentative
         } else {
             EventStatus::Confirmed

@@ -935,7 +935,21 @@ async fn staging_received(conn: &mut PgConnection, m: &Maintenance) -> Result<()
         ));
     }
     match s.state {
-        MaintenanceState::Completed => Ok(()),
+        // Checked again here, not only when planned: the staging maintenance may have moved to
+        // a later window since, and the soak counts from the window it really took.
+        MaintenanceState::Completed => match cal.soak_of(m.environment_id) {
+            Some(soak) if day_of(m) < soak_ends(&s, soak, &cal.working_days(m.environment_id)) => {
+                refuse(format!(
+                    "“{}” took the {up_slug} window of {}, and {} keeps a soak of {} after it, so the change may come here on {} at the earliest; move this maintenance to a later window",
+                    s.title,
+                    human_date(day_of(&s)),
+                    m.environment_slug,
+                    super::skew::days_word(i64::from(soak)),
+                    human_date(soak_ends(&s, soak, &cal.working_days(m.environment_id)))
+                ))
+            }
+            _ => Ok(()),
+        },
         MaintenanceState::Cancelled | MaintenanceState::RolledBack => refuse(format!(
             "“{}” was {} on {up_slug}, so its change never landed there",
             s.title,
@@ -1030,8 +1044,9 @@ pub async fn transition(
                     message: "A major update starts only after it has been announced.".into(),
                 });
             }
-            // Teams were told of a window; the change does not come before it.
-            if let Some(message) = rules::too_early_to_start(before.category, before.starts_at, now)
+            // Teams were told of a window; the change comes in it, not before or after.
+            if let Some(message) =
+                rules::cannot_start_now(before.category, before.starts_at, before.ends_at, now)
             {
                 return Err(Error::Conflict { message });
             }

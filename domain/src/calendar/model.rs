@@ -278,6 +278,15 @@ pub struct BlackoutSaved {
     pub warnings: Vec<CalendarWarning>,
 }
 
+/// What removing a blackout does to what is already planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct BlackoutRemoved {
+    /// The platform the blackout was on.
+    pub platform_id: Uuid,
+    pub warnings: Vec<CalendarWarning>,
+}
+
 /// What a caller sends to add a blackout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

@@ -1200,8 +1200,15 @@ pub async fn add_blackout(
     })
 }
 
-/// Removes a blackout.
-pub async fn remove_blackout(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<()> {
+/// Removes a blackout, and says what that does to what is already planned: a window the
+/// blackout had moved goes back to its own day (a maintenance planned on the moved day is then
+/// outside any window), and production windows that come back are checked against the soak.
+pub async fn remove_blackout(
+    pool: &PgPool,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<BlackoutRemoved> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut tx = pool.begin().await?;
     let platform_id = sqlx::query_scalar!(
@@ -1216,10 +1223,13 @@ pub async fn remove_blackout(pool: &PgPool, caller: &Caller, id: Uuid) -> Result
         .into_iter()
         .find(|b| b.id == id)
         .ok_or_else(|| Error::not_found("blackout"))?;
+    let was = Calendar::load(&mut tx, Some(platform_id)).await?;
     sqlx::query!("DELETE FROM calendar_blackouts WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     bump_revisions(&mut tx, platform_id, before.environment_id).await?;
+    let is = Calendar::load(&mut tx, Some(platform_id)).await?;
+    let warnings = consequences(&mut tx, platform_id, &was, &is, now).await?;
     audit::record::<_, ()>(
         &mut tx,
         caller,
@@ -1231,7 +1241,10 @@ pub async fn remove_blackout(pool: &PgPool, caller: &Caller, id: Uuid) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(BlackoutRemoved {
+        platform_id,
+        warnings,
+    })
 }
 
 /// A platform's notice and reminder settings.

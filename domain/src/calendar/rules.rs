@@ -113,23 +113,34 @@ pub fn upgrade_too_late(
 /// not a way to run the change outside the window the teams were told of.
 pub const START_GRACE_MINUTES: i64 = 15;
 
-/// Why a maintenance of `category` whose window starts at `starts_at` cannot be started at
-/// `now`: it is more than [`START_GRACE_MINUTES`] before the window. None when it may start. An
-/// emergency starts whenever it must.
-pub fn too_early_to_start(
+/// Why a maintenance of `category` whose window runs from `starts_at` to `ends_at` cannot be
+/// started at `now`: it is more than [`START_GRACE_MINUTES`] before the window, or the window is
+/// over (the teams were told of that window, not of whenever it suits). None when it may start.
+/// An emergency starts whenever it must.
+pub fn cannot_start_now(
     category: Category,
     starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Option<String> {
-    let earliest = starts_at - Duration::minutes(START_GRACE_MINUTES);
-    if category == Category::Emergency || now >= earliest {
+    if category == Category::Emergency {
         return None;
     }
-    Some(format!(
-        "Its window starts {}; a maintenance can be started at the earliest {START_GRACE_MINUTES} minutes before its window, from {}. Only an emergency starts at any time.",
-        starts_at.format("%a %-d %b %Y at %H:%M UTC"),
-        earliest.format("%H:%M UTC")
-    ))
+    let earliest = starts_at - Duration::minutes(START_GRACE_MINUTES);
+    if now < earliest {
+        return Some(format!(
+            "Its window starts {}; a maintenance can be started at the earliest {START_GRACE_MINUTES} minutes before its window, from {}. Only an emergency starts at any time.",
+            starts_at.format("%a %-d %b %Y at %H:%M UTC"),
+            earliest.format("%H:%M UTC")
+        ));
+    }
+    if now >= ends_at {
+        return Some(format!(
+            "Its window ended {}; the teams were told of that window, so move the maintenance to a later one. Only an emergency starts at any time.",
+            ends_at.format("%a %-d %b %Y at %H:%M UTC"),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -196,35 +207,43 @@ mod tests {
     }
 
     #[test]
-    fn a_maintenance_starts_at_the_earliest_shortly_before_its_window_an_emergency_at_any_time() {
+    fn a_maintenance_starts_within_its_window_or_shortly_before_an_emergency_at_any_time() {
         let starts_at = utc(2027, 1, 12, 19);
-        let m = too_early_to_start(Category::Minor, starts_at, utc(2027, 1, 4, 9)).unwrap();
+        let ends_at = starts_at + Duration::hours(6);
+        let m = cannot_start_now(Category::Minor, starts_at, ends_at, utc(2027, 1, 4, 9)).unwrap();
         assert!(
             m.contains("Tue 12 Jan 2027 at 19:00 UTC") && m.contains("from 18:45 UTC"),
             "{m}"
         );
         let grace = Duration::minutes(START_GRACE_MINUTES);
-        assert!(
-            too_early_to_start(
-                Category::Major,
+        let early = starts_at - grace - Duration::seconds(1);
+        assert!(cannot_start_now(Category::Major, starts_at, ends_at, early).is_some());
+        assert_eq!(
+            cannot_start_now(Category::Major, starts_at, ends_at, starts_at - grace),
+            None
+        );
+        // Late within the window is fine: a window that overran its start still gets its change.
+        assert_eq!(
+            cannot_start_now(
+                Category::SecurityPatch,
                 starts_at,
-                starts_at - grace - Duration::seconds(1)
-            )
-            .is_some()
-        );
-        assert_eq!(
-            too_early_to_start(Category::Major, starts_at, starts_at - grace),
+                ends_at,
+                starts_at + grace
+            ),
             None
         );
-        // Late is not refused here: a window that overran its start still gets its change.
-        assert_eq!(
-            too_early_to_start(Category::SecurityPatch, starts_at, starts_at + grace),
-            None
+        // Once the window is over, the change waits for another one.
+        let over = cannot_start_now(Category::SecurityPatch, starts_at, ends_at, ends_at).unwrap();
+        assert!(
+            over.contains("ended Wed 13 Jan 2027 at 01:00 UTC") && over.contains("later one"),
+            "{over}"
         );
-        assert_eq!(
-            too_early_to_start(Category::Emergency, starts_at, utc(2027, 1, 4, 9)),
-            None
-        );
+        for now in [utc(2027, 1, 4, 9), ends_at + Duration::days(30)] {
+            assert_eq!(
+                cannot_start_now(Category::Emergency, starts_at, ends_at, now),
+                None
+            );
+        }
     }
 
     #[test]

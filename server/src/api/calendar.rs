@@ -163,18 +163,21 @@ pub async fn add_blackout(
     ))
 }
 
-/// Remove a blackout.
+/// Remove a blackout. The answer's `warnings` name planned or announced maintenances whose
+/// window the blackout had moved (it goes back to its own day) and production windows that come
+/// back too soon after staging.
 #[utoipa::path(delete, path = "/api/v1/blackouts/{id}", tag = "calendar",
     params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody),
+    responses((status = 200, body = BlackoutRemoved), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn remove_blackout(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<StatusCode> {
-    plans::remove_blackout(&s.pool, &c, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<BlackoutRemoved>> {
+    Ok(Json(
+        plans::remove_blackout(&s.pool, &c, id, s.clock.now()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -331,7 +331,7 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(status, StatusCode::OK);
     let (status, body) = call(
         &app,
         &pat,
@@ -977,8 +977,22 @@ async fn feeds_are_valid_ics_with_stable_uids_sequences_and_cancellations() {
             })
     };
     let (_, _, text) = fetch(url.clone()).await;
-    let (seq0, status0, summary, start) = find(&text).expect("the maintenance is in the feed");
-    assert_eq!(status0.as_deref(), Some("CONFIRMED"));
+    let (_, status0, summary, start) = find(&text).expect("the maintenance is in the feed");
+    // Planned, it may still move; announced, the teams can count on it.
+    assert_eq!(status0.as_deref(), Some("TENTATIVE"));
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/maintenances/{id}/announce"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, text) = fetch(url.clone()).await;
+    let (seq0, announced, _, _) = find(&text).unwrap();
+    assert_eq!(announced.as_deref(), Some("CONFIRMED"));
     assert_eq!(start.as_deref(), Some("20270209T190000Z"));
     assert!(
         summary
@@ -2189,6 +2203,21 @@ async fn plan_audit(app: &TestApp, pat: &Client, seed: &Seed, body: Value) -> St
     audit["id"].as_str().unwrap().to_owned()
 }
 
+/// The calendar's entries of January 2027 for a query (`kind=audit&team=payments`).
+async fn january_events(app: &TestApp, client: &Client, query: &str) -> Value {
+    let (status, events) = call(
+        app,
+        client,
+        Method::GET,
+        &format!("/api/v1/calendar/events?from=2027-01-01&to=2027-02-01&{query}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    events
+}
+
 #[tokio::test]
 async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed() {
     let (app, seed) = on_monday().await;
@@ -2221,19 +2250,8 @@ async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed
     let audits = |query: String| {
         let (app, alice) = (&app, alice.clone());
         async move {
-            let (status, events) = call(
-                app,
-                &alice,
-                Method::GET,
-                &format!(
-                    "/api/v1/calendar/events?from=2027-01-01&to=2027-02-01&kind=audit&{query}"
-                ),
-                None,
-                None,
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{events}");
-            events
+            january_events(app, &alice, &format!("kind=audit&{query}"))
+                .await
                 .as_array()
                 .unwrap()
                 .iter()
@@ -2285,6 +2303,98 @@ async fn audits_are_on_the_platform_calendar_the_team_calendar_and_the_team_feed
         ],
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn another_platforms_drills_and_blackouts_stay_off_an_environments_and_a_teams_calendar() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    let (status, edge) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/platforms",
+        None,
+        Some(&json!({ "slug": "edge", "name": "Edge" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{edge}");
+    let edge: Uuid = edge["id"].as_str().unwrap().parse().unwrap();
+    let mut uids = std::collections::HashMap::new();
+    for (name, platform) in [("core", seed.core), ("edge", edge)] {
+        let (status, body) = call(
+            &app,
+            &pat,
+            Method::POST,
+            "/api/v1/drills",
+            None,
+            Some(&drill(platform, None, "2027-01-04T15:00:00Z")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        uids.insert(
+            format!("{name} drill"),
+            format!("drill-{}@demarc", body["id"].as_str().unwrap()),
+        );
+        let (status, body) = call(
+            &app,
+            &pat,
+            Method::POST,
+            &format!("/api/v1/platforms/{platform}/blackouts"),
+            None,
+            Some(&json!({"first_day": "2027-01-20", "last_day": "2027-01-21", "reason": format!("{name} freeze")})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        uids.insert(
+            format!("{name} blackout"),
+            format!("blackout-{}@demarc", body["id"].as_str().unwrap()),
+        );
+    }
+    let shown = |query: String| {
+        let (app, alice, uids) = (&app, alice.clone(), &uids);
+        async move {
+            let events = january_events(app, &alice, &format!("kind=drill,blackout&{query}")).await;
+            let mut names: Vec<String> = events
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let uid = e["uid"].as_str().unwrap();
+                    uids.iter()
+                        .find(|(_, u)| u.as_str() == uid)
+                        .map(|(name, _)| name.clone())
+                        .unwrap_or_else(|| panic!("unexpected {e}"))
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let core = ["core blackout", "core drill"];
+    assert_eq!(shown(String::new()).await.len(), 4);
+    assert_eq!(
+        shown("platform=edge".into()).await,
+        ["edge blackout", "edge drill"]
+    );
+    assert_eq!(shown("platform=core".into()).await, core);
+    // The payments team runs on core only; staging is core's.
+    assert_eq!(shown("team=payments".into()).await, core);
+    assert_eq!(
+        shown(format!("environment_id={}", seed.staging)).await,
+        core
+    );
+    // The team's feed agrees.
+    let feed = new_feed(&app, &alice, "team", seed.payments).await;
+    let text = feed_text(&feed).await;
+    for (name, uid) in &uids {
+        assert_eq!(
+            text.contains(uid.as_str()),
+            name.starts_with("core"),
+            "{name}: {text}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -2449,6 +2559,7 @@ async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when
     let completed = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
     let rolled_back = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
     let called_off = plan_minor(&app, &pat, seed.staging, "2027-03-09", "Cilium 1.18", None).await;
+    let missed = plan_minor(&app, &pat, seed.staging, "2027-04-13", "etcd 3.6", None).await;
     for (id, at, steps) in [
         (&called_off, monday(), &["cancel"][..]),
         (
@@ -2468,6 +2579,19 @@ async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when
             assert_eq!(status, StatusCode::OK, "{s}: {body}");
         }
     }
+    // A window that has passed is not started late: the teams were told of that window.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 4, 14, 1, 0, 0).unwrap());
+    let (status, body) = step(&app, &pat, &missed, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Its window ended Wed 14 Apr 2027 at 00:00 UTC"),
+        "{body}"
+    );
 
     // Work on their environment is news to the teams, announced or not; calling off a
     // maintenance they never heard of is not.
@@ -2696,6 +2820,7 @@ async fn production_repeats_a_staging_change_only_after_the_soak_period() {
     form["window_date"] = json!("2027-01-21");
     let (status, body) = post(form).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let repeat = body["maintenance"]["id"].as_str().unwrap().to_owned();
     // An emergency does not wait for the soak (nor for staging).
     let (status, body) = post(json!({
         "environment_id": seed.production,
@@ -2709,6 +2834,32 @@ async fn production_repeats_a_staging_change_only_after_the_soak_period() {
     }))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Staging's change slips to its window of Tue 19 Jan: production's Thursday is then too
+    // soon, and starting it is refused, soak counted from the window staging really took.
+    let mut slipped = maintenance(seed.staging, "minor", "2027-01-19");
+    slipped["title"] = json!("CoreDNS 1.12");
+    slipped["kubernetes_from"] = json!("");
+    slipped["kubernetes_to"] = json!("");
+    let (status, body) = update_maintenance(&app, &pat, &staged, &slipped).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 19, 19, 0, 0).unwrap());
+    for s in ["start", "complete"] {
+        let (status, body) = step(&app, &pat, &staged, s).await;
+        assert_eq!(status, StatusCode::OK, "{s}: {body}");
+    }
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 21, 21, 0, 0).unwrap());
+    let (status, body) = step(&app, &pat, &repeat, "start").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Tue 19 Jan 2027") && message.contains("Tue 26 Jan 2027"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -3012,6 +3163,7 @@ async fn a_maintenance_is_planned_in_a_window_a_blackout_moved_past_its_own_day(
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let freeze = body["id"].as_str().unwrap().to_owned();
 
     // A period that starts after the window's own day still holds it, where it moved to: on the
     // plans page and on the month grid.
@@ -3064,6 +3216,7 @@ async fn a_maintenance_is_planned_in_a_window_a_blackout_moved_past_its_own_day(
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let planned = body["maintenance"]["id"].as_str().unwrap().to_owned();
     assert_eq!(body["maintenance"]["window_date"], "2027-02-13");
     assert_eq!(body["maintenance"]["starts_at"], "2027-02-13T19:00:00Z");
     // The day it moved from is no window any more.
@@ -3079,6 +3232,29 @@ async fn a_maintenance_is_planned_in_a_window_a_blackout_moved_past_its_own_day(
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
         field(&body, "window_date").contains("is not a maintenance window"),
+        "{body}"
+    );
+
+    // The freeze is called off: the window goes back to Tuesday, and removing the freeze says
+    // that the maintenance planned on Saturday is in no window any more.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/blackouts/{freeze}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        warnings_of(&body),
+        [(
+            "not_a_window".into(),
+            "staging".into(),
+            "2027-02-13".into(),
+            planned
+        )],
         "{body}"
     );
 }
@@ -3393,7 +3569,8 @@ async fn a_maintenance_in_a_blackout_is_neither_announced_nor_started_but_an_eme
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(warnings_of(&body), []);
     let (status, body) = step(&app, &pat, &announced, "start").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
