@@ -172,8 +172,14 @@ ensure_tools() {
   _ensure_cargo
 
   # Rust links with the system C compiler, and a few crates (ring, mimalloc) build C code.
-  if ! command -v cc >/dev/null 2>&1; then
-    apt_install gcc libc6-dev
+  # cargo-leptos builds OpenSSL from source (through cargo-generate's vendored-openssl), which
+  # needs make and Perl with its core modules (IPC::Cmd is not in perl-base).
+  local missing=()
+  command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+  command -v make >/dev/null 2>&1 || missing+=(make)
+  perl -MIPC::Cmd -e1 >/dev/null 2>&1 || missing+=(perl)
+  if ((${#missing[@]})); then
+    apt_install "${missing[@]}"
   fi
 
   if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then

@@ -241,12 +241,8 @@ pub async fn create(
     mut input: ApplicationInput,
 ) -> Result<Application> {
     caller.actor.authorize(Action::Read)?;
-    if caller.actor.is_read_only() {
-        // Refused before the input is judged: whatever an auditor sends, the answer is no.
-        caller
-            .actor
-            .authorize(Action::ManageApplication { team: "" })?;
-    }
+    // Refused before the input is judged: whatever an auditor sends, the answer is no.
+    caller.actor.refuse_read_only()?;
     validate::application(&mut input)?;
     let mut tx = pool.begin().await?;
     let team = check_references(&mut tx, &input).await?;
@@ -289,12 +285,8 @@ pub async fn update(
     mut input: ApplicationInput,
 ) -> Result<Application> {
     caller.actor.authorize(Action::Read)?;
-    if caller.actor.is_read_only() {
-        // Refused before the input is judged: whatever an auditor sends, the answer is no.
-        caller
-            .actor
-            .authorize(Action::ManageApplication { team: "" })?;
-    }
+    // Refused before the input is judged: whatever an auditor sends, the answer is no.
+    caller.actor.refuse_read_only()?;
     validate::application(&mut input)?;
     db::versioned_change(
         pool,

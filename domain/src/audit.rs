@@ -89,6 +89,13 @@ pub async fn facets(pool: &PgPool, caller: &Caller) -> Result<AuditFacets> {
 #[tracing::instrument(skip_all)]
 pub async fn list(pool: &PgPool, caller: &Caller, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     caller.actor.authorize(Action::ReadAuditLog)?;
+    let mut problems = crate::validate::Problems::default();
+    for (field, at) in [("since", query.since), ("until", query.until)] {
+        if let Some(at) = at {
+            crate::validate::instant(&mut problems, field, at);
+        }
+    }
+    problems.finish()?;
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 500));
     let actor = query
         .actor

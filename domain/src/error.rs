@@ -189,6 +189,12 @@ fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> Option<Error> {
             "input",
             "contains a NUL character (\\u0000), which cannot be stored; remove it",
         )),
+        // A date or time outside what PostgreSQL holds (a year like -5000): inputs are checked
+        // against validate::FIRST_YEAR..LAST_YEAR first; this is the backstop.
+        _ if matches!(db.code().as_deref(), Some("22008")) => Some(Error::invalid(
+            "input",
+            "holds a date outside the range Demarc accepts (the years 1970 to 2200)",
+        )),
         _ => None,
     }
 }

@@ -27,7 +27,9 @@ pub async fn create(
     Ok(done.rows_affected() == 1)
 }
 
-/// Inserts or replaces a session.
+/// Updates a session that exists. A session that is gone stays gone: a request still in flight
+/// when its session was ended (sign-out, a change of roles) must not bring it back. New sessions
+/// go through [`create`].
 pub async fn save(
     pool: &PgPool,
     id: &str,
@@ -35,8 +37,7 @@ pub async fn save(
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (id_hash) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at",
+        "UPDATE sessions SET data = $2, expires_at = $3 WHERE id_hash = $1",
         key(id),
         data,
         expires_at

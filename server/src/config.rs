@@ -129,6 +129,24 @@ fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     }
 }
 
+/// [`parse`], within `range` (inclusive): a timeout of 0 or a pool of no connections is a typo,
+/// not a setting.
+fn parse_in<T>(name: &str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let value = parse(name, default)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{name}: {value} is out of range; use {} to {}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
 fn required(name: &str) -> Result<String, String> {
     var(name).ok_or_else(|| format!("{name} is required"))
 }
@@ -171,7 +189,18 @@ impl Config {
             "DEMARC_OPS_LISTEN",
             "127.0.0.1:9464".parse().expect("valid default"),
         )?;
-        let public_url = var("DEMARC_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = match var("DEMARC_PUBLIC_URL") {
+            Some(url) => url,
+            // Only a loopback address names itself: behind 0.0.0.0 the address people use
+            // (for the login redirect and the CSRF origin) cannot be guessed.
+            None if listen.ip().is_loopback() => format!("http://{listen}"),
+            None => {
+                return Err(format!(
+                    "DEMARC_PUBLIC_URL is required when listening on {listen}: set the address \
+                     people open Demarc at, such as https://demarc.example.com"
+                ));
+            }
+        };
         let public_url =
             url::Url::parse(&public_url).map_err(|e| format!("DEMARC_PUBLIC_URL: {e}"))?;
         let local = is_local_development(&public_url);
@@ -181,9 +210,10 @@ impl Config {
         Ok(Config {
             database_url: Secret::new(required("DATABASE_URL")?),
             // A few connections per core: more only adds context switches (see BENCHMARKS.md).
-            database_max_connections: parse(
+            database_max_connections: parse_in(
                 "DEMARC_DATABASE_MAX_CONNECTIONS",
                 std::thread::available_parallelism().map_or(8, |n| 4 * n.get() as u32),
+                2..=1000,
             )?,
             listen,
             ops_listen,
@@ -203,8 +233,8 @@ impl Config {
                 team_prefix: var("DEMARC_TEAM_GROUP_PREFIX").unwrap_or_else(|| "team-".into()),
             },
             cookie_secure: parse("DEMARC_COOKIE_SECURE", !local)?,
-            session_idle_minutes: parse("DEMARC_SESSION_IDLE_MINUTES", 60)?,
-            session_absolute_hours: parse("DEMARC_SESSION_ABSOLUTE_HOURS", 12)?,
+            session_idle_minutes: parse_in("DEMARC_SESSION_IDLE_MINUTES", 60, 1..=7 * 24 * 60)?,
+            session_absolute_hours: parse_in("DEMARC_SESSION_ABSOLUTE_HOURS", 12, 1..=30 * 24)?,
             demo_data: parse("DEMARC_DEMO_DATA", false)?,
             shutdown_grace_seconds: parse("DEMARC_SHUTDOWN_GRACE_SECONDS", 20)?,
             secret_key: var("DEMARC_SECRET_KEY")
@@ -212,7 +242,7 @@ impl Config {
                 .transpose()?
                 .map(Secret::new),
             worker: parse("DEMARC_WORKER", true)?,
-            worker_poll_ms: parse("DEMARC_WORKER_POLL_MS", 1000)?,
+            worker_poll_ms: parse_in("DEMARC_WORKER_POLL_MS", 1000, 50..=60_000)?,
             mailer: domain::calendar::notices::Mailer {
                 smtp_url: var("DEMARC_SMTP_URL"),
                 from: var("DEMARC_MAIL_FROM").unwrap_or_else(|| "Demarc <demarc@localhost>".into()),
@@ -288,6 +318,14 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn numbers_out_of_their_range_are_refused_naming_the_variable() {
+        // Nobody sets this variable: the default is judged like a value would be.
+        let err = parse_in("DEMARC_TEST_NEVER_SET", 0i64, 1..=60).unwrap_err();
+        assert_eq!(err, "DEMARC_TEST_NEVER_SET: 0 is out of range; use 1 to 60");
+        assert_eq!(parse_in("DEMARC_TEST_NEVER_SET", 60i64, 1..=60), Ok(60));
     }
 
     #[test]

@@ -11,6 +11,23 @@ use domain::{applications, environments, platforms, teams};
 /// Loads the demo catalogue and a maintenance calendar for it (plans with a skew, a holiday
 /// blackout, an announced maintenance and a DR drill), unless there is data already.
 pub async fn load_all(pool: &PgPool, now: chrono::DateTime<chrono::Utc>) -> domain::Result<()> {
+    // Replicas started together with demo data take turns: the first loads it, the others then
+    // find the catalogue filled and skip. The lock is the session's, on a connection of its own.
+    const DEMO_LOCK: i64 = 0x6465_6d61_7263_0001;
+    let mut lock = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(DEMO_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    let loaded = load_all_in_turn(pool, now).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(DEMO_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    loaded
+}
+
+async fn load_all_in_turn(pool: &PgPool, now: chrono::DateTime<chrono::Utc>) -> domain::Result<()> {
     let had_data = teams::list(pool, &Caller::system(), &ListQuery::default())
         .await?
         .total

@@ -319,10 +319,12 @@ pub struct ScopeQuery {
 pub fn parse_as_of(text: &str) -> crate::Result<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+        let t = t.with_timezone(&Utc);
+        crate::validate::day("as_of", t.date_naive())?;
+        return Ok(t);
     }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let end = d
+        let end = crate::validate::day("as_of", d)?
             .and_hms_milli_opt(23, 59, 59, 999)
             .expect("a valid time of day");
         return Ok(end.and_utc());

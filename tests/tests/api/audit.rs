@@ -177,6 +177,21 @@ async fn every_change_is_in_the_audit_log_with_actor_before_after_and_request_id
         .find(|e| e["actor_name"] == "Alice Payments")
         .unwrap();
     assert_eq!(alice_login["after"]["groups"], json!(["team-payments"]));
+    // A time outside the years Demarc knows is the caller's mistake, named.
+    for (query, field) in [
+        ("since=0001-01-01T00:00:00Z", "since"),
+        ("until=2999-01-01T00:00:00Z", "until"),
+    ] {
+        let (status, body) = get(&app, &admin, &format!("/api/v1/audit-entries?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert!(
+            body["error"]["fields"][field]
+                .as_str()
+                .unwrap()
+                .contains("1970 to 2200"),
+            "{body}"
+        );
+    }
     let (_, tokens) = get(&app, &admin, "/api/v1/audit-entries?entity_type=api_token").await;
     assert_eq!(tokens[0]["action"], "create");
     assert!(

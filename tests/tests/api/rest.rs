@@ -721,6 +721,24 @@ async fn a_login_without_the_role_revokes_the_tokens_that_carried_it() {
         get(&app, &admin_session, "/api/v1/me").await.0,
         StatusCode::UNAUTHORIZED
     );
+    // A request that was in flight when the session ended saves it afterwards: it stays gone.
+    let id = "an-ended-session";
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let data = serde_json::json!({"user": {"user_id": recorded.user_id}});
+    assert!(
+        domain::sessions::create(&app.pool, id, &data, expires)
+            .await
+            .unwrap()
+    );
+    domain::sessions::delete(&app.pool, id).await.unwrap();
+    domain::sessions::save(&app.pool, id, &data, expires)
+        .await
+        .unwrap();
+    assert_eq!(
+        domain::sessions::load(&app.pool, id).await.unwrap(),
+        None,
+        "an ended session came back"
+    );
     assert_eq!(
         get(&app, &pat_session, "/api/v1/me").await.0,
         StatusCode::OK
