@@ -271,6 +271,36 @@ pub struct Signoff {
     pub side: SignoffSide,
     pub signed_by: String,
     pub signed_at: DateTime<Utc>,
+    /// False when the items' answers changed after this signature: it no longer counts, and
+    /// its side signs again (the next sign-off lets it lapse).
+    #[serde(default = "signed_on_these_answers")]
+    pub current: bool,
+}
+
+fn signed_on_these_answers() -> bool {
+    true
+}
+
+/// A fingerprint of what a sign-off covers: each item's effective status, reason, evidence and
+/// waiver. Results that change without changing an answer (a new run, the same verdicts) do not
+/// change it.
+#[cfg(feature = "server")]
+pub fn answers_of(items: &[ReviewItem]) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for i in items {
+        let evidence = i
+            .attestation
+            .as_ref()
+            .map(|a| (&a.note, &a.link, a.file_id));
+        let waiver = (i.status == ItemStatus::Waived)
+            .then(|| i.waiver.as_ref().map(|w| w.id))
+            .flatten();
+        let line = serde_json::json!([i.key, i.status.as_str(), i.reason, evidence, waiver]);
+        hash.update(line.to_string().as_bytes());
+        hash.update(b"\n");
+    }
+    format!("{:x}", hash.finalize())
 }
 
 /// The state of a review on the board.

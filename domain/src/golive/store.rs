@@ -417,9 +417,16 @@ pub(crate) async fn items_of_reviews(
     Ok(out)
 }
 
-async fn signoffs(conn: &mut PgConnection, review_id: Uuid) -> Result<Vec<Signoff>> {
+/// The live sign-offs of a review; with `answers` (the items' answers now, for an open review),
+/// each says whether it was given on these answers.
+async fn signoffs(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    answers: Option<&str>,
+) -> Result<Vec<Signoff>> {
     let rows = sqlx::query!(
-        "SELECT side, signed_by, signed_at FROM golive_signoffs WHERE review_id = $1 ORDER BY signed_at",
+        "SELECT side, signed_by, signed_at, answers FROM golive_signoffs
+         WHERE review_id = $1 AND lapsed_at IS NULL ORDER BY signed_at",
         review_id
     )
     .fetch_all(conn)
@@ -431,6 +438,11 @@ async fn signoffs(conn: &mut PgConnection, review_id: Uuid) -> Result<Vec<Signof
                 side: SignoffSide::parse(&r.side)?,
                 signed_by: r.signed_by,
                 signed_at: r.signed_at,
+                // Sign-offs from before answers were recorded count as they always did.
+                current: match (answers, r.answers.as_deref()) {
+                    (Some(now), Some(then)) => now == then,
+                    _ => true,
+                },
             })
         })
         .collect())
@@ -455,7 +467,8 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) 
     let context = context(conn, head.application_id, head.environment_id).await?;
     let mut items = items(conn, id, now).await?;
     attach_results(conn, &mut items).await?;
-    let signoffs = signoffs(conn, id).await?;
+    let answers = (head.state == "open").then(|| answers_of(&items));
+    let signoffs = signoffs(conn, id, answers.as_deref()).await?;
     let drift = open_drift(conn, id).await?;
     let progress = Progress::of(&items);
     let go_live = if head.state == "withdrawn" {
@@ -1101,12 +1114,38 @@ pub async fn sign_off(
             ),
         });
     }
+    // A sign-off covers the answers it was given on: one given before they changed lapses, and
+    // its side signs again.
+    let answers = answers_of(&current);
+    let lapsed = sqlx::query!(
+        "UPDATE golive_signoffs SET lapsed_at = $3
+         WHERE review_id = $1 AND lapsed_at IS NULL AND answers IS NOT NULL AND answers <> $2
+         RETURNING side, signed_by, signed_at",
+        review_id,
+        answers,
+        now
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for l in &lapsed {
+        audit::record(
+            &mut tx,
+            caller,
+            "golive_review.sign_off_lapsed",
+            "golive_review",
+            &review_id.to_string(),
+            Some(&serde_json::json!({"side": l.side, "signed_by": l.signed_by, "signed_at": l.signed_at})),
+            None::<&()>,
+        )
+        .await?;
+    }
     // Two sides, two people: someone who is both a platform engineer and a team member (or an
     // administrator) signs one side only, in the browser or with a token of theirs.
     let signer = signer_of(&mut tx, caller).await?;
     let same = sqlx::query_scalar!(
         "SELECT signed_by FROM golive_signoffs
-         WHERE review_id = $1 AND side <> $2 AND (signer = $3 OR (signer IS NULL AND signed_by = $4))",
+         WHERE review_id = $1 AND side <> $2 AND lapsed_at IS NULL
+           AND (signer = $3 OR (signer IS NULL AND signed_by = $4))",
         review_id,
         side.as_str(),
         signer,
@@ -1122,13 +1161,15 @@ pub async fn sign_off(
         });
     }
     let done = sqlx::query!(
-        "INSERT INTO golive_signoffs (review_id, side, signed_by, signed_at, signer) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO golive_signoffs (review_id, side, signed_by, signed_at, signer, answers)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (review_id, side) WHERE lapsed_at IS NULL DO NOTHING",
         review_id,
         side.as_str(),
         caller.actor.name,
         now,
         signer,
+        answers,
     )
     .execute(&mut *tx)
     .await?;
@@ -1137,7 +1178,7 @@ pub async fn sign_off(
             message: format!("The {} side has already signed off.", side.as_str()),
         });
     }
-    let all = signoffs(&mut tx, review_id).await?;
+    let all = signoffs(&mut tx, review_id, Some(&answers)).await?;
     let both = [SignoffSide::Team, SignoffSide::Platform]
         .iter()
         .all(|s| all.iter().any(|x| x.side == *s));

@@ -2240,6 +2240,116 @@ async fn scheduled_verifications_are_queued_once_per_slot_whatever_the_number_of
     cluster.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_sign_off_given_before_the_answers_changed_lapses_and_its_side_signs_again() {
+    let (app, seed, pat, alice) =
+        with_template(TestApp::spawn().await, json!([manual("load-test", true)])).await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap().to_owned();
+    let evidence = |link: &str| json!({"status": "passed", "note": "k6 at 2x peak", "link": link});
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        evidence("https://reports.example.com/lt/1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let signoffs = format!("/api/v1/golive/reviews/{id}/signoffs");
+    let sign = |client: Client, side: &'static str| {
+        let (app, signoffs) = (&app, signoffs.clone());
+        async move {
+            call(
+                app,
+                &client,
+                Method::POST,
+                &signoffs,
+                None,
+                Some(&json!({ "side": side })),
+            )
+            .await
+        }
+    };
+    let (status, body) = sign(pat.clone(), "platform").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["signoffs"][0]["current"], true, "{body}");
+
+    // The team swaps the evidence the platform signed for: that signature no longer counts.
+    let review = reload(&app, &alice, &review).await;
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "load-test",
+        evidence("https://reports.example.com/lt/2"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["signoffs"][0]["side"], "platform");
+    assert_eq!(review["signoffs"][0]["current"], false, "{review}");
+    let page = alice
+        .get(app.url(&format!("/golive/reviews/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("the answers changed since"), "{page}");
+
+    // The team's signature does not approve the review: the platform's lapses, and it signs
+    // again on what the team signed.
+    let (status, body) = sign(alice.clone(), "team").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "open", "{body}");
+    let sides: Vec<&str> = body["signoffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["side"].as_str().unwrap())
+        .collect();
+    assert_eq!(sides, ["team"], "{body}");
+    let (status, body) = sign(pat.clone(), "platform").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "approved", "{body}");
+    let (_, frozen) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/v1/golive/reviews/{id}/frozen"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        item(&frozen, "load-test")["attestation"]["link"],
+        "https://reports.example.com/lt/2"
+    );
+    // The lapsed signature stays as history, with the time it lapsed.
+    let (kept, lapsed): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(lapsed_at) FROM golive_signoffs WHERE review_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((kept, lapsed), (3, 1));
+    let lapses: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'golive_review.sign_off_lapsed'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(lapses, 1);
+    let tamper = sqlx::query("UPDATE golive_signoffs SET signed_by = 'someone else'")
+        .execute(&app.pool)
+        .await;
+    assert!(tamper.is_err(), "a sign-off only ever lapses");
+}
+
 /// A run recorded as queued with no job row: no worker takes it, the test runs it by hand.
 async fn queued_run_without_job(app: &TestApp, review_id: Uuid) -> Uuid {
     sqlx::query_scalar(

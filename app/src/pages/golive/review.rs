@@ -244,6 +244,17 @@ fn signoff_section(r: &Review, can_team: bool, can_platform: bool) -> impl IntoV
     let rid = r.id.to_string();
     let side = |s: SignoffSide, label: &'static str, button: &'static str, may: bool| {
         let signed = r.signoffs.iter().find(|x| x.side == s).cloned();
+        // A signature given before the answers changed no longer counts: its side signs again.
+        let (signed, lapsing) = match signed {
+            Some(x) if !x.current => (None, Some(x)),
+            other => (other, None),
+        };
+        let lapsing = lapsing.map(|x| {
+            view! {
+                <p class="signed lapsing">"Signed by "<strong class="signed-by">{x.signed_by}</strong>" on "
+                    {when(x.signed_at)}", but the answers changed since: this side signs again."</p>
+            }
+        });
         let rid = rid.clone();
         let body = match signed {
             Some(x) => view! {
@@ -267,6 +278,7 @@ fn signoff_section(r: &Review, can_team: bool, can_platform: bool) -> impl IntoV
         view! {
             <div class="signoff-side" id=format!("signoff-{}", s.as_str())>
                 <h3>{label}</h3>
+                {lapsing}
                 {body}
             </div>
         }
