@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use domain::calendar::holidays::{Country, Holiday};
 use domain::calendar::model::{
-    Acknowledgement, ActionItem, BlackoutEntry, BlackoutSaved, CalendarEvent, CalendarSettings,
-    Drill, EnvironmentEol, Feed, Maintenance, MaintenancePlan, PlanSaved, SkippedWindow, TeamEmail,
-    Window,
+    Acknowledgement, ActionItem, AwaitingAcknowledgement, BlackoutEntry, BlackoutSaved,
+    CalendarEvent, CalendarSettings, Drill, EnvironmentEol, Feed, Maintenance, MaintenancePlan,
+    PlanSaved, SkippedWindow, TeamEmail, Window,
 };
 use domain::model::{Environment, Platform, Team};
 use leptos::prelude::*;
@@ -196,6 +196,8 @@ pub struct CreatedFeed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalendarDashboard {
     pub today: NaiveDate,
+    /// Announced major updates some team has not acknowledged yet.
+    pub awaiting_acknowledgement: Vec<AwaitingAcknowledgement>,
     pub action_items: Vec<ActionItem>,
     pub retrospectives_due: Vec<Maintenance>,
     pub end_of_life: Vec<EnvironmentEol>,
@@ -1438,6 +1440,8 @@ pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
     };
     let dashboard = CalendarDashboard {
         today: now.date_naive(),
+        awaiting_acknowledgement: maintenances::awaiting_acknowledgement(&pool, &caller, now)
+            .await?,
         action_items: maintenances::open_action_items(&pool, &caller).await?,
         retrospectives_due: maintenances::list(&pool, &caller, &query)
             .await?

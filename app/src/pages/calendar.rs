@@ -27,7 +27,7 @@ use crate::api::calendar::{
 use crate::components::{ButtonForm, ErrorBox, TextArea, field_errors_of, when};
 use domain::calendar::human_date;
 use domain::calendar::model::{
-    ActionItem, Category, EnvironmentEol, EventKind, MaintenanceState, Retrospective,
+    ActionItem, CalendarEvent, Category, EnvironmentEol, EventKind, MaintenanceState, Retrospective,
 };
 
 /// How many action-item rows a retrospective form offers.
@@ -105,12 +105,13 @@ fn entry_view(e: Entry, show_day: bool) -> impl IntoView {
         Some(_) if show_day => short_day(ev.local_date),
         Some(_) => "All day".to_owned(),
         None if show_day => format!(
-            "{} · {}–{} UTC",
+            "{} · {}–{} UTC{}",
             short_day(ev.local_date),
             ev.starts_at.format("%H:%M"),
-            ev.ends_at.format("%H:%M")
+            ev.ends_at.format("%H:%M"),
+            utc_day_note(&ev)
         ),
-        None => ev.starts_at.format("%H:%M").to_string(),
+        None => format!("{}{}", ev.starts_at.format("%H:%M"), utc_day_note(&ev)),
     };
     let title = match ev.link.clone() {
         Some(href) => view! { <a href=href class="entry-title">{ev.title.clone()}</a> }.into_any(),
@@ -235,7 +236,7 @@ fn calendar_view(d: CalendarPageData, query: ParamsMap) -> impl IntoView {
         </nav>
         {filters}
         <p class="muted legend">
-            "Times in UTC. "
+            "Times in UTC, each entry on its environment's local day. "
             <span class="entry kind-window">"Window"</span>
             <span class="entry kind-maintenance cat-security_patch">"Security patch"</span>
             <span class="entry kind-maintenance cat-minor">"Minor update"</span>
@@ -311,6 +312,17 @@ fn filters(d: &CalendarPageData, query: &ParamsMap) -> impl IntoView + use<> {
             </fieldset>
             <button type="submit" id="apply-filters">"Filter"</button>
         </form>
+    }
+}
+
+/// An entry sits on its environment's local day; when its start in UTC falls on another day
+/// (a window at 02:00 in Tokyo starts at 17:00 UTC the day before), that day is named.
+fn utc_day_note(ev: &CalendarEvent) -> String {
+    let utc_day = ev.starts_at.date_naive();
+    if utc_day == ev.local_date {
+        String::new()
+    } else {
+        format!(" (UTC: {})", short_day(utc_day))
     }
 }
 

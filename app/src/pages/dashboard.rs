@@ -167,14 +167,28 @@ fn calendar_section(c: CalendarDashboard) -> impl IntoView {
             <div id="dashboard-action-items">{action_items_table(c.action_items, Some(c.today), false, true)}</div>
         }
     });
-    let quiet = due.is_none() && items.is_none() && c.end_of_life.is_empty();
+    let awaiting = (!c.awaiting_acknowledgement.is_empty()).then(|| {
+        view! {
+            <h3>"Major updates not acknowledged by every team"</h3>
+            <ul id="awaiting-acknowledgement">
+                {c.awaiting_acknowledgement.into_iter().map(|m| view! {
+                    <li>
+                        <a href=format!("/calendar/maintenances/{}", m.maintenance_id)>{m.title}</a>
+                        {format!(" · {} · starts {} · waiting for {}", m.environment_slug, short_day(m.starts_at.date_naive()), m.teams.join(", "))}
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    });
+    let quiet = due.is_none() && items.is_none() && awaiting.is_none() && c.end_of_life.is_empty();
     view! {
         <section id="dashboard-calendar" aria-labelledby="dashboard-calendar-heading">
             <h2 id="dashboard-calendar-heading"><a href="/calendar">"Maintenance calendar"</a></h2>
             {eol_banner(c.end_of_life)}
+            {awaiting}
             {due}
             {items}
-            {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives or end-of-life warnings."</p> })}
+            {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives, acknowledgements or end-of-life warnings."</p> })}
         </section>
     }
 }

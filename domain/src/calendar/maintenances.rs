@@ -725,10 +725,21 @@ async fn resolve(
             .and_then(|v| eol::parse_minor(&v)),
         };
         if let Some(minor) = running {
-            let ahead = cal
+            // A window suggested instead must itself be allowed: a major update's one far
+            // enough ahead for its notice.
+            let earliest = if category == Category::Major {
+                let settings = load_settings(conn, env.platform_id).await?;
+                now + Duration::days(i64::from(settings.major_notice_days))
+            } else {
+                now
+            };
+            let ahead: Vec<_> = cal
                 .compute(form.environment_id, now, ends_at)
                 .map(|c| c.schedule.occurrences)
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|o| o.start_utc >= earliest)
+                .collect();
             if let Some(e) = rules::upgrade_too_late(minor, ends_at, &ahead) {
                 return Err(Error::invalid("window_date", e));
             }
@@ -1330,6 +1341,43 @@ async fn load_acks(conn: &mut PgConnection, m: &Maintenance) -> Result<Vec<Ackno
             current: r.by.is_some(),
             acknowledged_by: r.by,
             acknowledged_at: r.at,
+        })
+        .collect())
+}
+
+/// Every announced major update still to come that some team has not acknowledged: what the
+/// platform team chases before the window.
+pub async fn awaiting_acknowledgement(
+    pool: &PgPool,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<AwaitingAcknowledgement>> {
+    caller.actor.authorize(Action::Read)?;
+    let rows = sqlx::query!(
+        r#"SELECT m.id, m.title, e.slug AS environment, m.starts_at,
+                  array_agg(t.name ORDER BY t.name) AS "teams!"
+           FROM maintenances m
+           JOIN environments e ON e.id = m.environment_id
+           JOIN teams t ON t.archived_at IS NULL AND EXISTS (
+               SELECT 1 FROM applications a JOIN application_namespaces n ON n.application_id = a.id
+               WHERE a.team_id = t.id AND a.archived_at IS NULL AND n.environment_id = m.environment_id)
+           WHERE m.state = 'announced' AND m.category = 'major' AND m.starts_at > $1
+             AND NOT EXISTS (SELECT 1 FROM maintenance_acknowledgements k
+                             WHERE k.maintenance_id = m.id AND k.team_id = t.id)
+           GROUP BY m.id, m.title, e.slug, m.starts_at
+           ORDER BY m.starts_at, m.title"#,
+        now
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AwaitingAcknowledgement {
+            maintenance_id: r.id,
+            title: r.title,
+            environment_slug: r.environment,
+            starts_at: r.starts_at,
+            teams: r.teams,
         })
         .collect())
 }

@@ -494,6 +494,18 @@ pub struct Acknowledgement {
     pub current: bool,
 }
 
+/// An announced major update still to come, with the teams running in its environment that have
+/// not acknowledged it yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AwaitingAcknowledgement {
+    pub maintenance_id: Uuid,
+    pub title: String,
+    pub environment_slug: String,
+    pub starts_at: DateTime<Utc>,
+    /// Team names, by name.
+    pub teams: Vec<String>,
+}
+
 /// A disaster-recovery drill.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

@@ -105,8 +105,16 @@ pub struct Summary {
     pub ends_at: DateTime<Utc>,
     pub kubernetes_from: String,
     pub kubernetes_to: String,
+    pub node_image: String,
+    pub components: String,
+    pub description: String,
     pub expected_impact: String,
+    pub contingency_plan: String,
     pub lead: String,
+    /// Why an emergency could not wait (empty otherwise).
+    pub justification: String,
+    /// Why it was cancelled (empty unless it was).
+    pub cancel_reason: String,
 }
 
 impl From<&Maintenance> for Summary {
@@ -122,8 +130,14 @@ impl From<&Maintenance> for Summary {
             ends_at: m.ends_at,
             kubernetes_from: m.kubernetes_from.clone(),
             kubernetes_to: m.kubernetes_to.clone(),
+            node_image: m.node_image.clone(),
+            components: m.components.clone(),
+            description: m.description.clone(),
             expected_impact: m.expected_impact.clone(),
+            contingency_plan: m.contingency_plan.clone(),
             lead: m.lead.clone(),
+            justification: m.justification.clone(),
+            cancel_reason: m.cancel_reason.clone(),
         }
     }
 }
@@ -165,6 +179,9 @@ fn maintenance_notice(m: &Maintenance, event: Event) -> Result<Notice> {
     );
     if !m.expected_impact.is_empty() {
         slack.push_str(&format!("\nExpected impact: {}", m.expected_impact));
+    }
+    if event == Event::Cancelled && !m.cancel_reason.is_empty() {
+        slack.push_str(&format!("\nWhy: {}", m.cancel_reason));
     }
     Ok(Notice {
         json: serde_json::json!({

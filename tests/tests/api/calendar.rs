@@ -572,6 +572,24 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
         acked,
         [("payments".to_owned(), true), ("search".to_owned(), false)]
     );
+    // The dashboard names the team the platform still waits for.
+    let dashboard = pat
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let awaiting = dashboard
+        .split("id=\"awaiting-acknowledgement\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no awaiting acknowledgements: {dashboard}"));
+    let awaiting = &awaiting[..awaiting.find("</ul>").unwrap()];
+    assert!(
+        awaiting.contains("waiting for Search") && !awaiting.contains("Payments"),
+        "{awaiting}"
+    );
 
     // The lifecycle: started, completed, then only a retrospective; nothing goes back or away.
     app.state
@@ -2517,6 +2535,21 @@ async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_a
             row("Node image", "cancelled", "cancelled"),
         ]
     );
+    // The JSON body says what changes and how it is undone, and why it was called off.
+    let bodies = json_hook.lock().unwrap().clone();
+    let called_off = bodies
+        .iter()
+        .find(|v| v["event"] == "maintenance.cancelled")
+        .unwrap();
+    assert_eq!(
+        called_off["maintenance"]["cancel_reason"], "Folded into the next window",
+        "{called_off}"
+    );
+    assert_eq!(
+        called_off["maintenance"]["contingency_plan"],
+        "Roll the node pools back to the previous image."
+    );
+    assert!(called_off["maintenance"]["description"].is_string());
 
     // The Slack-compatible webhook gets the same notices as `{"text": ...}` bodies.
     expect_calls(&slack_hook, |_| true, 8).await;
@@ -2765,6 +2798,34 @@ async fn an_emergency_upgrades_a_cluster_past_its_end_of_life_when_no_window_can
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["maintenance"]["kubernetes_to"], "1.35");
+
+    // With 60 days' notice for a major update, 1.35 (end of life Sun 28 Feb 2027) has no window
+    // left that is both in time and far enough ahead: February's window is not suggested.
+    let (status, settings) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
+        None,
+        Some(&json!({"major_notice_days": 60, "reminder_minutes": [60]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&maintenance(seed.staging, "major", "2027-03-09")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let refusal = field(&body, "window_date");
+    assert!(
+        refusal.contains("declare an emergency") && !refusal.contains("9 Feb 2027"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
