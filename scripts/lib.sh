@@ -229,9 +229,11 @@ ensure_test_tools() {
   fi
 
   # A real SMTP server on loopback receives the maintenance notices in the tests.
-  # Debian ships it as a package; pip is the fallback where the package is missing.
+  # Debian ships it as a package; pip is the fallback where the package is missing, or where
+  # the python3 on the PATH is not Debian's (pyenv, a virtualenv) and so does not see it.
   if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
-    if ! apt_install python3 python3-aiosmtpd 2>/dev/null; then
+    apt_install python3 python3-aiosmtpd 2>/dev/null || true
+    if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
       python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
       log "pip install aiosmtpd (the SMTP server of the e-mail tests)"
       python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null ||
