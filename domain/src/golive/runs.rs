@@ -828,17 +828,19 @@ async fn record(
         )
         .execute(&mut *conn)
         .await?;
-        // Drift: after go-live, a required item that was passing now fails.
+        // Drift: after go-live, a required item that was passing, or that did not apply (say,
+        // no Ingress then, one without TLS now), fails.
         if let Some(old) = old
             && h.state == "approved"
             && old.definition.required
-            && recorded == Some(ItemStatus::Passed)
+            && let Some(previous @ (ItemStatus::Passed | ItemStatus::NotApplicable)) = recorded
             && status == Some(ItemStatus::Failed)
         {
             drifts.push((
                 old.key.clone(),
                 old.definition.title.clone(),
                 message.clone(),
+                previous,
             ));
         }
         // A drift is resolved when its item passes again.
@@ -853,13 +855,14 @@ async fn record(
             .await?;
         }
     }
-    for (key, _, message) in &drifts {
+    for (key, _, message, previous) in &drifts {
         sqlx::query!(
             "INSERT INTO drift_events (review_id, run_id, item_key, previous, current, message, detected_at)
-             VALUES ($1, $2, $3, 'passed', 'failed', $4, $5)",
+             VALUES ($1, $2, $3, $4, 'failed', $5, $6)",
             review_id,
             run_id,
             key,
+            previous.as_str(),
             message,
             now
         )
@@ -884,7 +887,7 @@ async fn record(
     if !drifts.is_empty() {
         let regressions = drifts
             .into_iter()
-            .map(|(item, title, message)| notify::Regression {
+            .map(|(item, title, message, _)| notify::Regression {
                 item,
                 title,
                 message,
@@ -1025,23 +1028,10 @@ pub async fn note_expired_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u
                 "The waiver ran out on {} and the item is not passing.",
                 expired_at.format("%Y-%m-%d %H:%M UTC")
             );
-            sqlx::query!(
-                "INSERT INTO drift_events (review_id, waiver_id, item_key, previous, current, message, detected_at)
-                 VALUES ($1, $2, $3, 'waived', 'failed', $4, $5)",
-                review_id,
-                waiver_id,
-                key,
-                message,
-                now
-            )
-            .execute(&mut *tx)
-            .await?;
+            regressions.push(
+                record_waiver_drift(&mut tx, review_id, waiver_id, item, message, now).await?,
+            );
             recorded += 1;
-            regressions.push(notify::Regression {
-                item: key,
-                title: item.definition.title.clone(),
-                message,
-            });
         }
         if !regressions.is_empty() {
             send_drift(&mut tx, review_id, None, regressions, now).await?;
@@ -1049,6 +1039,71 @@ pub async fn note_expired_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u
     }
     tx.commit().await?;
     Ok(recorded)
+}
+
+/// Records the drift of an item a waiver no longer covers (it ran out, or was revoked) and that
+/// fails: the regression to send to the team.
+async fn record_waiver_drift(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    waiver_id: Uuid,
+    item: &ReviewItem,
+    message: String,
+    now: DateTime<Utc>,
+) -> Result<notify::Regression> {
+    sqlx::query!(
+        "INSERT INTO drift_events (review_id, waiver_id, item_key, previous, current, message, detected_at)
+         VALUES ($1, $2, $3, 'waived', $4, $5, $6)",
+        review_id,
+        waiver_id,
+        item.key,
+        item.status.as_str(),
+        message,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(notify::Regression {
+        item: item.key.clone(),
+        title: item.definition.title.clone(),
+        message,
+    })
+}
+
+/// After a platform engineer revoked a waiver on an approved review: when its required item is
+/// not done without it (failing, or a manual item still to attest), that is drift, recorded and
+/// sent to the team like any other.
+pub(crate) async fn waiver_revoked(
+    conn: &mut PgConnection,
+    review_id: Uuid,
+    waiver_id: Uuid,
+    revoked_by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let h = head(conn, review_id, false).await?;
+    if h.state != "approved" {
+        return Ok(());
+    }
+    let key = sqlx::query_scalar!(
+        "SELECT item_key FROM golive_waivers WHERE id = $1",
+        waiver_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = store::items(conn, review_id, now).await?;
+    let Some(item) = items.iter().find(|i| i.key == key) else {
+        return Ok(());
+    };
+    // Failing, or never done (a manual item that went live under the waiver).
+    if !item.definition.required || item.status.is_done() {
+        return Ok(());
+    }
+    let message = format!(
+        "{revoked_by} revoked the waiver on {} and the item is not done.",
+        now.format("%Y-%m-%d %H:%M UTC")
+    );
+    let regression = record_waiver_drift(conn, review_id, waiver_id, item, message, now).await?;
+    send_drift(conn, review_id, None, vec![regression], now).await
 }
 
 /// Why an item fails when a run found no workload at all.

@@ -692,24 +692,10 @@ async fn lock_for_work(
     caller.actor.authorize(Action::WorkOnGoLive {
         team: &ctx.team_slug,
     })?;
-    match (head.state.as_str(), head.approved_at) {
-        ("open", _) => {}
-        ("approved", Some(at)) => {
-            // The answers both sides signed stay as they were: after go-live an item changes
-            // through the cluster (a fix and a verification) or through a waiver the platform
-            // team approves, never by one side alone.
-            return Err(Error::Conflict {
-                message: format!(
-                    "This review was approved on {}: its answers are frozen with the sign-off. Fix a failing item and run a verification, or ask the platform team for a waiver.",
-                    at.format("%Y-%m-%d")
-                ),
-            });
-        }
-        (state, _) => {
-            return Err(Error::Conflict {
-                message: format!("This review is {state}: its items cannot change."),
-            });
-        }
+    if head.state == "withdrawn" {
+        return Err(Error::Conflict {
+            message: "This review was withdrawn.".into(),
+        });
     }
     Ok((head, ctx))
 }
@@ -816,7 +802,7 @@ async fn attest_in(
     input: AttestInput,
     now: DateTime<Utc>,
 ) -> Result<ReviewItem> {
-    let (_head, _ctx) = lock_for_work(&mut *tx, caller, review_id).await?;
+    let (head, _ctx) = lock_for_work(&mut *tx, caller, review_id).await?;
     let before = items(&mut *tx, review_id, now)
         .await?
         .into_iter()
@@ -873,6 +859,21 @@ async fn attest_in(
     };
     problems.finish()?;
     let status = status.unwrap_or(ItemStatus::Pending);
+    // After go-live the answers both sides signed stay, except that a manual item gets new
+    // evidence that it passes (the restore test done after going live under a waiver). Anything
+    // else changes through the cluster (a fix and a verification) or a waiver the platform
+    // approves, never by one side alone.
+    let new_evidence = status == ItemStatus::Passed && !before.definition.is_automatic();
+    if let (Some(at), true) = (head.approved_at, head.state == "approved")
+        && !new_evidence
+    {
+        return Err(Error::Conflict {
+            message: format!(
+                "This review was approved on {}: its answers are frozen with the sign-off, except for new evidence that a manual item passes. Fix a failing item and run a verification, or ask the platform team for a waiver.",
+                at.format("%Y-%m-%d")
+            ),
+        });
+    }
     if before.version != input.version {
         return Err(Error::stale("checklist item"));
     }
@@ -1060,6 +1061,13 @@ pub async fn revoke_waiver(
     )
     .fetch_one(&mut *tx)
     .await?;
+    let review_id = sqlx::query_scalar!(
+        "SELECT review_id FROM golive_waivers WHERE id = $1",
+        waiver_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    super::runs::waiver_revoked(&mut tx, review_id, waiver_id, &caller.actor.name, now).await?;
     audit::record(
         &mut tx,
         caller,

@@ -1766,6 +1766,51 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
 }
 
 #[tokio::test]
+async fn an_item_that_did_not_apply_at_go_live_and_fails_later_is_drift() {
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
+        json!([automatic("tls", "tls", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    // No Ingress at go-live: TLS does not apply.
+    let internal = kube_fixture::start(kube_fixture::Config::new().objects(cart(2)))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &internal.url, "any").await;
+    verify(&app, &alice, &review).await;
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "tls")["status"], "not_applicable", "{review}");
+    sign_off_both(&app, &alice, &pat, review["id"].as_str().unwrap()).await;
+
+    // Later the cart is published over plain HTTP.
+    let mut objects = cart(2);
+    objects.push(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": { "name": "cart", "namespace": "shop", "resourceVersion": "301" },
+        "spec": { "selector": { "app": "cart" }, "ports": [{ "port": 80 }] }
+    }));
+    objects.push(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": { "name": "cart", "namespace": "shop", "resourceVersion": "302" },
+        "spec": { "rules": [{ "host": "cart.example.com", "http": { "paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": { "service": { "name": "cart", "port": { "number": 80 } } } }] } }] }
+    }));
+    let exposed = kube_fixture::start(kube_fixture::Config::new().objects(objects))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &exposed.url, "any").await;
+    verify(&app, &alice, &review).await;
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "tls")["status"], "failed", "{review}");
+    assert_eq!(review["go_live"], "drifted", "{review}");
+    assert_eq!(review["drift"][0]["item_key"], "tls", "{review}");
+    assert_eq!(review["drift"][0]["previous"], "not_applicable", "{review}");
+}
+
+#[tokio::test]
 async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_once() {
     let t0 = Utc::now();
     let app = TestApp::spawn_with(tests::Options {
@@ -1942,6 +1987,68 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
     let review = reload(&app, &alice, &review).await;
     assert_eq!(review["go_live"], "approved", "{review}");
     assert!(review["drift"][0]["resolved_at"].is_string(), "{review}");
+
+    // The platform revokes that waiver: the item fails again, which is drift the team hears of.
+    let (status, revoked) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/golive/waivers/{}", body["id"].as_str().unwrap()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{revoked}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "drifted", "{review}");
+    let open: Vec<&Value> = review["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["resolved_at"].is_null())
+        .collect();
+    assert_eq!(open.len(), 1, "{review}");
+    assert_eq!(open[0]["waiver_id"], body["id"], "{review}");
+    assert_eq!(open[0]["current"], "pending", "{review}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no drift call for the revocation within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let calls = received.lock().unwrap().clone();
+    assert_eq!(calls[2]["event"], "golive.drift", "{calls:?}");
+    assert!(
+        calls[2]["drift"]["regressions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked the waiver"),
+        "{calls:?}"
+    );
+
+    // The restore test is done after all: its evidence is what a live review still takes from
+    // the team alone, and it ends the drift.
+    let (status, body) = attest(
+        &app,
+        &alice,
+        &review,
+        "restore",
+        json!({"status": "passed", "note": "Restored last night's backup in 38 minutes"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "approved", "{review}");
+    assert!(
+        review["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["resolved_at"].is_string()),
+        "{review}"
+    );
 }
 
 #[tokio::test]
@@ -2154,6 +2261,30 @@ async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
     )
     .await;
     assert_eq!(runs[0]["trigger"], "ci", "{runs}");
+
+    // A post Demarc refuses (no such review): a required failure still exits 1, a clean
+    // report exits 2, the post's error being the one problem.
+    let refused = |manifests: std::path::PathBuf| {
+        let (token_file, url) = (token_file.clone(), app.url(""));
+        async move {
+            run(&[
+                manifests.to_str().unwrap(),
+                "--checks",
+                "replicas,image",
+                "--post",
+                &url,
+                "--token-file",
+                token_file.to_str().unwrap(),
+                "--application",
+                "no-such-application",
+                "--environment",
+                "production",
+            ])
+            .await
+        }
+    };
+    assert_eq!(refused(legacy.clone()).await, failed);
+    assert_eq!(refused(cart.clone()).await, usage);
     std::fs::remove_dir_all(&dir).ok();
 }
 
