@@ -2,7 +2,8 @@
 //! live cluster, without a database or configuration, and prints (or posts) the report.
 //!
 //! Exit codes: 0 when no required check fails, 1 when one does, 2 for usage or input errors
-//! (the message names the argument or file).
+//! (the message names the argument or file) and for a failed `--post` when no required check
+//! failed (with one failing, 1 wins and the post's error is printed).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -405,8 +406,17 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
             results.len()
         );
     }
-    if let Some(url) = &args.post {
-        post(args, url, &report).await?;
+    if let Some(url) = &args.post
+        && let Err(UsageError(e)) = post(args, url, &report).await
+    {
+        // The verdict stands whatever became of the copy sent to Demarc: a required failure
+        // still exits 1 (the pipeline stops for the right reason); otherwise the failed post
+        // is the error (2).
+        if !report.summary.passed {
+            eprintln!("server check: {e}");
+            return Ok(false);
+        }
+        return Err(UsageError(e));
     }
     Ok(report.summary.passed)
 }
