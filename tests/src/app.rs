@@ -407,6 +407,60 @@ impl TestApp {
     }
 }
 
+/// A second Demarc process on a [`TestApp`]'s database (see [`TestApp::replica`]).
+pub struct Replica {
+    /// `http://127.0.0.1:<port>`: this replica's own address.
+    pub base: String,
+    pub state: AppState,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Replica {
+    /// An absolute URL on this replica.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl TestApp {
+    /// A second Demarc process on this server's database, as a second replica behind a load
+    /// balancer: the same configuration (public URL, OpenID client, secret key), its own port,
+    /// pool, caches and job worker, nothing shared with the first but PostgreSQL.
+    pub async fn replica(&self) -> Replica {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the replica's port");
+        let addr = listener.local_addr().expect("address");
+        let mut config = (*self.state.config).clone();
+        config.listen = addr;
+        let state = server::build_state(config, leptos_options(addr))
+            .await
+            .unwrap_or_else(|e| panic!("the replica did not start: {e}"));
+        let app = {
+            let _generating = ROUTE_GENERATION.write().await;
+            server::router(state.clone())
+        };
+        let app = app.layer(axum::middleware::from_fn(outside_route_generation));
+        let mut tasks = server::worker::spawn(state.clone());
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service()).await;
+        }));
+        Replica {
+            base: format!("http://{addr}"),
+            state,
+            tasks,
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         for task in self.tasks.iter().chain(&self.workers) {

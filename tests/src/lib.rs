@@ -38,7 +38,7 @@ pub mod provider;
 use std::path::PathBuf;
 use std::sync::Once;
 
-pub use app::{Options, Seed, TestApp, generate_route_list, location};
+pub use app::{Options, Replica, Seed, TestApp, generate_route_list, location};
 pub use browser::Chromedriver;
 pub use db::TestDb;
 pub use fake_provider::FakeProvider;

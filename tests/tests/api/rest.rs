@@ -960,3 +960,59 @@ async fn poll<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> 
     }
     false
 }
+
+/// Two Demarc processes on one database, as behind a load balancer: a session begun on one is
+/// valid on the other, a change made through one is read through the other (its cache too),
+/// and signing out on one ends the session on both.
+#[tokio::test]
+async fn two_replicas_on_one_database_share_sessions_changes_and_sign_out() {
+    let app = TestApp::spawn().await;
+    app.seed().await;
+    let other = app.replica().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+
+    // Cookies go by host, not by port: the other replica gets the session begun here.
+    let (status, me) = tests::json(alice.get(other.url("/api/v1/me")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["name"], "Alice Payments", "{me}");
+
+    // Read through this replica (its cache now holds the list), written through the other.
+    let (_, before) = get(&app, &pat, "/api/v1/teams").await;
+    let written = pat
+        .post(other.url("/api/v1/teams"))
+        .header(reqwest::header::ORIGIN, app.origin())
+        .json(&json!({"slug": "edge", "name": "Edge", "description": "", "contact": "#edge"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, team) = tests::json(written).await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let (_, after) = get(&app, &pat, "/api/v1/teams").await;
+    let slugs = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}"))
+            .iter()
+            .map(|t| t["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!slugs(&before).contains(&"edge".to_owned()));
+    assert!(slugs(&after).contains(&"edge".to_owned()), "{after}");
+
+    // Signing out here ends the session there too.
+    let response = alice
+        .post(app.url("/auth/logout"))
+        .header(reqwest::header::ORIGIN, app.origin())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let me_there = |client: reqwest::Client| {
+        let url = other.url("/api/v1/me");
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(me_there(alice).await, StatusCode::UNAUTHORIZED);
+    // pat's session is untouched.
+    assert_eq!(me_there(pat).await, StatusCode::OK);
+}
