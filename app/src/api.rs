@@ -51,6 +51,11 @@ impl FromServerFnError for UiError {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
                 domain::Error::Unavailable
             }
+            // On the server the detail goes to the log under a short reference, which is all
+            // the page shows; in the browser there is no log, and the text is the user's own.
+            #[cfg(feature = "ssr")]
+            other => domain::error::internal(&other),
+            #[cfg(not(feature = "ssr"))]
             other => domain::Error::Internal {
                 reference: other.to_string(),
             },
@@ -227,12 +232,8 @@ mod ssr {
 
     /// Something the server provides to every request's context; its absence is a bug.
     fn provided<T: Clone + Send + Sync + 'static>(what: &str) -> Result<T, UiError> {
-        use_context::<T>().ok_or_else(|| {
-            domain::Error::Internal {
-                reference: format!("no {what} in context"),
-            }
-            .into()
-        })
+        use_context::<T>()
+            .ok_or_else(|| domain::error::internal(&format!("no {what} in context")).into())
     }
 
     /// The time every rule reads (a settable clock in tests).
