@@ -124,12 +124,7 @@ pub(crate) async fn collect(
                     ),
                     (_, Some(lead)) => format!(
                         "Follows the window of {} on {}.",
-                        match &plan.rhythm {
-                            PlanRhythm::Follows {
-                                environment_slug, ..
-                            } => environment_slug.as_str(),
-                            PlanRhythm::Own { .. } => "",
-                        },
+                        cal.leader_slug(*env_id).unwrap_or_default(),
                         super::human_date(lead)
                     ),
                     _ => String::new(),
@@ -147,12 +142,7 @@ pub(crate) async fn collect(
                     environment_slug: Some(env.slug.clone()),
                     is_production: env.is_production,
                     follows: o.follows,
-                    follows_environment: o.follows.and(match &plan.rhythm {
-                        PlanRhythm::Follows {
-                            environment_slug, ..
-                        } => Some(environment_slug.clone()),
-                        PlanRhythm::Own { .. } => None,
-                    }),
+                    follows_environment: o.follows.and(cal.leader_slug(*env_id).map(str::to_owned)),
                     category: None,
                     state: None,
                     cancelled: false,

@@ -402,7 +402,7 @@ impl Calendar {
             Rules::Own(plan) => {
                 let blackouts = self.blackouts_of(environment_id);
                 // Windows that start in the period after blackouts, also those moved into it.
-                let schedule = schedule_between(plan, &blackouts, from, to);
+                let mut schedule = schedule_between(plan, &blackouts, from, to);
                 let violations = match self.upstream.get(&environment_id) {
                     // The environment before it has no plan: nothing to compare with.
                     Some((up, _)) if !self.rules.contains_key(up) => Vec::new(),
@@ -416,6 +416,10 @@ impl Calendar {
                             .compute(*up, up_from, to)
                             .map(|c| c.schedule)
                             .unwrap_or_default();
+                        // Each window is paired with the latest upstream window that starts
+                        // before it: what the calendar shows it following, and what the soak
+                        // is checked against.
+                        super::skew::pair_with_latest(&up_sched, &mut schedule);
                         check_skew(&up_sched, &schedule, *soak, &WorkingDays::new(&blackouts))
                     }
                     None => Vec::new(),
@@ -450,6 +454,21 @@ impl Calendar {
                     schedule: sched,
                     violations,
                 })
+            }
+        }
+    }
+
+    /// The slug of the environment whose windows `environment_id`'s windows follow: the one its
+    /// plan follows, or for a production plan with its own rhythm the environment before it.
+    pub(crate) fn leader_slug(&self, environment_id: Uuid) -> Option<&str> {
+        let plan = self.plans.get(&environment_id)?;
+        match &plan.rhythm {
+            PlanRhythm::Follows {
+                environment_slug, ..
+            } => Some(environment_slug),
+            PlanRhythm::Own { .. } => {
+                let (up, _) = self.upstream.get(&environment_id)?;
+                self.plans.get(up).map(|p| p.environment_slug.as_str())
             }
         }
     }

@@ -370,6 +370,20 @@ pub fn check_skew(
     violations
 }
 
+/// Pairs each window of a production plan with a rhythm of its own with the latest staging
+/// window that starts before it (its `follows`, the staging window's nominal day), as
+/// [`check_skew`] compares them.
+pub fn pair_with_latest(staging: &Schedule, production: &mut Schedule) {
+    for p in &mut production.occurrences {
+        p.follows = staging
+            .occurrences
+            .iter()
+            .rev()
+            .find(|s| s.start_utc < p.start_utc)
+            .map(|s| s.nominal_date);
+    }
+}
+
 /// The staging window with nominal day `nominal`, wherever a blackout moved it; when the move
 /// merged it into another window, that window.
 fn follows(staging: &Schedule, nominal: NaiveDate) -> Option<&Occurrence> {

@@ -1787,6 +1787,18 @@ async fn a_production_plan_with_its_own_rhythm_is_checked_against_staging_by_dat
     assert_eq!(plan["rhythm"]["kind"], "own");
     let sched = first_quarter(&app, &pat, seed.production).await;
     assert_eq!(sched["skew_violations"], json!([]), "{sched}");
+    // Each production window is paired with staging's latest window before it, on the plans
+    // page and on the calendar: the skew shows at a glance.
+    assert_eq!(sched["windows"][0]["local_date"], "2027-01-14", "{sched}");
+    assert_eq!(sched["windows"][0]["follows"], "2027-01-12", "{sched}");
+    let events = january_events(
+        &app,
+        &pat,
+        &format!("kind=window&environment_id={}", seed.production),
+    )
+    .await;
+    assert_eq!(events[0]["follows_environment"], "staging", "{events}");
+    assert_eq!(events[0]["follows"], "2027-01-12", "{events}");
 
     // A freeze moves staging's February window onto production's day: production would start
     // while staging is still at work.

@@ -220,7 +220,7 @@ fn window_line(w: &Window, leader: Option<&str>) -> impl IntoView + use<> {
         <li class="window" data-date=w.local_date.to_string()>
             <strong>{human_date(w.local_date)}</strong>
             {format!(" · {}–{} UTC", w.starts_at.format("%H:%M"), w.ends_at.format("%H:%M"))}
-            {w.follows.map(|f| format!(" · follows {} {}", leader.unwrap_or_default(), short_day(f)))}
+            {w.follows.zip(leader).map(|(f, leader)| format!(" · follows {leader} {}", short_day(f)))}
             {moved}
         </li>
     }
@@ -246,11 +246,19 @@ fn environment_view(e: EnvironmentPlan, can_manage: bool) -> impl IntoView {
         }
         .into_any(),
     };
+    // Whose windows these follow: the plan's leader, or for a production plan with its own
+    // rhythm the environment before it (its windows are paired with that one's latest).
     let leader = match e.plan.as_ref().map(|p| &p.rhythm) {
         Some(PlanRhythm::Follows {
             environment_slug, ..
         }) => Some(environment_slug.as_str()),
-        _ => None,
+        Some(PlanRhythm::Own { .. }) => e
+            .earlier
+            .iter()
+            .filter(|x| x.archived_at.is_none())
+            .max_by_key(|x| x.position)
+            .map(|x| x.slug.as_str()),
+        None => None,
     };
     let windows = (!e.next_windows.is_empty()).then(|| {
         view! {
