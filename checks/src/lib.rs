@@ -224,6 +224,29 @@ pub struct Params {
     pub rpo_hours: Option<u32>,
 }
 
+impl Params {
+    /// The parameters `check` reads, the others left at their defaults: what two runs of that
+    /// check must share to give the same verdicts.
+    pub fn for_check(&self, check: CheckId) -> Params {
+        let mut only = Params::default();
+        match check {
+            CheckId::Replicas | CheckId::Spread => only.min_replicas = self.min_replicas,
+            CheckId::GracefulShutdown => {
+                only.max_grace_period_seconds = self.max_grace_period_seconds;
+            }
+            CheckId::Image => only.allowed_registries = self.allowed_registries.clone(),
+            CheckId::QosPriority => {
+                only.require_guaranteed = self.require_guaranteed;
+                only.priority_classes = self.priority_classes.clone();
+            }
+            CheckId::Tls => only.min_certificate_days = self.min_certificate_days,
+            CheckId::Backups => only.rpo_hours = self.rpo_hours,
+            _ => {}
+        }
+        only
+    }
+}
+
 /// Where a snapshot came from, recorded with the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]

@@ -10,6 +10,7 @@
 //!   "generated_at": "2026-11-26T07:00:00Z",
 //!   "source": { "kind": "manifests"|"upload"|"cluster", "name": "...", "server_version"?: "...", "read_at": "..." } | null,
 //!   "required": ["replicas", "probes", ...],          // checks whose failure fails the run
+//!   "params": { "min_replicas": 3, ... },             // the check parameters the run used
 //!   "summary": { "subjects": 12, "results": 160, "required_failures": 3, "passed": false,
 //!                "counts": { "pass": 120, "warn": 4, "fail": 10, "not_applicable": 20, "error": 6 } },
 //!   "checks": [ { "check": "replicas", "title": "...", "required": true, "outcome": "fail",
@@ -34,7 +35,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::manifests::{Origin, Origins};
-use crate::{CheckId, CheckResult, Outcome, SourceInfo};
+use crate::{CheckId, CheckResult, Outcome, Params, SourceInfo};
 
 /// The `schema` value of the JSON report.
 pub const SCHEMA: &str = "demarc.check-report/v1";
@@ -131,6 +132,10 @@ pub struct Report {
     pub generated_at: DateTime<Utc>,
     pub source: Option<SourceInfo>,
     pub required: Vec<CheckId>,
+    /// The check parameters the run used (Demarc refuses a report whose parameters differ from
+    /// the checklist's).
+    #[serde(default)]
+    pub params: Params,
     pub summary: Summary,
     pub checks: Vec<CheckSummary>,
     pub results: Vec<ReportResult>,
@@ -212,6 +217,7 @@ impl Report {
             generated_at,
             source: source.cloned(),
             required,
+            params: Params::default(),
             summary: Summary {
                 subjects,
                 results: out.len(),

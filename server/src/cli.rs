@@ -372,13 +372,14 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
         Required::None => Vec::new(),
         Required::Some(list) => list.clone(),
     };
-    let report = Report::new(
+    let mut report = Report::new(
         &results,
         snapshot.source.as_ref(),
         &required,
         origins.as_ref(),
         now,
     );
+    report.params = args.params.clone();
     let rendered = match args.format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),

@@ -1163,6 +1163,8 @@ enum Offline {
     Results {
         results: Vec<CheckResult>,
         source: Option<SourceInfo>,
+        /// The parameters the results were judged with.
+        params: Box<Params>,
     },
 }
 
@@ -1219,7 +1221,12 @@ async fn store_offline(
                 source,
             )
         }
-        Offline::Results { results, source } => {
+        Offline::Results {
+            results,
+            source,
+            params,
+        } => {
+            same_params(&wanted, &results, &params)?;
             let source = source.unwrap_or(SourceInfo {
                 kind: "manifests".into(),
                 name: "CI".into(),
@@ -1269,7 +1276,77 @@ pub struct CiReport {
     /// The environment's slug (on the application's platform).
     pub environment: String,
     pub source: Option<SourceInfo>,
+    /// The check parameters the run used (`server check --param`); none means the defaults.
+    #[serde(default)]
+    pub params: Params,
     pub results: Vec<CheckResult>,
+}
+
+/// Refuses results judged with other parameters than the checklist's items ask for: a
+/// report run with the defaults must not pass an item that asks for three replicas.
+fn same_params(
+    wanted: &[(String, CheckId, Params)],
+    results: &[CheckResult],
+    used: &Params,
+) -> Result<()> {
+    let present: std::collections::BTreeSet<CheckId> = results.iter().map(|r| r.check).collect();
+    let mut problems = Vec::new();
+    let mut flags = Vec::new();
+    for (key, check, asked) in wanted {
+        if !present.contains(check) {
+            continue;
+        }
+        let (asked, used) = (asked.for_check(*check), used.for_check(*check));
+        if asked == used {
+            continue;
+        }
+        let show = |p: &Params| {
+            let text = serde_json::to_string(p).unwrap_or_default();
+            if text == "{}" {
+                "the defaults".to_owned()
+            } else {
+                text
+            }
+        };
+        problems.push(format!(
+            "item `{key}` ({}) asks for {}, the report used {}",
+            check.as_str(),
+            show(&asked),
+            show(&used)
+        ));
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&asked) {
+            for (name, value) in fields {
+                let value = match value {
+                    serde_json::Value::Array(list) => list
+                        .iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                let flag = format!("--param {name}={value}");
+                if !flags.contains(&flag) {
+                    flags.push(flag);
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "params",
+        format!(
+            "The report was judged with other check parameters than the checklist: {}. Run `server check` again{}.",
+            problems.join("; "),
+            if flags.is_empty() {
+                " without --param".to_owned()
+            } else {
+                format!(" with {}", flags.join(" "))
+            }
+        ),
+    ))
 }
 
 /// Stores a CI report as a run of the application's live review on the environment.
@@ -1322,6 +1399,7 @@ pub async fn ci_report(
         Offline::Results {
             results: report.results,
             source: report.source,
+            params: Box::new(report.params),
         },
         now,
     )

@@ -1436,6 +1436,85 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     assert_eq!(fields(&body), ["application"]);
 }
 
+#[tokio::test]
+async fn a_ci_report_judged_with_other_parameters_than_the_checklist_is_refused() {
+    let mut three = automatic("replicas", "replicas", true);
+    three["params"] = json!({"min_replicas": 3});
+    let (app, seed, pat, alice) = with_template(TestApp::spawn().await, json!([three])).await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let report = |params: Value| {
+        json!({
+            "application": "shop", "environment": "production", "params": params,
+            "results": [{
+                "check": "replicas", "subject": { "kind": "Deployment", "namespace": "shop", "name": "cart" },
+                "outcome": "pass", "message": "Deployment shop/cart has 2 replicas",
+                "evidence": { "objects": [], "values": {} }
+            }]
+        })
+    };
+    // Judged with the defaults (two replicas), the report cannot pass an item asking for three.
+    for params in [json!({}), json!({"min_replicas": 2})] {
+        let (status, body) = call(
+            &app,
+            &alice,
+            Method::POST,
+            "/api/v1/check-reports",
+            None,
+            Some(&report(params)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(&body), ["params"], "{body}");
+        assert!(
+            body["error"]["fields"]["params"]
+                .as_str()
+                .unwrap()
+                .contains("--param min_replicas=3"),
+            "{body}"
+        );
+    }
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM verification_runs")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 0, "nothing was recorded");
+    // Other checks' parameters do not matter; the same ones are accepted.
+    let (status, run) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&report(json!({"min_replicas": 3, "rpo_hours": 6}))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+
+    // The command line writes the parameters it used into its report.
+    let out = std::env::temp_dir().join(format!("demarc-params-{}.json", Uuid::new_v4()));
+    let args: Vec<String> = [
+        fixture_dir().join("shop-cart.yaml").to_str().unwrap(),
+        "--checks",
+        "replicas",
+        "--param",
+        "min_replicas=3",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    server::cli::run(args).await;
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(written["params"], json!({"min_replicas": 3}), "{written}");
+}
+
 /// A workload whose replica count the test chooses.
 fn cart(replicas: i32) -> Vec<Value> {
     vec![json!({
