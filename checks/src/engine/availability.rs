@@ -58,6 +58,17 @@ pub fn replicas(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             w.display()
         ));
     }
+    // Argo scales a Deployment that a Rollout names in spec.workloadRef to 0 and runs the Pods
+    // itself: with the Rollouts unreadable, a Deployment at 0 may be one of those.
+    if w.kind == WorkloadKind::Deployment
+        && w.replicas == Some(0)
+        && let Some(e) = source_error(&cx.idx.snap.rollouts, "rollouts.argoproj.io")
+    {
+        return error(format!(
+            "{e}; {} is scaled to 0, as Argo Rollouts leaves a Deployment its Rollout takes over (spec.workloadRef), so its replicas cannot be judged",
+            w.display()
+        ));
+    }
     let required = i32::try_from(params.min_replicas.unwrap_or(2)).unwrap_or(i32::MAX);
     let mut ev = Evidence::default();
     let (min, from) = effective_min(cx, &mut ev);
@@ -1521,6 +1532,21 @@ mod tests {
                 .starts_with("cannot list horizontalpodautoscalers: forbidden"),
             "{}",
             r.message
+        );
+    }
+
+    #[test]
+    fn a_deployment_at_zero_with_unreadable_rollouts_is_an_error_not_a_failure() {
+        let mut s = with_spec("cart", 0, good_pod_spec("cart"), &[]);
+        s.rollouts = Source::Forbidden("list rollouts.argoproj.io in shop".into());
+        let r = result_for(&s, CheckId::Replicas, "cart");
+        assert_eq!(r.outcome, Outcome::Error, "{}", r.message);
+        assert!(r.message.contains("spec.workloadRef"), "{}", r.message);
+        // Readable Rollouts that do not name it: a Deployment at 0 fails as any other.
+        s.rollouts = Source::Read(Vec::new());
+        assert_eq!(
+            result_for(&s, CheckId::Replicas, "cart").outcome,
+            Outcome::Fail
         );
     }
 
