@@ -157,6 +157,21 @@ ensure_node() {
 }
 
 # npm dependencies of the development OpenID provider (npm ci when missing or outdated).
+# wasm-opt for release builds: npm binaryen 132 at the repository root (package.json), which
+# cargo-leptos finds in node_modules/.bin (without it cargo-leptos would download one, which the
+# machines without general network access cannot). Debian's binaryen produces a wasm that never
+# hydrates.
+ensure_wasm_opt() {
+  ensure_node
+  local stamp="$REPO/node_modules/.package-lock.json"
+  if [[ ! -x "$REPO/node_modules/.bin/wasm-opt" || ! -f "$stamp" || "$REPO/package-lock.json" -nt "$stamp" ||
+    "$REPO/package.json" -nt "$stamp" ]]; then
+    log "npm ci at the repository root (wasm-opt from npm binaryen, for the release wasm)"
+    (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  note "wasm-opt: $("$REPO/node_modules/.bin/wasm-opt" --version)"
+}
+
 ensure_oidc_deps() {
   ensure_node
   local dir="$REPO/dev/oidc"
