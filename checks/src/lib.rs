@@ -225,9 +225,42 @@ pub struct Params {
 }
 
 impl Params {
-    /// The parameters `check` reads, the others left at their defaults: what two runs of that
-    /// check must share to give the same verdicts.
+    /// The minimum replica count of `replicas` and `spread` when none is set.
+    pub const DEFAULT_MIN_REPLICAS: u32 = 2;
+    /// The longest acceptable grace period of `graceful_shutdown` when none is set.
+    pub const DEFAULT_MAX_GRACE_PERIOD_SECONDS: u32 = 120;
+    /// The certificate lifetime `tls` requires when none is set.
+    pub const DEFAULT_MIN_CERTIFICATE_DAYS: u32 = 14;
+    /// The recovery point objective of `backups` when none is set.
+    pub const DEFAULT_RPO_HOURS: u32 = 24;
+
+    /// The parameters `check` reads, with the values it will use (a value equal to its default
+    /// reads as unset), the others left out: what two runs of that check must share to give
+    /// the same verdicts.
     pub fn for_check(&self, check: CheckId) -> Params {
+        let mut only = self.clone().without_defaults().only_for(check);
+        only.allowed_registries.sort();
+        only.priority_classes.sort();
+        only
+    }
+
+    fn without_defaults(mut self) -> Params {
+        let unset_if = |v: Option<u32>, default: u32| v.filter(|v| *v != default);
+        self.min_replicas = unset_if(self.min_replicas, Self::DEFAULT_MIN_REPLICAS);
+        self.max_grace_period_seconds = unset_if(
+            self.max_grace_period_seconds,
+            Self::DEFAULT_MAX_GRACE_PERIOD_SECONDS,
+        );
+        self.min_certificate_days = unset_if(
+            self.min_certificate_days,
+            Self::DEFAULT_MIN_CERTIFICATE_DAYS,
+        );
+        self.rpo_hours = unset_if(self.rpo_hours, Self::DEFAULT_RPO_HOURS);
+        self.require_guaranteed = self.require_guaranteed.filter(|g| *g);
+        self
+    }
+
+    fn only_for(&self, check: CheckId) -> Params {
         let mut only = Params::default();
         match check {
             CheckId::Replicas | CheckId::Spread => only.min_replicas = self.min_replicas,
@@ -287,5 +320,30 @@ mod tests {
         assert_eq!(Outcome::combine([Pass, Error, Fail]), Fail);
         assert_eq!(Outcome::combine([Pass, Error]), Error);
         assert_eq!(Outcome::combine([]), NotApplicable);
+    }
+
+    #[test]
+    fn a_checks_parameters_compare_by_the_values_it_will_use() {
+        let set = |v: serde_json::Value| -> Params { serde_json::from_value(v).unwrap() };
+        // The default written out is the default left out.
+        assert_eq!(
+            set(serde_json::json!({"min_replicas": 2})).for_check(CheckId::Replicas),
+            Params::default().for_check(CheckId::Replicas)
+        );
+        assert_ne!(
+            set(serde_json::json!({"min_replicas": 3})).for_check(CheckId::Replicas),
+            Params::default().for_check(CheckId::Replicas)
+        );
+        // Another check's parameter does not matter, and order in a list does not either.
+        assert_eq!(
+            set(serde_json::json!({"rpo_hours": 6, "allowed_registries": ["b.io", "a.io"]}))
+                .for_check(CheckId::Image),
+            set(serde_json::json!({"allowed_registries": ["a.io", "b.io"]}))
+                .for_check(CheckId::Image)
+        );
+        assert_eq!(
+            set(serde_json::json!({"require_guaranteed": false})).for_check(CheckId::QosPriority),
+            Params::default()
+        );
     }
 }

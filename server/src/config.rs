@@ -212,7 +212,7 @@ impl Config {
             // A few connections per core: more only adds context switches (see BENCHMARKS.md).
             database_max_connections: parse_in(
                 "DEMARC_DATABASE_MAX_CONNECTIONS",
-                std::thread::available_parallelism().map_or(8, |n| 4 * n.get() as u32),
+                std::thread::available_parallelism().map_or(8, |n| (4 * n.get() as u32).min(1000)),
                 2..=1000,
             )?,
             listen,

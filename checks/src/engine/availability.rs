@@ -69,7 +69,8 @@ pub fn replicas(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             w.display()
         ));
     }
-    let required = i32::try_from(params.min_replicas.unwrap_or(2)).unwrap_or(i32::MAX);
+    let required = i32::try_from(params.min_replicas.unwrap_or(Params::DEFAULT_MIN_REPLICAS))
+        .unwrap_or(i32::MAX);
     let mut ev = Evidence::default();
     let (min, from) = effective_min(cx, &mut ev);
     ev.val(
@@ -338,7 +339,8 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     if let Some(e) = source_error(&cx.idx.snap.nodes, "nodes") {
         return error(format!("{e}; cannot see the nodes {} runs on", w.display()));
     }
-    let required = i32::try_from(params.min_replicas.unwrap_or(2)).unwrap_or(i32::MAX);
+    let required = i32::try_from(params.min_replicas.unwrap_or(Params::DEFAULT_MIN_REPLICAS))
+        .unwrap_or(i32::MAX);
     let mut ev = Evidence::default();
     let (desired, from) = effective_min(cx, &mut ev);
     ev.val("required", required);
@@ -1297,7 +1299,11 @@ pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
 
 pub fn graceful_shutdown(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     let w = cx.w;
-    let max = i64::from(params.max_grace_period_seconds.unwrap_or(120));
+    let max = i64::from(
+        params
+            .max_grace_period_seconds
+            .unwrap_or(Params::DEFAULT_MAX_GRACE_PERIOD_SECONDS),
+    );
     let spec = w.pod_spec();
     let mut ev = Evidence::default();
     ev.val(

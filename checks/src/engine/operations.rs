@@ -258,7 +258,7 @@ pub fn backups<'n>(
             .map(|ns| (*ns, Verdict::na("Velero CRDs not installed")))
             .collect();
     }
-    let rpo_hours = i64::from(params.rpo_hours.unwrap_or(24));
+    let rpo_hours = i64::from(params.rpo_hours.unwrap_or(Params::DEFAULT_RPO_HOURS));
     let schedules: Vec<(&Value, Coverage<'_>)> = snap
         .velero_schedules
         .items_or_empty()
@@ -446,7 +446,11 @@ pub fn tls(cx: &Cx<'_, '_>, params: &Params, now: DateTime<Utc>) -> Verdict {
     if ingresses.is_empty() {
         return Verdict::na(format!("no Ingress routes to a Service of {}", w.display()));
     }
-    let min_days = i64::from(params.min_certificate_days.unwrap_or(14));
+    let min_days = i64::from(
+        params
+            .min_certificate_days
+            .unwrap_or(Params::DEFAULT_MIN_CERTIFICATE_DAYS),
+    );
     let mut ev = Evidence::default();
     ev.val("min_certificate_days", min_days);
     let mut fails = Vec::new();

@@ -256,12 +256,13 @@ pub(crate) async fn collect(
 
     if wants(EventKind::Drill) {
         for d in super::drills::load(conn, None, scope.platform_id, Some(from), Some(to)).await? {
-            if !on_scope_platform(&d.platform_id) {
-                continue;
-            }
-            if let (Some(apps), Some(app)) = (&scope.applications, d.application_id)
-                && !apps.contains(&app)
-            {
+            // A team's own application's drill always; other drills when on the scope's
+            // platforms (and, for a team, not another team's application).
+            let shown = match (&scope.applications, d.application_id) {
+                (Some(apps), Some(app)) => apps.contains(&app),
+                _ => on_scope_platform(&d.platform_id),
+            };
+            if !shown {
                 continue;
             }
             out.push(CalendarEvent {

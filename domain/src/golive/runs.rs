@@ -843,8 +843,9 @@ async fn record(
                 previous,
             ));
         }
-        // A drift is resolved when its item passes again.
-        if status == Some(ItemStatus::Passed) {
+        // A drift is resolved when its item is done again: it passes, or what failed is gone
+        // (the Ingress without TLS was removed, so the item does not apply any more).
+        if status.is_some_and(ItemStatus::is_done) {
             sqlx::query!(
                 "UPDATE drift_events SET resolved_at = $3 WHERE review_id = $1 AND item_key = $2 AND resolved_at IS NULL",
                 review_id,
@@ -1021,7 +1022,7 @@ pub async fn note_expired_waivers(pool: &PgPool, now: DateTime<Utc>) -> Result<u
             let Some(item) = items.iter().find(|i| i.key == key) else {
                 continue;
             };
-            if !item.definition.required || item.status != ItemStatus::Failed {
+            if !item.definition.required || item.status.is_done() {
                 continue;
             }
             let message = format!(
@@ -1335,16 +1336,25 @@ fn same_params(
     if problems.is_empty() {
         return Ok(());
     }
+    // One run of `server check` has one set of parameters: items that ask for different values
+    // of the same one (replicas and spread both read min_replicas) need a run each.
+    let name_of = |flag: &String| flag.split('=').next().unwrap_or_default().to_owned();
+    let names: std::collections::BTreeSet<String> = flags.iter().map(name_of).collect();
+    let advice = if names.len() < flags.len() {
+        format!(
+            "The items ask for different values of the same parameter ({}): run and post their checks separately with --checks",
+            flags.join(" ")
+        )
+    } else if flags.is_empty() {
+        "Run `server check` again without --param".to_owned()
+    } else {
+        format!("Run `server check` again with {}", flags.join(" "))
+    };
     Err(Error::invalid(
         "params",
         format!(
-            "The report was judged with other check parameters than the checklist: {}. Run `server check` again{}.",
+            "The report was judged with other check parameters than the checklist: {}. {advice}.",
             problems.join("; "),
-            if flags.is_empty() {
-                " without --param".to_owned()
-            } else {
-                format!(" with {}", flags.join(" "))
-            }
         ),
     ))
 }

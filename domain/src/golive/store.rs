@@ -860,9 +860,9 @@ async fn attest_in(
     problems.finish()?;
     let status = status.unwrap_or(ItemStatus::Pending);
     // After go-live the answers both sides signed stay, except that a manual item gets new
-    // evidence that it passes (the restore test done after going live under a waiver). Anything
-    // else changes through the cluster (a fix and a verification) or a waiver the platform
-    // approves, never by one side alone.
+    // evidence that it passes (the restore test done after going live under a waiver), from
+    // anyone who works on the review. Anything else changes through the cluster (a fix and a
+    // verification) or a waiver the platform approves.
     let new_evidence = status == ItemStatus::Passed && !before.definition.is_automatic();
     if let (Some(at), true) = (head.approved_at, head.state == "approved")
         && !new_evidence
@@ -1037,18 +1037,35 @@ pub async fn revoke_waiver(
 ) -> Result<Waiver> {
     caller.actor.authorize(Action::ManageGoLive)?;
     let mut tx = pool.begin().await?;
+    let review_id = sqlx::query_scalar!(
+        "SELECT review_id FROM golive_waivers WHERE id = $1",
+        waiver_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("waiver"))?;
+    // The review first, as a sign-off does: a review is never approved on a waiver revoked at
+    // the same moment, and what the revocation leaves is judged on the review as it stands.
+    head(&mut tx, review_id, true).await?;
     let before = sqlx::query_as!(
         Waiver,
         "SELECT id, item_key, reason, approved_by, expires_at, created_at, revoked_at, revoked_by
          FROM golive_waivers WHERE id = $1 FOR UPDATE",
         waiver_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Error::not_found("waiver"))?;
+    .fetch_one(&mut *tx)
+    .await?;
     if before.revoked_at.is_some() {
         return Err(Error::Conflict {
             message: "This waiver was already revoked.".into(),
+        });
+    }
+    if before.expires_at <= now {
+        return Err(Error::Conflict {
+            message: format!(
+                "This waiver already ran out on {}.",
+                before.expires_at.format("%Y-%m-%d %H:%M UTC")
+            ),
         });
     }
     let after = sqlx::query_as!(
@@ -1058,12 +1075,6 @@ pub async fn revoke_waiver(
         waiver_id,
         now,
         caller.actor.name
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let review_id = sqlx::query_scalar!(
-        "SELECT review_id FROM golive_waivers WHERE id = $1",
-        waiver_id
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -1887,6 +1887,14 @@ async fn an_item_that_did_not_apply_at_go_live_and_fails_later_is_drift() {
     assert_eq!(review["go_live"], "drifted", "{review}");
     assert_eq!(review["drift"][0]["item_key"], "tls", "{review}");
     assert_eq!(review["drift"][0]["previous"], "not_applicable", "{review}");
+
+    // The Ingress goes again: nothing fails any more, and the drift ends.
+    connect(&app, &pat, seed.production, &internal.url, "any").await;
+    verify(&app, &alice, &review).await;
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "tls")["status"], "not_applicable", "{review}");
+    assert_eq!(review["go_live"], "approved", "{review}");
+    assert!(review["drift"][0]["resolved_at"].is_string(), "{review}");
 }
 
 #[tokio::test]
@@ -2020,6 +2028,17 @@ async fn a_waiver_that_runs_out_after_go_live_is_warned_of_then_drift_each_sent_
         !html.contains("dashboard-drift"),
         "payments' drift is not search's business: {html}"
     );
+    // A waiver that ran out is not revoked (nor its drift recorded twice).
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/golive/waivers/{}", waiver["id"].as_str().unwrap()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let drift = &review["drift"][0];
     assert_eq!(drift["item_key"], "restore", "{drift}");
     assert_eq!(drift["previous"], "waived", "{drift}");
@@ -2558,6 +2577,14 @@ async fn a_sign_off_given_before_the_answers_changed_lapses_and_its_side_signs_a
         .execute(&app.pool)
         .await;
     assert!(tamper.is_err(), "a sign-off only ever lapses");
+    let tamper =
+        sqlx::query("UPDATE golive_signoffs SET lapsed_at = now() WHERE lapsed_at IS NULL")
+            .execute(&app.pool)
+            .await;
+    assert!(
+        tamper.is_err(),
+        "an approved review's sign-offs do not lapse"
+    );
 }
 
 /// A run recorded as queued with no job row: no worker takes it, the test runs it by hand.
