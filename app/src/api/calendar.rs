@@ -75,6 +75,8 @@ pub struct EnvironmentPlan {
     pub plan: Option<MaintenancePlan>,
     /// The earlier environments of the platform it may follow.
     pub earlier: Vec<Environment>,
+    /// The environment whose windows its windows follow.
+    pub leader: Option<String>,
     pub next_windows: Vec<Window>,
     pub skipped: Vec<SkippedWindow>,
     /// Windows in the next 12 months that come too soon after the leading environment's.
@@ -460,6 +462,7 @@ pub async fn load_plans(
         environments.push(EnvironmentPlan {
             environment: env.clone(),
             plan: schedule.plan,
+            leader: schedule.follows_environment,
             earlier: all
                 .iter()
                 .filter(|e| e.position < env.position)

@@ -337,6 +337,10 @@ pub struct SkippedWindow {
 pub struct EnvironmentSchedule {
     pub environment_id: Uuid,
     pub plan: Option<MaintenancePlan>,
+    /// The environment whose windows these windows follow (`windows[].follows` names its
+    /// window's day): the one the plan follows, or for a production plan with its own rhythm
+    /// the environment before it.
+    pub follows_environment: Option<String>,
     pub windows: Vec<Window>,
     pub skipped: Vec<SkippedWindow>,
     /// Windows that do not respect the soak period after the leading environment (next 12 months).

@@ -618,19 +618,21 @@ async fn consequences(
     Ok(warnings)
 }
 
-/// The schedule model of a computed schedule.
+/// The schedule model of an environment's schedule in `cal`.
 pub(crate) fn schedule_view(
+    cal: &Calendar,
     environment_id: Uuid,
-    plan: Option<MaintenancePlan>,
-    computed: Option<Computed>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> EnvironmentSchedule {
-    let computed = computed.unwrap_or(Computed {
+    let computed = cal.compute(environment_id, from, to).unwrap_or(Computed {
         schedule: Schedule::default(),
         violations: Vec::new(),
     });
     EnvironmentSchedule {
         environment_id,
-        plan,
+        plan: cal.plans.get(&environment_id).cloned(),
+        follows_environment: cal.leader_slug(environment_id).map(str::to_owned),
         windows: computed
             .schedule
             .occurrences
@@ -1112,9 +1114,7 @@ pub async fn schedule(
     let mut conn = pool.acquire().await?;
     let env = environment(&mut conn, environment_id).await?;
     let cal = Calendar::load(&mut conn, Some(env.platform_id)).await?;
-    let plan = cal.plans.get(&environment_id).cloned();
-    let computed = cal.compute(environment_id, from, to);
-    Ok(schedule_view(environment_id, plan, computed))
+    Ok(schedule_view(&cal, environment_id, from, to))
 }
 
 /// Bumps the feed revision of the plans a blackout touches.

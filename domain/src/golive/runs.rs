@@ -1071,28 +1071,19 @@ async fn record_waiver_drift(
     })
 }
 
-/// After a platform engineer revoked a waiver on an approved review: when its required item is
-/// not done without it (failing, or a manual item still to attest), that is drift, recorded and
-/// sent to the team like any other.
+/// After a platform engineer revoked `waiver` (of item `waiver.item_key`) on an approved review
+/// (the caller checked the state, with the review locked): when its required item is not done
+/// without it (failing, or a manual item still to attest), that is drift, recorded and sent to
+/// the team like any other.
 pub(crate) async fn waiver_revoked(
     conn: &mut PgConnection,
     review_id: Uuid,
-    waiver_id: Uuid,
+    waiver: &Waiver,
     revoked_by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let h = head(conn, review_id, false).await?;
-    if h.state != "approved" {
-        return Ok(());
-    }
-    let key = sqlx::query_scalar!(
-        "SELECT item_key FROM golive_waivers WHERE id = $1",
-        waiver_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
     let items = store::items(conn, review_id, now).await?;
-    let Some(item) = items.iter().find(|i| i.key == key) else {
+    let Some(item) = items.iter().find(|i| i.key == waiver.item_key) else {
         return Ok(());
     };
     // Failing, or never done (a manual item that went live under the waiver).
@@ -1103,7 +1094,7 @@ pub(crate) async fn waiver_revoked(
         "{revoked_by} revoked the waiver on {} and the item is not done.",
         now.format("%Y-%m-%d %H:%M UTC")
     );
-    let regression = record_waiver_drift(conn, review_id, waiver_id, item, message, now).await?;
+    let regression = record_waiver_drift(conn, review_id, waiver.id, item, message, now).await?;
     send_drift(conn, review_id, None, vec![regression], now).await
 }
 

@@ -1046,7 +1046,7 @@ pub async fn revoke_waiver(
     .ok_or_else(|| Error::not_found("waiver"))?;
     // The review first, as a sign-off does: a review is never approved on a waiver revoked at
     // the same moment, and what the revocation leaves is judged on the review as it stands.
-    head(&mut tx, review_id, true).await?;
+    let review = head(&mut tx, review_id, true).await?;
     let before = sqlx::query_as!(
         Waiver,
         "SELECT id, item_key, reason, approved_by, expires_at, created_at, revoked_at, revoked_by
@@ -1078,7 +1078,9 @@ pub async fn revoke_waiver(
     )
     .fetch_one(&mut *tx)
     .await?;
-    super::runs::waiver_revoked(&mut tx, review_id, waiver_id, &caller.actor.name, now).await?;
+    if review.state == "approved" {
+        super::runs::waiver_revoked(&mut tx, review_id, &after, &caller.actor.name, now).await?;
+    }
     audit::record(
         &mut tx,
         caller,

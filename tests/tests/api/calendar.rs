@@ -1387,6 +1387,21 @@ async fn ui_call(
     tests::json(response).await
 }
 
+/// A second platform, `edge`, beside the demo data's `core`: its id.
+async fn edge_platform(app: &TestApp, pat: &Client) -> Uuid {
+    let (status, edge) = call(
+        app,
+        pat,
+        Method::POST,
+        "/api/v1/platforms",
+        None,
+        Some(&json!({ "slug": "edge", "name": "Edge" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{edge}");
+    edge["id"].as_str().unwrap().parse().unwrap()
+}
+
 fn drill(platform: Uuid, application: Option<Uuid>, starts_at: &str) -> Value {
     json!({
         "platform_id": platform,
@@ -1417,17 +1432,7 @@ async fn drills_measure_rpo_and_rto_against_their_targets_and_end_with_a_retrosp
     let pat = app.bearer(&app.api_token("pat").await);
 
     // Bad input names its fields; nothing is stored.
-    let (status, other_platform) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/platforms",
-        None,
-        Some(&json!({ "slug": "edge", "name": "Edge" })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{other_platform}");
-    let edge: Uuid = other_platform["id"].as_str().unwrap().parse().unwrap();
+    let edge = edge_platform(&app, &pat).await;
     let mut bad = drill(edge, Some(seed.ledger), "2027-01-04T17:00:00Z");
     bad["title"] = json!(" ");
     bad["target_rto_minutes"] = json!(-1);
@@ -2340,17 +2345,7 @@ async fn another_platforms_drills_and_blackouts_stay_off_an_environments_and_a_t
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
-    let (status, edge) = call(
-        &app,
-        &pat,
-        Method::POST,
-        "/api/v1/platforms",
-        None,
-        Some(&json!({ "slug": "edge", "name": "Edge" })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{edge}");
-    let edge: Uuid = edge["id"].as_str().unwrap().parse().unwrap();
+    let edge = edge_platform(&app, &pat).await;
     let mut uids = std::collections::HashMap::new();
     for (name, platform) in [("core", seed.core), ("edge", edge)] {
         let (status, body) = call(

@@ -198,21 +198,27 @@ async fn request_run(app: &TestApp, client: &Client, review: &Value) -> String {
     run["id"].as_str().unwrap().to_owned()
 }
 
+/// A run as the REST API shows it.
+async fn run_of(app: &TestApp, client: &Client, run_id: impl std::fmt::Display) -> Value {
+    let (status, run) = call(
+        app,
+        client,
+        Method::GET,
+        &format!("/api/v1/golive/runs/{run_id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    run
+}
+
 /// Waits for a run to finish; returns it and every progress step seen on the way.
 async fn wait_run(app: &TestApp, client: &Client, run_id: &str) -> (Value, Vec<String>) {
     let mut steps = vec![];
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, run) = call(
-            app,
-            client,
-            Method::GET,
-            &format!("/api/v1/golive/runs/{run_id}"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{run}");
+        let run = run_of(app, client, run_id).await;
         let step = run["progress"]["step"].as_str().unwrap_or("").to_owned();
         if steps.last() != Some(&step) {
             steps.push(step);
@@ -226,6 +232,20 @@ async fn wait_run(app: &TestApp, client: &Client, run_id: &str) -> (Value, Vec<S
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A test API server with `objects`, connected as the production cluster.
+async fn serve_production(
+    app: &TestApp,
+    pat: &Client,
+    seed: &tests::Seed,
+    objects: Vec<Value>,
+) -> kube_fixture::Running {
+    let cluster = kube_fixture::start(kube_fixture::Config::new().objects(objects))
+        .await
+        .unwrap();
+    connect(app, pat, seed.production, &cluster.url, "any").await;
+    cluster
 }
 
 /// A run's results over REST.
@@ -1692,10 +1712,7 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     .await;
     let shop = application(&app, &pat, &seed, "shop", "shop").await;
     let review = open_review(&app, &alice, shop, seed.production).await;
-    let healthy = kube_fixture::start(kube_fixture::Config::new().objects(cart(3)))
-        .await
-        .unwrap();
-    connect(&app, &pat, seed.production, &healthy.url, "any").await;
+    let healthy = serve_production(&app, &pat, &seed, cart(3)).await;
     let (run, _) = verify(&app, &alice, &review).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     let review = reload(&app, &alice, &review).await;
@@ -1714,10 +1731,7 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     sign_off_both(&app, &alice, &pat, id).await;
 
     // After go-live someone scales the Deployment down to one replica.
-    let regressed = kube_fixture::start(kube_fixture::Config::new().objects(cart(1)))
-        .await
-        .unwrap();
-    connect(&app, &pat, seed.production, &regressed.url, "any").await;
+    let regressed = serve_production(&app, &pat, &seed, cart(1)).await;
     let (run, _) = verify(&app, &alice, &review).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     let review = reload(&app, &alice, &review).await;
@@ -1854,10 +1868,7 @@ async fn an_item_that_did_not_apply_at_go_live_and_fails_later_is_drift() {
     let shop = application(&app, &pat, &seed, "shop", "shop").await;
     let review = open_review(&app, &alice, shop, seed.production).await;
     // No Ingress at go-live: TLS does not apply.
-    let internal = kube_fixture::start(kube_fixture::Config::new().objects(cart(2)))
-        .await
-        .unwrap();
-    connect(&app, &pat, seed.production, &internal.url, "any").await;
+    let internal = serve_production(&app, &pat, &seed, cart(2)).await;
     verify(&app, &alice, &review).await;
     let review = reload(&app, &alice, &review).await;
     assert_eq!(item(&review, "tls")["status"], "not_applicable", "{review}");
@@ -1877,10 +1888,7 @@ async fn an_item_that_did_not_apply_at_go_live_and_fails_later_is_drift() {
             "path": "/", "pathType": "Prefix",
             "backend": { "service": { "name": "cart", "port": { "number": 80 } } } }] } }] }
     }));
-    let exposed = kube_fixture::start(kube_fixture::Config::new().objects(objects))
-        .await
-        .unwrap();
-    connect(&app, &pat, seed.production, &exposed.url, "any").await;
+    let _exposed = serve_production(&app, &pat, &seed, objects).await;
     verify(&app, &alice, &review).await;
     let review = reload(&app, &alice, &review).await;
     assert_eq!(item(&review, "tls")["status"], "failed", "{review}");
@@ -2598,21 +2606,6 @@ async fn queued_run_without_job(app: &TestApp, review_id: Uuid) -> Uuid {
     .unwrap()
 }
 
-/// A run as the REST API shows it.
-async fn run_of(app: &TestApp, client: &Client, run_id: Uuid) -> Value {
-    let (status, run) = call(
-        app,
-        client,
-        Method::GET,
-        &format!("/api/v1/golive/runs/{run_id}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{run}");
-    run
-}
-
 #[tokio::test]
 async fn a_verification_the_queue_gives_up_on_is_finished_as_failed_with_the_reason() {
     let app = TestApp::spawn().await;
@@ -2650,10 +2643,7 @@ async fn a_queued_verification_of_an_application_that_lost_its_namespaces_reads_
     let pat = app.login("pat").await;
     let alice = app.login("alice").await;
     // A cluster with other teams' workloads: none of them may end up in this review.
-    let cluster = kube_fixture::start(kube_fixture::Config::new().objects(cart(1)))
-        .await
-        .unwrap();
-    connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    let cluster = serve_production(&app, &pat, &seed, cart(1)).await;
     let shop = application(&app, &pat, &seed, "shop", "shop").await;
     let review = open_review(&app, &alice, shop, seed.production).await;
     let review_id: Uuid = review["id"].as_str().unwrap().parse().unwrap();

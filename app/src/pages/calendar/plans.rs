@@ -246,20 +246,7 @@ fn environment_view(e: EnvironmentPlan, can_manage: bool) -> impl IntoView {
         }
         .into_any(),
     };
-    // Whose windows these follow: the plan's leader, or for a production plan with its own
-    // rhythm the environment before it (its windows are paired with that one's latest).
-    let leader = match e.plan.as_ref().map(|p| &p.rhythm) {
-        Some(PlanRhythm::Follows {
-            environment_slug, ..
-        }) => Some(environment_slug.as_str()),
-        Some(PlanRhythm::Own { .. }) => e
-            .earlier
-            .iter()
-            .filter(|x| x.archived_at.is_none())
-            .max_by_key(|x| x.position)
-            .map(|x| x.slug.as_str()),
-        None => None,
-    };
+    let leader = e.leader.as_deref();
     let windows = (!e.next_windows.is_empty()).then(|| {
         view! {
             <h4>"Next windows"</h4>
