@@ -18,7 +18,9 @@
 //! changes what actually runs (LimitRange defaults, the globalDefault PriorityClass, the
 //! ServiceAccount and its token volume, mutating webhooks' sidecars); they judge the template
 //! otherwise, and every Pod judged is listed in the evidence ([`POD_REFS`] of them, and how many
-//! more). Structural checks (probes, rollout, graceful_shutdown) read the template, which is
+//! more). CronJobs and Jobs are judged on their template always (the next run starts from it)
+//! and on their Pods that are still running, never on the finished Pods of earlier runs.
+//! Structural checks (probes, rollout, graceful_shutdown) read the template, which is
 //! what a fix changes; placement checks (spread, drain_capacity) need the running Pods.
 
 mod availability;
@@ -572,17 +574,15 @@ impl<'a> Cx<'_, 'a> {
             .collect()
     }
 
-    /// The pod specs to judge: the running Pods' when there are any (for batch workloads, any
-    /// Pod), else the template's.
+    /// The pod specs to judge. A serving workload: its running Pods when there are any, else
+    /// its template. A batch workload (CronJob, Job): always its template, which the next run
+    /// starts from, and its Pods that are still running; the finished Pods of earlier runs say
+    /// nothing of the template now (a fixed template would keep failing on them, a broken one
+    /// keep passing).
     pub fn judged_specs(&self) -> (Vec<Judging<'_>>, JudgedFrom) {
-        let pods = if self.w.kind.is_batch() {
-            self.pods.to_vec()
-        } else {
-            self.live_pods()
-        };
-        let specs: Vec<Judging<'_>> = pods
-            .iter()
-            .copied()
+        let specs: Vec<Judging<'_>> = self
+            .live_pods()
+            .into_iter()
             .filter_map(|p| {
                 p.spec.as_ref().map(|spec| Judging {
                     pod: Some(p),
@@ -591,17 +591,22 @@ impl<'a> Cx<'_, 'a> {
                 })
             })
             .collect();
+        let template = Judging {
+            pod: None,
+            meta: self.w.template.metadata.as_ref().unwrap_or(&EMPTY_META),
+            spec: self.w.pod_spec(),
+        };
         if specs.is_empty() {
             let from = match source_error(&self.idx.snap.pods, "pods") {
                 Some(e) => JudgedFrom::TemplatePodsUnreadable(e),
                 None => JudgedFrom::Template,
             };
-            let template = Judging {
-                pod: None,
-                meta: self.w.template.metadata.as_ref().unwrap_or(&EMPTY_META),
-                spec: self.w.pod_spec(),
-            };
             (vec![template], from)
+        } else if self.w.kind.is_batch() {
+            let mut all = Vec::with_capacity(specs.len() + 1);
+            all.push(template);
+            all.extend(specs);
+            (all, JudgedFrom::TemplateAndPods)
         } else {
             (specs, JudgedFrom::Pods)
         }
@@ -622,6 +627,8 @@ pub(crate) struct Judging<'p> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum JudgedFrom {
     Pods,
+    /// A batch workload's template and its running Pods (see [`Cx::judged_specs`]).
+    TemplateAndPods,
     Template,
     TemplatePodsUnreadable(String),
 }
@@ -630,7 +637,8 @@ pub(crate) enum JudgedFrom {
 pub(crate) struct Judged {
     /// The distinct problems, in the order first seen.
     pub problems: Vec<String>,
-    /// Where they were seen ("in the pod template", "in 2 of 3 running Pod(s) (e.g. cart-1)").
+    /// Where they were seen ("in the pod template (no running Pods)", "in 2 of 3 running Pod(s)
+    /// (e.g. cart-1)", "in the pod template and 1 running Pod(s)").
     pub scope: String,
     pub from: JudgedFrom,
 }
@@ -650,7 +658,7 @@ pub(crate) fn pod_refs(ev: &mut Evidence, pods: &[&Pod]) {
     }
 }
 
-/// Runs `judge` on the judged specs (running Pods, else the template) and folds the findings.
+/// Runs `judge` on the judged specs ([`Cx::judged_specs`]) and folds the findings.
 /// The Pods judged become evidence objects (see [`pod_refs`]).
 pub(crate) fn judge_specs(
     cx: &Cx<'_, '_>,
@@ -658,13 +666,16 @@ pub(crate) fn judge_specs(
     mut judge: impl FnMut(&PodSpec, &ObjectMeta) -> Vec<String>,
 ) -> Judged {
     let (specs, from) = cx.judged_specs();
-    let total = specs.len();
     let mut problems: Vec<String> = Vec::new();
+    let mut bad_template = false;
     let mut bad_pods: Vec<&str> = Vec::new();
     for j in &specs {
         let found = judge(j.spec, j.meta);
         if !found.is_empty() {
-            bad_pods.push(name_of(j.meta));
+            match j.pod {
+                Some(p) => bad_pods.push(name_of(&p.metadata)),
+                None => bad_template = true,
+            }
         }
         for p in found {
             if !problems.contains(&p) {
@@ -672,18 +683,34 @@ pub(crate) fn judge_specs(
             }
         }
     }
+    let pods: Vec<&Pod> = specs.iter().filter_map(|j| j.pod).collect();
+    let total = pods.len();
+    let running = match bad_pods.first() {
+        None => format!("{total} running Pod(s)"),
+        Some(first) => format!(
+            "{} of {total} running Pod(s) (e.g. {first})",
+            bad_pods.len()
+        ),
+    };
     let scope = match &from {
         JudgedFrom::Pods => {
             ev.val("judged", "running Pods");
             ev.val("pods_judged", total);
-            let pods: Vec<&Pod> = specs.iter().filter_map(|j| j.pod).collect();
             pod_refs(ev, &pods);
-            match bad_pods.first() {
-                None => format!("in {total} running Pod(s)"),
-                Some(first) => format!(
-                    "in {} of {total} running Pod(s) (e.g. {first})",
-                    bad_pods.len()
-                ),
+            format!("in {running}")
+        }
+        JudgedFrom::TemplateAndPods => {
+            ev.val(
+                "judged",
+                format!("pod template ({}) and running Pods", cx.w.template_path),
+            );
+            ev.val("pods_judged", total);
+            pod_refs(ev, &pods);
+            match (bad_template, bad_pods.is_empty()) {
+                (true, true) => format!("in the pod template (not in the {total} running Pod(s))"),
+                (true, false) => format!("in the pod template and {running}"),
+                (false, false) => format!("in {running} (not in the pod template)"),
+                (false, true) => format!("in the pod template and {running}"),
             }
         }
         JudgedFrom::Template => {

@@ -447,30 +447,28 @@ pub fn network_policy(cx: &Cx<'_, '_>) -> Verdict {
         ));
     }
     let mut ev = Evidence::default();
-    let pods = if w.kind.is_batch() {
-        cx.pods.to_vec()
-    } else {
-        cx.live_pods()
-    };
+    // The running Pods, else the template; a batch workload's template always (the next run
+    // starts from it), never the finished Pods of earlier runs.
+    let pods = cx.live_pods();
     pod_refs(&mut ev, &pods);
-    let subjects: Vec<(String, Option<&selector::Labels>)> = if pods.is_empty() {
-        vec![(
+    let template = (pods.is_empty() || w.kind.is_batch()).then(|| {
+        (
             format!(
                 "the pod template (labels {})",
                 selector::describe_labels(w.template_labels())
             ),
             w.template_labels(),
-        )]
-    } else {
-        pods.iter()
-            .map(|p| {
-                (
-                    format!("Pod {}", name_of(&p.metadata)),
-                    p.metadata.labels.as_ref(),
-                )
-            })
-            .collect()
-    };
+        )
+    });
+    let subjects: Vec<(String, Option<&selector::Labels>)> = template
+        .into_iter()
+        .chain(pods.iter().map(|p| {
+            (
+                format!("Pod {}", name_of(&p.metadata)),
+                p.metadata.labels.as_ref(),
+            )
+        }))
+        .collect();
     let policies: Vec<&NetworkPolicy> = Index::in_ns(&cx.idx.network_policies, w.namespace)
         .iter()
         .copied()
@@ -512,8 +510,10 @@ pub fn network_policy(cx: &Cx<'_, '_>) -> Verdict {
     }
     let scope = if pods.is_empty() {
         "the pod template (no running Pods)".to_string()
+    } else if w.kind.is_batch() {
+        format!("the pod template and all {} running Pod(s)", pods.len())
     } else {
-        format!("all {} Pod(s)", pods.len())
+        format!("all {} running Pod(s)", pods.len())
     };
     Verdict::new(
         Outcome::Pass,
@@ -1090,6 +1090,145 @@ mod tests {
         let r = result_for(&s, CheckId::Resources, "cart");
         assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
         assert!(r.message.contains("in 2 running Pod(s)"));
+    }
+
+    /// A CronJob `shop/report` with pod template `template`, and Pods of its runs: a finished
+    /// one and, when given, one still running.
+    fn report_cron_job(template: Value, finished: Value, running: Option<Value>) -> Snapshot {
+        let mut s = healthy_shop();
+        s.cron_jobs.push(obj(json!({
+            "metadata": {"name": "report", "namespace": "shop"},
+            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template":
+                {"metadata": {"labels": {"app": "report"}}, "spec": template}}}}
+        })));
+        let runs = [
+            (
+                "report-28999940-x",
+                "report-28999940",
+                "Succeeded",
+                Some(finished),
+            ),
+            ("report-29000000-y", "report-29000000", "Running", running),
+        ];
+        for (name, job, phase, spec) in runs {
+            let Some(spec) = spec else { continue };
+            s.pods.push(obj(json!({
+                "metadata": {"name": name, "namespace": "shop", "labels": {"app": "report"},
+                             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job,
+                                                  "uid": job, "controller": true}]},
+                "spec": spec,
+                "status": {"phase": phase}
+            })));
+        }
+        s
+    }
+
+    fn root_spec() -> Value {
+        let mut spec = good_pod_spec("report");
+        spec["containers"][0]["securityContext"] = json!({"privileged": true});
+        spec
+    }
+
+    #[test]
+    fn a_cron_job_is_judged_on_its_template_not_on_the_finished_pods_of_earlier_runs() {
+        // Fixed since the last run: the finished Pod's old spec does not count.
+        let s = report_cron_job(good_pod_spec("report"), root_spec(), None);
+        let r = result_for(&s, CheckId::NonRoot, "report");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message.contains("in the pod template (no running Pods)"),
+            "{}",
+            r.message
+        );
+        assert!(!r.evidence.objects.iter().any(|o| o.kind == "Pod"));
+        // Broken since the last run: the template fails though the finished Pod was fine.
+        let s = report_cron_job(root_spec(), good_pod_spec("report"), None);
+        let r = result_for(&s, CheckId::NonRoot, "report");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(r.message.contains("privileged is true"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_cron_job_is_judged_on_its_template_and_its_running_pods() {
+        // A webhook made the running Pod privileged: the template alone is not enough.
+        let s = report_cron_job(
+            good_pod_spec("report"),
+            good_pod_spec("report"),
+            Some(root_spec()),
+        );
+        let r = result_for(&s, CheckId::NonRoot, "report");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "in 1 of 1 running Pod(s) (e.g. report-29000000-y) (not in the pod template)"
+            ),
+            "{}",
+            r.message
+        );
+        let pods: Vec<&str> = r
+            .evidence
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Pod")
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(
+            pods,
+            ["report-29000000-y"],
+            "the finished Pod is not judged"
+        );
+        // A running Pod of the old template does not hide a broken template.
+        let s = report_cron_job(root_spec(), root_spec(), Some(good_pod_spec("report")));
+        let r = result_for(&s, CheckId::NonRoot, "report");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("in the pod template (not in the 1 running Pod(s))"),
+            "{}",
+            r.message
+        );
+        let s = report_cron_job(
+            good_pod_spec("report"),
+            root_spec(),
+            Some(good_pod_spec("report")),
+        );
+        let r = result_for(&s, CheckId::NonRoot, "report");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.message
+                .contains("in the pod template and 1 running Pod(s)"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_cron_job_is_isolated_by_its_template_labels_not_those_of_finished_pods() {
+        // The template's labels changed to ones a NetworkPolicy selects; the finished Pod of
+        // the last run still carries the old ones.
+        let mut s = report_cron_job(good_pod_spec("report"), good_pod_spec("report"), None);
+        if let Source::Read(pods) = &mut s.pods {
+            for p in pods
+                .iter_mut()
+                .filter(|p| p.metadata.name.as_deref() == Some("report-28999940-x"))
+            {
+                p.metadata.labels = Some([("app".to_string(), "old-report".to_string())].into());
+            }
+        }
+        s.network_policies.push(obj(json!({
+            "metadata": {"name": "report", "namespace": "shop"},
+            "spec": {"podSelector": {"matchLabels": {"app": "report"}}}
+        })));
+        let r = result_for(&s, CheckId::NetworkPolicy, "report");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        // And the other way round: a template no policy selects fails.
+        s.network_policies = Source::Read(vec![obj(json!({
+            "metadata": {"name": "old", "namespace": "shop"},
+            "spec": {"podSelector": {"matchLabels": {"app": "old-report"}}}
+        }))]);
+        let r = result_for(&s, CheckId::NetworkPolicy, "report");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(r.message.contains("the pod template"), "{}", r.message);
     }
 
     #[test]

@@ -15,18 +15,15 @@ use super::{
 use crate::snapshot::Source;
 use crate::{Evidence, Outcome, Params};
 
-/// The Pods whose labels are matched for a workload: its running Pods (any Pod for batch
-/// workloads). Empty when there are none; callers then use the template labels.
+/// The Pods whose labels are matched for a workload: its running Pods (never the finished Pods
+/// of a batch workload's earlier runs). Empty when there are none; callers then use the
+/// template labels.
 fn matched_pods<'a>(cx: &Cx<'_, 'a>) -> Vec<&'a Pod> {
-    if cx.w.kind.is_batch() {
-        cx.pods.to_vec()
-    } else {
-        cx.live_pods()
-    }
+    cx.live_pods()
 }
 
-/// The label sets to match for a workload: its running Pods', else its template's.
-/// Empty when there are none; callers then use the template labels.
+/// The label sets to match for a workload: its running Pods'. Empty when there are none;
+/// callers then use the template labels.
 fn label_sets<'a>(cx: &Cx<'_, 'a>) -> Vec<Option<&'a selector::Labels>> {
     matched_pods(cx)
         .iter()
