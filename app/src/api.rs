@@ -251,6 +251,11 @@ mod ssr {
         provided("secret box")
     }
 
+    /// Where team webhooks may point (the operator's allowed networks).
+    pub fn egress() -> Result<std::sync::Arc<domain::egress::Egress>, UiError> {
+        provided("webhook network rule")
+    }
+
     /// Every item of a list, for the choices a page offers.
     pub fn every() -> domain::model::ListQuery {
         domain::model::ListQuery {

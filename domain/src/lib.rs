@@ -28,6 +28,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod deliveries;
 #[cfg(feature = "server")]
+pub mod egress;
+#[cfg(feature = "server")]
 pub mod environments;
 #[cfg(feature = "server")]
 pub mod jobs;

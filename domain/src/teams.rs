@@ -189,3 +189,25 @@ impl Versioned for Team {
         self.version
     }
 }
+
+/// The slugs of the teams Demarc knows (not archived), remembered per data version: a group
+/// named like a team (`team-<slug>`) makes its members part of the team only when the team
+/// exists, so an unrelated `team-*` group of the identity provider opens nothing.
+pub async fn known_slugs(
+    pool: &PgPool,
+    cache: &crate::cache::CatalogueCache,
+) -> Result<std::sync::Arc<std::collections::HashSet<String>>> {
+    let key = (cache.version(pool).await?, 0);
+    if let Some(slugs) = cache.memo("team_slugs", key) {
+        return Ok(slugs);
+    }
+    let slugs: std::sync::Arc<std::collections::HashSet<String>> = std::sync::Arc::new(
+        sqlx::query_scalar!("SELECT slug FROM teams WHERE archived_at IS NULL")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect(),
+    );
+    cache.put_memo("team_slugs", key, slugs.clone());
+    Ok(slugs)
+}

@@ -68,6 +68,19 @@ pub async fn resolve_caller(
             Err(resp) => return resp,
         },
     };
+    // Team memberships count only for teams that exist (see `domain::teams::known_slugs`).
+    let resolved = match resolved {
+        Some((mut actor, via)) if !actor.teams.is_empty() => {
+            match domain::teams::known_slugs(&state.pool, &state.cache).await {
+                Ok(known) => {
+                    actor.teams.retain(|t| known.contains(t));
+                    Some((actor, via))
+                }
+                Err(e) => return crate::api::error::ApiError(e).into_response(),
+            }
+        }
+        other => other,
+    };
     if resolved
         .as_ref()
         .is_none_or(|(_, via)| *via == Via::Session)

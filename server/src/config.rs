@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use domain::Role;
 
@@ -113,6 +114,9 @@ pub struct Config {
     /// Where maintenance notices go out by e-mail (DEMARC_SMTP_URL, may hold a password: never
     /// logged) and who sends them (DEMARC_MAIL_FROM).
     pub mailer: domain::calendar::notices::Mailer,
+    /// The networks team webhooks may reach besides public addresses
+    /// (DEMARC_WEBHOOK_ALLOWED_NETWORKS, CIDR list; default none).
+    pub webhook_egress: Arc<domain::egress::Egress>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -247,6 +251,12 @@ impl Config {
                 smtp_url: var("DEMARC_SMTP_URL"),
                 from: var("DEMARC_MAIL_FROM").unwrap_or_else(|| "Demarc <demarc@localhost>".into()),
             },
+            webhook_egress: Arc::new(
+                domain::egress::Egress::parse(
+                    &var("DEMARC_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
+                )
+                .map_err(|e| format!("DEMARC_WEBHOOK_ALLOWED_NETWORKS: {e}"))?,
+            ),
         })
     }
 

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
     let cache = state.cache.clone();
     let secrets = state.secrets.clone();
     let clock = state.clock.clone();
+    let egress = state.config.webhook_egress.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(cache.clone());
                 provide_context(secrets.clone());
                 provide_context(clock.clone());
+                provide_context(egress.clone());
             },
             {
                 let options = leptos_options.clone();

@@ -85,8 +85,9 @@ pub async fn guard(req: Request, next: Next) -> Response {
     let (title, message) = if !caller.actor.has_access() {
         (
             "No access yet",
-            "You signed in, but your account is not in any group that Demarc knows. Ask a Demarc \
-             administrator to add you to your team's group or to a role group.",
+            "You signed in, but your account is not in any group that Demarc knows: a role group, \
+             or the group of a team that exists in Demarc. Ask a Demarc administrator to add you \
+             to a role group, or a platform engineer to create your team.",
         )
     } else {
         (

@@ -56,11 +56,15 @@ async fn run(state: AppState, name: String) {
 
 async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
     let clock = state.clock.clone();
-    let mut outcome =
-        domain::golive::runs::handle_job(&state.pool, &state.secrets, name, &job, move || {
-            clock.now()
-        })
-        .await;
+    let mut outcome = domain::golive::runs::handle_job(
+        &state.pool,
+        &state.secrets,
+        &state.config.webhook_egress,
+        name,
+        &job,
+        move || clock.now(),
+    )
+    .await;
     if outcome.is_none() {
         outcome = domain::calendar::notices::handle_job(
             &state.pool,

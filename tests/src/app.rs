@@ -557,6 +557,10 @@ fn config(
             smtp_url: None,
             from: "Demarc <demarc@example.test>".into(),
         },
+        // The tests' webhook receivers listen on loopback; nothing else private is allowed.
+        webhook_egress: std::sync::Arc::new(
+            domain::egress::Egress::parse("127.0.0.0/8").expect("a network"),
+        ),
     }
 }
 

@@ -629,6 +629,7 @@ pub async fn add_webhook(team_id: String, url: String, format: String) -> UiResu
         &pool,
         &caller,
         ssr::secrets()?.as_ref(),
+        ssr::egress()?.as_ref(),
         team_id,
         input,
     )

@@ -12,6 +12,7 @@ use crate::audit;
 use crate::auth::Action;
 use crate::crypto::SecretBox;
 use crate::db::{Caller, PgPool};
+use crate::egress::Egress;
 use crate::error::{Error, Result, internal};
 use crate::jobs;
 
@@ -244,6 +245,7 @@ pub(crate) async fn enqueue_webhook(
 pub(crate) async fn deliver(
     pool: &PgPool,
     secrets: &SecretBox,
+    egress: &Egress,
     job: &jobs::Job,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -263,10 +265,8 @@ pub(crate) async fn deliver(
     }
     let url = String::from_utf8(secrets.open(&seal_context(payload.webhook_id), &hook.url_sealed)?)
         .map_err(|e| internal(&e))?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let client = egress
+        .client(std::time::Duration::from_secs(10))
         .map_err(|e| internal(&e))?;
     // The job's id names this delivery across retries: a receiver that got it before (Demarc
     // stopped between sending and recording) recognises the repeat and ignores it.
@@ -290,12 +290,14 @@ pub(crate) async fn deliver(
             Some(format!(
                 "cannot reach {}: {}",
                 hook.hint,
-                if e.is_timeout() {
-                    "timed out"
+                if let Some(refused) = crate::egress::refused_in(&e) {
+                    refused.to_string()
+                } else if e.is_timeout() {
+                    "timed out".to_owned()
                 } else if e.is_connect() {
-                    "connection failed"
+                    "connection failed".to_owned()
                 } else {
-                    "request failed"
+                    "request failed".to_owned()
                 }
             )),
         ),
@@ -344,6 +346,7 @@ pub async fn add_webhook(
     pool: &PgPool,
     caller: &Caller,
     secrets: &SecretBox,
+    egress: &Egress,
     team_id: Uuid,
     input: WebhookInput,
 ) -> Result<TeamWebhook> {
@@ -363,13 +366,19 @@ pub async fn add_webhook(
     let url = input.url.trim();
     let host = match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => {
-            u.host_str().map(str::to_owned)
+            match egress.refusal(&u) {
+                Some(refusal) => {
+                    problems.add("url", refusal);
+                    None
+                }
+                None => u.host_str().map(str::to_owned),
+            }
         }
-        _ => None,
+        _ => {
+            problems.add("url", "Give the webhook's http(s) address.");
+            None
+        }
     };
-    if host.is_none() {
-        problems.add("url", "Give the webhook's http(s) address.");
-    }
     problems.finish()?;
     let hint = host.unwrap_or_default();
     let id = Uuid::new_v4();

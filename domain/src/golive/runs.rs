@@ -1493,6 +1493,7 @@ pub async fn abandon(
 pub async fn handle_job(
     pool: &PgPool,
     secrets: &SecretBox,
+    egress: &crate::egress::Egress,
     worker: &str,
     job: &jobs::Job,
     now: impl Fn() -> DateTime<Utc>,
@@ -1512,7 +1513,7 @@ pub async fn handle_job(
                 Err(e) => Err(internal(&e)),
             },
         ),
-        notify::JOB_WEBHOOK => Some(notify::deliver(pool, secrets, job, now()).await),
+        notify::JOB_WEBHOOK => Some(notify::deliver(pool, secrets, egress, job, now()).await),
         _ => None,
     }
 }

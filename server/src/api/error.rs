@@ -232,10 +232,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// Path parameters (ids) whose errors come back in the API's error shape.
-#[derive(axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// Path parameters (ids) whose errors come back in the API's error shape, naming the parameter
+/// that is not an id (`item_id` in `/platforms/{id}/scope/items/{item_id}`).
 pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(_) => {
+                // The ids are the only typed parameters (the others are free text), so the
+                // first one that does not read as a UUID is the culprit.
+                let field = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .ok()
+                    .and_then(|raw| {
+                        raw.iter()
+                            .find(|(_, value)| uuid::Uuid::parse_str(value).is_err())
+                            .map(|(name, _)| name.to_owned())
+                    })
+                    .unwrap_or_else(|| "id".to_owned());
+                Err(ApiError(domain::Error::invalid(
+                    &field,
+                    "is not a valid id (a UUID)",
+                )))
+            }
+        }
+    }
+}
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
@@ -250,12 +280,6 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
             _ => ("query".to_owned(), detail.to_owned()),
         };
         ApiError(domain::Error::invalid(&field, message))
-    }
-}
-
-impl From<axum::extract::rejection::PathRejection> for ApiError {
-    fn from(_: axum::extract::rejection::PathRejection) -> Self {
-        ApiError(domain::Error::invalid("id", "is not a valid id (a UUID)"))
     }
 }
 

@@ -534,7 +534,8 @@ pub async fn add_webhook(
     ApiPath(id): ApiPath<Uuid>,
     JsonBody(input): JsonBody<WebhookInput>,
 ) -> Result<(StatusCode, Json<TeamWebhook>)> {
-    let hook = notify::add_webhook(&s.pool, &c, &s.secrets, id, input).await?;
+    let hook =
+        notify::add_webhook(&s.pool, &c, &s.secrets, &s.config.webhook_egress, id, input).await?;
     Ok((StatusCode::CREATED, Json(hook)))
 }
 

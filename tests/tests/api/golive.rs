@@ -1702,6 +1702,32 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&body), ["format", "url"]);
+    // A team member cannot point Demarc at its own network: private, link-local (the cloud's
+    // metadata service) addresses are refused unless the operator allows the network (this
+    // server allows loopback only, for the receivers above).
+    for inside in [
+        "http://10.0.0.5:8500/v1/agent",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00::1]/hook",
+    ] {
+        let (status, body) = call(
+            &app,
+            &alice,
+            Method::POST,
+            &format!("/api/v1/teams/{}/webhooks", seed.payments),
+            None,
+            Some(&json!({"url": inside, "format": "json"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{inside}: {body}");
+        assert!(
+            body["error"]["fields"]["url"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("DEMARC_WEBHOOK_ALLOWED_NETWORKS"),
+            "{body}"
+        );
+    }
 
     save_template(
         &app,

@@ -55,9 +55,38 @@ async fn someone_without_groups_signs_in_but_gets_a_no_access_page() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
+/// A `team-*` group makes its members part of a team only when Demarc has that team: an
+/// identity provider's unrelated `team-marketing` group opens nothing.
+#[tokio::test]
+async fn a_group_naming_a_team_demarc_does_not_have_gives_no_access_until_it_exists() {
+    let app = TestApp::spawn().await;
+    let alice = app.login("alice").await; // team-payments, and no team exists yet
+    let page = alice.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.unwrap().contains("No access"));
+    let (status, body) = get(&app, &alice, "/api/v1/applications").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // Once a platform engineer creates the team, the same session works for it.
+    let pat = app.bearer(&app.api_token("pat").await);
+    let (status, body) = super::support::post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &serde_json::json!({ "slug": "payments", "name": "Payments" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = get(&app, &alice, "/api/v1/applications").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = alice.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn an_anonymous_visit_is_sent_to_the_login_and_comes_back_afterwards() {
     let app = TestApp::spawn().await;
+    app.seed().await; // alice's team
     let client = app.client();
 
     let response = client.get(app.url("/teams?q=pay")).send().await.unwrap();

@@ -913,6 +913,7 @@ impl Ctx<'_> {
             &self.app.pool,
             &Caller::system(),
             &self.app.state.secrets,
+            &self.app.state.config.webhook_egress,
             self.seed.payments,
             domain::golive::model::WebhookInput {
                 url: "https://hooks.example.com/remove-me".into(),

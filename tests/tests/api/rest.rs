@@ -186,6 +186,25 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     let (status, body) = get(&app, &pat, "/api/v1/teams?q=a%00b").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
+    // A path parameter that is not an id is named, the second of two included.
+    let (status, body) = get(&app, &pat, "/api/v1/teams/not-an-id").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["id"].is_string(), "{body}");
+    let (status, body) = super::support::call(
+        &app,
+        &pat,
+        reqwest::Method::DELETE,
+        &format!(
+            "/api/v1/platforms/{}/scope/items/not-an-id",
+            uuid::Uuid::new_v4()
+        ),
+        Some("\"1\""),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["item_id"].is_string(), "{body}");
+
     // A body over the limit is 413, in the API's error shape.
     let huge = format!(
         r#"{{"slug":"big","name":"Big","description":"{}"}}"#,
@@ -1015,4 +1034,64 @@ async fn two_replicas_on_one_database_share_sessions_changes_and_sign_out() {
     assert_eq!(me_there(alice).await, StatusCode::UNAUTHORIZED);
     // pat's session is untouched.
     assert_eq!(me_there(pat).await, StatusCode::OK);
+}
+
+/// Writers that lock catalogue rows in opposite orders used to meet on the catalogue version
+/// row (taken from their first statement until commit) and deadlock; the version is now bumped
+/// once, at commit.
+#[tokio::test]
+async fn concurrent_catalogue_writes_do_not_deadlock_on_the_version() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let version = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM catalogue_version")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = version(app.pool.clone()).await;
+
+    // An application edit that goes on to add a namespace...
+    let mut edit = app.pool.begin().await.unwrap();
+    sqlx::query("UPDATE applications SET name = name || '' WHERE id = $1")
+        .bind(seed.checkout)
+        .execute(&mut *edit)
+        .await
+        .unwrap();
+    // ... while an environment edit locks the environment the namespace refers to.
+    let mut environment = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM environments WHERE id = $1 FOR UPDATE")
+        .bind(seed.staging)
+        .execute(&mut *environment)
+        .await
+        .unwrap();
+    let placement = tokio::spawn(async move {
+        let added = sqlx::query(
+            "INSERT INTO application_namespaces (application_id, environment_id, namespace)
+             VALUES ($1, $2, 'checkout-extra')",
+        )
+        .bind(seed.checkout)
+        .bind(seed.staging)
+        .execute(&mut *edit)
+        .await;
+        (added, edit)
+    });
+    // The namespace waits for the environment's lock; the environment edit must not wait for
+    // the application edit in turn.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::query("UPDATE environments SET name = name || '' WHERE id = $1")
+        .bind(seed.staging)
+        .execute(&mut *environment)
+        .await
+        .expect("the environment edit is not chosen as a deadlock victim");
+    environment.commit().await.unwrap();
+    let (added, edit) = placement.await.unwrap();
+    added.expect("the namespace is added once the environment is free");
+    edit.commit().await.unwrap();
+
+    assert_eq!(
+        version(app.pool.clone()).await,
+        before + 2,
+        "one bump per transaction, however many rows it changed"
+    );
 }
