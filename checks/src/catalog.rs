@@ -144,8 +144,9 @@ pub fn info(id: CheckId) -> CheckInfo {
             "The Recreate strategy (and OnDelete) stops all old Pods before new ones start, or \
              never replaces them: each deploy is an outage or a silent no-op.",
             "Reads the Deployment's spec.strategy, the StatefulSet's and DaemonSet's \
-             spec.updateStrategy and their maxUnavailable; Argo Rollouts use canary or \
-             blue-green and pass.",
+             spec.updateStrategy and their maxUnavailable, against the fewest replicas the \
+             workload may run (the HPA's minReplicas, else spec.replicas); Argo Rollouts use \
+             canary or blue-green and pass.",
             "A rolling strategy whose maxUnavailable leaves at least one Pod running.",
             "Set spec.strategy.type: RollingUpdate (Deployment) or spec.updateStrategy.type: \
              RollingUpdate (StatefulSet, DaemonSet), with maxUnavailable below the replica count \

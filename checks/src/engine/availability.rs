@@ -1430,27 +1430,47 @@ pub fn rollout(cx: &Cx<'_, '_>) -> Verdict {
         _ => {}
     }
     // A DaemonSet has one Pod per node: only "100%" takes all of them down at once (a count
-    // equal to today's node count is normal on small clusters).
+    // equal to today's node count is normal on small clusters). Other workloads are measured
+    // against the fewest replicas they may run, as the replicas check counts them: the HPA's
+    // minReplicas, else spec.replicas.
     let daemon = w.kind == WorkloadKind::DaemonSet;
-    let total = w.replicas.unwrap_or(1);
     if let Some(mu) = &s.max_unavailable {
-        let everything = match mu {
-            IntOrString::String(_) => scaled(mu, 100, false).is_some_and(|v| v >= 100),
-            IntOrString::Int(i) => !daemon && total >= 1 && *i >= total,
+        let (everything, with) = match mu {
+            IntOrString::String(_) => (
+                scaled(mu, 100, false).is_some_and(|v| v >= 100),
+                String::new(),
+            ),
+            IntOrString::Int(_) if daemon => (false, String::new()),
+            IntOrString::Int(i) => {
+                let (total, from) = effective_min(cx, &mut ev);
+                (
+                    total >= 1 && *i >= total,
+                    format!(" with {total} replica(s) ({from})"),
+                )
+            }
         };
         if everything {
-            return Verdict::new(
-                Outcome::Fail,
-                format!(
-                    "{} sets {}.rollingUpdate.maxUnavailable {}{}: an update may take all Pods down at once; set it below the replica count (e.g. 0 with maxSurge: 1)",
+            if matches!(mu, IntOrString::Int(_))
+                && let Some(e) = source_error(
+                    &cx.idx.snap.horizontal_pod_autoscalers,
+                    "horizontalpodautoscalers",
+                )
+            {
+                return error(format!(
+                    "{e}; {} sets {}.rollingUpdate.maxUnavailable {}, which takes all Pods down at once unless an HPA keeps more than {} replica(s)",
                     w.display(),
                     s.field,
                     ios_display(mu),
-                    if daemon {
-                        String::new()
-                    } else {
-                        format!(" with {total} replica(s)")
-                    }
+                    w.replicas.unwrap_or(1)
+                ));
+            }
+            return Verdict::new(
+                Outcome::Fail,
+                format!(
+                    "{} sets {}.rollingUpdate.maxUnavailable {}{with}: an update may take all Pods down at once; set it below the replica count (e.g. 0 with maxSurge: 1)",
+                    w.display(),
+                    s.field,
+                    ios_display(mu),
                 ),
                 ev,
             );
@@ -2410,6 +2430,76 @@ mod tests {
             result_for(&s, CheckId::Rollout, "db").outcome,
             Outcome::Fail
         );
+    }
+
+    /// `cart` with the given spec.replicas (none: absent) and a RollingUpdate that takes one Pod
+    /// down at a time.
+    fn cart_max_unavailable_one(replicas: Option<i32>) -> Snapshot {
+        let mut s = healthy_shop();
+        let mut d = deployment("cart", 2, good_pod_spec("cart"));
+        if let Some(sp) = d.spec.as_mut() {
+            sp.replicas = replicas;
+            sp.strategy = Some(obj(
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}),
+            ));
+        }
+        s.deployments = Source::Read(vec![d]);
+        s
+    }
+
+    fn hpa_for_cart(min: i32) -> k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler {
+        obj(json!({
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"},
+                     "minReplicas": min, "maxReplicas": 10}
+        }))
+    }
+
+    #[test]
+    fn the_rollout_check_counts_the_replicas_an_hpa_keeps() {
+        // Scaled by an HPA with minReplicas 3 and no spec.replicas: one Pod down of three.
+        let mut s = cart_max_unavailable_one(None);
+        s.horizontal_pod_autoscalers.push(hpa_for_cart(3));
+        let r = result_for(&s, CheckId::Rollout, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(
+            r.evidence
+                .objects
+                .iter()
+                .any(|o| o.kind == "HorizontalPodAutoscaler"),
+            "{:?}",
+            r.evidence.objects
+        );
+        // An HPA that may scale down to one replica: one unavailable is all of them, whatever
+        // spec.replicas says.
+        let mut s = cart_max_unavailable_one(Some(3));
+        s.horizontal_pod_autoscalers.push(hpa_for_cart(1));
+        let r = result_for(&s, CheckId::Rollout, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("with 1 replica(s) (HorizontalPodAutoscaler shop/cart spec.minReplicas)"),
+            "{}",
+            r.message
+        );
+        // Without an HPA, spec.replicas decides (absent: 1).
+        let s = cart_max_unavailable_one(None);
+        let r = result_for(&s, CheckId::Rollout, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("with 1 replica(s) (spec.replicas)"),
+            "{}",
+            r.message
+        );
+        assert_eq!(
+            result_for(&cart_max_unavailable_one(Some(2)), CheckId::Rollout, "cart").outcome,
+            Outcome::Pass
+        );
+        // HPAs unreadable: whether one unavailable is all of them cannot be told.
+        let mut s = cart_max_unavailable_one(None);
+        s.horizontal_pod_autoscalers = Source::Forbidden("list horizontalpodautoscalers".into());
+        let r = result_for(&s, CheckId::Rollout, "cart");
+        assert_eq!(r.outcome, Outcome::Error, "{}", r.message);
     }
 
     #[test]
