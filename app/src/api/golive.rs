@@ -234,7 +234,7 @@ pub async fn upload_run(
         name => name,
     };
     // The domain names the uploaded file `file`; here it is the pasted text.
-    let run = domain::golive::runs::upload(&pool, &caller, review_id, name, &text, ssr::now()?)
+    let run = domain::golive::runs::upload(&pool, &caller, review_id, name, text, ssr::now()?)
         .await
         .map_err(|e| match e {
             domain::Error::Invalid { mut fields } => {

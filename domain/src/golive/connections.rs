@@ -102,8 +102,43 @@ pub async fn get(
         .map(|r| r.public()))
 }
 
-fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
+/// What an empty secret means when a connection is saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredSecret {
+    /// No secret is stored for this mode: one must be given.
+    Missing,
+    /// The stored secret would go where it went before: an empty secret keeps it.
+    Kept,
+    /// The input points the stored token at another API server or trusts another CA: keeping
+    /// it would let whoever may edit the connection (but never saw the token) send it to a
+    /// server of their choosing with *Test connection*, so it must be given again.
+    Redirected,
+}
+
+/// Whether the stored secret may be kept by an input with an empty secret. In token mode the
+/// token is bound to the API server address and CA it was saved with; a kubeconfig carries its
+/// servers and CAs inside the sealed secret (its `context` only picks one of the pairs of
+/// cluster and user its author wrote), so it is kept whatever else changes.
+fn stored_secret(before: Option<&Row>, input: &ConnectionInput) -> StoredSecret {
+    let Some(row) = before.filter(|r| r.secret.is_some() && r.mode == input.mode) else {
+        return StoredSecret::Missing;
+    };
+    if row.mode != "token" {
+        return StoredSecret::Kept;
+    }
+    let ca = input.ca_pem.trim();
+    // An empty CA keeps the stored one (see `set`).
+    let same_ca = ca.is_empty() || ca == row.ca_pem;
+    if input.server_url.trim() == row.server_url && same_ca {
+        StoredSecret::Kept
+    } else {
+        StoredSecret::Redirected
+    }
+}
+
+fn validate(input: &ConnectionInput, stored: StoredSecret) -> Problems {
     let mut p = Problems::default();
+    let has_stored_secret = stored == StoredSecret::Kept;
     let secret_given = !input.secret.trim().is_empty();
     match input.mode.as_str() {
         "in_cluster" => {
@@ -132,7 +167,12 @@ fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
                     "Give the API server's address, e.g. https://api.cluster.example.com:6443.",
                 ),
             }
-            if !secret_given && !has_stored_secret {
+            if !secret_given && stored == StoredSecret::Redirected {
+                p.add(
+                    "secret",
+                    "The API server address or its CA changed: give the bearer token again. A stored token is only ever sent to the server it was saved for.",
+                );
+            } else if !secret_given && !has_stored_secret {
                 p.add("secret", "Give the service account's bearer token.");
             }
             let ca = input.ca_pem.trim();
@@ -182,7 +222,7 @@ fn validate(input: &ConnectionInput, has_stored_secret: bool) -> Problems {
 }
 
 /// Sets (creates or replaces) an environment's connection. An empty secret keeps the stored one
-/// when the mode stays the same.
+/// when the mode stays the same and, in token mode, the API server address and CA too.
 #[tracing::instrument(skip_all, fields(%environment_id))]
 pub async fn set(
     pool: &PgPool,
@@ -204,10 +244,7 @@ pub async fn set(
     }
     let before = fetch(&mut tx, environment_id, true).await?;
     let current_version = before.as_ref().map_or(0, |r| r.version);
-    let keeps_secret = before
-        .as_ref()
-        .is_some_and(|r| r.secret.is_some() && r.mode == input.mode);
-    validate(&input, keeps_secret).finish()?;
+    validate(&input, stored_secret(before.as_ref(), &input)).finish()?;
     if input.version != current_version {
         return Err(Error::stale("cluster connection"));
     }
@@ -229,6 +266,15 @@ pub async fn set(
         "kubeconfig" => ("", "", input.context.trim()),
         _ => ("", "", ""),
     };
+    // The known server version stays while the connection still reaches the same cluster (a new
+    // schedule, a rotated token): the calendar's end-of-life warnings read it. Another address,
+    // context or kubeconfig may be another cluster, so then it is forgotten with the last test.
+    let same_cluster = before.as_ref().is_some_and(|r| {
+        r.mode == input.mode
+            && r.server_url == server_url
+            && r.context == context
+            && (input.mode != "kubeconfig" || input.secret.trim().is_empty())
+    });
     let row = sqlx::query_as!(
         Row,
         r#"INSERT INTO cluster_connections (environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes, updated_by)
@@ -237,7 +283,8 @@ pub async fn set(
                mode = EXCLUDED.mode, server_url = EXCLUDED.server_url, context = EXCLUDED.context,
                ca_pem = EXCLUDED.ca_pem, secret = EXCLUDED.secret,
                verify_every_minutes = EXCLUDED.verify_every_minutes, updated_by = EXCLUDED.updated_by,
-               last_tested_at = NULL, last_server_version = NULL, last_missing = NULL, last_test_error = NULL,
+               last_tested_at = NULL, last_missing = NULL, last_test_error = NULL,
+               last_server_version = CASE WHEN $9 THEN cluster_connections.last_server_version END,
                version = cluster_connections.version + 1
            RETURNING environment_id, mode, server_url, context, ca_pem, secret, verify_every_minutes,
                      last_tested_at, last_server_version, last_missing AS "last_missing: Json<Vec<String>>",
@@ -250,6 +297,7 @@ pub async fn set(
         secret,
         input.verify_every_minutes,
         caller.actor.name,
+        same_cluster,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -374,9 +422,13 @@ pub async fn test(
             },
         },
     };
+    // A failed test is recorded (time and error), but it says nothing about the cluster's version:
+    // the last one known stays, or the calendar's end-of-life warnings would stop because the
+    // API server was briefly unreachable.
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "UPDATE cluster_connections SET last_tested_at = $2, last_server_version = $3, last_missing = $4, last_test_error = $5
+        "UPDATE cluster_connections SET last_tested_at = $2, last_server_version = COALESCE($3, last_server_version),
+                last_missing = $4, last_test_error = $5
          WHERE environment_id = $1",
         environment_id,
         now,
@@ -398,4 +450,102 @@ pub async fn test(
     .await?;
     tx.commit().await?;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(mode: &str, server_url: &str, ca_pem: &str) -> Row {
+        Row {
+            environment_id: Uuid::nil(),
+            mode: mode.into(),
+            server_url: server_url.into(),
+            context: String::new(),
+            ca_pem: ca_pem.into(),
+            secret: Some(vec![1, 2, 3]),
+            verify_every_minutes: None,
+            last_tested_at: None,
+            last_server_version: None,
+            last_missing: None,
+            last_test_error: None,
+            updated_by: String::new(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    fn token(server_url: &str, ca_pem: &str, secret: &str) -> ConnectionInput {
+        ConnectionInput {
+            mode: "token".into(),
+            server_url: server_url.into(),
+            ca_pem: ca_pem.into(),
+            secret: secret.into(),
+            version: 1,
+            ..Default::default()
+        }
+    }
+
+    const CA: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
+    const OTHER_CA: &str = "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----";
+
+    #[test]
+    fn a_stored_token_is_kept_only_for_the_server_and_ca_it_was_saved_for() {
+        let row = stored("token", "https://api.prod.example:6443", CA);
+        let keep = |input: &ConnectionInput| stored_secret(Some(&row), input);
+        assert_eq!(
+            keep(&token(" https://api.prod.example:6443 ", "", "")),
+            StoredSecret::Kept
+        );
+        assert_eq!(
+            keep(&token("https://api.prod.example:6443", CA, "")),
+            StoredSecret::Kept
+        );
+        assert_eq!(
+            keep(&token("https://attacker.example", "", "")),
+            StoredSecret::Redirected
+        );
+        assert_eq!(
+            keep(&token("https://api.prod.example:6443", OTHER_CA, "")),
+            StoredSecret::Redirected
+        );
+        // Another mode never inherits the secret; none stored is none kept.
+        let mut kubeconfig = token("", "", "");
+        kubeconfig.mode = "kubeconfig".into();
+        assert_eq!(keep(&kubeconfig), StoredSecret::Missing);
+        assert_eq!(
+            stored_secret(None, &token("https://api.prod.example:6443", "", "")),
+            StoredSecret::Missing
+        );
+    }
+
+    #[test]
+    fn an_empty_token_for_another_server_is_refused_naming_the_secret() {
+        let row = stored("token", "https://api.prod.example:6443", "");
+        let input = token("https://attacker.example", "", "");
+        let problems = validate(&input, stored_secret(Some(&row), &input));
+        let Err(Error::Invalid { fields }) = problems.finish() else {
+            panic!("refused");
+        };
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["secret"]);
+        assert!(fields["secret"].contains("give the bearer token again"));
+        // With the token given again, the new address is accepted.
+        let input = token("https://api.other.example", "", "new-token");
+        assert!(
+            validate(&input, stored_secret(Some(&row), &input))
+                .finish()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_kubeconfig_is_kept_whatever_context_is_chosen() {
+        let row = stored("kubeconfig", "", "");
+        let input = ConnectionInput {
+            mode: "kubeconfig".into(),
+            context: "staging".into(),
+            ..Default::default()
+        };
+        assert_eq!(stored_secret(Some(&row), &input), StoredSecret::Kept);
+    }
 }

@@ -656,7 +656,8 @@ pub struct ConnectionInput {
     #[serde(default)]
     pub ca_pem: String,
     /// The bearer token (token mode) or the kubeconfig (kubeconfig mode). Empty keeps the stored
-    /// one.
+    /// one, except in token mode when `server_url` or `ca_pem` changes: a stored token is only
+    /// sent to the server it was saved for.
     #[serde(default)]
     pub secret: String,
     /// Re-verify every review of the environment this often (minutes); None turns it off.

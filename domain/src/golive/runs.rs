@@ -151,9 +151,7 @@ pub async fn request(
         })?;
     }
     if h.state == "withdrawn" {
-        return Err(Error::Conflict {
-            message: "This review was withdrawn.".into(),
-        });
+        return Err(withdrawn());
     }
     let has_connection = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM cluster_connections WHERE environment_id = $1"#,
@@ -763,6 +761,23 @@ async fn record(
     )
     .fetch_all(&mut *conn)
     .await?;
+    // The items an active waiver covers at the run's time: they count as waived whatever the run
+    // finds, so their failing again is no drift (when the waiver runs out or is revoked while
+    // the item still fails, that is recorded then). As for the items' effective status, the
+    // newest waiver not revoked is the one in force.
+    let waived: std::collections::HashSet<String> = sqlx::query_scalar!(
+        r#"SELECT w.item_key AS "item_key!" FROM (
+               SELECT DISTINCT ON (item_key) item_key, expires_at FROM golive_waivers
+               WHERE review_id = $1 AND revoked_at IS NULL
+               ORDER BY item_key, created_at DESC) w
+           WHERE w.expires_at > $2"#,
+        review_id,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
     let mut by_check: BTreeMap<CheckId, Vec<&CheckResult>> = BTreeMap::new();
     for r in results {
         by_check.entry(r.check).or_default().push(r);
@@ -829,12 +844,13 @@ async fn record(
         .execute(&mut *conn)
         .await?;
         // Drift: after go-live, a required item that was passing, or that did not apply (say,
-        // no Ingress then, one without TLS now), fails.
+        // no Ingress then, one without TLS now), fails, and no waiver covers it.
         if let Some(old) = old
             && h.state == "approved"
             && old.definition.required
             && let Some(previous @ (ItemStatus::Passed | ItemStatus::NotApplicable)) = recorded
             && status == Some(ItemStatus::Failed)
+            && !waived.contains(key)
         {
             drifts.push((
                 old.key.clone(),
@@ -1125,28 +1141,175 @@ fn summarize(results: &[&CheckResult], outcome: Outcome) -> String {
     text
 }
 
-/// Verifies a review from an uploaded `kubectl get ... -o json` List (air-gapped clusters,
-/// auditors' evidence), with the same engine, at once.
+/// Verifies a review from an uploaded `kubectl get ... -o json` List or YAML manifests
+/// (air-gapped clusters, auditors' evidence), with the same engine, at once. The caller is
+/// authorized before the upload (up to tens of megabytes) is parsed, and parsing runs on the
+/// blocking pool. Objects that name no namespace (`helm template` output) belong to the
+/// application's namespace on the environment when it has exactly one there (`default`
+/// otherwise, as `kubectl apply` would). An upload without a single workload in the
+/// application's namespaces is refused (field `file`), naming the namespaces it holds and the
+/// ones expected: it would check nothing.
 #[tracing::instrument(skip_all, fields(%review_id))]
 pub async fn upload(
     pool: &PgPool,
     caller: &Caller,
     review_id: Uuid,
     file_name: &str,
-    text: &str,
+    text: String,
     now: DateTime<Utc>,
 ) -> Result<VerificationRun> {
-    let set = checks::manifests::snapshot_from_upload(text, file_name)
-        .map_err(|e| Error::invalid("file", e.to_string()))?;
+    let ctx = {
+        let mut conn = pool.acquire().await?;
+        let h = head(&mut conn, review_id, false).await?;
+        let ctx = context(&mut conn, h.application_id, h.environment_id).await?;
+        caller.actor.authorize(Action::WorkOnGoLive {
+            team: &ctx.team_slug,
+        })?;
+        if h.state == "withdrawn" {
+            return Err(withdrawn());
+        }
+        ctx
+    };
+    if ctx.namespaces.is_empty() {
+        return Err(Error::invalid("namespaces", no_namespaces(&ctx)));
+    }
+    let options = checks::manifests::ManifestOptions {
+        default_namespace: match ctx.namespaces.as_slice() {
+            [only] => only.clone(),
+            _ => checks::manifests::ManifestOptions::default().default_namespace,
+        },
+    };
+    let name = file_name.to_owned();
+    let set = tokio::task::spawn_blocking(move || {
+        let docs = checks::manifests::parse_str(&text, &name)?;
+        checks::manifests::snapshot_from_documents_with(docs, &options)
+    })
+    .await
+    .map_err(|e| internal(&e))?
+    .map_err(|e| Error::invalid("file", e.to_string()))?;
+    let mut snapshot = set.snapshot;
+    snapshot.source = Some(SourceInfo {
+        kind: "upload".into(),
+        name: file_name.into(),
+        server_version: None,
+        server: None,
+        read_at: now,
+    });
     store_offline(
         pool,
         caller,
         review_id,
         "upload",
-        Offline::Snapshot(Box::new(set.snapshot)),
+        Offline::Snapshot(Box::new(snapshot)),
         now,
     )
     .await
+}
+
+/// The refusal of a change to a withdrawn review.
+fn withdrawn() -> Error {
+    Error::Conflict {
+        message: "This review was withdrawn.".into(),
+    }
+}
+
+/// Every namespace the namespaced objects of a snapshot name.
+fn namespaces_in(snapshot: &checks::snapshot::Snapshot) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    macro_rules! typed {
+        ($($kind:ident),*) => {$(
+            for o in snapshot.$kind.items_or_empty() {
+                if let Some(ns) = &o.metadata.namespace {
+                    out.insert(ns.clone());
+                }
+            }
+        )*};
+    }
+    typed!(
+        deployments,
+        stateful_sets,
+        daemon_sets,
+        cron_jobs,
+        jobs,
+        pods,
+        services,
+        service_accounts,
+        pod_disruption_budgets,
+        horizontal_pod_autoscalers,
+        network_policies,
+        limit_ranges,
+        ingresses
+    );
+    for custom in [
+        &snapshot.rollouts,
+        &snapshot.service_monitors,
+        &snapshot.pod_monitors,
+        &snapshot.prometheus_rules,
+        &snapshot.velero_schedules,
+        &snapshot.velero_backups,
+        &snapshot.certificates,
+    ] {
+        for o in custom.items_or_empty() {
+            if let Some(ns) = o.pointer("/metadata/namespace").and_then(|v| v.as_str()) {
+                out.insert(ns.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Why an uploaded snapshot (all of it: its namespace filter not set yet) is refused: it holds
+/// no workload in the application's namespaces, so every automatic item would fail for want of
+/// anything to check (and, on an approved review, each passing one turn into drift). Names the
+/// namespaces the upload holds and the ones expected. None when it holds a workload there.
+fn no_workload_uploaded(
+    snapshot: &checks::snapshot::Snapshot,
+    ctx: &ReviewContext,
+) -> Option<String> {
+    let workloads = checks::engine::workloads(snapshot);
+    if workloads
+        .iter()
+        .any(|w| ctx.namespaces.iter().any(|ns| ns == w.namespace))
+    {
+        return None;
+    }
+    let list = |names: Vec<&str>| {
+        let mut names = names;
+        names.sort_unstable();
+        names.dedup();
+        names.join(", ")
+    };
+    let expected = list(ctx.namespaces.iter().map(String::as_str).collect());
+    let found = if !workloads.is_empty() {
+        format!(
+            "Its workloads are in {}.",
+            list(workloads.iter().map(|w| w.namespace).collect())
+        )
+    } else {
+        let namespaces = namespaces_in(snapshot);
+        if namespaces.is_empty() {
+            "It holds no workload and no object of a namespace.".to_owned()
+        } else {
+            format!(
+                "It holds no workload at all, only other objects, in {}.",
+                list(namespaces.iter().map(String::as_str).collect())
+            )
+        }
+    };
+    let whose = if ctx.namespaces.len() == 1 {
+        "the namespace"
+    } else {
+        "the namespaces"
+    };
+    let example = ctx.namespaces.first().map_or("<namespace>", String::as_str);
+    Some(format!(
+        "This upload has no workload (Deployment, StatefulSet, DaemonSet, CronJob, Job or Argo \
+         Rollout) in {expected}, {whose} of {} on {}, so it would check nothing. {found} Upload \
+         the application's objects (e.g. `kubectl get \
+         deploy,sts,ds,cronjobs,pods,pdb,hpa,networkpolicies -n {example} -o json`), or correct \
+         the application's namespaces.",
+        ctx.application_name, ctx.environment_name,
+    ))
 }
 
 /// What an offline run starts from: objects to evaluate here, or results evaluated elsewhere.
@@ -1176,9 +1339,7 @@ async fn store_offline(
         team: &ctx.team_slug,
     })?;
     if h.state == "withdrawn" {
-        return Err(Error::Conflict {
-            message: "This review was withdrawn.".into(),
-        });
+        return Err(withdrawn());
     }
     let items = store::items(&mut tx, review_id, now).await?;
     let wanted = automatic_items(&items);
@@ -1196,9 +1357,15 @@ async fn store_offline(
     };
     let (results, source) = match input {
         Offline::Snapshot(mut snapshot) => {
-            if !ctx.namespaces.is_empty() {
-                snapshot.namespaces = ctx.namespaces.clone();
+            // Checked again under the review's lock (the namespaces may have changed since the
+            // upload was authorized): without namespaces the whole file would count.
+            if ctx.namespaces.is_empty() {
+                return Err(Error::invalid("namespaces", no_namespaces(&ctx)));
             }
+            if let Some(why) = no_workload_uploaded(&snapshot, &ctx) {
+                return Err(Error::invalid("file", why));
+            }
+            snapshot.namespaces = ctx.namespaces.clone();
             let source = snapshot.source.clone().unwrap_or(SourceInfo {
                 kind: trigger.into(),
                 name: trigger.into(),
@@ -1208,10 +1375,13 @@ async fn store_offline(
             });
             let checks_wanted: Vec<(CheckId, Params)> =
                 wanted.iter().map(|(_, c, p)| (*c, p.clone())).collect();
-            (
-                checks::engine::evaluate(&snapshot, &checks_wanted, now),
-                source,
-            )
+            // Evaluation is CPU work (an upload may hold thousands of objects).
+            let results = tokio::task::spawn_blocking(move || {
+                checks::engine::evaluate(&snapshot, &checks_wanted, now)
+            })
+            .await
+            .map_err(|e| internal(&e))?;
+            (results, source)
         }
         Offline::Results {
             results,

@@ -557,6 +557,17 @@ pub async fn open_review(
             message: "The application or the environment is archived.".into(),
         });
     }
+    // A review is of an application where it runs: without namespaces there, nothing could be
+    // verified (and a verification of no namespaces would read every tenant's).
+    if ctx.namespaces.is_empty() {
+        return Err(Error::invalid(
+            "environment_id",
+            format!(
+                "{} does not run on {}: it has no namespaces there. Add its namespaces on {} to the application first, then open the review.",
+                ctx.application_name, ctx.environment_name, ctx.environment_name
+            ),
+        ));
+    }
     platforms::fetch(&mut tx, ctx.platform_id, true).await?;
     let existing = sqlx::query_scalar!(
         "SELECT id FROM golive_reviews WHERE application_id = $1 AND environment_id = $2 AND state <> 'withdrawn'",

@@ -119,7 +119,8 @@ pub struct OpenReviewBody {
 }
 
 /// Open the go-live review of an application on an environment, from the platform's current
-/// checklist template.
+/// checklist template. The application must have namespaces on the environment (422 on
+/// `environment_id` otherwise).
 #[utoipa::path(post, path = "/api/v1/golive/reviews", tag = "go-live",
     request_body = OpenReviewBody,
     responses((status = 201, body = Review, headers(("ETag" = String))),
@@ -410,6 +411,10 @@ pub struct UploadQuery {
 
 /// Verify a review from the output of `kubectl get ... -o json` (a List) or YAML manifests, sent
 /// as the body: for clusters Demarc cannot reach. Evaluated at once; answers with the run.
+/// Objects without a namespace belong to the application's namespace when it has one on the
+/// environment. An upload without a workload in the application's namespaces is refused (422,
+/// field `file`, naming the namespaces found and expected), as is one for an application
+/// without namespaces there (field `namespaces`).
 #[utoipa::path(post, path = "/api/v1/golive/reviews/{id}/uploads", tag = "go-live",
     params(("id" = Uuid, Path), UploadQuery),
     request_body(content = String, content_type = "application/json"),
@@ -422,7 +427,7 @@ pub async fn upload(
     ApiQuery(q): ApiQuery<UploadQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<VerificationRun>)> {
-    let text = std::str::from_utf8(&body)
+    let text = String::from_utf8(Vec::from(body))
         .map_err(|_| domain::Error::invalid("body", "The upload must be UTF-8 JSON or YAML."))?;
     let name = q.name.unwrap_or_else(|| "upload.json".into());
     let run = runs::upload(&s.pool, &c, id, &name, text, s.clock.now()).await?;
@@ -464,7 +469,9 @@ pub async fn get_connection(
 
 /// Set an environment's cluster connection: in_cluster, kubeconfig (the file as `secret`) or
 /// token (API server URL, CA, bearer token as `secret`). The secret is stored encrypted and never
-/// shown again; an empty secret keeps the stored one. `version` is 0 for a new connection.
+/// shown again; an empty secret keeps the stored one, except that a token must be given again
+/// when the API server URL or the CA changes (422 on `secret`). `version` is 0 for a new
+/// connection.
 #[utoipa::path(put, path = "/api/v1/environments/{id}/cluster-connection", tag = "go-live",
     params(("id" = Uuid, Path)), request_body = ConnectionInput,
     responses((status = 200, body = ClusterConnection, headers(("ETag" = String))),
@@ -495,6 +502,7 @@ pub async fn remove_connection(
 }
 
 /// Test the connection: the server version, and the permissions the credentials lack, by name.
+/// A failed test is recorded on the connection; the last known server version stays.
 #[utoipa::path(post, path = "/api/v1/environments/{id}/cluster-connection/test", tag = "go-live",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ConnectionTest), (status = 403, body = ErrorBody),

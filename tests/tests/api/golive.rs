@@ -814,7 +814,15 @@ async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_eviden
     )
     .await
     .unwrap();
-    connect(&app, &pat, seed.production, &denied.url, "").await;
+    // (Another API server: the token is given again, a stored one is never sent elsewhere.)
+    connect(
+        &app,
+        &pat,
+        seed.production,
+        &denied.url,
+        "fixture-token-123",
+    )
+    .await;
     let (_, test) = call(
         &app,
         &pat,
@@ -1392,7 +1400,8 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     assert_eq!(item(&review, "rollout")["status"], "passed", "{review}");
 
     // A List without a single workload in the application's namespaces (the wrong namespace
-    // exported) checks nothing: the items fail and say why, instead of "not applicable".
+    // exported) would check nothing: refused, naming the namespaces found and expected, and
+    // the items keep what they were.
     let elsewhere = list
         .to_string()
         .replace("\"namespace\":\"shop\"", "\"namespace\":\"other\"");
@@ -1408,19 +1417,12 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     .send()
     .await
     .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
+    let (status, body) = tests::json(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["file"], "{body}");
     let review = reload(&app, &alice, &review).await;
-    for key in ["replicas", "rollout"] {
-        let i = item(&review, key);
-        assert_eq!(i["status"], "failed", "{i}");
-        assert!(
-            i["message"]
-                .as_str()
-                .unwrap()
-                .contains("No workload was found"),
-            "{i}"
-        );
-    }
+    assert_eq!(item(&review, "replicas")["status"], "failed", "{review}");
+    assert_eq!(item(&review, "rollout")["status"], "passed", "{review}");
 
     // Once Demarc reads the environment live, reports are kept as evidence and the cluster
     // decides the items.
@@ -2820,4 +2822,407 @@ async fn a_file_uploaded_from_the_review_page_is_the_items_evidence() {
         .await
         .unwrap();
     assert_eq!(download.text().await.unwrap(), "p99 180 ms at 400 rps");
+}
+
+/// Posts `body` to a review's uploads as the review page's script would; the status and answer.
+async fn upload(
+    app: &TestApp,
+    client: &Client,
+    review: &Value,
+    name: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let id = review["id"].as_str().unwrap();
+    let response = same_origin(
+        app,
+        client.post(app.url(&format!("/api/v1/golive/reviews/{id}/uploads?name={name}"))),
+    )
+    .header("content-type", "application/json")
+    .body(body.to_owned())
+    .send()
+    .await
+    .unwrap();
+    tests::json(response).await
+}
+
+/// How many verification runs the database holds.
+async fn runs_stored(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM verification_runs")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stored_token_is_sent_only_to_the_server_it_was_saved_for() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let production = kube_fixture::start(
+        kube_fixture::Config::new()
+            .token("production-token-123")
+            .server_version("v1.31.4"),
+    )
+    .await
+    .unwrap();
+    // Someone who may edit connections but never saw the token runs a server of their own.
+    let attacker = kube_fixture::start(kube_fixture::Config::new())
+        .await
+        .unwrap();
+    let connection = connect(
+        &app,
+        &pat,
+        seed.production,
+        &production.url,
+        "production-token-123",
+    )
+    .await;
+    let path = format!(
+        "/api/v1/environments/{}/cluster-connection",
+        seed.production
+    );
+    let put = |body: Value| {
+        let (app, pat, path) = (&app, &pat, &path);
+        async move { call(app, pat, Method::PUT, path, None, Some(&body)).await }
+    };
+
+    // Another server address, or another CA, with an empty secret: refused, naming the secret.
+    let ca = "-----BEGIN CERTIFICATE-----\nMIIBattacker\n-----END CERTIFICATE-----";
+    for (server_url, ca_pem) in [(attacker.url.as_str(), ""), (production.url.as_str(), ca)] {
+        let (status, body) = put(json!({
+            "mode": "token", "server_url": server_url, "ca_pem": ca_pem, "secret": "",
+            "version": connection["version"],
+        }))
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(&body), ["secret"], "{body}");
+        assert!(
+            body["error"]["fields"]["secret"]
+                .as_str()
+                .unwrap()
+                .contains("give the bearer token again"),
+            "{body}"
+        );
+    }
+    let (_, stored) = call(&app, &pat, Method::GET, &path, None, None).await;
+    assert_eq!(stored["server_url"], production.url.as_str(), "{stored}");
+    assert_eq!(stored["version"], connection["version"], "{stored}");
+    // So Test connection still goes to the production server, never to the other one.
+    let test_path = format!("{path}/test");
+    let (status, test) = call(&app, &pat, Method::POST, &test_path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["ok"], true, "{test}");
+    assert_eq!(test["server_version"], "v1.31.4", "{test}");
+    assert_eq!(attacker.requests(), 0, "the other server heard nothing");
+
+    // The same address with an empty secret keeps the token (a new schedule), and the known
+    // server version with it.
+    let (status, saved) = put(json!({
+        "mode": "token", "server_url": production.url, "secret": "",
+        "verify_every_minutes": 60, "version": stored["version"],
+    }))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["has_secret"], true, "{saved}");
+    assert_eq!(saved["last_server_version"], "v1.31.4", "{saved}");
+    // Another address with a token given again is accepted, and forgets the old cluster's version.
+    let (status, moved) = put(json!({
+        "mode": "token", "server_url": attacker.url, "secret": "its-own-token",
+        "version": saved["version"],
+    }))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert!(moved["last_server_version"].is_null(), "{moved}");
+    production.shutdown().await;
+    attacker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_connection_test_is_recorded_and_keeps_the_known_server_version() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let cluster = kube_fixture::start(kube_fixture::Config::new().server_version("v1.30.2"))
+        .await
+        .unwrap();
+    connect(&app, &pat, seed.production, &cluster.url, "any").await;
+    let path = format!(
+        "/api/v1/environments/{}/cluster-connection",
+        seed.production
+    );
+    let test_path = format!("{path}/test");
+    let (status, test) = call(&app, &pat, Method::POST, &test_path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["server_version"], "v1.30.2", "{test}");
+
+    // The API server cannot be reached for a while: the failure is recorded, but the version
+    // the calendar's end-of-life warnings read stays.
+    cluster.shutdown().await;
+    let (status, test) = call(&app, &pat, Method::POST, &test_path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{test}");
+    assert_eq!(test["ok"], false, "{test}");
+    assert!(test["error"].is_string(), "{test}");
+    let (_, stored) = call(&app, &pat, Method::GET, &path, None, None).await;
+    assert_eq!(stored["last_test_error"], test["error"], "{stored}");
+    assert!(stored["last_tested_at"].is_string(), "{stored}");
+    assert_eq!(stored["last_server_version"], "v1.30.2", "{stored}");
+}
+
+#[tokio::test]
+async fn a_waived_item_that_fails_again_after_go_live_is_not_drift_while_its_waiver_lasts() {
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    let id = review["id"].as_str().unwrap().to_owned();
+    let deliveries = || async {
+        let (status, page) = call(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/v1/teams/{}/deliveries", seed.payments),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["total"].as_i64().unwrap()
+    };
+    let _received = super::support::payments_webhook(&app, &seed, "json").await;
+
+    // One replica at go-live, waived for a month by the platform.
+    let single = serve_production(&app, &pat, &seed, cart(1)).await;
+    verify(&app, &alice, &review).await;
+    let expires = Utc::now() + chrono::Duration::days(30);
+    let (status, waiver) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/golive/reviews/{id}/items/replicas/waivers"),
+        None,
+        Some(
+            &json!({"reason": "Second replica after the licence upgrade",
+                     "expires_at": expires.to_rfc3339_opts(SecondsFormat::Secs, true)}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{waiver}");
+    sign_off_both(&app, &alice, &pat, &id).await;
+
+    // The team scales up (the item passes), then back down while the waiver still runs.
+    let _scaled = serve_production(&app, &pat, &seed, cart(3)).await;
+    verify(&app, &alice, &review).await;
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+    connect(&app, &pat, seed.production, &single.url, "any").await;
+    let (run, _) = verify(&app, &alice, &review).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "waived", "{review}");
+    assert_eq!(review["go_live"], "approved", "{review}");
+    assert_eq!(review["drift"], json!([]), "{review}");
+    assert_eq!(deliveries().await, 0, "no drift notice for a waived item");
+
+    // Without the waiver the failing item is drift, and the team hears of it.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::DELETE,
+        &format!("/api/v1/golive/waivers/{}", waiver["id"].as_str().unwrap()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "drifted", "{review}");
+    assert_eq!(review["drift"][0]["item_key"], "replicas", "{review}");
+    assert_eq!(deliveries().await, 1);
+}
+
+/// A Deployment of `replicas` named `name`, in `namespace` (none: the manifest names none).
+fn deployment(name: &str, namespace: Option<&str>, replicas: i32) -> Value {
+    let mut d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": name },
+        "spec": { "replicas": replicas, "selector": { "matchLabels": { "app": name } },
+                  "strategy": { "type": "RollingUpdate" },
+                  "template": { "metadata": { "labels": { "app": name } },
+                                "spec": { "containers": [{ "name": name, "image": "registry.example.com/app:1.0.0" }] } } },
+        "status": { "replicas": replicas, "readyReplicas": replicas }
+    });
+    if let Some(ns) = namespace {
+        d["metadata"]["namespace"] = json!(ns);
+    }
+    d
+}
+
+#[tokio::test]
+async fn an_upload_without_a_workload_in_the_applications_namespaces_is_refused() {
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
+        json!([
+            automatic("replicas", "replicas", true),
+            automatic("rollout", "rollout", true)
+        ]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+
+    // `helm template` output names no namespace: its objects are the application's, in its
+    // only namespace on the environment.
+    let helm = "---\n# Source: cart/templates/deployment.yaml\n".to_owned()
+        + &serde_json::to_string(&deployment("cart", None, 3)).unwrap();
+    let (status, run) = upload(&app, &alice, &review, "helm.yaml", &helm).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let results = results_of(&app, &alice, &run).await;
+    assert!(
+        results
+            .iter()
+            .any(|r| r["subject"]["namespace"] == "shop" && r["subject"]["name"] == "cart"),
+        "{results:?}"
+    );
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+    assert_eq!(item(&review, "rollout")["status"], "passed", "{review}");
+    sign_off_both(&app, &alice, &pat, review["id"].as_str().unwrap()).await;
+    let stored = runs_stored(&app).await;
+
+    // `kubectl get netpol,pdb -n shop -o json`: objects of the namespace, but no workload.
+    let policies = json!({ "apiVersion": "v1", "kind": "List", "items": [
+        { "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+          "metadata": { "name": "deny-all", "namespace": "shop" },
+          "spec": { "podSelector": {}, "policyTypes": ["Ingress"] } },
+        { "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+          "metadata": { "name": "cart", "namespace": "shop" },
+          "spec": { "maxUnavailable": 1, "selector": { "matchLabels": { "app": "cart" } } } }
+    ]});
+    let (status, body) = upload(
+        &app,
+        &alice,
+        &review,
+        "policies.json",
+        &policies.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["file"], "{body}");
+    let message = body["error"]["fields"]["file"].as_str().unwrap();
+    assert!(
+        message.contains("no workload") && message.contains("only other objects, in shop"),
+        "{message}"
+    );
+    // Workloads of another namespace: the message names where they are and where they should be.
+    let other = json!({ "apiVersion": "v1", "kind": "List",
+                        "items": [deployment("cart", Some("shop-old"), 3)] });
+    let (status, body) = upload(&app, &alice, &review, "other.json", &other.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["fields"]["file"].as_str().unwrap();
+    assert!(
+        message.contains("in shop, the namespace of shop on Production")
+            && message.contains("Its workloads are in shop-old."),
+        "{message}"
+    );
+    // Nothing was stored, and the review stays live without drift.
+    assert_eq!(runs_stored(&app).await, stored);
+    let review = reload(&app, &alice, &review).await;
+    assert_eq!(review["go_live"], "approved", "{review}");
+    assert_eq!(item(&review, "replicas")["status"], "passed", "{review}");
+
+    // An application with two namespaces there: an object without one is not guessed into
+    // either (it lands in `default`, as kubectl would put it).
+    let (status, two) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/applications",
+        None,
+        Some(&json!({
+            "team_id": seed.payments, "slug": "split", "name": "split",
+            "placements": [
+                { "environment_id": seed.production, "namespace": "split-api" },
+                { "environment_id": seed.production, "namespace": "split-web" }
+            ],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{two}");
+    let split = open_review(
+        &app,
+        &alice,
+        two["id"].as_str().unwrap().parse().unwrap(),
+        seed.production,
+    )
+    .await;
+    let (status, body) = upload(&app, &alice, &split, "helm.yaml", &helm).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["fields"]["file"].as_str().unwrap();
+    assert!(
+        message.contains("in split-api, split-web, the namespaces of split")
+            && message.contains("Its workloads are in default."),
+        "{message}"
+    );
+    assert_eq!(runs_stored(&app).await, stored);
+}
+
+#[tokio::test]
+async fn an_upload_is_refused_to_whoever_may_not_work_on_the_review_before_it_is_read() {
+    let (app, seed, pat, alice) = with_template(
+        TestApp::spawn().await,
+        json!([automatic("replicas", "replicas", true)]),
+    )
+    .await;
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let review = open_review(&app, &alice, shop, seed.production).await;
+    // Not even a broken file is looked at for a member of another team or an auditor: the
+    // answer is the refusal, not the file's problem.
+    for who in ["bob", "audrey"] {
+        let client = app.login(who).await;
+        let (status, body) = upload(&app, &client, &review, "broken.json", "{ not json").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+    }
+    assert_eq!(runs_stored(&app).await, 0);
+    // Whoever may is told what is wrong with the file.
+    let (status, body) = upload(&app, &alice, &review, "broken.json", "{ not json").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["file"], "{body}");
+}
+
+#[tokio::test]
+async fn a_review_is_opened_only_where_the_application_has_namespaces() {
+    let app = TestApp::spawn().await;
+    let seed = app.seed().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    // Shop runs on production only.
+    let shop = application(&app, &pat, &seed, "shop", "shop").await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/golive/reviews",
+        None,
+        Some(&json!({ "application_id": shop, "environment_id": seed.staging })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["environment_id"], "{body}");
+    let message = body["error"]["fields"]["environment_id"].as_str().unwrap();
+    assert!(
+        message.contains("has no namespaces there") && message.contains("Add its namespaces"),
+        "{message}"
+    );
+    let reviews: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM golive_reviews WHERE application_id = $1")
+            .bind(shop)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reviews, 0, "nothing was opened");
+    // Where it runs, the review opens.
+    open_review(&app, &alice, shop, seed.production).await;
 }

@@ -46,6 +46,10 @@ enum Who {
     Admin,
 }
 
+/// A kubectl List with one Deployment that names no namespace: uploaded to a review, it lands in
+/// the application's only namespace there (an upload without a workload there is refused).
+const UPLOAD: &str = r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"registry.example.com/web:1.0.0"}]}}}}]}"#;
+
 const EVERYONE: [Who; 7] = [
     Who::Anonymous,
     Who::Nobody,
@@ -637,7 +641,7 @@ async fn golive_setup(app: &TestApp, seed: &Seed) -> GoLiveFixtures {
         &system,
         review.id,
         "list.json",
-        r#"{"apiVersion":"v1","kind":"List","items":[]}"#,
+        UPLOAD.into(),
         now,
     )
     .await
@@ -1631,7 +1635,7 @@ async fn rest_call(
                 "/api/v1/golive/reviews/{}/uploads",
                 ctx.golive_review().await
             ),
-            Some(json!({ "apiVersion": "v1", "kind": "List", "items": [] })),
+            Some(serde_json::from_str(UPLOAD).unwrap()),
             None,
         ),
         ("POST", "/api/v1/check-reports") => {
@@ -1931,10 +1935,7 @@ async fn server_fn_args(ctx: &Ctx<'_>, name: &str, variant: &str) -> Option<Vec<
         ("upload_run", "call") => pairs(&[
             ("review_id", ctx.golive_review().await.to_string()),
             ("file_name", "list.json".into()),
-            (
-                "text",
-                r#"{"apiVersion":"v1","kind":"List","items":[]}"#.into(),
-            ),
+            ("text", UPLOAD.into()),
         ]),
         ("attest_item", "call") => pairs(&[
             ("review_id", ctx.golive_review().await.to_string()),

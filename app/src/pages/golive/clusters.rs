@@ -210,7 +210,7 @@ fn ConnectionForm(
         .map(|c| c.mode.clone())
         .unwrap_or_else(|| "token".to_owned());
     let secret_hint = if c.as_ref().is_some_and(|c| c.has_secret) {
-        "A secret is stored: leave this empty to keep it."
+        "A secret is stored: leave this empty to keep it. A token must be given again when the API server address or the CA changes."
     } else {
         "Token mode: the bearer token. Kubeconfig mode: the whole file. In-cluster: leave empty."
     };
