@@ -68,7 +68,9 @@ pub fn info(id: CheckId) -> CheckInfo {
              topology.kubernetes.io/zone in the pod template (either one is enough), and where \
              the running Pods actually are: spec.nodeName and the nodes' zone labels.",
             "The template asks for spreading, and the running Pods are on at least two nodes (and \
-             two zones when the nodes carry two or more zone labels).",
+             two zones when the Pods could be scheduled in two or more: zones with a node that \
+             takes new Pods, whose taints they tolerate and whose labels their nodeSelector and \
+             required node affinity match).",
             "Add spec.template.spec.topologySpreadConstraints with topologyKey \
              kubernetes.io/hostname (and one for topology.kubernetes.io/zone) and a labelSelector \
              matching the Pods' labels, with at least 2 replicas. preferred podAntiAffinity works \

@@ -325,6 +325,28 @@ fn zone_of<'n>(idx: &Index<'n>, node: &str) -> Option<&'n str> {
     node_zone(idx.nodes.get(node)?)
 }
 
+/// The zones the workload's Pods could be scheduled in: those with a node that takes new Pods
+/// (not cordoned, Ready) and would accept them whatever its free capacity ([`refusal`]: taints
+/// tolerated, nodeSelector and required node affinity matched), by the template's spec or a
+/// running Pod's (admission may have added tolerations). A tainted GPU pool or the control plane
+/// in another zone does not make the cluster multi-zone for the application.
+fn possible_zones<'a>(cx: &Cx<'_, 'a>) -> Vec<&'a str> {
+    let live = cx.live_pods();
+    let specs: Vec<&PodSpec> = std::iter::once(cx.w.pod_spec())
+        .chain(live.iter().filter_map(|p| p.spec.as_ref()))
+        .collect();
+    cx.idx
+        .zones
+        .iter()
+        .filter(|(_, nodes)| {
+            nodes
+                .iter()
+                .any(|n| schedulable(n) && specs.iter().any(|s| refusal(s, n).is_none()))
+        })
+        .map(|(z, _)| *z)
+        .collect()
+}
+
 /// `params.min_replicas` (default 2) is the effective minimum replica count the workload must
 /// have; its Pods must then run on at least two nodes. A single replica, where min_replicas 1
 /// accepts it, has nothing to spread.
@@ -369,11 +391,13 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             ev.obj(obj_ref("Node", &node.metadata));
         }
     }
-    let multi_zone = cx.idx.zone_count >= 2;
+    let possible = possible_zones(cx);
+    let multi_zone = possible.len() >= 2;
     ev.val("pods", json!(placement));
     ev.val("nodes", json!(nodes));
     ev.val("zones", json!(zones));
-    ev.val("cluster_zones", cx.idx.zone_count);
+    ev.val("cluster_zones", cx.idx.zones.len());
+    ev.val("schedulable_zones", json!(possible));
     if desired < required {
         let why = if desired < 2 {
             "so it cannot be spread over nodes".to_string()
@@ -430,8 +454,12 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
         ));
     } else if multi_zone && zones.len() < 2 {
         problems.push(format!(
-            "the cluster has {} zones but all Pods run in zone {}",
-            cx.idx.zone_count,
+            "its Pods could be scheduled in {} zones ({}), but all Pods run in zone {}",
+            possible.len(),
+            list_some(
+                &possible.iter().map(|z| z.to_string()).collect::<Vec<_>>(),
+                4
+            ),
             zones.iter().next().copied().unwrap_or("(unknown)")
         ));
     }
@@ -1756,6 +1784,101 @@ mod tests {
             "{}",
             r.message
         );
+    }
+
+    /// `cart` on n2 and n3 (both in zone z2), with a tainted node `gpu` as the only node of zone
+    /// z1 (n1 removed).
+    fn cart_in_one_zone_beside_a_tainted_pool(spec: serde_json::Value) -> Snapshot {
+        let mut s = with_spec("cart", 2, spec, &["n2", "n3"]);
+        let mut gpu = node("gpu", "z1", "8", "32Gi");
+        gpu.spec = Some(obj(json!({"taints": [
+            {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+        ]})));
+        s.nodes = Source::Read(vec![
+            gpu,
+            node("n2", "z2", "4", "8Gi"),
+            node("n3", "z2", "4", "8Gi"),
+        ]);
+        s
+    }
+
+    #[test]
+    fn zones_the_pods_cannot_be_scheduled_in_do_not_make_the_cluster_multi_zone() {
+        // The only node of z1 is a GPU node whose taint cart does not tolerate.
+        let s = cart_in_one_zone_beside_a_tainted_pool(good_pod_spec("cart"));
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(r.message.contains("run on 2 nodes"), "{}", r.message);
+        assert_eq!(r.evidence.values["cluster_zones"], json!(2));
+        assert_eq!(r.evidence.values["schedulable_zones"], json!(["z2"]));
+
+        // Tolerating the taint, cart could run in z1 too: all Pods in z2 fails.
+        let mut tolerant = good_pod_spec("cart");
+        tolerant["tolerations"] = json!([{"key": "nvidia.com/gpu", "operator": "Exists"}]);
+        let s = cart_in_one_zone_beside_a_tainted_pool(tolerant.clone());
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains(
+                "its Pods could be scheduled in 2 zones (z1, z2), but all Pods run in zone z2"
+            ),
+            "{}",
+            r.message
+        );
+
+        // A nodeSelector or required node affinity the z1 node does not match rules it out.
+        let mut selective = tolerant.clone();
+        selective["nodeSelector"] = json!({"pool": "web"});
+        let mut s = cart_in_one_zone_beside_a_tainted_pool(selective);
+        if let Source::Read(nodes) = &mut s.nodes {
+            for n in nodes
+                .iter_mut()
+                .filter(|n| n.metadata.name.as_deref() != Some("gpu"))
+            {
+                if let Some(l) = n.metadata.labels.as_mut() {
+                    l.insert("pool".into(), "web".into());
+                }
+            }
+        }
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        let mut affine = tolerant.clone();
+        affine["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["z2"]}]}]}}});
+        let s = cart_in_one_zone_beside_a_tainted_pool(affine);
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+
+        // A cordoned node takes no new Pods: its zone does not count either.
+        let mut s = cart_in_one_zone_beside_a_tainted_pool(tolerant);
+        if let Source::Read(nodes) = &mut s.nodes {
+            for n in nodes
+                .iter_mut()
+                .filter(|n| n.metadata.name.as_deref() == Some("gpu"))
+            {
+                n.spec = Some(obj(json!({"unschedulable": true, "taints": [
+                    {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+                ]})));
+            }
+        }
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn a_toleration_admission_gave_the_running_pods_counts_for_the_zones_they_may_use() {
+        // The template tolerates nothing; a webhook added the GPU toleration to the Pods.
+        let mut s = cart_in_one_zone_beside_a_tainted_pool(good_pod_spec("cart"));
+        let mut running = good_pod_spec("cart");
+        running["tolerations"] = json!([{"key": "nvidia.com/gpu", "operator": "Exists"}]);
+        s.pods = Source::Read(vec![
+            pod("cart-0", "cart", "n2", running.clone()),
+            pod("cart-1", "cart", "n3", running),
+        ]);
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert_eq!(r.evidence.values["schedulable_zones"], json!(["z1", "z2"]));
     }
 
     #[test]

@@ -154,8 +154,9 @@ pub struct Index<'a> {
     hpas: HashMap<(&'a str, &'a str, &'a str), &'a HorizontalPodAutoscaler>,
     service_accounts: HashMap<(&'a str, &'a str), &'a ServiceAccount>,
     pub nodes: HashMap<&'a str, &'a Node>,
-    /// Distinct zones over all nodes ([`node_zone`]).
-    pub zone_count: usize,
+    /// The nodes of each zone ([`node_zone`]), zones sorted by name; nodes without a zone
+    /// label are left out.
+    pub zones: Vec<(&'a str, Vec<&'a Node>)>,
     /// Requests per node (non-finished Pods with a nodeName): the snapshot's Pods and, when
     /// known, those of every other namespace ([`crate::snapshot::Snapshot::node_loads`]).
     pub node_used: HashMap<&'a str, Resources>,
@@ -199,9 +200,19 @@ impl<'a> Index<'a> {
             .iter()
             .map(|n| (name_of(&n.metadata), n))
             .collect();
-        let mut zones: Vec<&str> = nodes.values().filter_map(|n| node_zone(n)).collect();
-        zones.sort_unstable();
-        zones.dedup();
+        let mut by_zone: std::collections::BTreeMap<&str, Vec<&Node>> = Default::default();
+        for n in nodes.values() {
+            if let Some(z) = node_zone(n) {
+                by_zone.entry(z).or_default().push(n);
+            }
+        }
+        let zones: Vec<(&str, Vec<&Node>)> = by_zone
+            .into_iter()
+            .map(|(z, mut ns)| {
+                ns.sort_by_key(|n| name_of(&n.metadata));
+                (z, ns)
+            })
+            .collect();
         let mut node_used: HashMap<&str, Resources> = HashMap::new();
         for p in snap.pods.items_or_empty() {
             if let Some(node) = crate::snapshot::occupied_node(p) {
@@ -260,7 +271,7 @@ impl<'a> Index<'a> {
             hpas,
             service_accounts,
             nodes,
-            zone_count: zones.len(),
+            zones,
             node_used,
             drain_plan: OnceLock::new(),
             service_monitors: Monitors::new(&snap.service_monitors),
