@@ -23,9 +23,30 @@ pub struct Job {
     pub max_attempts: i32,
 }
 
-/// Adds a job. With a `dedupe_key`, a second job with the same key is silently not added (the
-/// key stays taken after the job ran, so use keys that name a time slot for repeated work).
-/// Returns the id of the new job, or None when the key was taken.
+/// Attempts of a job before it is given up: with [`backoff`], about 14 minutes of retries.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
+
+/// Attempts of a notice to a team (a webhook call, an e-mail) and of a maintenance reminder.
+/// After the fifth the backoff has reached its one-hour cap, so 30 attempts keep trying for
+/// about 25 hours: a receiver or mail server that is down for an evening or a night still gets
+/// the announcement. A reminder that runs that late stays silent by itself
+/// (`calendar::notices`), and a receiver recognises a repeat by its delivery id.
+pub const NOTICE_MAX_ATTEMPTS: i32 = 30;
+
+/// How many attempts a job of `kind` gets.
+pub fn max_attempts(kind: &str) -> i32 {
+    match kind {
+        crate::golive::notify::JOB_WEBHOOK
+        | crate::calendar::notices::JOB_EMAIL
+        | crate::calendar::notices::JOB_REMINDER => NOTICE_MAX_ATTEMPTS,
+        _ => DEFAULT_MAX_ATTEMPTS,
+    }
+}
+
+/// Adds a job, with the attempts its kind gets ([`max_attempts`]). With a `dedupe_key`, a
+/// second job with the same key is silently not added (the key stays taken after the job ran,
+/// so use keys that name a time slot for repeated work). Returns the id of the new job, or None
+/// when the key was taken.
 pub async fn enqueue<P: Serialize>(
     conn: &mut PgConnection,
     kind: &str,
@@ -35,13 +56,15 @@ pub async fn enqueue<P: Serialize>(
 ) -> Result<Option<i64>> {
     let payload = serde_json::to_value(payload).map_err(|e| internal(&e))?;
     let id = sqlx::query_scalar!(
-        "INSERT INTO jobs (kind, payload, run_at, dedupe_key) VALUES ($1, $2, $3, $4)
+        "INSERT INTO jobs (kind, payload, run_at, dedupe_key, max_attempts)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
          RETURNING id",
         kind,
         payload,
         run_at,
         dedupe_key,
+        max_attempts(kind),
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -243,5 +266,29 @@ mod tests {
         assert_eq!(backoff(2), Duration::seconds(40));
         assert_eq!(backoff(3), Duration::seconds(160));
         assert_eq!(backoff(9), Duration::seconds(3600));
+    }
+
+    /// How long a job of `attempts` attempts keeps being retried after its first failure.
+    fn retried_for(attempts: i32) -> Duration {
+        (1..attempts).map(backoff).sum()
+    }
+
+    #[test]
+    fn notices_are_retried_for_a_day_and_other_jobs_for_minutes() {
+        for kind in [
+            crate::golive::notify::JOB_WEBHOOK,
+            crate::calendar::notices::JOB_EMAIL,
+            crate::calendar::notices::JOB_REMINDER,
+        ] {
+            assert_eq!(max_attempts(kind), NOTICE_MAX_ATTEMPTS, "{kind}");
+        }
+        assert!(retried_for(NOTICE_MAX_ATTEMPTS) >= Duration::hours(24));
+        assert!(retried_for(NOTICE_MAX_ATTEMPTS) < Duration::hours(26));
+        // Verifications keep theirs: a run the queue gives up on is reported as failed.
+        assert_eq!(
+            max_attempts(crate::golive::runs::JOB_VERIFY),
+            DEFAULT_MAX_ATTEMPTS
+        );
+        assert!(retried_for(DEFAULT_MAX_ATTEMPTS) < Duration::hours(1));
     }
 }

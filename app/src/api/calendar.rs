@@ -1077,25 +1077,35 @@ fn to_rows(error: domain::Error, rows_of: &[usize]) -> domain::Error {
     }
 }
 
-/// Writes the retrospective of an ended maintenance and adds its action items.
+/// Writes the retrospective of an ended maintenance and adds its new action items, against the
+/// version of the maintenance the form was loaded at.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn write_maintenance_retrospective(
     id: String,
+    base_version: String,
     #[server(default)] went_well: String,
     #[server(default)] to_improve: String,
     #[server(default)] action_items: Vec<ActionItemField>,
 ) -> UiResult<Maintenance> {
     let (pool, caller) = ssr::context()?;
     let id = ssr::uuid("id", &id)?;
+    let base_version = ssr::number("base_version", &base_version)?;
     let (items, rows_of) = self::action_items(action_items)?;
     let form = domain::calendar::model::RetrospectiveForm {
         went_well,
         to_improve,
         action_items: items,
     };
-    domain::calendar::maintenances::write_retrospective(&pool, &caller, id, form, ssr::now()?)
-        .await
-        .map_err(|e| to_rows(e, &rows_of).into())
+    domain::calendar::maintenances::write_retrospective(
+        &pool,
+        &caller,
+        id,
+        base_version,
+        form,
+        ssr::now()?,
+    )
+    .await
+    .map_err(|e| to_rows(e, &rows_of).into())
 }
 
 /// Marks an action item done.

@@ -124,6 +124,28 @@ pub fn parse_minor(version: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// The `(major, minor, patch)` of a Kubernetes version, in the forms [`parse_minor`] reads:
+/// `1.31.4`, `v1.31.4-eks-2d98532`, `v1.30.6+k3s1`; without a patch (`1.31`, `1.31+`) the patch
+/// is 0. Pre-release and vendor suffixes are not part of the version: `v1.32` and `1.32.0` are
+/// the same. Compares upgrades, patch upgrades included (1.31.4 to 1.31.6 is newer).
+pub fn parse_version(version: &str) -> Option<(u32, u32, u32)> {
+    let v = version.trim();
+    if v.len() > 128 {
+        return None;
+    }
+    let v = v.strip_prefix(['v', 'V']).unwrap_or(v);
+    let (major, rest) = leading_number(v)?;
+    let (minor, rest) = leading_number(rest.strip_prefix('.')?)?;
+    let (patch, rest) = match rest.strip_prefix('.') {
+        Some(after) => leading_number(after)?,
+        None => (0, rest),
+    };
+    match rest.chars().next() {
+        None | Some('+' | '-') => Some((major, minor, patch)),
+        _ => None,
+    }
+}
+
 /// The number at the start of `s` and what follows it.
 fn leading_number(s: &str) -> Option<(u32, &str)> {
     let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -339,6 +361,45 @@ mod tests {
         ] {
             assert_eq!(parse_minor(junk), None, "{junk:?}");
         }
+    }
+
+    #[test]
+    fn full_versions_keep_the_patch_and_agree_with_the_minor() {
+        for (version, full) in [
+            ("1.31.4", (1, 31, 4)),
+            ("v1.31.6", (1, 31, 6)),
+            ("v1.31.4-eks-2d98532", (1, 31, 4)),
+            ("v1.29.10-gke.1227000", (1, 29, 10)),
+            (" V1.30.2+k3s1 ", (1, 30, 2)),
+            ("1.31", (1, 31, 0)),
+            ("v1.32", (1, 32, 0)),
+            ("1.31+", (1, 31, 0)),
+            ("1.33-alpha.1", (1, 33, 0)),
+        ] {
+            assert_eq!(parse_version(version), Some(full), "{version:?}");
+            assert_eq!(
+                parse_minor(version),
+                Some((full.0, full.1)),
+                "the same minor: {version:?}"
+            );
+        }
+        for junk in [
+            "",
+            "1",
+            "1.",
+            "1.31.",
+            "1.31.x",
+            "1.31.4.5",
+            "1.31.4abc",
+            "latest",
+        ] {
+            assert_eq!(parse_version(junk), None, "{junk:?}");
+        }
+        // A patch upgrade is newer; the prefix does not make another version.
+        assert!(parse_version("1.31.6") > parse_version("1.31.4"));
+        assert!(parse_version("1.31.10") > parse_version("1.31.9"));
+        assert!(parse_version("1.32") > parse_version("1.31.14"));
+        assert_eq!(parse_version("1.32"), parse_version("v1.32.0"));
     }
 
     #[test]

@@ -469,7 +469,29 @@ pub fn default_range(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     (first, first + Duration::days(42))
 }
 
-/// The calendar's entries for a filter.
+/// Whether an entry sits on one of the days `first..end` (`end` excluded), as the month grid and
+/// the agenda place it: a timed entry on its local day (a window's day in its environment's
+/// zone), a whole-day entry on every day of its range.
+pub fn on_days(e: &CalendarEvent, first: NaiveDate, end: NaiveDate) -> bool {
+    match e.all_day {
+        Some((a, b)) => a < end && b >= first,
+        None => first <= e.local_date && e.local_date < end,
+    }
+}
+
+/// The instants to read so that every entry whose local day is one of `first..end` is found:
+/// a day more on each side, since a local day starts up to 14 hours before and ends up to 12
+/// hours after the UTC day of the same date (a Sunday 22:00 window in New York opens on Monday
+/// in UTC; a Monday 02:00 window in Tokyo on Sunday).
+fn instants_for_days(first: NaiveDate, end: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        first.pred_opt().map_or(DateTime::<Utc>::MIN_UTC, midnight),
+        day_after(end),
+    )
+}
+
+/// The calendar's entries for a filter: those whose local day (or whole-day range) falls on
+/// the days `from..to` (`to` excluded).
 #[tracing::instrument(skip_all)]
 pub async fn events(
     pool: &PgPool,
@@ -496,14 +518,10 @@ pub async fn events(
     }
     let mut conn = pool.acquire().await?;
     let scope = scope_of(&mut conn, filter).await?;
-    collect(
-        &mut conn,
-        &scope,
-        &filter.kinds,
-        midnight(from),
-        midnight(to),
-    )
-    .await
+    let (read_from, read_to) = instants_for_days(from, to);
+    let mut entries = collect(&mut conn, &scope, &filter.kinds, read_from, read_to).await?;
+    entries.retain(|e| on_days(e, from, to));
+    Ok(entries)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -818,4 +836,91 @@ pub async fn end_of_life(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// A window of `zone` opening at `hour:minute` local time on `day`.
+    fn window(zone: chrono_tz::Tz, day: NaiveDate, hour: u32, minute: u32) -> CalendarEvent {
+        let starts_at = resolve_local(zone, day.and_hms_opt(hour, minute, 0).unwrap());
+        CalendarEvent {
+            uid: format!("window-{day}@demarc"),
+            kind: EventKind::Window,
+            title: "production maintenance window".into(),
+            starts_at,
+            ends_at: starts_at + Duration::hours(4),
+            all_day: None,
+            local_date: day,
+            platform_slug: "core".into(),
+            environment_id: None,
+            environment_slug: Some("production".into()),
+            is_production: true,
+            follows: None,
+            follows_environment: None,
+            category: None,
+            state: None,
+            cancelled: false,
+            link: None,
+            detail: String::new(),
+            sequence: 0,
+            updated_at: starts_at,
+        }
+    }
+
+    /// Whether a request for the days `first..end` reads the entry and keeps it.
+    fn shown(e: &CalendarEvent, first: NaiveDate, end: NaiveDate) -> bool {
+        let (from, to) = instants_for_days(first, end);
+        let read = e.ends_at > from && e.starts_at < to;
+        read && on_days(e, first, end)
+    }
+
+    #[test]
+    fn a_window_shows_on_its_local_day_when_it_opens_on_another_day_in_utc() {
+        // January 2027's grid runs Mon 28 Dec to Sun 31 Jan; February's starts Mon 1 Feb.
+        let (january, february) = (
+            (d(2026, 12, 28), d(2027, 2, 1)),
+            (d(2027, 2, 1), d(2027, 3, 8)),
+        );
+        // Sunday 22:00 in New York is Monday 03:00 UTC: in January's grid, not February's.
+        let new_york = window(chrono_tz::America::New_York, d(2027, 1, 31), 22, 0);
+        assert_eq!(new_york.starts_at.date_naive(), d(2027, 2, 1));
+        assert!(shown(&new_york, january.0, january.1));
+        assert!(!shown(&new_york, february.0, february.1));
+        // Monday 02:00 in Tokyo is Sunday 17:00 UTC: in February's grid, not January's.
+        let tokyo = window(chrono_tz::Asia::Tokyo, d(2027, 2, 1), 2, 0);
+        assert_eq!(tokyo.starts_at.date_naive(), d(2027, 1, 31));
+        assert!(shown(&tokyo, february.0, february.1));
+        assert!(!shown(&tokyo, january.0, january.1));
+        // The farthest zones, at the edges of the range's first and last day.
+        for (zone, day, hour, minute) in [
+            (chrono_tz::Pacific::Kiritimati, january.0, 0, 0),
+            (chrono_tz::Pacific::Kiritimati, d(2027, 1, 31), 23, 59),
+            (chrono_tz::Etc::GMTPlus12, january.0, 0, 0),
+            (chrono_tz::Etc::GMTPlus12, d(2027, 1, 31), 23, 59),
+        ] {
+            let w = window(zone, day, hour, minute);
+            assert!(
+                shown(&w, january.0, january.1),
+                "{zone} {day} {hour}:{minute}"
+            );
+            assert!(!shown(&w, february.0, february.1), "{zone} {day}");
+        }
+    }
+
+    #[test]
+    fn a_whole_day_entry_shows_on_every_day_of_its_range_in_the_request() {
+        let mut blackout = window(chrono_tz::UTC, d(2027, 1, 30), 0, 0);
+        blackout.kind = EventKind::Blackout;
+        blackout.all_day = Some((d(2027, 1, 30), d(2027, 2, 2)));
+        assert!(on_days(&blackout, d(2026, 12, 28), d(2027, 2, 1)));
+        assert!(on_days(&blackout, d(2027, 2, 1), d(2027, 3, 8)));
+        assert!(!on_days(&blackout, d(2027, 2, 3), d(2027, 3, 8)));
+        assert!(!on_days(&blackout, d(2027, 1, 1), d(2027, 1, 30)));
+    }
 }

@@ -322,6 +322,15 @@ fn soak_ends(staging: &Maintenance, soak: u8, working: &super::WorkingDays) -> N
     working.add(day_of(staging), u32::from(soak))
 }
 
+/// Whether two Kubernetes versions name the same release, however written (`1.32`, `v1.32`
+/// and `1.32.0` do; `1.32.1` does not).
+fn same_kubernetes_version(a: &str, b: &str) -> bool {
+    match (eol::parse_version(a), eol::parse_version(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
 /// The environment an environment's changes must pass through first ([`rules::upstream`]).
 async fn upstream(
     conn: &mut PgConnection,
@@ -439,17 +448,21 @@ async fn resolve(
             "a maintenance stays in its environment; cancel it and plan a new one",
         );
     }
+    // Full versions (a patch upgrade is an upgrade); the end of life below goes by minors.
     let k8s_from =
-        (!form.kubernetes_from.is_empty()).then(|| eol::parse_minor(&form.kubernetes_from));
-    let k8s_to = (!form.kubernetes_to.is_empty()).then(|| eol::parse_minor(&form.kubernetes_to));
+        (!form.kubernetes_from.is_empty()).then(|| eol::parse_version(&form.kubernetes_from));
+    let k8s_to = (!form.kubernetes_to.is_empty()).then(|| eol::parse_version(&form.kubernetes_to));
     if let Some(None) = k8s_from {
         p.add(
             "kubernetes_from",
-            "must be a Kubernetes version such as 1.31",
+            "must be a Kubernetes version such as 1.31 or 1.31.4",
         );
     }
     if let Some(None) = k8s_to {
-        p.add("kubernetes_to", "must be a Kubernetes version such as 1.32");
+        p.add(
+            "kubernetes_to",
+            "must be a Kubernetes version such as 1.32 or 1.31.6",
+        );
     }
     if let (Some(Some(a)), Some(Some(b))) = (k8s_from, k8s_to)
         && b <= a
@@ -636,10 +649,23 @@ async fn resolve(
         }
     }
 
-    // Staging first.
-    if category != Category::Emergency
-        && let Some((up_id, up_slug)) = upstream(conn, form.environment_id, &cal).await?
+    // Staging first. An environment with nothing before it repeats no other maintenance: a
+    // reference there would show it "following" whatever it names (even another platform's).
+    let earlier = match category {
+        Category::Emergency => None,
+        _ => upstream(conn, form.environment_id, &cal).await?,
+    };
+    if category != Category::Emergency && earlier.is_none() && form.staging_maintenance_id.is_some()
     {
+        return Err(Error::invalid(
+            "staging_maintenance_id",
+            format!(
+                "{} follows no earlier environment, so a maintenance there repeats none: leave this empty",
+                env.slug
+            ),
+        ));
+    }
+    if let Some((up_id, up_slug)) = earlier {
         match form.staging_maintenance_id {
             None => {
                 return Err(Error::invalid(
@@ -688,7 +714,9 @@ async fn resolve(
                         s.category.label().to_lowercase(),
                         category.label().to_lowercase()
                     ))
-                } else if !form.kubernetes_to.is_empty() && s.kubernetes_to != form.kubernetes_to {
+                } else if !form.kubernetes_to.is_empty()
+                    && !same_kubernetes_version(&s.kubernetes_to, &form.kubernetes_to)
+                {
                     Some(format!(
                         "{up_slug} was upgraded to {}, not {}",
                         if s.kubernetes_to.is_empty() {
@@ -714,7 +742,7 @@ async fn resolve(
         && let Some(Some(_)) = k8s_to
     {
         let running = match k8s_from {
-            Some(Some(m)) => Some(m),
+            Some(Some((major, minor, _))) => Some((major, minor)),
             _ => sqlx::query_scalar!(
                 "SELECT last_server_version FROM cluster_connections WHERE environment_id = $1",
                 form.environment_id
@@ -1182,12 +1210,48 @@ pub(crate) async fn insert_action_items(
     Ok(())
 }
 
-/// Writes the retrospective of a completed or rolled-back maintenance and adds its action items.
+/// The action items of `wanted` that `existing` does not hold yet. An item with the same title,
+/// owner and due date is the same item; they are counted, so two identical rows sent together
+/// are two items, and sending them again adds none.
+fn missing_action_items(
+    existing: &[ActionItem],
+    wanted: &[ActionItemInput],
+) -> Vec<ActionItemInput> {
+    let mut held: std::collections::HashMap<(&str, &str, NaiveDate), usize> =
+        std::collections::HashMap::new();
+    for i in existing {
+        *held
+            .entry((i.title.as_str(), i.owner.as_str(), i.due_on))
+            .or_default() += 1;
+    }
+    wanted
+        .iter()
+        .filter(
+            |w| match held.get_mut(&(w.title.as_str(), w.owner.as_str(), w.due_on)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            },
+        )
+        .cloned()
+        .collect()
+}
+
+/// Writes the retrospective of a completed or rolled-back maintenance: its text, replaced, and
+/// its action items, merged. `base_version` is the version the writer read: a retrospective
+/// changed since is refused as stale, so nobody overwrites one they have not seen. An action
+/// item already on the retrospective (same title, owner and due date) is not added again, and
+/// none is removed (they are tracked work: they get done). Sending what is already stored (a
+/// retried request whose answer was lost, a form sent twice) changes nothing and answers the
+/// maintenance as it is, whatever version it was based on.
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn write_retrospective(
     pool: &PgPool,
     caller: &Caller,
     id: Uuid,
+    base_version: i32,
     mut form: RetrospectiveForm,
     now: DateTime<Utc>,
 ) -> Result<Maintenance> {
@@ -1200,6 +1264,20 @@ pub async fn write_retrospective(
             message: "A retrospective is written after the maintenance has ended.".into(),
         });
     }
+    let held = before
+        .retrospective
+        .as_ref()
+        .map_or(&[][..], |r| &r.action_items[..]);
+    let new_items = missing_action_items(held, &form.action_items);
+    let stored = before.retrospective.as_ref().is_some_and(|r| {
+        r.went_well == form.went_well && r.to_improve == form.to_improve && new_items.is_empty()
+    });
+    if stored {
+        return Ok(before);
+    }
+    if before.version != base_version {
+        return Err(Error::stale("maintenance"));
+    }
     sqlx::query!(
         "UPDATE maintenances SET went_well = $2, to_improve = $3, retrospective_at = $4,
              version = version + 1
@@ -1211,7 +1289,7 @@ pub async fn write_retrospective(
     )
     .execute(&mut *tx)
     .await?;
-    insert_action_items(&mut tx, Some(id), None, &form.action_items).await?;
+    insert_action_items(&mut tx, Some(id), None, &new_items).await?;
     let after = fetch(&mut tx, id, false).await?;
     audit::record(
         &mut tx,
@@ -1493,6 +1571,62 @@ mod tests {
         let mut p = Problems::default();
         describes_the_change(&mut p, category, form);
         p.into_fields().into_keys().collect()
+    }
+
+    fn item(title: &str, owner: &str, due: u32) -> ActionItem {
+        ActionItem {
+            id: Uuid::new_v4(),
+            maintenance_id: None,
+            drill_id: None,
+            source: String::new(),
+            title: title.into(),
+            owner: owner.into(),
+            due_on: NaiveDate::from_ymd_opt(2027, 3, due).unwrap(),
+            done_at: None,
+            done_by: None,
+        }
+    }
+
+    fn input(title: &str, owner: &str, due: u32) -> ActionItemInput {
+        ActionItemInput {
+            title: title.into(),
+            owner: owner.into(),
+            due_on: NaiveDate::from_ymd_opt(2027, 3, due).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_retrospective_sent_again_adds_no_action_item_twice() {
+        let held = [item("Add the node image", "Pat", 1)];
+        // The same item again: nothing to add.
+        assert_eq!(
+            missing_action_items(&held, &[input("Add the node image", "Pat", 1)]),
+            Vec::<ActionItemInput>::new()
+        );
+        // Another owner, due date or title is another item.
+        let wanted = [
+            input("Add the node image", "Pat", 1),
+            input("Add the node image", "Sam", 1),
+            input("Add the node image", "Pat", 2),
+            input("Drain slower", "Pat", 1),
+        ];
+        assert_eq!(missing_action_items(&held, &wanted), wanted[1..]);
+        // Two identical rows sent on purpose are two items, once.
+        let twice = [input("Check PDBs", "Pat", 1), input("Check PDBs", "Pat", 1)];
+        assert_eq!(missing_action_items(&[], &twice), twice);
+        let both = [item("Check PDBs", "Pat", 1), item("Check PDBs", "Pat", 1)];
+        assert!(missing_action_items(&both, &twice).is_empty());
+        assert_eq!(missing_action_items(&both[..1], &twice), twice[..1]);
+    }
+
+    #[test]
+    fn production_repeats_the_version_staging_got_however_it_is_written() {
+        assert!(same_kubernetes_version("1.32", "v1.32"));
+        assert!(same_kubernetes_version("v1.32.0", "1.32"));
+        assert!(same_kubernetes_version("1.31.6", "v1.31.6-eks-2d98532"));
+        assert!(!same_kubernetes_version("1.32.1", "1.32"));
+        assert!(!same_kubernetes_version("1.31.6", "1.31.4"));
+        assert!(!same_kubernetes_version("", "1.32"));
     }
 
     #[test]

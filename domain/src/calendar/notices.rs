@@ -441,7 +441,25 @@ pub(crate) async fn replan_reminders(
     Ok(())
 }
 
-/// A due reminder: fans out when the maintenance is still announced for the same start.
+/// Whether a reminder `minutes` before `starts_at` that runs at `now` has nothing true left to
+/// say: the window has opened (after an outage of the queue, "starts in 1 hour" would arrive
+/// when it already started), or a shorter lead time the platform wants (`wanted`) is due too
+/// (its reminder says how near the start is; both at once would tell the teams twice, the
+/// longer one wrongly).
+fn reminder_overtaken(
+    minutes: i32,
+    wanted: &[i32],
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    now >= starts_at
+        || wanted.iter().any(|&shorter| {
+            shorter < minutes && starts_at - Duration::minutes(i64::from(shorter)) <= now
+        })
+}
+
+/// A due reminder: fans out when the maintenance is still announced for the same start, the
+/// window has not opened and no shorter reminder is due ([`reminder_overtaken`]).
 async fn remind(pool: &PgPool, job: &jobs::Job, now: DateTime<Utc>) -> Result<()> {
     let payload: ReminderJob =
         serde_json::from_value(job.payload.clone()).map_err(|e| internal(&e))?;
@@ -456,7 +474,14 @@ async fn remind(pool: &PgPool, job: &jobs::Job, now: DateTime<Utc>) -> Result<()
     }
     // The platform may have stopped wanting this lead time since the reminder was queued.
     let settings = super::plans::load_settings(&mut tx, m.platform_id).await?;
-    if !settings.reminder_minutes.contains(&payload.minutes) {
+    if !settings.reminder_minutes.contains(&payload.minutes)
+        || reminder_overtaken(
+            payload.minutes,
+            &settings.reminder_minutes,
+            m.starts_at,
+            now,
+        )
+    {
         return Ok(());
     }
     let key = format!("notice:{}", job.id);
@@ -763,6 +788,33 @@ mod tests {
         assert_eq!(lead_time(1440), "1 day");
         assert_eq!(lead_time(90), "90 minutes");
         assert_eq!(lead_time(1), "1 minute");
+    }
+
+    #[test]
+    fn a_late_reminder_stays_silent_once_the_window_opened_or_a_shorter_one_is_due() {
+        use chrono::TimeZone;
+        let starts_at = Utc.with_ymd_and_hms(2027, 1, 12, 19, 0, 0).unwrap();
+        let wanted = [10080, 4320, 60];
+        let at =
+            |m: i32, d: i64| starts_at - Duration::minutes(i64::from(m)) + Duration::minutes(d);
+        // On time, or late while no shorter lead time is due: it speaks.
+        assert!(!reminder_overtaken(10080, &wanted, starts_at, at(10080, 0)));
+        assert!(!reminder_overtaken(10080, &wanted, starts_at, at(4320, -1)));
+        assert!(!reminder_overtaken(60, &wanted, starts_at, at(60, 0)));
+        assert!(!reminder_overtaken(60, &wanted, starts_at, at(0, -1)));
+        // The 72-hour one once the 1-hour one is due (after an outage): only the shorter speaks.
+        assert!(reminder_overtaken(4320, &wanted, starts_at, at(60, 0)));
+        assert!(reminder_overtaken(10080, &wanted, starts_at, at(4320, 30)));
+        // Once the window opened, none.
+        for m in wanted {
+            assert!(reminder_overtaken(m, &wanted, starts_at, starts_at), "{m}");
+            assert!(
+                reminder_overtaken(m, &wanted, starts_at, starts_at + Duration::hours(3)),
+                "{m}"
+            );
+        }
+        // A lead time the platform no longer wants does not silence a longer one.
+        assert!(!reminder_overtaken(4320, &[4320], starts_at, at(60, 0)));
     }
 
     #[test]

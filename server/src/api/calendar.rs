@@ -448,19 +448,24 @@ pub async fn cancel(
     step(&s, &c, id, Transition::Cancel, &b.reason).await
 }
 
-/// Write the retrospective of an ended maintenance and add its action items.
+/// Write the retrospective of an ended maintenance (needs If-Match: the maintenance's ETag).
+/// The text is replaced; action items are merged (one with the same title, owner and due date is
+/// not added twice, none is removed), so sending the same retrospective again changes nothing
+/// and answers 200 even with the ETag it was first sent with.
 #[utoipa::path(put, path = "/api/v1/maintenances/{id}/retrospective", tag = "calendar",
-    params(("id" = Uuid, Path)), request_body = RetrospectiveForm,
-    responses((status = 200, body = Maintenance), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = RetrospectiveForm,
+    responses((status = 200, body = Maintenance, headers(("ETag" = String))),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 pub async fn retrospective(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
+    IfMatch(v): IfMatch,
     JsonBody(form): JsonBody<RetrospectiveForm>,
 ) -> Result<Tagged<Maintenance>> {
-    let m = maintenances::write_retrospective(&s.pool, &c, id, form, s.clock.now()).await?;
+    let m = maintenances::write_retrospective(&s.pool, &c, id, v, form, s.clock.now()).await?;
     Ok(Tagged(StatusCode::OK, m.version, m))
 }
 
@@ -626,7 +631,8 @@ pub async fn cancel_drill(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
-    /// First day; default the first of this month.
+    /// First day; default the first of this month. An entry counts on its local day (a window's
+    /// day in its environment's time zone, which may differ from its UTC start's day).
     pub from: Option<NaiveDate>,
     /// Day after the last; default six weeks after `from`.
     pub to: Option<NaiveDate>,
@@ -737,7 +743,9 @@ pub async fn feed(
         Ok(body) => (
             [
                 (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
-                (header::CACHE_CONTROL, "private, max-age=300"),
+                // The URL is a credential: no cache, shared or private, keeps the answer (a
+                // rotated or removed feed stops at once; clients poll every few hours anyway).
+                (header::CACHE_CONTROL, "no-store"),
             ],
             body,
         )

@@ -611,6 +611,7 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
     let (status, body) = post(&pat, &m(&staging_id, "complete"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["retrospective_due"], true);
+    let ended = format!("\"{}\"", body["version"]);
     let (status, _) = post(&pat, &m(&staging_id, "announce"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let deleted = sqlx::query("DELETE FROM maintenances WHERE id = $1")
@@ -627,7 +628,7 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
         "to_improve": "Announce the node image too.",
         "action_items": [{"title": "Add the node image to the template", "owner": "Pat", "due_on": "2027-03-01"}],
     });
-    let (status, body) = call(&app, &pat, Method::PUT, &m(&staging_id, "retrospective"), None, Some(&json!({"went_well": " ", "to_improve": "", "action_items": [{"title": "", "owner": "Pat", "due_on": "2027-03-01"}]}))).await;
+    let (status, body) = call(&app, &pat, Method::PUT, &m(&staging_id, "retrospective"), Some(&ended), Some(&json!({"went_well": " ", "to_improve": "", "action_items": [{"title": "", "owner": "Pat", "due_on": "2027-03-01"}]}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(fields(&body), ["action_items[0].title", "went_well"]);
     let (status, body) = call(
@@ -635,7 +636,7 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
         &pat,
         Method::PUT,
         &m(&staging_id, "retrospective"),
-        None,
+        Some(&ended),
         Some(&retro),
     )
     .await;
@@ -3956,4 +3957,556 @@ async fn changed_reminder_settings_re_plan_the_reminders_of_announced_maintenanc
         4,
         "announced and three reminders"
     );
+}
+
+/// Staging every Sunday at 22:00 in New York: Monday 03:00 UTC.
+fn new_york_sunday_plan() -> Value {
+    json!({
+        "recurrence": { "kind": "weekly", "weekdays": ["Sun"] },
+        "start_time": "22:00",
+        "time_zone": "America/New_York",
+        "duration_hours": 4,
+        "allowed_categories": ["security_patch", "minor", "major"],
+    })
+}
+
+#[tokio::test]
+async fn a_window_that_opens_on_the_next_day_in_utc_shows_on_its_local_day_in_grid_and_agenda() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &new_york_sunday_plan()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let windows = |from: &'static str, to: &'static str| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            let (status, events) = call(
+                app,
+                &pat,
+                Method::GET,
+                &format!(
+                    "/api/v1/calendar/events?from={from}&to={to}&kind=window&environment_id={}",
+                    seed.staging
+                ),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{events}");
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["local_date"].as_str().unwrap().to_owned(),
+                        e["starts_at"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // January's grid runs from Mon 28 Dec to Sun 31 Jan; Sunday 31 Jan's window opens on
+    // Monday 1 Feb in UTC, and is January's, not February's.
+    let january = windows("2026-12-28", "2027-02-01").await;
+    assert_eq!(
+        january.last().unwrap(),
+        &("2027-01-31".to_owned(), "2027-02-01T03:00:00Z".to_owned()),
+        "{january:?}"
+    );
+    assert_eq!(january.first().unwrap().0, "2027-01-03", "{january:?}");
+    assert_eq!(january.len(), 5, "{january:?}");
+    let february = windows("2027-02-01", "2027-03-08").await;
+    assert_eq!(february.first().unwrap().0, "2027-02-07", "{february:?}");
+    assert!(
+        february.iter().all(|(day, _)| day.as_str() >= "2027-02-01"),
+        "{february:?}"
+    );
+
+    // The month grid has it in the cell of Sunday 31 January; the agenda of January and
+    // February lists it.
+    let grid = get_text(
+        &app,
+        &pat,
+        &format!("/calendar?month=2027-01&environment={}", seed.staging),
+    )
+    .await;
+    let cell = grid
+        .split_once("data-date=\"2027-01-31\"")
+        .and_then(|(_, c)| c.split("</td>").next())
+        .unwrap_or_else(|| panic!("no cell for 31 January:\n{grid}"));
+    assert!(
+        cell.contains("staging maintenance window") && cell.contains("UTC: Mon 1 Feb"),
+        "{cell}"
+    );
+    let agenda = get_text(
+        &app,
+        &pat,
+        &format!(
+            "/calendar?month=2027-01&view=agenda&environment={}",
+            seed.staging
+        ),
+    )
+    .await;
+    assert!(agenda.contains("data-date=\"2027-01-31\""), "{agenda}");
+}
+
+#[tokio::test]
+async fn a_patch_upgrade_is_newer_and_production_repeats_the_version_however_it_is_written() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let post = |form: Value| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            call(
+                app,
+                &pat,
+                Method::POST,
+                "/api/v1/maintenances",
+                None,
+                Some(&form),
+            )
+            .await
+        }
+    };
+    let mut patch = maintenance(seed.staging, "security_patch", "2027-01-12");
+    patch["title"] = json!("Kubernetes 1.35.3");
+    patch["kubernetes_from"] = json!("1.35.3");
+    patch["kubernetes_to"] = json!("1.35.1");
+    let (status, body) = post(patch.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["kubernetes_to"]);
+    assert!(field(&body, "kubernetes_to").contains("newer"), "{body}");
+    patch["kubernetes_from"] = json!("1.35.1");
+    patch["kubernetes_to"] = json!("v1.35.3");
+    let (status, body) = post(patch).await;
+    assert_eq!(status, StatusCode::CREATED, "a patch upgrade: {body}");
+
+    // Staging upgraded to "1.36"; production's "v1.36" is the same version, "1.36.1" is not.
+    let (status, body) = post(maintenance(seed.staging, "minor", "2027-02-09")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let staged = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let mut repeat = maintenance(seed.production, "minor", "2027-02-16");
+    repeat["staging_maintenance_id"] = json!(staged);
+    repeat["kubernetes_to"] = json!("1.36.1");
+    let (status, body) = post(repeat.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "staging_maintenance_id").contains("staging was upgraded to 1.36, not 1.36.1"),
+        "{body}"
+    );
+    repeat["kubernetes_to"] = json!("v1.36");
+    let (status, body) = post(repeat).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// Plans an emergency on production on the test's Monday and runs it to completion: its id and
+/// the ETag it ended with.
+async fn ended_emergency(app: &TestApp, pat: &Client, seed: &Seed) -> (String, String) {
+    let (status, body) = call(
+        app,
+        pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&json!({
+            "environment_id": seed.production,
+            "category": "emergency",
+            "title": "Patch the exploited runc escape",
+            "starts_at": "2027-01-04T10:00:00Z",
+            "ends_at": "2027-01-04T12:00:00Z",
+            "lead": "Pat Platform",
+            "contingency_plan": "Cordon the patched nodes and move workloads back.",
+            "justification": "A public exploit escapes containers on our node version.",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    let mut version = Value::Null;
+    for s in ["start", "complete"] {
+        let (status, body) = step(app, pat, &id, s).await;
+        assert_eq!(status, StatusCode::OK, "{s}: {body}");
+        version = body["version"].clone();
+    }
+    (id, format!("\"{version}\""))
+}
+
+#[tokio::test]
+async fn a_retrospective_is_changed_only_from_what_its_writer_read_and_a_repeat_adds_nothing() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let (id, ended) = ended_emergency(&app, &pat, &seed).await;
+    let path = format!("/api/v1/maintenances/{id}/retrospective");
+    let put = |etag: Option<String>, body: Value| {
+        let (app, pat, path) = (&app, pat.clone(), path.clone());
+        async move { call(app, &pat, Method::PUT, &path, etag.as_deref(), Some(&body)).await }
+    };
+    let retro = json!({
+        "went_well": "The patched image rolled out in 40 minutes.",
+        "to_improve": "Keep a patched image ready.",
+        "action_items": [{"title": "Build images nightly", "owner": "Pat", "due_on": "2027-02-01"}],
+    });
+    let (status, body) = put(None, retro.clone()).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{body}");
+
+    let (status, first) = put(Some(ended.clone()), retro.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let written = first["version"].clone();
+    // The same request again (its answer was lost): nothing changes, no second action item.
+    let (status, again) = put(Some(ended.clone()), retro.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["version"], written);
+    assert_eq!(
+        again["retrospective"]["action_items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{again}"
+    );
+    // Someone who read it before it was written does not overwrite it.
+    let mut other = retro.clone();
+    other["went_well"] = json!("Nothing, really.");
+    let (status, body) = put(Some(ended.clone()), other.clone()).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (_, now) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!("/api/v1/maintenances/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        now["retrospective"]["went_well"],
+        "The patched image rolled out in 40 minutes."
+    );
+    // From the current version: the text is replaced, a new item joins the one already there.
+    let current = format!("\"{written}\"");
+    let mut more = retro.clone();
+    more["went_well"] = json!("The patched image rolled out in 35 minutes.");
+    more["action_items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"title": "Rehearse the rollout", "owner": "Sam", "due_on": "2027-03-01"}));
+    let (status, body) = put(Some(current), more).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let titles: Vec<&str> = body["retrospective"]["action_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Build images nightly", "Rehearse the rollout"]);
+    let writes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'maintenance.retrospective'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(writes, 2, "the repeat wrote nothing");
+
+    // The page's form carries the version it shows, and the UI refuses a stale one.
+    let version = body["version"].as_i64().unwrap();
+    let page = get_text(&app, &pat, &format!("/calendar/maintenances/{id}")).await;
+    assert!(
+        page.contains(&format!("name=\"base_version\" value=\"{version}\"")),
+        "{page}"
+    );
+    let form = |base_version: i64| {
+        vec![
+            ("id", id.clone()),
+            ("base_version", base_version.to_string()),
+            ("went_well", "Written from the page.".to_owned()),
+            ("to_improve", String::new()),
+        ]
+    };
+    let (status, body) = ui_call(
+        &app,
+        &pat,
+        "write_maintenance_retrospective",
+        form(version - 1),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("changed by someone else"),
+        "{body}"
+    );
+    let (status, body) =
+        ui_call(&app, &pat, "write_maintenance_retrospective", form(version)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = call(
+        &app,
+        &pat,
+        Method::GET,
+        &format!("/api/v1/maintenances/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(body["retrospective"]["went_well"], "Written from the page.");
+    assert_eq!(
+        body["retrospective"]["action_items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{body}"
+    );
+}
+
+/// Waits until every reminder due on the test's clock has run and every webhook call it queued
+/// has been delivered.
+async fn queue_settled(app: &TestApp) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs
+             WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1
+               AND kind IN ('maintenance_reminder', 'deliver_webhook')",
+        )
+        .bind(app.state.clock.now())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} jobs still waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn reminders_that_come_due_late_say_only_what_is_still_true() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    let (url, received) = super::support::webhook_receiver().await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Two announced updates: Tue 12 Jan and Tue 9 Feb 2027, each at 19:00 UTC.
+    let (january, _) = announce_minor_update(&app, &pat, &seed).await;
+    let february = plan_minor(&app, &pat, seed.staging, "2027-02-09", "CNI 1.6", None).await;
+    let (status, body) = step(&app, &pat, &february, "announce").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    queue_settled(&app).await;
+    let reminders = || {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|v| v["event"] == "maintenance.reminder")
+            .map(|v| {
+                (
+                    v["maintenance"]["id"].as_str().unwrap().to_owned(),
+                    v["reminder_minutes"].as_i64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // The queue was down for a week: at 18:30 on 12 Jan the 7-day, 72-hour and 1-hour
+    // reminders of January's update are all due. Only the 1-hour one speaks.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 30, 0).unwrap());
+    queue_settled(&app).await;
+    assert_eq!(reminders(), [(january.clone(), 60)]);
+
+    // Down again until February's window has opened: none of its reminders speaks any more.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 2, 9, 19, 30, 0).unwrap());
+    queue_settled(&app).await;
+    let ran: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'maintenance_reminder' AND done_at IS NOT NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(ran, 6, "every reminder ran");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(reminders(), [(january, 60)]);
+}
+
+/// A webhook receiver that answers 500 to its first `failures` calls and 200 afterwards: its
+/// URL, the bodies it accepted and how many calls it had.
+async fn failing_webhook_receiver(
+    failures: usize,
+) -> (
+    String,
+    Arc<Mutex<Vec<Value>>>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted: Arc<Mutex<Vec<Value>>> = Default::default();
+    let calls: Arc<AtomicUsize> = Default::default();
+    let hook = {
+        let (accepted, calls) = (accepted.clone(), calls.clone());
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let (accepted, calls) = (accepted.clone(), calls.clone());
+                async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) < failures {
+                        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down");
+                    }
+                    accepted.lock().unwrap().push(body);
+                    (axum::http::StatusCode::OK, "ok")
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    (url, accepted, calls)
+}
+
+#[tokio::test]
+async fn an_announcement_is_still_delivered_after_hours_of_a_receiver_being_down() {
+    use std::sync::atomic::Ordering;
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    let (url, accepted, calls) = failing_webhook_receiver(8).await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, _) = announce_minor_update(&app, &pat, &seed).await;
+    // Eight failed attempts, an hour apart at most: the job keeps its place in the queue.
+    for attempt in 1..=8 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (attempts, settled, failed): (i32, bool, bool) = sqlx::query_as(
+                "SELECT attempts, locked_by IS NULL, failed_at IS NOT NULL FROM jobs
+                 WHERE kind = 'deliver_webhook'",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+            assert!(!failed, "given up after {attempts} attempts");
+            if attempts == attempt && settled {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attempt {attempt} did not happen ({attempts} so far)"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), attempt as usize);
+        app.state.clock.advance(chrono::Duration::hours(1));
+    }
+    expect_calls(&accepted, |v| v["event"] == "maintenance.announced", 1).await;
+    assert_eq!(accepted.lock().unwrap()[0]["maintenance"]["id"], json!(id));
+    let attempts = attempts(&app).await;
+    assert_eq!(attempts.len(), 9, "{attempts:?}");
+    assert!(attempts[8].1, "{attempts:?}");
+}
+
+#[tokio::test]
+async fn only_an_environment_after_another_names_the_maintenance_it_repeats() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let staged = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
+    let post = |form: Value| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            call(
+                app,
+                &pat,
+                Method::POST,
+                "/api/v1/maintenances",
+                None,
+                Some(&form),
+            )
+            .await
+        }
+    };
+    // Staging follows nothing: whatever it names, existing or not, is refused on that field.
+    for named in [staged.clone(), Uuid::new_v4().to_string()] {
+        let mut form = maintenance(seed.staging, "minor", "2027-02-09");
+        form["staging_maintenance_id"] = json!(named);
+        let (status, body) = post(form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(&body), ["staging_maintenance_id"], "{body}");
+        assert!(
+            field(&body, "staging_maintenance_id").contains("follows no earlier environment"),
+            "{body}"
+        );
+    }
+    // Nor does a change of a staging maintenance slip one in.
+    let mut form = maintenance(seed.staging, "minor", "2027-01-12");
+    form["title"] = json!("CoreDNS 1.12");
+    form["kubernetes_from"] = json!("");
+    form["kubernetes_to"] = json!("");
+    form["staging_maintenance_id"] = json!(staged);
+    let (status, body) = update_maintenance(&app, &pat, &staged, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["staging_maintenance_id"], "{body}");
+    // Production names a maintenance of staging, none of its own and none that does not exist.
+    let repeat = plan_minor(
+        &app,
+        &pat,
+        seed.production,
+        "2027-01-19",
+        "CoreDNS 1.12",
+        Some(&staged),
+    )
+    .await;
+    for (named, says) in [
+        (repeat, "must be a maintenance of staging"),
+        (Uuid::new_v4().to_string(), "no such maintenance"),
+    ] {
+        let mut form = maintenance(seed.production, "minor", "2027-02-16");
+        form["kubernetes_from"] = json!("");
+        form["kubernetes_to"] = json!("");
+        form["staging_maintenance_id"] = json!(named);
+        let (status, body) = post(form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(&body), ["staging_maintenance_id"], "{body}");
+        assert!(
+            field(&body, "staging_maintenance_id").contains(says),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_feed_is_never_kept_by_a_cache() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let url = new_feed(&app, &pat, "environment", seed.staging).await;
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
 }

@@ -2341,6 +2341,7 @@ async fn calendar_ui_args(
                 .await;
             pairs(&[
                 ("id", m.id.to_string()),
+                ("base_version", m.version.to_string()),
                 ("went_well", "Matrix".into()),
                 ("action_items[0][title]", ctx.unique("Matrix follow-up")),
                 ("action_items[0][owner]", "Pat".into()),

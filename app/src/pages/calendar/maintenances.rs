@@ -529,6 +529,7 @@ fn RetrospectiveForm(id: String, maintenance: Maintenance) -> impl IntoView {
     view! {
         <PostForm action=WriteMaintenanceRetrospective::url() class="retrospective-form">
             <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="base_version" value=maintenance.version.to_string()/>
             <RetrospectiveFields retrospective=maintenance.retrospective.clone()/>
             <button type="submit" class="primary" id="save-retrospective">"Save the retrospective"</button>
         </PostForm>

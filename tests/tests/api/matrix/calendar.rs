@@ -292,12 +292,19 @@ impl Ctx<'_> {
                 due_on: Utc::now().date_naive(),
             }],
         };
-        maintenances::write_retrospective(&self.app.pool, &Caller::system(), m.id, form, Utc::now())
-            .await
-            .unwrap()
-            .retrospective
-            .unwrap()
-            .action_items[0]
+        maintenances::write_retrospective(
+            &self.app.pool,
+            &Caller::system(),
+            m.id,
+            m.version,
+            form,
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+        .retrospective
+        .unwrap()
+        .action_items[0]
             .id
     }
 
@@ -500,17 +507,16 @@ pub(super) async fn rest_call(
             None,
         ),
         ("PUT", "/api/v1/maintenances/{id}/retrospective") => {
-            let id = ctx
+            let ended = ctx
                 .maintenance(
                     Category::Emergency,
                     &[Transition::Start, Transition::Complete],
                 )
-                .await
-                .id;
+                .await;
             (
-                m(id, "/retrospective"),
+                m(ended.id, "/retrospective"),
                 Some(json!({"went_well": "Matrix", "to_improve": ""})),
-                None,
+                Some(ended.version.to_string()),
             )
         }
         ("POST", "/api/v1/maintenances/{id}/acknowledgements") => {
