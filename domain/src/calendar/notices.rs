@@ -159,6 +159,9 @@ struct Notice {
     subject: String,
     /// The plain-text e-mail.
     text: String,
+    /// When the notice stops being true (a reminder, once the window opened): a delivery
+    /// retried past it is dropped, not sent late.
+    stale_after: Option<DateTime<Utc>>,
 }
 
 fn maintenance_notice(m: &Maintenance, event: Event) -> Result<Notice> {
@@ -201,6 +204,7 @@ fn maintenance_notice(m: &Maintenance, event: Event) -> Result<Notice> {
         }
         .render()
         .map_err(|e| internal(&e))?,
+        stale_after: matches!(event, Event::Reminder { .. }).then_some(m.starts_at),
     })
 }
 
@@ -217,6 +221,8 @@ struct EmailJob {
     email_id: Uuid,
     subject: String,
     body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stale_after: Option<DateTime<Utc>>,
 }
 
 /// Queues a notice to every channel of every team that runs an application in the
@@ -274,7 +280,7 @@ async fn to_environment_teams(
         } else {
             notice.json.clone()
         };
-        enqueue_webhook(conn, hook.id, body, now, key.as_deref()).await?;
+        enqueue_webhook(conn, hook.id, body, now, notice.stale_after, key.as_deref()).await?;
         n += 1;
     }
     for id in emails {
@@ -283,6 +289,7 @@ async fn to_environment_teams(
             email_id: id,
             subject: notice.subject.clone(),
             body: notice.text.clone(),
+            stale_after: notice.stale_after,
         };
         jobs::enqueue(conn, JOB_EMAIL, &job, now, key.as_deref()).await?;
         n += 1;
@@ -351,6 +358,7 @@ pub async fn warn_end_of_life(pool: &PgPool, now: DateTime<Utc>) -> Result<u32> 
             }
             .render()
             .map_err(|e| internal(&e))?,
+            stale_after: None,
         };
         let key = format!("eol:{}:{major}.{minor}:{level}", r.id);
         let mut tx = pool.begin().await?;
@@ -566,6 +574,10 @@ async fn send_email(
         return Ok(());
     }
     let target = format!("email:{}", row.hint);
+    if payload.stale_after.is_some_and(|t| now >= t) {
+        record_attempt(pool, job, target, now, Some(crate::golive::notify::STALE)).await?;
+        return Ok(());
+    }
     let Some(url) = &mailer.smtp_url else {
         // Nothing to retry until an operator configures a server: record why and stop.
         record_attempt(

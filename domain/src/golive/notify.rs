@@ -100,7 +100,14 @@ struct WebhookJob {
     webhook_id: Uuid,
     /// The JSON body (already in the webhook's format).
     body: serde_json::Value,
+    /// When the notice stops being true; a delivery retried past it is dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stale_after: Option<DateTime<Utc>>,
 }
+
+/// What a delivery attempt records for a notice dropped because it came due too late (a
+/// reminder whose window had opened while the receiver was unreachable).
+pub(crate) const STALE: &str = "not sent: no longer true (its maintenance had started)";
 
 fn seal_context(id: Uuid) -> String {
     format!("webhook:{id}")
@@ -222,7 +229,7 @@ async fn to_team_once(
     let mut n = 0;
     for hook in hooks {
         let key = once.map(|once| format!("{once}:{}", hook.id));
-        enqueue_webhook(conn, hook.id, body(&hook.format), now, key.as_deref()).await?;
+        enqueue_webhook(conn, hook.id, body(&hook.format), now, None, key.as_deref()).await?;
         n += 1;
     }
     Ok(n)
@@ -234,9 +241,14 @@ pub(crate) async fn enqueue_webhook(
     webhook_id: Uuid,
     body: serde_json::Value,
     now: DateTime<Utc>,
+    stale_after: Option<DateTime<Utc>>,
     dedupe_key: Option<&str>,
 ) -> Result<()> {
-    let job = WebhookJob { webhook_id, body };
+    let job = WebhookJob {
+        webhook_id,
+        body,
+        stale_after,
+    };
     jobs::enqueue(conn, JOB_WEBHOOK, &job, now, dedupe_key).await?;
     Ok(())
 }
@@ -261,6 +273,20 @@ pub(crate) async fn deliver(
         return Ok(());
     };
     if hook.removed_at.is_some() {
+        return Ok(());
+    }
+    if payload.stale_after.is_some_and(|t| now >= t) {
+        sqlx::query!(
+            "INSERT INTO delivery_attempts (job_id, target, attempt, at, ok, error)
+             VALUES ($1, $2, $3, $4, false, $5)",
+            job.id,
+            format!("webhook:{}", hook.hint),
+            job.attempt,
+            now,
+            STALE,
+        )
+        .execute(pool)
+        .await?;
         return Ok(());
     }
     let url = String::from_utf8(secrets.open(&seal_context(payload.webhook_id), &hook.url_sealed)?)

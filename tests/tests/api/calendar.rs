@@ -4348,6 +4348,61 @@ async fn reminders_that_come_due_late_say_only_what_is_still_true() {
     assert_eq!(reminders(), [(january, 60)]);
 }
 
+/// A reminder whose delivery is still being retried when its window opens is dropped, with the
+/// reason recorded, instead of arriving late to say "starts in 1 hour".
+#[tokio::test]
+async fn a_reminder_still_undelivered_when_its_window_opens_is_dropped() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    announce_minor_update(&app, &pat, &seed).await; // 12 Jan, 19:00 UTC
+    queue_settled(&app).await;
+    // The receiver is down for the first call (the 1-hour reminder), up afterwards.
+    let (url, accepted, calls) = failing_webhook_receiver(1).await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let hook = body["id"].as_str().unwrap().to_owned();
+
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 30, 0).unwrap());
+    queue_settled(&app).await;
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The retry comes due after the window opened.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 19, 5, 0).unwrap());
+    queue_settled(&app).await;
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the late reminder was not sent"
+    );
+    assert!(accepted.lock().unwrap().is_empty());
+    let errors: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT a.error FROM delivery_attempts a JOIN jobs j ON j.id = a.job_id
+         WHERE j.payload->>'webhook_id' = $1 ORDER BY a.id",
+    )
+    .bind(&hook)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[1].as_deref().unwrap_or_default().contains("no longer true"),
+        "{errors:?}"
+    );
+}
+
 /// A webhook receiver that answers 500 to its first `failures` calls and 200 afterwards: its
 /// URL, the bodies it accepted and how many calls it had.
 async fn failing_webhook_receiver(
