@@ -2,7 +2,8 @@
 //!
 //! [`evaluate`] builds per-namespace indexes of the snapshot once, gathers the workloads
 //! ([`workloads`]) and their Pods (selector matching within the namespace, through a label
-//! index), then runs each requested check on each workload. Results come check by check in the
+//! index; a Pod that names its controller in an ownerReference only goes with that workload,
+//! see [`Index::pods_of`]), then runs each requested check on each workload. Results come check by check in the
 //! order asked, and within a check workload by workload (sorted by namespace, kind, name).
 //!
 //! Subjects: every check is answered per workload, except `backups`, which is answered per
@@ -1007,6 +1008,127 @@ mod tests {
         assert_eq!(ws[1].template_path, "spec.jobTemplate.spec.template.spec");
         let r = result_for(&s, CheckId::Replicas, "report");
         assert_eq!(r.outcome, Outcome::NotApplicable);
+    }
+
+    /// A Pod `name` labelled `app=shop` on `node`, controlled by `owner` (kind, name) when given.
+    fn shop_pod(name: &str, node: &str, owner: Option<(&str, &str)>) -> Pod {
+        let mut p = pod(name, "shop", node, good_pod_spec("shop"));
+        p.metadata.owner_references = owner.map(|(kind, owner)| {
+            vec![obj(
+                json!({"apiVersion": "apps/v1", "kind": kind, "name": owner,
+                            "uid": format!("{kind}-{owner}"), "controller": true}),
+            )]
+        });
+        p
+    }
+
+    /// Workloads that all select `app=shop`: Deployments `web` and `web-api`, StatefulSet
+    /// `worker`, Job `migrate` and CronJob `report`, each with a Pod it controls, and a bare Pod.
+    fn workloads_sharing_a_selector() -> Snapshot {
+        let spec = good_pod_spec("shop");
+        let template = json!({"metadata": {"labels": {"app": "shop"}}, "spec": spec});
+        let selector = json!({"matchLabels": {"app": "shop"}});
+        let mut s = Snapshot {
+            namespaces: vec!["shop".into()],
+            ..Snapshot::default()
+        };
+        for name in ["web", "web-api"] {
+            s.deployments.push(obj(json!({
+                "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"replicas": 1, "selector": selector, "template": template}
+            })));
+        }
+        s.stateful_sets.push(obj(json!({
+            "metadata": {"name": "worker", "namespace": "shop"},
+            "spec": {"replicas": 1, "serviceName": "worker", "selector": selector, "template": template}
+        })));
+        s.jobs.push(obj(json!({
+            "metadata": {"name": "migrate", "namespace": "shop"},
+            "spec": {"selector": selector, "template": template}
+        })));
+        s.cron_jobs.push(obj(json!({
+            "metadata": {"name": "report", "namespace": "shop"},
+            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}}
+        })));
+        s.pods.push(shop_pod(
+            "web-6d4f9c-x1",
+            "n1",
+            Some(("ReplicaSet", "web-6d4f9c")),
+        ));
+        s.pods.push(shop_pod(
+            "web-api-7b8c5d-y2",
+            "n2",
+            Some(("ReplicaSet", "web-api-7b8c5d")),
+        ));
+        s.pods
+            .push(shop_pod("worker-0", "n2", Some(("StatefulSet", "worker"))));
+        s.pods
+            .push(shop_pod("migrate-z3", "n3", Some(("Job", "migrate"))));
+        s.pods.push(shop_pod(
+            "report-29000000-q4",
+            "n3",
+            Some(("Job", "report-29000000")),
+        ));
+        s.pods.push(shop_pod("debug", "n1", None));
+        s.nodes.push(node("n1", "z1", "4", "8Gi"));
+        s.nodes.push(node("n2", "z2", "4", "8Gi"));
+        s.nodes.push(node("n3", "z2", "4", "8Gi"));
+        s
+    }
+
+    #[test]
+    fn workloads_sharing_selector_labels_keep_the_pods_they_control() {
+        let s = workloads_sharing_a_selector();
+        let idx = Index::new(&s);
+        let pods: Vec<String> = workloads(&s)
+            .iter()
+            .map(|w| {
+                let names: Vec<&str> = idx
+                    .pods_of(w)
+                    .iter()
+                    .map(|p| name_of(&p.metadata))
+                    .collect();
+                format!("{} {}: {}", w.kind.as_str(), w.name, names.join(" "))
+            })
+            .collect();
+        assert_eq!(
+            pods,
+            [
+                // A Pod that names no controller is still matched by the selector.
+                "Deployment web: web-6d4f9c-x1 debug",
+                "Deployment web-api: web-api-7b8c5d-y2 debug",
+                "StatefulSet worker: worker-0 debug",
+                "CronJob report: report-29000000-q4",
+                "Job migrate: migrate-z3 debug",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deployment_is_not_spread_by_the_pods_of_a_worker_sharing_its_labels() {
+        // web runs one Pod, on n1; worker's Pod on n2 carries the same labels.
+        let mut s = workloads_sharing_a_selector();
+        if let Source::Read(ds) = &mut s.deployments {
+            ds.retain(|d| d.metadata.name.as_deref() == Some("web"));
+            if let Some(spec) = ds.first_mut().and_then(|d| d.spec.as_mut()) {
+                spec.replicas = Some(2);
+            }
+        }
+        if let Source::Read(pods) = &mut s.pods {
+            pods.retain(|p| p.metadata.name.as_deref() != Some("debug"));
+        }
+        s.pods.push(shop_pod(
+            "web-6d4f9c-x2",
+            "n1",
+            Some(("ReplicaSet", "web-6d4f9c")),
+        ));
+        let r = result_for(&s, CheckId::Spread, "web");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("all 2 running Pods are on node n1"),
+            "{}",
+            r.message
+        );
     }
 
     #[test]

@@ -306,9 +306,10 @@ impl<'a> Index<'a> {
         self.namespace_versions.get(ns).copied()
     }
 
-    /// The Pods of a workload, in any phase: same namespace and matching its selector; for a
-    /// CronJob, the Pods of its Jobs (owner `<cronjob>-<digits>`); for a Job without selector,
-    /// the Pods it owns.
+    /// The Pods of a workload, in any phase: same namespace and matching its selector, and, when
+    /// a Pod names its controller, controlled by this workload ([`controlled_by`]: two workloads
+    /// whose selectors both match a Pod do not share it); for a CronJob, the Pods of its Jobs
+    /// (owner `<cronjob>-<digits>`); for a Job without selector, the Pods it owns.
     pub fn pods_of(&self, w: &Workload<'_>) -> Vec<&'a Pod> {
         let ns_pods = self
             .pods_by_ns
@@ -365,7 +366,52 @@ impl<'a> Index<'a> {
         candidates
             .iter()
             .copied()
-            .filter(|p| selector::matches(&sel, p.metadata.labels.as_ref()))
+            .filter(|p| selector::matches(&sel, p.metadata.labels.as_ref()) && controlled_by(p, w))
             .collect()
+    }
+}
+
+/// Whether `rest` is what a controller appends to its own name to name what it creates: a
+/// non-empty run of lowercase letters and digits, no dash (so Deployment `web` does not claim
+/// the ReplicaSet `web-api-6d4f` of Deployment `web-api`).
+fn generated_suffix(rest: &str) -> bool {
+    !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Whether a Pod belongs to the workload by its controller ownerReference, as the controllers
+/// name what they create: a Deployment's or Argo Rollout's Pods are controlled by a ReplicaSet
+/// `<name>-<pod-template-hash>`, a StatefulSet's and DaemonSet's by the workload itself, a Job's
+/// by the Job, a CronJob's by a Job `<cronjob>-<scheduled time>`. A Pod that names no controller
+/// (a hand-written manifest, a bare Pod) is left to the selector.
+fn controlled_by(p: &Pod, w: &Workload<'_>) -> bool {
+    let Some(owner) = p
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+    else {
+        return true;
+    };
+    let generated = |kind: &str, digits_only: bool| {
+        owner.kind == kind
+            && owner
+                .name
+                .strip_prefix(w.name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| {
+                    generated_suffix(rest)
+                        && (!digits_only || rest.bytes().all(|b| b.is_ascii_digit()))
+                })
+    };
+    match w.kind {
+        WorkloadKind::Deployment | WorkloadKind::Rollout => generated("ReplicaSet", false),
+        WorkloadKind::StatefulSet | WorkloadKind::DaemonSet | WorkloadKind::Job => {
+            owner.kind == w.kind.as_str() && owner.name == w.name
+        }
+        WorkloadKind::CronJob => generated("Job", true),
     }
 }
