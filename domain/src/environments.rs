@@ -158,7 +158,9 @@ pub async fn update(
     .await
 }
 
-/// Archives (or restores) an environment.
+/// Archives (or restores) an environment. An archived environment has no maintenance windows, so
+/// archiving one whose plan other active environments' plans follow is refused, naming them (their
+/// windows would silently go); so is restoring one whose plan follows an archived environment.
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn set_archived(
     pool: &PgPool,
@@ -177,7 +179,14 @@ pub async fn set_archived(
         id,
         expected_version,
         async |conn| fetch(conn, id, true).await,
-        async |conn, _| Ok(sqlx::query_as!(
+        async |conn, env| {
+            if archived && env.archived_at.is_none() {
+                refuse_archiving_a_followed_plan(conn, env).await?;
+            }
+            if !archived && env.archived_at.is_some() {
+                refuse_restoring_a_follower_of_an_archived_plan(conn, env).await?;
+            }
+            Ok(sqlx::query_as!(
                 Environment,
                 "UPDATE environments SET archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) END, version = version + 1
                  WHERE id = $1
@@ -185,10 +194,68 @@ pub async fn set_archived(
                 id,
                 archived,
             )
-        .fetch_one(conn)
-        .await?),
+            .fetch_one(conn)
+            .await?)
+        },
     )
     .await
+}
+
+/// Refuses to archive `env` while other active environments' plans follow its plan. The
+/// environment is locked for update, and saving a plan that follows it share-locks it, so no
+/// follower appears meanwhile.
+async fn refuse_archiving_a_followed_plan(
+    conn: &mut PgConnection,
+    env: &Environment,
+) -> Result<()> {
+    let followers = sqlx::query_scalar!(
+        "SELECT e.slug FROM maintenance_plans p JOIN environments e ON e.id = p.environment_id
+         WHERE p.follows_environment_id = $1 AND e.archived_at IS NULL
+         ORDER BY e.position, e.slug",
+        env.id
+    )
+    .fetch_all(conn)
+    .await?;
+    if followers.is_empty() {
+        return Ok(());
+    }
+    let one = followers.len() == 1;
+    Err(Error::Conflict {
+        message: format!(
+            "{} follow{} the maintenance plan of {}, which would have no windows once archived: change or remove the plan of {} first, or archive {} too.",
+            followers.join(", "),
+            if one { "s" } else { "" },
+            env.slug,
+            followers.join(", "),
+            if one { "it" } else { "them" },
+        ),
+    })
+}
+
+/// Refuses to restore `env` while its plan follows an archived environment's plan: it would have
+/// no windows. The environment followed is share-locked, so it is not archived meanwhile.
+async fn refuse_restoring_a_follower_of_an_archived_plan(
+    conn: &mut PgConnection,
+    env: &Environment,
+) -> Result<()> {
+    let leader = sqlx::query!(
+        r#"SELECT l.slug, l.archived_at IS NOT NULL AS "archived!"
+           FROM maintenance_plans p JOIN environments l ON l.id = p.follows_environment_id
+           WHERE p.environment_id = $1
+           FOR SHARE OF l"#,
+        env.id
+    )
+    .fetch_optional(conn)
+    .await?;
+    match leader {
+        Some(l) if l.archived => Err(Error::Conflict {
+            message: format!(
+                "The maintenance plan of {} follows the plan of {}, which is archived: restore {} first, or remove the plan of {}.",
+                env.slug, l.slug, l.slug, env.slug
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl Versioned for Environment {

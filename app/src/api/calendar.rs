@@ -743,21 +743,25 @@ pub async fn remove_blackout(id: String) -> UiResult<()> {
     Ok(())
 }
 
-/// Sets a platform's notice period for major updates and its reminder lead times.
+/// Sets a platform's notice period for major updates and its reminder lead times, if nobody
+/// changed them since the form was loaded at `version`.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn save_calendar_settings(
     platform_id: String,
+    #[server(default)] version: String,
     major_notice_days: String,
     #[server(default)] reminders: String,
 ) -> UiResult<CalendarSettings> {
     let (pool, caller) = ssr::context()?;
     let platform_id = ssr::uuid("platform_id", &platform_id)?;
+    let version = ssr::number("version", &version)?;
     let input = CalendarSettings {
         major_notice_days: ssr::number("major_notice_days", &major_notice_days)?,
         reminder_minutes: parse_reminders(&reminders)
             .map_err(|m| domain::Error::invalid("reminders", m))?,
+        version,
     };
-    domain::calendar::plans::save_settings(&pool, &caller, platform_id, input, ssr::now()?)
+    domain::calendar::plans::save_settings(&pool, &caller, platform_id, version, input, ssr::now()?)
         .await
         .map_err(|e| rename_field(e, "reminder_minutes", "reminders").into())
 }

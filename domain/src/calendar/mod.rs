@@ -280,7 +280,8 @@ pub struct Occurrence {
     pub nominal_date: NaiveDate,
     /// The reason of the blackout that moved it, if one did.
     pub moved_by: Option<String>,
-    /// For a production window derived from staging: the staging window's nominal day.
+    /// For a production window: the local day of the staging window it follows, where that
+    /// window takes place (after a blackout moved it).
     pub follows: Option<NaiveDate>,
 }
 

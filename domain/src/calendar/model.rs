@@ -211,9 +211,10 @@ pub struct BlackoutEntry {
     pub reason: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
-    /// Planned or announced maintenances whose window falls on the blackout's days: the blackout
-    /// skips or moves that window, so each must be moved to another window or cancelled. Listed
-    /// with a platform's blackouts and in the answer to adding one.
+    /// Planned or announced maintenances any part of whose window falls on the blackout's days
+    /// (an overnight window that runs into them too): the blackout skips or moves that window and
+    /// stops the maintenance from being announced or started, so each must be moved to another
+    /// window or cancelled. Listed with a platform's blackouts and in the answer to adding one.
     #[serde(default)]
     pub conflicts: Vec<BlackoutConflict>,
 }
@@ -306,6 +307,10 @@ pub struct CalendarSettings {
     pub major_notice_days: i32,
     /// When reminders go out, in minutes before a maintenance starts (default 7 days, 72 h, 1 h).
     pub reminder_minutes: Vec<i32>,
+    /// Grows with every change; the settings' ETag. A request's is ignored: `If-Match` (or the
+    /// form's hidden field) says which version the change was made to.
+    #[serde(default)]
+    pub version: i32,
 }
 
 /// One window of an environment's schedule, with what is planned in it.

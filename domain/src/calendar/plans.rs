@@ -165,22 +165,30 @@ pub(crate) async fn load_blackouts(
         .collect())
 }
 
-/// Fills in the maintenances each blackout is in the way of: planned or announced ones (an
-/// emergency takes no window) whose window day is one of the blackout's days, on the
-/// blackout's environment or, for a platform-wide one, any of the platform's environments.
+/// Fills in the maintenances each blackout is in the way of: planned or announced ones that take
+/// a window (an emergency takes none, and a blackout does not stop it) on the blackout's
+/// environment or, for a platform-wide one, any of the platform's environments, when any part of
+/// the maintenance falls on the blackout's days: the rule announcing and starting it apply
+/// ([`Calendar::in_blackout`]), so an overnight window that runs into the blackout is named too.
 async fn with_conflicts(
     conn: &mut PgConnection,
+    cal: &Calendar,
     mut entries: Vec<BlackoutEntry>,
 ) -> Result<Vec<BlackoutEntry>> {
     let ids: Vec<Uuid> = entries.iter().map(|b| b.id).collect();
+    // Candidates: a day either side of the blackout's days covers every zone's local days; the
+    // exact test is below.
     let rows = sqlx::query!(
-        r#"SELECT b.id AS blackout_id, m.id, m.title, e.slug, m.window_date AS "window_date!", m.state
+        r#"SELECT b.id AS blackout_id, m.id, m.title, e.id AS environment_id, e.slug,
+                  m.window_date AS "window_date!", m.state, m.starts_at, m.ends_at
            FROM calendar_blackouts b
            JOIN environments e ON e.platform_id = b.platform_id
                               AND (b.environment_id IS NULL OR e.id = b.environment_id)
            JOIN maintenances m ON m.environment_id = e.id
            WHERE b.id = ANY($1) AND m.state IN ('planned', 'announced')
-             AND m.window_date BETWEEN b.first_day AND b.last_day
+             AND m.window_date IS NOT NULL AND m.category <> 'emergency'
+             AND m.starts_at < (b.last_day + 2)::timestamp AT TIME ZONE 'UTC'
+             AND m.ends_at > (b.first_day - 1)::timestamp AT TIME ZONE 'UTC'
            ORDER BY m.window_date, e.position, m.title"#,
         &ids
     )
@@ -188,6 +196,14 @@ async fn with_conflicts(
     .await?;
     for r in rows {
         if let Some(entry) = entries.iter_mut().find(|b| b.id == r.blackout_id) {
+            let blackout = Blackout {
+                first_day: entry.first_day,
+                last_day: entry.last_day,
+                reason: entry.reason.clone(),
+            };
+            if !cal.in_blackout(&blackout, r.environment_id, r.starts_at, r.ends_at) {
+                continue;
+            }
             entry.conflicts.push(BlackoutConflict {
                 maintenance_id: r.id,
                 title: r.title,
@@ -345,9 +361,30 @@ impl Calendar {
             .unwrap_or_default()
     }
 
-    /// The first blackout of the platform, or of the environment, that any part of `[from, to)`
-    /// falls on: its days are whole local days in the zone of the environment's plan (UTC for an
+    /// The zone an environment's blackout days are local days in: its plan's (UTC for an
     /// environment without one), as the schedule counts them.
+    fn zone_of(&self, environment_id: Uuid) -> chrono_tz::Tz {
+        self.plans
+            .get(&environment_id)
+            .and_then(|p| p.time_zone.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    /// True when any part of `[from, to)` falls on the blackout's days, as local days of the
+    /// environment (see [`Self::zone_of`]): the one rule for "this maintenance is in the
+    /// blackout", whether announcing or starting it, or listing a blackout's conflicts.
+    pub(crate) fn in_blackout(
+        &self,
+        blackout: &Blackout,
+        environment_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> bool {
+        blackout.touches(self.zone_of(environment_id), from, to)
+    }
+
+    /// The first blackout of the platform, or of the environment, that any part of `[from, to)`
+    /// falls on ([`Self::in_blackout`]).
     pub(crate) fn blackout_over(
         &self,
         platform_id: Uuid,
@@ -355,17 +392,13 @@ impl Calendar {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Option<&Blackout> {
-        let zone = self
-            .plans
-            .get(&environment_id)
-            .and_then(|p| p.time_zone.parse::<chrono_tz::Tz>().ok())
-            .unwrap_or(chrono_tz::UTC);
         self.blackouts
             .get(&platform_id)?
             .iter()
             .find_map(|(env, b)| {
-                let (first, until) = b.utc_range(zone);
-                (env.is_none_or(|e| e == environment_id) && from < until && first < to).then_some(b)
+                (env.is_none_or(|e| e == environment_id)
+                    && self.in_blackout(b, environment_id, from, to))
+                .then_some(b)
             })
     }
 
@@ -686,6 +719,38 @@ async fn environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
     })
 }
 
+/// The environment whose plan is saved or removed, locked until the transaction ends: saves and
+/// removals of one plan take turns, and a plan cannot start to follow it meanwhile (that takes a
+/// share lock on it, see [`lock_leader`]). `FOR NO KEY UPDATE` leaves rows that merely refer to the
+/// environment (a maintenance planned in it) free to be written.
+async fn lock_environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
+    sqlx::query_as!(
+        EnvRef,
+        "SELECT platform_id, slug, position, is_production,
+                archived_at IS NOT NULL AS \"archived!\"
+         FROM environments WHERE id = $1 FOR NO KEY UPDATE",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("environment"))
+}
+
+/// The environment a plan is to follow, share-locked until the transaction ends: it is not
+/// archived, nor its own plan changed or removed, while the plan that follows it is saved.
+async fn lock_leader(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
+    sqlx::query_as!(
+        EnvRef,
+        "SELECT platform_id, slug, position, is_production,
+                archived_at IS NOT NULL AS \"archived!\"
+         FROM environments WHERE id = $1 FOR SHARE",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("environment"))
+}
+
 /// The parts of a checked plan form that are stored as they are.
 struct CheckedForm {
     rrule: Option<String>,
@@ -804,7 +869,7 @@ async fn validate_form(
                     "an environment cannot follow itself",
                 );
             } else {
-                match environment(conn, leader).await {
+                match lock_leader(conn, leader).await {
                     Err(_) => p.add("follows_environment_id", "no such environment"),
                     Ok(l) if l.platform_id != env.platform_id || l.archived => p.add(
                         "follows_environment_id",
@@ -868,15 +933,10 @@ async fn validate_form(
     })
 }
 
-/// The skew violations over the next 12 months of the environments that follow or are
-/// `environment_id`, as a field error when there are any.
-fn check_platform_skew(
-    cal: &Calendar,
-    environment_id: Uuid,
-    field: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    // Those that depend on it, and on them in turn (production after production after staging).
+/// `environment_id` and the environments whose skew depends on it in `cal`: those that follow it
+/// or come right after it, and those that depend on them in turn (production after production
+/// after staging).
+fn dependents(cal: &Calendar, environment_id: Uuid) -> Vec<Uuid> {
     let mut envs = vec![environment_id];
     let mut i = 0;
     while i < envs.len() {
@@ -887,18 +947,59 @@ fn check_platform_skew(
         }
         i += 1;
     }
+    envs
+}
+
+/// What a change of `environment_id`'s plan (`before` to `after`) does to the skew over the next
+/// 12 months of the environments that depend on it. Violations the change introduces (a
+/// production window and the staging window it is compared with that were not in violation
+/// before) refuse it, as a field error explaining each by date. Violations that were there
+/// before and stay (a blackout added since broke the soak, for example) do not block an
+/// unrelated edit: they come back as warnings, so they are seen and fixed where they arise.
+fn check_platform_skew(
+    before: &Calendar,
+    after: &Calendar,
+    environment_id: Uuid,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<CalendarWarning>> {
     let to = now + Duration::days(SKEW_HORIZON_DAYS);
-    let mut violations: Vec<SkewViolation> = envs
-        .into_iter()
-        .filter_map(|e| cal.compute(e, now, to))
-        .flat_map(|c| c.violations)
-        .collect();
-    if violations.is_empty() {
-        return Ok(());
+    let violations = |cal: &Calendar, env: Uuid| {
+        cal.compute(env, now, to)
+            .map(|c| c.violations)
+            .unwrap_or_default()
+    };
+    let mut introduced: Vec<SkewViolation> = Vec::new();
+    let mut kept: Vec<CalendarWarning> = Vec::new();
+    for env in dependents(after, environment_id) {
+        let old: Vec<(NaiveDate, Option<NaiveDate>)> = violations(before, env)
+            .into_iter()
+            .map(|v| (v.production_date, v.staging_date))
+            .collect();
+        for v in violations(after, env) {
+            if !old.contains(&(v.production_date, v.staging_date)) {
+                introduced.push(v);
+                continue;
+            }
+            kept.push(CalendarWarning {
+                kind: CalendarWarningKind::SkewViolation,
+                environment_slug: after
+                    .plans
+                    .get(&env)
+                    .map(|p| p.environment_slug.clone())
+                    .unwrap_or_default(),
+                maintenance_id: None,
+                date: v.production_date,
+                message: format!("{} This was so before this change too.", v.message),
+            });
+        }
     }
-    violations.sort_by_key(|v| v.production_date);
-    let n = violations.len();
-    let mut message = violations
+    if introduced.is_empty() {
+        return Ok(kept);
+    }
+    introduced.sort_by_key(|v| v.production_date);
+    let n = introduced.len();
+    let mut message = introduced
         .iter()
         .take(3)
         .map(|v| v.message.clone())
@@ -910,10 +1011,12 @@ fn check_platform_skew(
     Err(Error::invalid(field, message))
 }
 
-/// Creates or replaces an environment's plan. A stale `base_version` is a conflict; a plan whose
-/// following environments would break the soak period in the next 12 months is refused with
-/// every violation explained by date. The feed revision of the plans that follow it grows too.
-/// The answer warns of planned or announced maintenances whose window went or moved.
+/// Creates or replaces an environment's plan. A stale `base_version` is a conflict, checked with
+/// the environment locked, so of two saves of the same version one wins and the other is stale;
+/// a plan that would break the soak period in the next 12 months where it held before is refused
+/// with every such violation explained by date. The feed revision of the plans that follow it
+/// grows too. The answer warns of planned or announced maintenances whose window went or moved,
+/// and of soak violations that were there before and remain.
 #[tracing::instrument(skip_all, fields(%environment_id))]
 pub async fn save_plan(
     pool: &PgPool,
@@ -924,7 +1027,8 @@ pub async fn save_plan(
 ) -> Result<PlanSaved> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut tx = pool.begin().await?;
-    let env = environment(&mut tx, environment_id).await?;
+    // Everything below, the version compare included, happens under this lock.
+    let env = lock_environment(&mut tx, environment_id).await?;
     if env.archived {
         return Err(Error::invalid(
             "environment_id",
@@ -974,7 +1078,9 @@ pub async fn save_plan(
             ));
         }
     }
-    sqlx::query!(
+    // The version is compared again by the write itself: a plan written since (which the lock
+    // rules out) is never overwritten.
+    let written = sqlx::query!(
         "INSERT INTO maintenance_plans (environment_id, rrule, follows_environment_id,
              soak_working_days, start_time, time_zone, duration_hours, blackout_policy,
              allowed_categories, updated_by)
@@ -985,7 +1091,8 @@ pub async fn save_plan(
              time_zone = EXCLUDED.time_zone, duration_hours = EXCLUDED.duration_hours,
              blackout_policy = EXCLUDED.blackout_policy,
              allowed_categories = EXCLUDED.allowed_categories, updated_by = EXCLUDED.updated_by,
-             revision = maintenance_plans.revision + 1, version = maintenance_plans.version + 1",
+             revision = maintenance_plans.revision + 1, version = maintenance_plans.version + 1
+         WHERE maintenance_plans.version = $11",
         environment_id,
         rrule,
         follows.map(|f| f.0),
@@ -996,9 +1103,18 @@ pub async fn save_plan(
         policy_str(form.blackout_policy),
         &categories,
         caller.actor.name,
+        form.base_version,
     )
     .execute(&mut *tx)
     .await?;
+    if written.rows_affected() != 1 {
+        return Err(Error::Stale {
+            message: format!(
+                "The plan of {} was changed since you opened it; reload to see the change.",
+                env.slug
+            ),
+        });
+    }
     // The windows of the plans that follow this one are derived from its windows and may have
     // moved with them: their feed entries need a new SEQUENCE too, or calendar clients keep the
     // old times.
@@ -1009,7 +1125,8 @@ pub async fn save_plan(
     .execute(&mut *tx)
     .await?;
     let cal = Calendar::load(&mut tx, Some(env.platform_id)).await?;
-    check_platform_skew(
+    let kept = check_platform_skew(
+        &was,
         &cal,
         environment_id,
         if follows.is_some() {
@@ -1024,7 +1141,9 @@ pub async fn save_plan(
         .get(&environment_id)
         .cloned()
         .ok_or_else(|| Error::not_found("maintenance plan"))?;
-    let warnings = consequences(&mut tx, env.platform_id, &was, &cal, now).await?;
+    let mut warnings = consequences(&mut tx, env.platform_id, &was, &cal, now).await?;
+    warnings.extend(kept);
+    warnings.sort_by_key(|w| w.date);
     audit::record(
         &mut tx,
         caller,
@@ -1051,7 +1170,8 @@ pub async fn save_plan(
 pub async fn remove_plan(pool: &PgPool, caller: &Caller, environment_id: Uuid) -> Result<()> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut tx = pool.begin().await?;
-    let env = environment(&mut tx, environment_id).await?;
+    // Locked, so no plan starts to follow it while it goes (see `validate_form`).
+    let env = lock_environment(&mut tx, environment_id).await?;
     let before = load_plans(&mut tx, Some(env.platform_id))
         .await?
         .into_iter()
@@ -1146,7 +1266,8 @@ pub async fn blackouts(
     let mut conn = pool.acquire().await?;
     crate::platforms::fetch(&mut conn, platform_id, false).await?;
     let entries = load_blackouts(&mut conn, Some(platform_id)).await?;
-    with_conflicts(&mut conn, entries).await
+    let cal = Calendar::load(&mut conn, Some(platform_id)).await?;
+    with_conflicts(&mut conn, &cal, entries).await
 }
 
 /// Adds a blackout to a platform or one of its environments. The answer names the maintenances
@@ -1199,8 +1320,8 @@ pub async fn add_blackout(
         .into_iter()
         .find(|b| b.id == id)
         .ok_or_else(|| Error::not_found("blackout"))?;
-    let entry = with_conflicts(&mut tx, vec![entry]).await?.remove(0);
     let is = Calendar::load(&mut tx, Some(platform_id)).await?;
+    let entry = with_conflicts(&mut tx, &is, vec![entry]).await?.remove(0);
     let warnings = consequences(&mut tx, platform_id, &was, &is, now).await?;
     audit::record::<(), _>(
         &mut tx,
@@ -1281,30 +1402,31 @@ pub(crate) async fn load_settings(
     conn: &mut PgConnection,
     platform_id: Uuid,
 ) -> Result<CalendarSettings> {
-    let row = sqlx::query!(
-        "SELECT major_notice_days, reminder_minutes FROM platforms WHERE id = $1",
+    sqlx::query_as!(
+        CalendarSettings,
+        "SELECT major_notice_days, reminder_minutes, calendar_settings_version AS version
+         FROM platforms WHERE id = $1",
         platform_id
     )
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| Error::not_found("platform"))?;
-    Ok(CalendarSettings {
-        major_notice_days: row.major_notice_days,
-        reminder_minutes: row.reminder_minutes,
-    })
+    .ok_or_else(|| Error::not_found("platform"))
 }
 
 /// Longest reminder lead time: 60 days.
 const MAX_REMINDER_MINUTES: i32 = 60 * 24 * 60;
 
-/// Changes a platform's notice and reminder settings. The reminders of maintenances already
-/// announced follow the new lead times: those not sent yet at a time no longer wanted are
-/// dropped, the new ones are queued; a reminder already sent is never sent again.
+/// Changes a platform's notice and reminder settings if nobody changed them since
+/// `expected_version` (compared with the platform locked; stale is [`Error::Stale`]). The
+/// reminders of maintenances already announced follow the new lead times: those not sent yet at a
+/// time no longer wanted are dropped, the new ones are queued; a reminder already sent is never
+/// sent again.
 #[tracing::instrument(skip_all, fields(%platform_id))]
 pub async fn save_settings(
     pool: &PgPool,
     caller: &Caller,
     platform_id: Uuid,
+    expected_version: i32,
     mut input: CalendarSettings,
     now: DateTime<Utc>,
 ) -> Result<CalendarSettings> {
@@ -1330,14 +1452,31 @@ pub async fn save_settings(
     }
     p.finish()?;
     let mut tx = pool.begin().await?;
-    let before = load_settings(&mut tx, platform_id).await?;
-    sqlx::query!(
-        "UPDATE platforms SET major_notice_days = $2, reminder_minutes = $3 WHERE id = $1",
+    let before = sqlx::query_as!(
+        CalendarSettings,
+        "SELECT major_notice_days, reminder_minutes, calendar_settings_version AS version
+         FROM platforms WHERE id = $1 FOR NO KEY UPDATE",
+        platform_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("platform"))?;
+    if before.version != expected_version {
+        return Err(Error::Stale {
+            message: "The calendar settings of this platform were changed by someone else since \
+                      you opened them. Reload to see them, then make your change again."
+                .into(),
+        });
+    }
+    input.version = sqlx::query_scalar!(
+        "UPDATE platforms SET major_notice_days = $2, reminder_minutes = $3,
+             calendar_settings_version = calendar_settings_version + 1
+         WHERE id = $1 RETURNING calendar_settings_version",
         platform_id,
         input.major_notice_days,
         &input.reminder_minutes,
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     if before.reminder_minutes != input.reminder_minutes {
         super::notices::replan_reminders(&mut tx, platform_id, now).await?;
@@ -1359,4 +1498,239 @@ pub async fn save_settings(
 /// The local day a window key names, for messages.
 pub(crate) fn day(d: NaiveDate) -> String {
     super::human_date(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Weekday};
+
+    use super::*;
+    use crate::calendar::Recurrence;
+    use crate::model::Environment;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// Monday 4 January 2027, 09:00 UTC.
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap()
+    }
+
+    struct Platform {
+        id: Uuid,
+        staging: Environment,
+        production: Environment,
+    }
+
+    fn platform() -> Platform {
+        let id = Uuid::new_v4();
+        let env = |slug: &str, position: i32, is_production: bool| Environment {
+            id: Uuid::new_v4(),
+            platform_id: id,
+            slug: slug.into(),
+            name: slug.into(),
+            position,
+            is_production,
+            archived_at: None,
+            version: 1,
+            created_at: now(),
+            updated_at: now(),
+        };
+        Platform {
+            id,
+            staging: env("staging", 1, false),
+            production: env("production", 2, true),
+        }
+    }
+
+    fn weekly(day: Weekday, soak: Option<i32>) -> PlanRhythm {
+        let recurrence = Recurrence::Weekly {
+            weekdays: vec![day],
+        };
+        PlanRhythm::Own {
+            rrule: recurrence.to_rrule(),
+            recurrence,
+            soak_working_days: soak,
+        }
+    }
+
+    fn plan(
+        env: &Environment,
+        rhythm: PlanRhythm,
+        start: &str,
+        hours: i32,
+        policy: BlackoutPolicy,
+    ) -> MaintenancePlan {
+        MaintenancePlan {
+            environment_id: env.id,
+            environment_slug: env.slug.clone(),
+            environment_name: env.name.clone(),
+            platform_id: env.platform_id,
+            rhythm,
+            start_time: start.into(),
+            time_zone: "Europe/Amsterdam".into(),
+            duration_hours: hours,
+            blackout_policy: policy,
+            allowed_categories: vec![Category::Minor],
+            revision: 1,
+            version: 1,
+            updated_by: "pat".into(),
+            updated_at: now(),
+        }
+    }
+
+    /// Staging every Monday at 20:00 for 4 hours, with `policy` for blackouts.
+    fn staging_on(p: &Platform, day: Weekday, policy: BlackoutPolicy) -> MaintenancePlan {
+        plan(&p.staging, weekly(day, None), "20:00", 4, policy)
+    }
+
+    /// Production following staging by 3 working days, at 22:00 for 6 hours.
+    fn following(p: &Platform) -> MaintenancePlan {
+        let rhythm = PlanRhythm::Follows {
+            environment_id: p.staging.id,
+            environment_slug: p.staging.slug.clone(),
+            soak_working_days: 3,
+        };
+        plan(
+            &p.production,
+            rhythm,
+            "22:00",
+            6,
+            BlackoutPolicy::MoveToNextAllowedDay,
+        )
+    }
+
+    /// Easter Monday 2027 as a holiday of the whole platform.
+    fn easter_monday(p: &Platform) -> Vec<BlackoutEntry> {
+        vec![BlackoutEntry {
+            id: Uuid::new_v4(),
+            platform_id: p.id,
+            environment_id: None,
+            environment_slug: None,
+            first_day: d(2027, 3, 29),
+            last_day: d(2027, 3, 29),
+            reason: "Easter Monday".into(),
+            created_by: "pat".into(),
+            created_at: now(),
+            conflicts: Vec::new(),
+        }]
+    }
+
+    fn calendar(p: &Platform, plans: Vec<MaintenancePlan>, b: Vec<BlackoutEntry>) -> Calendar {
+        Calendar::new(plans, b, &[p.staging.clone(), p.production.clone()])
+    }
+
+    fn around_easter(cal: &Calendar, env: Uuid) -> EnvironmentSchedule {
+        let from = Utc.with_ymd_and_hms(2027, 3, 22, 0, 0, 0).unwrap();
+        let to = Utc.with_ymd_and_hms(2027, 4, 12, 0, 0, 0).unwrap();
+        schedule_view(cal, env, from, to)
+    }
+
+    #[test]
+    fn a_following_production_window_goes_where_the_staging_window_a_holiday_moved_went() {
+        let p = platform();
+        let staging = staging_on(&p, Weekday::Mon, BlackoutPolicy::MoveToNextAllowedDay);
+        let cal = calendar(&p, vec![staging, following(&p)], easter_monday(&p));
+        let s = around_easter(&cal, p.staging.id);
+        let days: Vec<_> = s.windows.iter().map(|w| w.local_date).collect();
+        assert_eq!(days, [d(2027, 3, 22), d(2027, 3, 30), d(2027, 4, 5)]);
+        let prod = around_easter(&cal, p.production.id);
+        let days: Vec<_> = prod
+            .windows
+            .iter()
+            .map(|w| (w.local_date, w.follows))
+            .collect();
+        // Staging's Easter window moved to Tue 30 March: production's follows it three working
+        // days later, on Fri 2 April (not on Thu 1 April, one working day short).
+        assert_eq!(
+            days,
+            [
+                (d(2027, 3, 25), Some(d(2027, 3, 22))),
+                (d(2027, 4, 2), Some(d(2027, 3, 30))),
+                (d(2027, 4, 8), Some(d(2027, 4, 5))),
+            ]
+        );
+        assert_eq!(prod.follows_environment.as_deref(), Some("staging"));
+        assert!(prod.skew_violations.is_empty(), "{prod:#?}");
+        // Maintenances take the window where the calendar shows it.
+        assert!(cal.window_on(p.production.id, d(2027, 4, 1)).is_none());
+        assert!(cal.window_on(p.production.id, d(2027, 4, 2)).is_some());
+    }
+
+    #[test]
+    fn a_following_production_window_is_skipped_with_the_staging_window_a_holiday_skipped() {
+        let p = platform();
+        let staging = staging_on(&p, Weekday::Mon, BlackoutPolicy::Skip);
+        let cal = calendar(&p, vec![staging, following(&p)], easter_monday(&p));
+        let prod = around_easter(&cal, p.production.id);
+        let days: Vec<_> = prod.windows.iter().map(|w| w.local_date).collect();
+        assert_eq!(days, [d(2027, 3, 25), d(2027, 4, 8)]);
+        assert_eq!(
+            prod.skipped,
+            [SkippedWindow {
+                nominal_date: d(2027, 4, 1),
+                reason: "Easter Monday".into(),
+            }]
+        );
+        assert!(prod.skew_violations.is_empty(), "{prod:#?}");
+        assert!(cal.window_on(p.production.id, d(2027, 4, 1)).is_none());
+    }
+
+    #[test]
+    fn a_plan_is_refused_only_for_the_soak_violations_it_introduces() {
+        let p = platform();
+        // Production with a rhythm of its own, Thursdays, keeping 3 working days after staging's
+        // Mondays. Easter Monday moves staging to Tue 30 March, two working days before Thu
+        // 1 April: a violation the holiday brought.
+        let production = plan(
+            &p.production,
+            weekly(Weekday::Thu, Some(3)),
+            "22:00",
+            6,
+            BlackoutPolicy::MoveToNextAllowedDay,
+        );
+        let mondays = staging_on(&p, Weekday::Mon, BlackoutPolicy::MoveToNextAllowedDay);
+        let before = calendar(
+            &p,
+            vec![mondays.clone(), production.clone()],
+            easter_monday(&p),
+        );
+        // An edit of staging that changes no window keeps it: saved, and the violation is told.
+        let mut edited = mondays.clone();
+        edited.allowed_categories = vec![Category::Minor, Category::Major];
+        let after = calendar(&p, vec![edited, production.clone()], easter_monday(&p));
+        let kept = check_platform_skew(&before, &after, p.staging.id, "recurrence", now())
+            .expect("an old violation does not block the save");
+        assert_eq!(kept.len(), 1, "{kept:#?}");
+        assert_eq!(kept[0].kind, CalendarWarningKind::SkewViolation);
+        assert_eq!(kept[0].environment_slug, "production");
+        assert_eq!(kept[0].date, d(2027, 4, 1));
+        assert!(
+            kept[0].message.contains("Thu 1 Apr 2027")
+                && kept[0]
+                    .message
+                    .contains("This was so before this change too."),
+            "{}",
+            kept[0].message
+        );
+        // So does an edit of production itself.
+        let kept = check_platform_skew(&before, &before, p.production.id, "recurrence", now())
+            .expect("an old violation does not block the save");
+        assert_eq!(kept.len(), 1, "{kept:#?}");
+        // Moving staging to Tuesdays breaks every week's soak: refused, naming what is new.
+        let tuesdays = staging_on(&p, Weekday::Tue, BlackoutPolicy::MoveToNextAllowedDay);
+        let after = calendar(&p, vec![tuesdays, production], easter_monday(&p));
+        match check_platform_skew(&before, &after, p.staging.id, "recurrence", now()) {
+            Err(Error::Invalid { fields }) => {
+                let message = &fields["recurrence"];
+                assert!(
+                    message.contains("Production on Thu 7 Jan 2027 comes only 2 working days"),
+                    "{message}"
+                );
+                assert!(message.contains("more in the next 12 months"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

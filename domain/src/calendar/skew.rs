@@ -1,11 +1,14 @@
 //! Staging first, production after a soak period.
 //!
-//! A production plan has no recurrence of its own: each staging occurrence (as the recurrence
-//! gives it, before blackouts) produces one production occurrence `soak_working_days` working
-//! days later, at production's own local time and zone. Deriving from the nominal staging days
-//! keeps production's rhythm stable and predictable for application teams; [`check_skew`] then
-//! compares the real schedules, after blackouts moved or skipped windows on either side, and
-//! explains every production window that comes too early.
+//! A production plan has no recurrence of its own: each staging window, where it takes place
+//! (after staging's blackouts moved or skipped it), produces one production occurrence
+//! `soak_working_days` working days later, at production's own local time and zone. A staging
+//! window a blackout moved takes its production window along, so the soak always counts from the
+//! day staging really changed; a staging window a blackout skipped gives no production window
+//! (nothing was tried on staging, so there is nothing for production to repeat), and production's
+//! schedule lists that window as skipped, with the blackout's reason. [`check_skew`] then compares
+//! the real schedules, after production's own blackouts, and explains every production window
+//! that comes too early.
 //!
 //! Working days ([`WorkingDays`]) are Monday to Friday except the days of the blackouts that apply
 //! to the environment that waits (its own and its platform's): that is where public holidays and
@@ -16,7 +19,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::recurrence::{Schedule, apply_blackouts, expand, move_margin, within};
+use super::recurrence::{
+    Schedule, Skipped, apply_blackouts, move_margin, schedule_between, within,
+};
 use super::{Blackout, BlackoutPolicy, Occurrence, Plan, Timing, human_date};
 use crate::error::{Error, Result};
 use crate::validate::Problems;
@@ -260,23 +265,43 @@ pub fn working_days_after(from: NaiveDate, to: NaiveDate) -> i64 {
     weekdays_after(from, to)
 }
 
-/// Production's nominal occurrences: one per staging occurrence, `soak_working_days` working days
-/// (counted on `working`, production's working days) after the staging window's nominal day.
-/// When several staging windows map to the same day (a daily staging plan over a weekend), the
-/// production window follows the last of them.
+/// Production's occurrences before production's own blackouts, from staging's schedule after
+/// staging's blackouts: one per staging window, `soak_working_days` working days (counted on
+/// `working`, production's working days) after the local day the staging window takes place on,
+/// with `follows` set to that day. When several staging windows map to the same day (a daily
+/// staging plan over a weekend), the production window follows the last of them.
+///
+/// A staging window a blackout skipped (not one merged into another window, whose change that
+/// window carries) gives no production window; it comes back in `skipped`, on the day its
+/// production window would have had, unless another staging window gives a window that day.
 pub fn derive_production(
-    staging: &[Occurrence],
+    staging: &Schedule,
     production: &ProductionPlan,
     working: &WorkingDays,
-) -> Vec<Occurrence> {
+) -> Schedule {
+    let soak = u32::from(production.soak_working_days);
     let mut by_day: BTreeMap<NaiveDate, Occurrence> = BTreeMap::new();
-    for s in staging {
-        let day = working.add(s.nominal_date, u32::from(production.soak_working_days));
+    for s in &staging.occurrences {
+        let day = working.add(s.local_date, soak);
         let mut o = production.timing.occurrence_on(day);
-        o.follows = Some(s.nominal_date);
+        o.follows = Some(s.local_date);
         by_day.insert(day, o);
     }
-    by_day.into_values().collect()
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for k in staging.skipped.iter().filter(|k| k.merged_into.is_none()) {
+        let day = working.add(k.nominal_date, soak);
+        if !by_day.contains_key(&day) && !skipped.iter().any(|s| s.nominal_date == day) {
+            skipped.push(Skipped {
+                nominal_date: day,
+                reason: k.reason.clone(),
+                merged_into: None,
+            });
+        }
+    }
+    Schedule {
+        occurrences: by_day.into_values().collect(),
+        skipped,
+    }
 }
 
 /// A production window that does not respect the soak period.
@@ -315,9 +340,10 @@ fn describe(o: &Occurrence) -> String {
 /// (counted on `working`, production's working days) after its staging occurrence and starts
 /// after that staging window has ended.
 ///
-/// A production occurrence derived by [`derive_production`] is compared with the staging window
-/// it follows (wherever a blackout moved it); any other production occurrence is compared with the
-/// latest staging window that starts before it.
+/// A production occurrence that names the staging window it follows (`follows`, the local day that
+/// window takes place on, as [`derive_production`] and [`pair_with_latest`] set it) is compared
+/// with that window; any other production occurrence is compared with the latest staging window
+/// that starts before it.
 pub fn check_skew(
     staging: &Schedule,
     production: &Schedule,
@@ -371,8 +397,8 @@ pub fn check_skew(
 }
 
 /// Pairs each window of a production plan with a rhythm of its own with the latest staging
-/// window that starts before it (its `follows`, the staging window's nominal day), as
-/// [`check_skew`] compares them.
+/// window that starts before it (its `follows`, the local day that staging window takes place on),
+/// as [`check_skew`] compares them.
 pub fn pair_with_latest(staging: &Schedule, production: &mut Schedule) {
     for p in &mut production.occurrences {
         p.follows = staging
@@ -380,24 +406,20 @@ pub fn pair_with_latest(staging: &Schedule, production: &mut Schedule) {
             .iter()
             .rev()
             .find(|s| s.start_utc < p.start_utc)
-            .map(|s| s.nominal_date);
+            .map(|s| s.local_date);
     }
 }
 
-/// The staging window with nominal day `nominal`, wherever a blackout moved it; when the move
-/// merged it into another window, that window.
-fn follows(staging: &Schedule, nominal: NaiveDate) -> Option<&Occurrence> {
-    if let Some(s) = staging
-        .occurrences
-        .iter()
-        .find(|s| s.nominal_date == nominal)
-    {
+/// The staging window that takes place on the local day `day`; when staging's window of that day
+/// was moved into another window, that window.
+fn follows(staging: &Schedule, day: NaiveDate) -> Option<&Occurrence> {
+    if let Some(s) = staging.occurrences.iter().find(|s| s.local_date == day) {
         return Some(s);
     }
     let day = staging
         .skipped
         .iter()
-        .find(|k| k.nominal_date == nominal)?
+        .find(|k| k.nominal_date == day)?
         .merged_into?;
     staging.occurrences.iter().find(|s| s.local_date == day)
 }
@@ -475,24 +497,21 @@ pub fn schedules(
     // still have their production windows inside it.
     let lookback = working.lookback(production_from.date_naive(), production.soak_working_days);
     let staging_from = production_from.checked_sub_signed(lookback)?;
-    let staging_nominal = expand(staging, staging_from, to);
-    let production_nominal: Vec<Occurrence> =
-        derive_production(&staging_nominal, production, &working)
-            .into_iter()
-            .filter(|o| o.start_utc >= production_from && o.start_utc < to)
-            .collect();
-    let staging_sched = apply_blackouts(
-        &staging.timing,
-        staging.blackout_policy,
-        staging_nominal,
-        staging_blackouts,
-    );
-    let production_sched = apply_blackouts(
+    // Staging's windows where its blackouts put them: production follows what really happens
+    // on staging.
+    let staging_sched = schedule_between(staging, staging_blackouts, staging_from, to);
+    let mut derived = derive_production(&staging_sched, production, &working);
+    derived
+        .occurrences
+        .retain(|o| o.start_utc >= production_from && o.start_utc < to);
+    let mut production_sched = apply_blackouts(
         &production.timing,
         production.blackout_policy,
-        production_nominal,
+        derived.occurrences,
         production_blackouts,
     );
+    production_sched.skipped.append(&mut derived.skipped);
+    production_sched.skipped.sort_by_key(|k| k.nominal_date);
     Some((
         staging_sched,
         within(&production.timing, production_sched, from, to),
@@ -502,7 +521,7 @@ pub fn schedules(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::{Ordinal, PlanInput, Recurrence};
+    use crate::calendar::{Ordinal, PlanInput, Recurrence, expand};
     use chrono::TimeZone;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -743,14 +762,44 @@ mod tests {
     }
 
     #[test]
-    fn a_staging_window_moved_by_a_blackout_eats_into_the_soak() {
-        // Second Tuesday of April 2026 is the 14th; production follows on the 21st.
+    fn a_staging_window_moved_by_a_blackout_takes_its_production_window_along() {
+        // Second Tuesday of April 2026 is the 14th; a freeze on staging moves it to Fri 17 April,
+        // and production follows five working days after that: Fri 24 April, not Tue 21 April.
         let s = second_tuesday(BlackoutPolicy::MoveToNextAllowedDay);
         let p = production(5);
         let freeze = [blackout(d(2026, 4, 14), d(2026, 4, 16), "Release freeze")];
-        let v = validate_skew(&s, &freeze, &p, &[], utc(2026, 1, 1), utc(2027, 1, 1));
+        let (from, to) = (utc(2026, 4, 1), utc(2026, 5, 1));
+        let (staging_sched, prod) = schedules(&s, &freeze, &p, &[], from, to).unwrap();
+        let april = staging_sched
+            .occurrences
+            .iter()
+            .find(|o| o.nominal_date == d(2026, 4, 14))
+            .unwrap();
+        assert_eq!(april.local_date, d(2026, 4, 17));
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        assert_eq!(days, [d(2026, 4, 24)]);
+        assert_eq!(prod.occurrences[0].follows, Some(d(2026, 4, 17)));
+        assert!(validate_skew(&s, &freeze, &p, &[], from, to).is_empty());
+        // A production freeze a week later is no working days either: the soak reaches Wed 29.
+        let prod_freeze = [blackout(d(2026, 4, 21), d(2026, 4, 23), "Release freeze")];
+        let (_, prod) = schedules(&s, &freeze, &p, &prod_freeze, from, to).unwrap();
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        assert_eq!(days, [d(2026, 4, 29)]);
+        assert!(validate_skew(&s, &freeze, &p, &prod_freeze, from, to).is_empty());
+        // A production window that keeps its old day (as one of a rhythm of its own would) is
+        // explained against the day staging really took.
+        let mut early = p.timing.occurrence_on(d(2026, 4, 21));
+        early.follows = Some(d(2026, 4, 17));
+        let v = check_skew(
+            &staging_sched,
+            &Schedule {
+                occurrences: vec![early],
+                skipped: vec![],
+            },
+            5,
+            &WorkingDays::default(),
+        );
         assert_eq!(v.len(), 1, "{v:#?}");
-        assert_eq!(v[0].production_date, d(2026, 4, 21));
         assert_eq!(v[0].staging_date, Some(d(2026, 4, 17)));
         assert_eq!(
             v[0].message,
@@ -759,40 +808,35 @@ mod tests {
              soak period needs at least 5 working days, so production should be on \
              Fri 24 Apr 2026 or later."
         );
-        // A production freeze a week later moves production to Fri 24 April, but its days are
-        // no working days either, so the soak is still short.
-        let prod_freeze = [blackout(d(2026, 4, 21), d(2026, 4, 23), "Release freeze")];
-        let v = validate_skew(
-            &s,
-            &freeze,
-            &p,
-            &prod_freeze,
-            utc(2026, 1, 1),
-            utc(2027, 1, 1),
-        );
-        assert_eq!(v.len(), 1, "{v:#?}");
-        assert_eq!(v[0].production_date, d(2026, 4, 24));
-        assert!(
-            v[0].message
-                .contains("comes only 2 working days after staging on Fri 17 Apr 2026"),
-            "{}",
-            v[0].message
-        );
-        assert!(
-            v[0].message.contains("Wed 29 Apr 2026 or later"),
-            "{}",
-            v[0].message
-        );
     }
 
     #[test]
-    fn a_skipped_staging_window_leaves_production_unsoaked() {
+    fn a_skipped_staging_window_skips_its_production_window_too() {
         let s = second_tuesday(BlackoutPolicy::Skip);
         let p = production(5);
         let freeze = [blackout(d(2026, 12, 7), d(2026, 12, 11), "Year-end freeze")];
-        let v = validate_skew(&s, &freeze, &p, &[], utc(2026, 1, 1), utc(2027, 1, 1));
+        let (from, to) = (utc(2026, 11, 1), utc(2027, 1, 1));
+        let (staging_sched, prod) = schedules(&s, &freeze, &p, &[], from, to).unwrap();
+        // November's pair stays; December's staging window is skipped, and so is production's.
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        assert_eq!(days, [d(2026, 11, 17)]);
+        assert_eq!(prod.skipped.len(), 1, "{prod:#?}");
+        assert_eq!(prod.skipped[0].nominal_date, d(2026, 12, 15));
+        assert_eq!(prod.skipped[0].reason, "Year-end freeze");
+        assert!(validate_skew(&s, &freeze, &p, &[], from, to).is_empty());
+        // A production window on that day anyway (built by hand) would be explained.
+        let mut lonely = p.timing.occurrence_on(d(2026, 12, 15));
+        lonely.follows = Some(d(2026, 12, 8));
+        let v = check_skew(
+            &staging_sched,
+            &Schedule {
+                occurrences: vec![lonely],
+                skipped: vec![],
+            },
+            5,
+            &WorkingDays::default(),
+        );
         assert_eq!(v.len(), 1, "{v:#?}");
-        assert_eq!(v[0].production_date, d(2026, 12, 15));
         assert_eq!(v[0].staging_date, None);
         assert!(
             v[0].message
@@ -800,6 +844,72 @@ mod tests {
         );
         assert!(v[0].message.contains("“Year-end freeze”"));
         assert!(v[0].message.contains("production on Tue 15 Dec 2026"));
+    }
+
+    /// Staging every Monday at 20:00, production following it by 3 working days; Easter Monday,
+    /// 29 March 2027, is a platform-wide holiday, so it is no working day for production either.
+    fn easter(policy: BlackoutPolicy) -> (Schedule, Schedule, Vec<SkewViolation>) {
+        let s = staging(
+            Recurrence::Weekly {
+                weekdays: vec![Weekday::Mon],
+            },
+            policy,
+        );
+        let p = production(3);
+        let holiday = [blackout(d(2027, 3, 29), d(2027, 3, 29), "Easter Monday")];
+        let (from, to) = (utc(2027, 3, 15), utc(2027, 4, 15));
+        let (staging_sched, prod) = schedules(&s, &holiday, &p, &holiday, from, to).unwrap();
+        let v = validate_skew(&s, &holiday, &p, &holiday, from, to);
+        (staging_sched, prod, v)
+    }
+
+    #[test]
+    fn a_platform_holiday_that_skips_staging_skips_the_production_window_that_followed_it() {
+        let (staging_sched, prod, v) = easter(BlackoutPolicy::Skip);
+        let staging_days: Vec<_> = staging_sched
+            .occurrences
+            .iter()
+            .map(|o| o.local_date)
+            .filter(|day| *day >= d(2027, 3, 15))
+            .collect();
+        assert_eq!(
+            staging_days,
+            [
+                d(2027, 3, 15),
+                d(2027, 3, 22),
+                d(2027, 4, 5),
+                d(2027, 4, 12)
+            ]
+        );
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        // Thu 18 and 25 March, Thu 8 April: no Thu 1 April, whose staging window never happened.
+        assert_eq!(days, [d(2027, 3, 18), d(2027, 3, 25), d(2027, 4, 8)]);
+        assert_eq!(prod.skipped.len(), 1, "{prod:#?}");
+        assert_eq!(prod.skipped[0].nominal_date, d(2027, 4, 1));
+        assert_eq!(prod.skipped[0].reason, "Easter Monday");
+        assert!(v.is_empty(), "{v:#?}");
+    }
+
+    #[test]
+    fn a_platform_holiday_that_moves_staging_moves_the_production_window_that_follows_it() {
+        let (staging_sched, prod, v) = easter(BlackoutPolicy::MoveToNextAllowedDay);
+        let moved = staging_sched
+            .occurrences
+            .iter()
+            .find(|o| o.nominal_date == d(2027, 3, 29))
+            .unwrap();
+        assert_eq!(moved.local_date, d(2027, 3, 30));
+        let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
+        // Staging on Tue 30 March: three working days later is Fri 2 April, not Thu 1 April.
+        assert_eq!(
+            days,
+            [d(2027, 3, 18), d(2027, 3, 25), d(2027, 4, 2), d(2027, 4, 8)]
+        );
+        let april = &prod.occurrences[2];
+        assert_eq!(april.follows, Some(d(2027, 3, 30)));
+        assert_eq!(april.start_utc, utc(2027, 4, 2) + Duration::hours(20));
+        assert!(prod.skipped.is_empty(), "{prod:#?}");
+        assert!(v.is_empty(), "{v:#?}");
     }
 
     #[test]
@@ -866,26 +976,43 @@ mod tests {
     }
 
     #[test]
-    fn staging_windows_merged_by_a_move_are_checked_against_the_window_they_joined() {
+    fn staging_windows_merged_by_a_move_give_no_production_window_of_their_own() {
         let s = staging(Recurrence::Daily, BlackoutPolicy::MoveToNextAllowedDay);
         let p = production(1);
-        // Saturday 3 and Sunday 4 January move to Monday 5, which has its own window; production
-        // on Monday 5 followed Sunday's window and now has no soak at all.
+        // Saturday 3 and Sunday 4 January move to Monday 5, which has its own window: their
+        // change goes with Monday's. Production on Monday 5 follows Friday 2, on Tuesday 6
+        // Monday 5, each a working day later; nothing is skipped.
         let weekend = [blackout(d(2026, 1, 3), d(2026, 1, 4), "Office move")];
-        let v = validate_skew(&s, &weekend, &p, &[], utc(2026, 1, 1), utc(2026, 1, 12));
-        assert_eq!(v.len(), 1, "{v:#?}");
-        assert_eq!(v[0].production_date, d(2026, 1, 5));
-        assert_eq!(v[0].staging_date, Some(d(2026, 1, 5)));
+        let (from, to) = (utc(2026, 1, 1), utc(2026, 1, 12));
+        let (_, prod) = schedules(&s, &weekend, &p, &[], from, to).unwrap();
+        let monday = prod
+            .occurrences
+            .iter()
+            .find(|o| o.local_date == d(2026, 1, 5))
+            .unwrap();
+        assert_eq!(monday.follows, Some(d(2026, 1, 2)));
+        let tuesday = prod
+            .occurrences
+            .iter()
+            .find(|o| o.local_date == d(2026, 1, 6))
+            .unwrap();
+        assert_eq!(tuesday.follows, Some(d(2026, 1, 5)));
+        assert!(prod.skipped.is_empty(), "{prod:#?}");
+        assert!(validate_skew(&s, &weekend, &p, &[], from, to).is_empty());
     }
 
     #[test]
     fn daily_staging_over_a_weekend_gives_one_production_window() {
         let s = staging(Recurrence::Daily, BlackoutPolicy::Skip);
         let p = production(1);
-        let nominal = expand(&s, utc(2026, 1, 1), utc(2026, 1, 12));
+        let nominal = Schedule {
+            occurrences: expand(&s, utc(2026, 1, 1), utc(2026, 1, 12)),
+            skipped: vec![],
+        };
         let prod = derive_production(&nominal, &p, &WorkingDays::default());
         // Fri 2, Sat 3 and Sun 4 January all map to Monday 5 January: one window following Sunday.
         let monday: Vec<_> = prod
+            .occurrences
             .iter()
             .filter(|o| o.local_date == d(2026, 1, 5))
             .collect();

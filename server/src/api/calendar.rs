@@ -58,9 +58,10 @@ pub async fn get_plan(
 
 /// Set an environment's plan: its own rhythm (`recurrence`) or following an earlier environment
 /// (`follows_environment_id` + `soak_working_days`). Send `If-Match: "0"` to create it. A plan
-/// whose following environments would break the soak period in the next 12 months is refused,
-/// each violation explained by date. The plan comes back with `warnings`: planned or announced
-/// maintenances whose window went or moved with the change.
+/// that would break the soak period in the next 12 months where it held before is refused, each
+/// violation explained by date. The plan comes back with `warnings`: planned or announced
+/// maintenances whose window went or moved with the change, and soak violations that were there
+/// before and remain (they do not block the save).
 #[utoipa::path(put, path = "/api/v1/environments/{id}/maintenance-plan", tag = "calendar",
     params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = PlanForm,
     responses((status = 200, body = PlanSaved, headers(("ETag" = String))),
@@ -207,33 +208,38 @@ pub async fn list_holidays(
     Ok(Json(holidays::holidays(&country, year)?))
 }
 
-/// A platform's notice and reminder settings.
+/// A platform's notice and reminder settings. The ETag is their version.
 #[utoipa::path(get, path = "/api/v1/platforms/{id}/calendar-settings", tag = "calendar",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = CalendarSettings), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CalendarSettings, headers(("ETag" = String))),
+        (status = 404, body = ErrorBody)))]
 pub async fn get_settings(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<CalendarSettings>> {
-    Ok(Json(plans::settings(&s.pool, &c, id).await?))
+) -> Result<Tagged<CalendarSettings>> {
+    let settings = plans::settings(&s.pool, &c, id).await?;
+    Ok(Tagged(StatusCode::OK, settings.version, settings))
 }
 
-/// Change how much notice a major update needs and when reminders go out. The reminders of
-/// maintenances already announced follow the new lead times (none already sent goes out again).
+/// Change how much notice a major update needs and when reminders go out (needs If-Match: the
+/// settings' ETag; 412 when someone changed them since). The reminders of maintenances already
+/// announced follow the new lead times (none already sent goes out again).
 #[utoipa::path(put, path = "/api/v1/platforms/{id}/calendar-settings", tag = "calendar",
-    params(("id" = Uuid, Path)), request_body = CalendarSettings,
-    responses((status = 200, body = CalendarSettings), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = CalendarSettings,
+    responses((status = 200, body = CalendarSettings, headers(("ETag" = String))),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 428, body = ErrorBody)))]
 pub async fn save_settings(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
+    IfMatch(v): IfMatch,
     JsonBody(form): JsonBody<CalendarSettings>,
-) -> Result<Json<CalendarSettings>> {
-    Ok(Json(
-        plans::save_settings(&s.pool, &c, id, form, s.clock.now()).await?,
-    ))
+) -> Result<Tagged<CalendarSettings>> {
+    let saved = plans::save_settings(&s.pool, &c, id, v, form, s.clock.now()).await?;
+    Ok(Tagged(StatusCode::OK, saved.version, saved))
 }
 
 // ---- maintenances ----------------------------------------------------------------------------

@@ -241,9 +241,10 @@ pub async fn update_environment(
     Ok(Tagged(StatusCode::OK, e.version, e))
 }
 
-/// Archive an environment.
+/// Archive an environment (409 while other environments' maintenance plans follow its plan).
 #[utoipa::path(post, path = "/api/v1/environments/{id}/archive", tag = "catalogue",
-    params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Environment)))]
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = Environment), (status = 409, body = ErrorBody)))]
 pub async fn archive_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -254,9 +255,10 @@ pub async fn archive_environment(
     Ok(Tagged(StatusCode::OK, e.version, e))
 }
 
-/// Restore an archived environment.
+/// Restore an archived environment (409 while its maintenance plan follows an archived one's).
 #[utoipa::path(post, path = "/api/v1/environments/{id}/restore", tag = "catalogue",
-    params(("id" = Uuid, Path), ("If-Match" = String, Header)), responses((status = 200, body = Environment)))]
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = Environment), (status = 409, body = ErrorBody)))]
 pub async fn restore_environment(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,

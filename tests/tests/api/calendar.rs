@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 use super::support::{call, fields, get_text, payments_webhook};
 
+mod plans;
+
 /// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
 fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap()
@@ -267,8 +269,8 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
     assert_eq!(sched["windows"][0]["follows"], "2027-01-12");
     assert_eq!(sched["skew_violations"], json!([]));
 
-    // A freeze on staging skips its February window: production's February window would get a
-    // change staging never had, and the schedule says so by date.
+    // A freeze on staging skips its February window, and production's February window goes with
+    // it: production repeats what staging received, and staging received nothing that month.
     let (status, blackout) = call(
         &app,
         &pat,
@@ -279,49 +281,41 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{blackout}");
-    let (_, sched) = call(
-        &app,
-        &pat,
-        Method::GET,
-        &format!(
-            "/api/v1/environments/{}/schedule?from=2027-01-01&to=2027-04-01",
-            seed.production
-        ),
-        None,
-        None,
-    )
-    .await;
-    let violations = sched["skew_violations"].as_array().unwrap();
-    assert_eq!(violations.len(), 1, "{sched}");
-    assert_eq!(violations[0]["production_date"], "2027-02-16");
-    let message = violations[0]["message"].as_str().unwrap();
-    assert!(
-        message.contains("Tue 9 Feb 2027") && message.contains("Release freeze"),
-        "{message}"
+    let quarter = format!(
+        "/api/v1/environments/{}/schedule?from=2027-01-01&to=2027-04-01",
+        seed.production
     );
-    // Saving production's plan again is refused with the same explanation.
+    let (_, sched) = call(&app, &pat, Method::GET, &quarter, None, None).await;
+    let days: Vec<&str> = sched["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["local_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2027-01-19", "2027-03-16"], "{sched}");
+    assert_eq!(
+        sched["skipped"],
+        json!([{"nominal_date": "2027-02-16", "reason": "Release freeze"}])
+    );
+    assert_eq!(sched["skew_violations"], json!([]), "{sched}");
+    // So production's plan is saved as before.
     let version: i32 =
         sqlx::query_scalar("SELECT version FROM maintenance_plans WHERE environment_id = $1")
             .bind(seed.production)
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let etag = format!("\"{version}\"");
-    let (status, body) = call(
+    let (status, body) = put_plan(
         &app,
         &pat,
-        Method::PUT,
-        &plan_path(seed.production),
-        Some(&etag),
-        Some(&production_plan(seed.staging, 5)),
+        seed.production,
+        version,
+        &production_plan(seed.staging, 5),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(
-        field(&body, "soak_working_days").contains("Release freeze"),
-        "{body}"
-    );
-    // Removing the freeze puts staging's window back.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"], json!([]), "{body}");
+    // Removing the freeze puts staging's window back, and production's after it.
     let (status, _) = call(
         &app,
         &pat,
@@ -332,16 +326,14 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = call(
-        &app,
-        &pat,
-        Method::PUT,
-        &plan_path(seed.production),
-        Some(&etag),
-        Some(&production_plan(seed.staging, 5)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, sched) = call(&app, &pat, Method::GET, &quarter, None, None).await;
+    let days: Vec<&str> = sched["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["local_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2027-01-19", "2027-02-16", "2027-03-16"], "{sched}");
     // Staging cannot be removed while production follows it.
     let (status, body) = call(
         &app,
@@ -398,8 +390,8 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
             "maintenance_plan.create",
             "maintenance_plan.create",
             "blackout.create",
-            "blackout.remove",
-            "maintenance_plan.update"
+            "maintenance_plan.update",
+            "blackout.remove"
         ]
     );
 }
@@ -1700,6 +1692,20 @@ async fn a_planned_drill_is_rescheduled_and_cancelled_with_a_reason() {
     assert_eq!(cell("open_action_items"), "0");
 }
 
+/// PUT a platform's calendar settings over the version read just before.
+async fn put_settings(
+    app: &TestApp,
+    pat: &Client,
+    platform: Uuid,
+    body: Value,
+) -> (StatusCode, Value) {
+    let path = format!("/api/v1/platforms/{platform}/calendar-settings");
+    let (status, current) = call(app, pat, Method::GET, &path, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{current}");
+    let etag = format!("\"{}\"", current["version"]);
+    call(app, pat, Method::PUT, &path, Some(&etag), Some(&body)).await
+}
+
 /// PUT an environment's plan (`version` is the one edited; 0 creates it).
 async fn put_plan(
     app: &TestApp,
@@ -1829,18 +1835,29 @@ async fn a_production_plan_with_its_own_rhythm_is_checked_against_staging_by_dat
          (moved from Tue 9 Feb 2027 by the blackout “Release freeze”) has ended; production \
          must come at least 1 working day after staging."
     );
-    // Saving either plan again is refused with the same explanation.
+    // The freeze brought that violation, not a save: saving either plan again is not refused,
+    // and each answer still explains it.
     let version = plan["version"].as_i64().unwrap() as i32;
     let (status, body) = put_plan(&app, &pat, seed.production, version, &production).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"][0]["kind"], "skew_violation", "{body}");
     assert!(
-        field(&body, "recurrence").contains("Release freeze"),
+        body["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Release freeze"),
         "{body}"
     );
     let (status, body) = put_plan(&app, &pat, seed.staging, 1, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"][0]["date"], "2027-02-11", "{body}");
+    // A save that brings a violation of its own is refused: staging on the second Thursday.
+    let mut thursday = staging.clone();
+    thursday["recurrence"]["weekday"] = json!("Thu");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 2, &thursday).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
-        field(&body, "recurrence").contains("Production on Thu 11 Feb 2027"),
+        field(&body, "recurrence").contains("Production on Thu 14 Jan 2027"),
         "{body}"
     );
 }
@@ -2809,13 +2826,11 @@ async fn an_emergency_upgrades_a_cluster_past_its_end_of_life_when_no_window_can
 
     // With 60 days' notice for a major update, 1.35 (end of life Sun 28 Feb 2027) has no window
     // left that is both in time and far enough ahead: February's window is not suggested.
-    let (status, settings) = call(
+    let (status, settings) = put_settings(
         &app,
         &pat,
-        Method::PUT,
-        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
-        None,
-        Some(&json!({"major_notice_days": 60, "reminder_minutes": [60]})),
+        seed.core,
+        json!({"major_notice_days": 60, "reminder_minutes": [60]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{settings}");
@@ -2987,13 +3002,11 @@ async fn reminders_go_out_at_the_platforms_configured_offsets() {
     plan_core(&app, &pat, &seed).await;
     let received = payments_webhook(&app, &seed, "json").await;
     // Two days and half an hour before, instead of 7 days, 72 hours and 1 hour.
-    let (status, settings) = call(
+    let (status, settings) = put_settings(
         &app,
         &pat,
-        Method::PUT,
-        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
-        None,
-        Some(&json!({"major_notice_days": 30, "reminder_minutes": [30, 2880]})),
+        seed.core,
+        json!({"major_notice_days": 30, "reminder_minutes": [30, 2880]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{settings}");
@@ -3908,13 +3921,11 @@ async fn changed_reminder_settings_re_plan_the_reminders_of_announced_maintenanc
     expect_calls(&received, reminder(10080), 1).await;
 
     // Now: 7 days (sent already), 2 days and half an hour before; no more 72 hours or 1 hour.
-    let (status, settings) = call(
+    let (status, settings) = put_settings(
         &app,
         &pat,
-        Method::PUT,
-        &format!("/api/v1/platforms/{}/calendar-settings", seed.core),
-        None,
-        Some(&json!({"major_notice_days": 30, "reminder_minutes": [10080, 2880, 30]})),
+        seed.core,
+        json!({"major_notice_days": 30, "reminder_minutes": [10080, 2880, 30]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{settings}");

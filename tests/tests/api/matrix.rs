@@ -2280,6 +2280,7 @@ async fn calendar_ui_args(
         )]),
         ("save_calendar_settings", "call") => pairs(&[
             ("platform_id", s.core.to_string()),
+            ("version", ctx.settings_version(s.core).await),
             ("major_notice_days", "30".into()),
             ("reminders", "7d, 72h, 1h".into()),
         ]),

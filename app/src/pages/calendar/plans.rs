@@ -202,7 +202,7 @@ fn plans_view(d: PlansPageData) -> impl IntoView {
                 <dt>"Reminders before a maintenance"</dt><dd id="reminders">{d.reminders.clone()}</dd>
             </dl>
             {can_manage.then(|| view! {
-                <SettingsForm platform_id=pid.clone() notice=d.settings.major_notice_days reminders=d.reminders.clone()/>
+                <SettingsForm platform_id=pid.clone() version=d.settings.version notice=d.settings.major_notice_days reminders=d.reminders.clone()/>
             })}
         </section>
     }
@@ -630,10 +630,17 @@ fn holidays_section(
 }
 
 #[component]
-fn SettingsForm(platform_id: String, notice: i32, reminders: String) -> impl IntoView {
+fn SettingsForm(
+    platform_id: String,
+    version: i32,
+    notice: i32,
+    reminders: String,
+) -> impl IntoView {
     view! {
         <PostForm action=SaveCalendarSettings::url() class="settings-form no-print">
             <input type="hidden" name="platform_id" value=platform_id/>
+            // The version the form shows: a save over someone else's change is refused as stale.
+            <input type="hidden" name="version" value=version.to_string()/>
             <div class="grid-2">
                 <TextField label="Days of notice for a major update" name="major_notice_days" input_type="number"
                     value=notice.to_string() hint="At least 30 is usual; two months gives teams time to test."/>

@@ -366,6 +366,18 @@ impl Ctx<'_> {
         .to_string()
     }
 
+    /// The version (ETag) of a platform's calendar settings.
+    pub(super) async fn settings_version(&self, platform: Uuid) -> String {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT calendar_settings_version FROM platforms WHERE id = $1",
+        )
+        .bind(platform)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+        .to_string()
+    }
+
     /// A fresh blackout in 2040, far beyond every skew check.
     pub(super) async fn blackout(&self) -> Uuid {
         plans::add_blackout(
@@ -462,7 +474,7 @@ pub(super) async fn rest_call(
         ("PUT", "/api/v1/platforms/{id}/calendar-settings") => (
             template.replace("{id}", &s.core.to_string()),
             Some(json!({"major_notice_days": 30, "reminder_minutes": [10080, 4320, 60]})),
-            None,
+            Some(ctx.settings_version(s.core).await),
         ),
         ("GET", "/api/v1/maintenances" | "/api/v1/action-items" | "/api/v1/drills")
         | ("GET", "/api/v1/maintenances/export.csv" | "/api/v1/drills/export.csv")
