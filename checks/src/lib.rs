@@ -113,7 +113,8 @@ pub enum Outcome {
     /// The check does not apply (a DaemonSet has no replica count, the CRD is not installed).
     NotApplicable,
     /// The check could not be answered: permission denied, object unreadable, cluster gone.
-    /// Never counted as a failure of the application.
+    /// Never counted as a failure of the application, nor as a pass: a run that requires the
+    /// check does not pass on it (see `report`), and a review item keeps its status.
     Error,
 }
 

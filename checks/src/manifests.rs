@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::snapshot::{Snapshot, Source};
-use crate::{ObjectRef, SourceInfo};
+use crate::{CheckId, ObjectRef, SourceInfo};
 
 /// Where an object was read: the file (as given, or `-` for standard input), the document in
 /// it (1-based) and the line where that document starts (1-based), when known.
@@ -755,6 +755,24 @@ pub const NO_PODS: &str =
 pub const NO_NODES: &str =
     "manifest files carry no live Nodes: checks of node capacity need a live cluster";
 
+/// The checks that judge where Pods run and the room left on the nodes: files answer them only
+/// when they hold the live Pods and Nodes (a `kubectl get -o json` List of them).
+pub const NEED_A_LIVE_CLUSTER: [CheckId; 2] = [CheckId::Spread, CheckId::DrainCapacity];
+
+/// The checks a snapshot read from files cannot answer: [`NEED_A_LIVE_CLUSTER`] when the files
+/// held no Pod or no Node (each of their results is then an `error` saying so), else none. A
+/// command-line run over manifests leaves these out of the checks it requires by default, so
+/// that a pipeline is not failed for what files can never show.
+pub fn unanswerable(snapshot: &Snapshot) -> Vec<CheckId> {
+    let no_pods = matches!(&snapshot.pods, Source::Failed(r) if r == NO_PODS);
+    let no_nodes = matches!(&snapshot.nodes, Source::Failed(r) if r == NO_NODES);
+    if no_pods || no_nodes {
+        NEED_A_LIVE_CLUSTER.to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 fn push<T: serde::de::DeserializeOwned>(
     source: &mut Source<T>,
     value: Value,
@@ -865,6 +883,30 @@ spec:
         assert_eq!(set.snapshot.service_monitors, Source::NotInstalled);
         assert_eq!(set.snapshot.rollouts, Source::NotInstalled);
         assert_eq!(set.snapshot.network_policies, Source::Read(vec![]));
+    }
+
+    #[test]
+    fn the_checks_files_cannot_answer_are_exactly_those_that_error_on_them() {
+        let set = read(DEPLOYMENT).unwrap();
+        assert_eq!(unanswerable(&set.snapshot), NEED_A_LIVE_CLUSTER);
+        let all: Vec<(CheckId, crate::Params)> = CheckId::ALL
+            .iter()
+            .map(|c| (*c, crate::Params::default()))
+            .collect();
+        let results = crate::engine::evaluate(&set.snapshot, &all, Utc::now());
+        let mut errored: Vec<CheckId> = results
+            .iter()
+            .filter(|r| r.outcome == crate::Outcome::Error)
+            .map(|r| r.check)
+            .collect();
+        errored.dedup();
+        assert_eq!(errored, NEED_A_LIVE_CLUSTER, "{results:?}");
+        // A kubectl List with the live Pods and Nodes answers them.
+        let list = r#"{"apiVersion":"v1","kind":"List","items":[
+            {"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}},
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"default"},"spec":{"containers":[]}}]}"#;
+        let set = read(&format!("{DEPLOYMENT}---\n{list}\n")).unwrap();
+        assert_eq!(unanswerable(&set.snapshot), []);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   "source": { "kind": "manifests"|"upload"|"cluster", "name": "...", "server_version"?: "...", "read_at": "..." } | null,
 //!   "required": ["replicas", "probes", ...],          // checks whose failure fails the run
 //!   "params": { "min_replicas": 3, ... },             // the check parameters the run used
-//!   "summary": { "subjects": 12, "results": 160, "required_failures": 3, "passed": false,
+//!   "summary": { "subjects": 12, "results": 160, "required_failures": 3, "required_errors": 1,
+//!                "passed": false,
 //!                "counts": { "pass": 120, "warn": 4, "fail": 10, "not_applicable": 20, "error": 6 } },
 //!   "checks": [ { "check": "replicas", "title": "...", "required": true, "outcome": "fail",
 //!                 "counts": { ... } } ],             // one per check that produced results, in check order
@@ -25,8 +26,12 @@
 //! Results are sorted by subject (namespace, kind, name) and then check. Fields are only ever
 //! added to this shape; a change of meaning gets a new `schema`.
 //!
-//! A run passes when no required check has a `fail` result. `error` (could not be answered) and
-//! `warn` never fail a run.
+//! A run passes when every result of a required check was answered and none failed: a `fail`
+//! fails the run, and so does an `error` (the check could not be answered: permission denied,
+//! no live cluster to read), since a check that could not be made has not passed. `warn` never
+//! fails a run, nor does any result of a check that is not required. A read that found no
+//! workload at all would give no result to fail: [`nothing_found`] gives the checks that had
+//! nothing to judge a failing result that says so.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,7 +82,10 @@ pub struct Summary {
     pub counts: Counts,
     /// Results of required checks that failed.
     pub required_failures: usize,
-    /// No required check failed.
+    /// Results of required checks that could not be answered (`error`).
+    #[serde(default)]
+    pub required_errors: usize,
+    /// Every result of a required check was answered and none failed.
     pub passed: bool,
 }
 
@@ -186,6 +194,7 @@ impl Report {
         let mut counts = Counts::default();
         let mut by_check: BTreeMap<CheckId, Counts> = BTreeMap::new();
         let mut required_failures = 0;
+        let mut required_errors = 0;
         let mut subjects = 0;
         let mut last: Option<&crate::ObjectRef> = None;
         for r in &out {
@@ -194,8 +203,10 @@ impl Report {
                 .entry(r.result.check)
                 .or_default()
                 .add(r.result.outcome);
-            if r.required && r.result.outcome == Outcome::Fail {
-                required_failures += 1;
+            match (r.required, r.result.outcome) {
+                (true, Outcome::Fail) => required_failures += 1,
+                (true, Outcome::Error) => required_errors += 1,
+                _ => {}
             }
             if last.is_none_or(|l| !same_subject(l, &r.result.subject)) {
                 subjects += 1;
@@ -223,7 +234,8 @@ impl Report {
                 results: out.len(),
                 counts,
                 required_failures,
-                passed: required_failures == 0,
+                required_errors,
+                passed: required_failures == 0 && required_errors == 0,
             },
             checks,
             results: out,
@@ -278,7 +290,8 @@ impl Report {
                             (Outcome::Fail, true) => "FAIL",
                             (Outcome::Fail, false) => "fail",
                             (Outcome::Warn, _) => "warn",
-                            _ => "ERROR",
+                            (_, true) => "ERROR",
+                            (_, false) => "error",
                         };
                         let _ = writeln!(
                             s,
@@ -309,28 +322,43 @@ impl Report {
             c.not_applicable,
             c.error
         );
-        if self.summary.passed {
-            let _ = writeln!(s, "PASSED: no required check failed");
-        } else {
-            let failing: Vec<&str> = self
-                .checks
+        let required = |counted: fn(&Counts) -> usize| -> String {
+            self.checks
                 .iter()
-                .filter(|c| c.required && c.counts.fail > 0)
+                .filter(|c| c.required && counted(&c.counts) > 0)
                 .map(|c| c.check.as_str())
-                .collect();
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.summary.passed {
+            let _ = writeln!(
+                s,
+                "PASSED: every required check was answered and none failed"
+            );
+        }
+        if self.summary.required_failures > 0 {
             let _ = writeln!(
                 s,
                 "FAILED: {} required result(s) failed ({})",
                 self.summary.required_failures,
-                failing.join(", ")
+                required(|c| c.fail)
+            );
+        }
+        if self.summary.required_errors > 0 {
+            let _ = writeln!(
+                s,
+                "NOT CHECKED: {} required result(s) could not be checked ({}); the run does not pass until they can be",
+                self.summary.required_errors,
+                required(|c| c.error)
             );
         }
         s
     }
 
     /// JUnit XML: one `<testsuite>` per check, one `<testcase>` per subject. A fail is a
-    /// `<failure>`, an error an `<error>`, not applicable `<skipped>`; a warning passes with its
-    /// message in `<system-out>`. Whether a check is required is a suite property.
+    /// `<failure>`, an error an `<error>` (both with type `required` or `advisory`), not
+    /// applicable `<skipped>`; a warning passes with its message in `<system-out>`. Whether a
+    /// check is required is also a suite property.
     pub fn to_junit(&self) -> String {
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let c = &self.summary.counts;
@@ -394,7 +422,8 @@ impl Report {
                     Outcome::Error => {
                         let _ = writeln!(
                             s,
-                            ">\n      <error message=\"{message}\" type=\"error\"/>\n    </testcase>"
+                            ">\n      <error message=\"{message}\" type=\"{}\"/>\n    </testcase>",
+                            if r.required { "required" } else { "advisory" }
                         );
                     }
                     Outcome::NotApplicable => {
@@ -414,7 +443,8 @@ impl Report {
     /// SARIF 2.1.0: one rule per check (title, why, how to fix from the catalog); one result per
     /// fail (level `error` when the check is required, `warning` otherwise) and warn (level
     /// `note`), located in the manifest file when known and always by the object's name. Results
-    /// that could not be answered are tool execution notifications, not findings.
+    /// that could not be answered are tool execution notifications, not findings: level `error`
+    /// when the check is required (the run did not pass), `warning` otherwise.
     pub fn to_sarif(&self) -> String {
         use serde_json::{Value, json};
         let checks: Vec<CheckId> = CheckId::ALL
@@ -450,7 +480,7 @@ impl Report {
                 Outcome::Warn => "note",
                 Outcome::Error => {
                     notifications.push(json!({
-                        "level": "warning",
+                        "level": if r.required { "error" } else { "warning" },
                         "message": { "text": format!("{}: {}: {}", r.result.check, r.result.subject, r.result.message) },
                         "associatedRule": { "id": r.result.check.as_str(), "index": rule_index },
                     }));
@@ -500,6 +530,83 @@ impl Report {
         });
         serde_json::to_string_pretty(&sarif).unwrap_or_default()
     }
+}
+
+/// The kinds a go-live check judges, for messages.
+const WORKLOAD_KINDS: &str = "Deployment, StatefulSet, DaemonSet, CronJob, Job or Argo Rollout";
+
+/// Failing results for a read that found no workload at all (a misspelt namespace, the wrong
+/// folder, templates not rendered): without them every workload check would have no result,
+/// nothing would fail, and the run would pass having checked nothing. Demarc's own runs fail
+/// the items of such a read the same way.
+///
+/// Empty when `results` has a result about a workload, or an `error` (a read that failed says
+/// nothing about what is there: the error speaks). Otherwise each of `checks` that gave no result
+/// (namespace-wide checks such as `backups` still answer) gets a `fail`: one per namespace read
+/// (`namespaces`, from a cluster read) with the Namespace as subject, else one whose subject is
+/// `Namespace *` (every namespace of the files or the cluster).
+pub fn nothing_found(
+    results: &[CheckResult],
+    checks: &[CheckId],
+    source: Option<&SourceInfo>,
+    namespaces: &[String],
+) -> Vec<CheckResult> {
+    let found = results
+        .iter()
+        .any(|r| r.subject.kind != "Namespace" || r.outcome == Outcome::Error);
+    if found {
+        return Vec::new();
+    }
+    let cluster = source.is_some_and(|s| s.kind == "cluster");
+    let places: Vec<(String, String)> = if namespaces.is_empty() {
+        let where_ = match source.map(|s| s.kind.as_str()) {
+            Some("cluster") => "in any namespace of the cluster".to_string(),
+            Some("upload") => "in the uploaded objects".to_string(),
+            _ => "in the manifest files".to_string(),
+        };
+        vec![("*".to_string(), where_)]
+    } else {
+        namespaces
+            .iter()
+            .map(|ns| (ns.clone(), format!("in namespace {ns}")))
+            .collect()
+    };
+    let advice = if cluster {
+        "make sure the namespaces read are the application's and that it is deployed there"
+    } else {
+        "make sure the paths name the application's manifests, rendered (helm template, kustomize build)"
+    };
+    let mut out = Vec::new();
+    for check in checks {
+        if results.iter().any(|r| r.check == *check) {
+            continue;
+        }
+        for (name, where_) in &places {
+            let mut evidence = crate::Evidence::default();
+            evidence.values.insert("workloads_found".into(), 0.into());
+            if let Some(source) = source {
+                evidence.values.insert(
+                    "source".into(),
+                    format!("{} {}", source.kind, source.name).into(),
+                );
+            }
+            out.push(CheckResult {
+                check: *check,
+                subject: crate::ObjectRef {
+                    kind: "Namespace".into(),
+                    namespace: None,
+                    name: name.clone(),
+                    resource_version: None,
+                },
+                outcome: Outcome::Fail,
+                message: format!(
+                    "No workload ({WORKLOAD_KINDS}) was found {where_}, so nothing could be checked: {advice}"
+                ),
+                evidence,
+            });
+        }
+    }
+    out
 }
 
 fn same_subject(a: &crate::ObjectRef, b: &crate::ObjectRef) -> bool {
@@ -646,6 +753,148 @@ mod tests {
             Utc::now(),
         );
         assert!(only_image.summary.passed);
+    }
+
+    #[test]
+    fn a_required_check_that_could_not_be_answered_does_not_pass() {
+        // Spread (required) could not be answered for api; nothing failed otherwise.
+        let results: Vec<CheckResult> = sample()
+            .results
+            .into_iter()
+            .map(|r| r.result)
+            .filter(|r| r.outcome != Outcome::Fail)
+            .collect();
+        let report = Report::new(
+            &results,
+            None,
+            &[CheckId::Replicas, CheckId::Spread],
+            None,
+            Utc::now(),
+        );
+        assert_eq!(report.summary.required_failures, 0);
+        assert_eq!(report.summary.required_errors, 1);
+        assert!(!report.summary.passed);
+        let text = report.to_text();
+        assert!(
+            text.contains("NOT CHECKED: 1 required result(s) could not be checked (spread)"),
+            "{text}"
+        );
+        assert!(text.contains("ERROR spread"), "{text}");
+        assert!(!text.contains("PASSED"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["summary"]["passed"], false);
+        assert_eq!(json["summary"]["required_errors"], 1);
+        let xml = report.to_junit();
+        assert!(
+            xml.contains("<error message=\"needs a live cluster\" type=\"required\"/>"),
+            "{xml}"
+        );
+        let sarif: serde_json::Value = serde_json::from_str(&report.to_sarif()).unwrap();
+        let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+        assert_eq!(notes[0]["level"], "error", "{notes}");
+
+        // Not required, the same error is reported and the run passes.
+        let advisory = Report::new(&results, None, &[CheckId::Replicas], None, Utc::now());
+        assert_eq!(advisory.summary.required_errors, 0);
+        assert!(advisory.summary.passed);
+        let text = advisory.to_text();
+        assert!(text.contains("error spread"), "{text}");
+        assert!(
+            text.contains("PASSED: every required check was answered and none failed"),
+            "{text}"
+        );
+        assert!(advisory.to_junit().contains("type=\"advisory\""));
+        let sarif: serde_json::Value = serde_json::from_str(&advisory.to_sarif()).unwrap();
+        let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+        assert_eq!(notes[0]["level"], "warning", "{notes}");
+    }
+
+    fn cluster(name: &str) -> SourceInfo {
+        SourceInfo {
+            kind: "cluster".into(),
+            name: name.into(),
+            server_version: Some("v1.31.2".into()),
+            server: None,
+            read_at: Utc::now(),
+        }
+    }
+
+    fn namespace_result(check: CheckId, ns: &str, outcome: Outcome) -> CheckResult {
+        let mut r = result(check, ns, outcome, "no Velero Schedule covers it");
+        r.subject = ObjectRef {
+            kind: "Namespace".into(),
+            namespace: None,
+            name: ns.into(),
+            resource_version: None,
+        };
+        r
+    }
+
+    #[test]
+    fn a_read_of_a_namespace_without_workloads_fails_every_check_it_left_unanswered() {
+        // A misspelt namespace: only the namespace-wide backups check answered.
+        let checks = [CheckId::Replicas, CheckId::Probes, CheckId::Backups];
+        let mut results = vec![namespace_result(
+            CheckId::Backups,
+            "shpo",
+            Outcome::NotApplicable,
+        )];
+        let source = cluster("prod");
+        let added = nothing_found(&results, &checks, Some(&source), &["shpo".into()]);
+        let checked: Vec<CheckId> = added.iter().map(|r| r.check).collect();
+        assert_eq!(checked, [CheckId::Replicas, CheckId::Probes]);
+        for r in &added {
+            assert_eq!(r.outcome, Outcome::Fail);
+            assert_eq!(r.subject.to_string(), "Namespace shpo");
+            assert!(
+                r.message.starts_with("No workload (Deployment, StatefulSet, DaemonSet, CronJob, Job or Argo Rollout) was found in namespace shpo, so nothing could be checked"),
+                "{}",
+                r.message
+            );
+        }
+        results.extend(added);
+        let report = Report::new(&results, Some(&source), &checks, None, Utc::now());
+        assert!(!report.summary.passed);
+        assert_eq!(report.summary.required_failures, 2);
+        let text = report.to_text();
+        assert!(text.contains("FAIL  replicas"), "{text}");
+
+        // Files without a workload say so too.
+        let files = SourceInfo {
+            kind: "manifests".into(),
+            ..source.clone()
+        };
+        let added = nothing_found(&[], &[CheckId::Image], Some(&files), &[]);
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].subject.to_string(), "Namespace *");
+        assert!(
+            added[0].message.contains("was found in the manifest files"),
+            "{}",
+            added[0].message
+        );
+    }
+
+    #[test]
+    fn a_read_that_found_a_workload_or_failed_is_left_as_it_is() {
+        let checks = [CheckId::Replicas, CheckId::Probes];
+        let source = cluster("prod");
+        // A workload was judged by one check: the others had nothing to say about it.
+        let judged = [result(
+            CheckId::Replicas,
+            "web",
+            Outcome::Pass,
+            "2 replicas",
+        )];
+        assert_eq!(
+            nothing_found(&judged, &checks, Some(&source), &["shop".into()]),
+            []
+        );
+        // A read that failed (an error, even on a Namespace) says nothing about what is there.
+        let failed = [namespace_result(CheckId::Backups, "shop", Outcome::Error)];
+        assert_eq!(
+            nothing_found(&failed, &checks, Some(&source), &["shop".into()]),
+            []
+        );
     }
 
     #[test]

@@ -1,9 +1,16 @@
 //! `server check`: verifies the go-live checks on manifest files, an uploaded kubectl List or a
 //! live cluster, without a database or configuration, and prints (or posts) the report.
 //!
-//! Exit codes: 0 when no required check fails, 1 when one does, 2 for usage or input errors
-//! (the message names the argument or file) and for a failed `--post` when no required check
-//! failed (with one failing, 1 wins and the post's error is printed).
+//! Exit codes: 0 when every required check was answered and passed; 1 when a required check
+//! failed or could not be checked (an `error`: permission denied, a live cluster needed), or when
+//! the read found no workload at all (a misspelt `--namespace`, the wrong folder: every check
+//! that had nothing to judge fails, as Demarc's own runs do); 2 for usage or input errors (the
+//! message names the argument or file) and for a failed `--post` when the run passed (when it did
+//! not, 1 wins and the post's error is printed).
+//!
+//! Manifest files without Pods and Nodes cannot answer the checks of where Pods run
+//! ([`checks::manifests::NEED_A_LIVE_CLUSTER`]): by default they still run, and say so, but are
+//! not required; naming them in `--required` requires them (and fails the run).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -27,7 +34,9 @@ INPUT (one of):
                                  recursively), or `-` for standard input. YAML may hold several
                                  documents; JSON may be a `kubectl get ... -o json` List.
                                  Manifests carry no live Pods or Nodes: checks that need them
-                                 (spread, drain_capacity) report an error saying so.
+                                 (spread, drain_capacity) report an error saying so, and are
+                                 not required unless --required names them. Files with no
+                                 workload at all fail every check (nothing was checked).
     --cluster-server URL         Read a live cluster's API server instead of files.
     --cluster-token-env VAR      The environment variable holding the cluster bearer token
                                  (a service account token); required with --cluster-server.
@@ -36,17 +45,22 @@ INPUT (one of):
                                  Read the cluster of a kubeconfig (its current context, or NAME)
                                  instead of --cluster-server.
     --namespace NS               Cluster: the application's namespaces (repeatable; none reads
-                                 every namespace). Files: the namespace of objects that name
-                                 none (default `default`, as kubectl apply without -n).
+                                 every namespace). A read that finds no workload there fails
+                                 every check with a message saying so. Files: the namespace of
+                                 objects that name none (default `default`, as kubectl apply
+                                 without -n).
 
 CHECKS:
     --checks ID,...              Checks to run (default: all). IDs: replicas, probes, spread,
                                  resources, drain_capacity, disruption_budget,
                                  graceful_shutdown, rollout, non_root, network_policy, image,
                                  qos_priority, service_account, metrics_alerts, backups, tls.
-    --required ID,...|all|none   Checks whose failure fails the run (exit 1); default: all
-                                 checks that run. Errors (could not be checked) and warnings
-                                 never fail the run.
+    --required ID,...|all|none   Checks that must pass for the run to pass (exit 1 otherwise):
+                                 a fail of a required check fails the run, and so does an error
+                                 (it could not be checked: permission denied, a live cluster
+                                 needed); warnings never do. Default: all checks that run, but
+                                 for manifest files without Pods and Nodes spread and
+                                 drain_capacity (they need a live cluster) are left out.
     --param KEY=VALUE            Check parameters (repeatable): min_replicas=2,
                                  max_grace_period_seconds=120, allowed_registries=ghcr.io/acme,
                                  registry.example.com, require_guaranteed=true,
@@ -72,7 +86,9 @@ POSTING TO DEMARC:
     --environment SLUG           The environment it was taken from. Required with --post.
 
 EXIT CODES:
-    0  no required check failed    1  a required check failed    2  usage or input error
+    0  every required check was answered and passed
+    1  a required check failed or could not be checked, or no workload was found
+    2  usage or input error
 
 EXAMPLES:
     server check deploy/
@@ -328,10 +344,10 @@ fn param_value(key: &str, val: &str) -> serde_json::Value {
 /// Reads, evaluates, renders and posts; `Ok(passed)`.
 async fn check(args: &Args) -> Result<bool, UsageError> {
     let started = Instant::now();
-    let (snapshot, origins, objects) = match cluster_spec(args)? {
+    let (snapshot, origins, objects, unanswerable) = match cluster_spec(args)? {
         Some((spec, what)) => {
             let snapshot = read_cluster(args, &spec, &what).await?;
-            (snapshot, None, None)
+            (snapshot, None, None, Vec::new())
         }
         None => {
             let options = checks::manifests::ManifestOptions {
@@ -351,7 +367,13 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
             for warning in &set.warnings {
                 eprintln!("server check: warning: {warning}");
             }
-            (set.snapshot, Some(set.origins), Some(set.objects))
+            let unanswerable = checks::manifests::unanswerable(&set.snapshot);
+            (
+                set.snapshot,
+                Some(set.origins),
+                Some(set.objects),
+                unanswerable,
+            )
         }
     };
     let read = started.elapsed();
@@ -363,15 +385,19 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
         .map(|c| (*c, args.params.clone()))
         .collect();
     let now = chrono::Utc::now();
-    let results: Vec<CheckResult> = checks::engine::evaluate(&snapshot, &selected, now);
+    let mut results: Vec<CheckResult> = checks::engine::evaluate(&snapshot, &selected, now);
+    // With no workload found, the checks that had nothing to judge fail rather than pass.
+    let nothing = checks::report::nothing_found(
+        &results,
+        &args.checks,
+        snapshot.source.as_ref(),
+        &snapshot.namespaces,
+    );
+    results.extend(nothing);
     let evaluate = started.elapsed();
 
     let started = Instant::now();
-    let required: Vec<CheckId> = match &args.required {
-        Required::All => args.checks.clone(),
-        Required::None => Vec::new(),
-        Required::Some(list) => list.clone(),
-    };
+    let required = required_checks(args, &unanswerable);
     let mut report = Report::new(
         &results,
         snapshot.source.as_ref(),
@@ -410,9 +436,9 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
     if let Some(url) = &args.post
         && let Err(UsageError(e)) = post(args, url, &report).await
     {
-        // The verdict stands whatever became of the copy sent to Demarc: a required failure
-        // still exits 1 (the pipeline stops for the right reason); otherwise the failed post
-        // is the error (2).
+        // The verdict stands whatever became of the copy sent to Demarc: a run that did not
+        // pass still exits 1 (the pipeline stops for the right reason); otherwise the failed
+        // post is the error (2).
         if !report.summary.passed {
             eprintln!("server check: {e}");
             return Ok(false);
@@ -420,6 +446,36 @@ async fn check(args: &Args) -> Result<bool, UsageError> {
         return Err(UsageError(e));
     }
     Ok(report.summary.passed)
+}
+
+/// The checks whose results decide the run. By default, every check that runs, except those the
+/// input cannot answer (manifest files without Pods and Nodes cannot say where Pods run): those
+/// still run and report why they could not be answered, but do not fail a pipeline for what
+/// files never show. Named in `--required`, they are required like any other.
+fn required_checks(args: &Args, unanswerable: &[CheckId]) -> Vec<CheckId> {
+    match &args.required {
+        Required::All => {
+            let left_out: Vec<&str> = args
+                .checks
+                .iter()
+                .filter(|c| unanswerable.contains(c))
+                .map(|c| c.as_str())
+                .collect();
+            if !left_out.is_empty() {
+                eprintln!(
+                    "server check: note: {} need a live cluster, so they are not required for these files (name them in --required to require them)",
+                    left_out.join(" and ")
+                );
+            }
+            args.checks
+                .iter()
+                .copied()
+                .filter(|c| !unanswerable.contains(c))
+                .collect()
+        }
+        Required::None => Vec::new(),
+        Required::Some(list) => list.clone(),
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -622,6 +678,126 @@ mod tests {
             let err = args(list).unwrap_err().0;
             assert!(err.contains(expected), "{list:?}: {err}");
         }
+    }
+
+    /// A Deployment whose probes pass, as a CI pipeline's manifest files hold it: no Pods, no
+    /// Nodes.
+    const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/web:1.0.0
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /ready, port: http}}
+        livenessProbe: {httpGet: {path: /live, port: http}, failureThreshold: 6}
+";
+
+    /// A fresh folder holding `files` (name, content), removed on drop.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn with(files: &[(&str, &str)]) -> Folder {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let dir = std::env::temp_dir().join(format!("demarc-cli-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary folder");
+            for (name, content) in files {
+                std::fs::write(dir.join(name), content).expect("a manifest file");
+            }
+            Folder(dir)
+        }
+
+        /// Runs `server check` on the folder with `extra` arguments and the JSON report written
+        /// into it: the exit code and the report.
+        async fn check(&self, extra: &[&str]) -> (String, serde_json::Value) {
+            let report = self.0.join("report.out");
+            let mut list = vec![
+                self.0.join("k8s").display().to_string(),
+                "--format".into(),
+                "json".into(),
+                "--output".into(),
+                report.display().to_string(),
+            ];
+            list.extend(extra.iter().map(|a| a.to_string()));
+            let code = format!("{:?}", run(list).await);
+            let text = std::fs::read_to_string(&report).unwrap_or_default();
+            (code, serde_json::from_str(&text).unwrap_or_default())
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn exit(code: u8) -> String {
+        format!("{:?}", ExitCode::from(code))
+    }
+
+    #[tokio::test]
+    async fn checks_that_files_cannot_answer_are_not_required_unless_named() {
+        let folder = Folder::with(&[]);
+        std::fs::create_dir_all(folder.0.join("k8s")).unwrap();
+        std::fs::write(folder.0.join("k8s/web.yaml"), WEB).unwrap();
+        let checks = ["--checks", "probes,spread,drain_capacity"];
+        // By default spread and drain_capacity run and say why they could not be answered,
+        // without failing the pipeline.
+        let (code, report) = folder.check(&checks).await;
+        assert_eq!(code, exit(0), "{report}");
+        assert_eq!(report["required"], serde_json::json!(["probes"]));
+        assert_eq!(report["summary"]["counts"]["error"], 2, "{report}");
+        assert_eq!(report["summary"]["passed"], true);
+        // Required by name, a check that could not be answered fails the run.
+        let (code, report) = folder
+            .check(&[&checks[..], &["--required", "probes,spread"]].concat())
+            .await;
+        assert_eq!(code, exit(1), "{report}");
+        assert_eq!(report["summary"]["required_failures"], 0);
+        assert_eq!(report["summary"]["required_errors"], 1);
+        assert_eq!(report["summary"]["passed"], false);
+    }
+
+    #[tokio::test]
+    async fn files_without_a_workload_fail_rather_than_pass_having_checked_nothing() {
+        let folder = Folder::with(&[]);
+        std::fs::create_dir_all(folder.0.join("k8s")).unwrap();
+        std::fs::write(
+            folder.0.join("k8s/config.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {a: b}\n",
+        )
+        .unwrap();
+        let (code, report) = folder.check(&["--checks", "probes,image"]).await;
+        assert_eq!(code, exit(1), "{report}");
+        let results = report["results"].as_array().cloned().unwrap_or_default();
+        assert_eq!(results.len(), 2, "{report}");
+        for r in &results {
+            assert_eq!(r["outcome"], "fail");
+            assert_eq!(r["subject"]["name"], "*");
+            assert!(
+                r["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("No workload (Deployment, StatefulSet, DaemonSet, CronJob, Job or Argo Rollout) was found in the manifest files"),
+                "{r}"
+            );
+        }
+        // A pipeline that knows its files hold no workload can say nothing is required.
+        let (code, _) = folder
+            .check(&["--checks", "probes,image", "--required", "none"])
+            .await;
+        assert_eq!(code, exit(0));
+        // With a workload, the same run passes.
+        std::fs::write(folder.0.join("k8s/web.yaml"), WEB).unwrap();
+        let (code, report) = folder.check(&["--checks", "probes,image"]).await;
+        assert_eq!(code, exit(0), "{report}");
     }
 
     #[test]

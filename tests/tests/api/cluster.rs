@@ -685,3 +685,88 @@ async fn kubectl_lists_deployments_and_pods_from_the_fixture_server() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `server check` against the fixture cluster through a kubeconfig (no credentials: the fixture
+/// asks none unless told to), with `extra` arguments: the exit code and the JSON report.
+async fn command_line(url: &str, extra: &[&str]) -> (String, Value) {
+    let dir = tests::kube::TempDir::new("demarc-cli-cluster");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fixture\n  cluster: {{server: \"{url}\"}}\n\
+             users:\n- name: reader\n  user: {{}}\ncontexts:\n- name: fixture\n  context: {{cluster: fixture, user: reader}}\n\
+             current-context: fixture\n"
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let mut args: Vec<String> = [
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        report.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let code = format!("{:?}", server::cli::run(args).await);
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_command_line_fails_a_cluster_read_that_could_not_check_the_application() {
+    let cluster = kube_fixture::start(fixture_cluster().deny("", "pods", Some("shop")))
+        .await
+        .unwrap();
+    let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
+    let failed = format!("{:?}", std::process::ExitCode::from(1));
+
+    // A misspelt namespace holds no workload: every check fails saying so, not passes.
+    let (code, report) = command_line(
+        &cluster.url,
+        &["--namespace", "shpo", "--checks", "replicas,probes"],
+    )
+    .await;
+    assert_eq!(code, failed, "{report}");
+    let results = report["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 2, "{report}");
+    for r in &results {
+        assert_eq!(r["outcome"], "fail", "{r}");
+        assert_eq!(r["subject"]["kind"], "Namespace", "{r}");
+        assert_eq!(r["subject"]["name"], "shpo", "{r}");
+        let message = r["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("No workload") && message.contains("in namespace shpo"),
+            "{message}"
+        );
+    }
+
+    // The Pods of shop cannot be listed: spread could not be checked, which is not a pass.
+    let (code, report) =
+        command_line(&cluster.url, &["--namespace", "shop", "--checks", "spread"]).await;
+    assert_eq!(code, failed, "{report}");
+    assert_eq!(report["summary"]["required_failures"], 0, "{report}");
+    assert_eq!(report["summary"]["required_errors"], 2, "{report}");
+    assert_eq!(report["summary"]["passed"], false, "{report}");
+    // Not required, the same errors are reported and the run passes.
+    let (code, report) = command_line(
+        &cluster.url,
+        &[
+            "--namespace",
+            "shop",
+            "--checks",
+            "spread",
+            "--required",
+            "none",
+        ],
+    )
+    .await;
+    assert_eq!(code, ok, "{report}");
+    assert_eq!(report["summary"]["counts"]["error"], 2, "{report}");
+    cluster.shutdown().await;
+}
