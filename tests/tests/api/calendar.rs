@@ -4409,7 +4409,10 @@ async fn a_reminder_still_undelivered_when_its_window_opens_is_dropped() {
     .unwrap();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
-        errors[1].as_deref().unwrap_or_default().contains("no longer true"),
+        errors[1]
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no longer true"),
         "{errors:?}"
     );
 }
