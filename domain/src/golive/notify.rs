@@ -275,58 +275,15 @@ pub(crate) async fn deliver(
     if hook.removed_at.is_some() {
         return Ok(());
     }
-    if payload.stale_after.is_some_and(|t| now >= t) {
-        sqlx::query!(
-            "INSERT INTO delivery_attempts (job_id, target, attempt, at, ok, error)
-             VALUES ($1, $2, $3, $4, false, $5)",
-            job.id,
-            format!("webhook:{}", hook.hint),
-            job.attempt,
-            now,
-            STALE,
-        )
-        .execute(pool)
-        .await?;
-        return Ok(());
-    }
-    let url = String::from_utf8(secrets.open(&seal_context(payload.webhook_id), &hook.url_sealed)?)
-        .map_err(|e| internal(&e))?;
-    let client = egress
-        .client(std::time::Duration::from_secs(10))
-        .map_err(|e| internal(&e))?;
-    // The job's id names this delivery across retries: a receiver that got it before (Demarc
-    // stopped between sending and recording) recognises the repeat and ignores it.
-    let outcome = client
-        .post(&url)
-        .header("X-Demarc-Delivery", job.id.to_string())
-        .json(&payload.body)
-        .send()
-        .await;
-    let (ok, status, error) = match outcome {
-        Ok(resp) if resp.status().is_success() => (true, Some(resp.status().as_u16()), None),
-        Ok(resp) => (
-            false,
-            Some(resp.status().as_u16()),
-            Some(format!("the receiver answered {}", resp.status())),
-        ),
-        // Never log or store the URL itself: it may carry a secret.
-        Err(e) => (
-            false,
-            None,
-            Some(format!(
-                "cannot reach {}: {}",
-                hook.hint,
-                if let Some(refused) = crate::egress::refused_in(&e) {
-                    refused.to_string()
-                } else if e.is_timeout() {
-                    "timed out".to_owned()
-                } else if e.is_connect() {
-                    "connection failed".to_owned()
-                } else {
-                    "request failed".to_owned()
-                }
-            )),
-        ),
+    // A notice that is no longer true is recorded as dropped and not retried.
+    let stale = payload.stale_after.is_some_and(|t| now >= t);
+    let (ok, status, error) = if stale {
+        (false, None, Some(STALE.to_owned()))
+    } else {
+        let url =
+            String::from_utf8(secrets.open(&seal_context(payload.webhook_id), &hook.url_sealed)?)
+                .map_err(|e| internal(&e))?;
+        post(egress, &url, &hook.hint, job.id, &payload.body).await?
     };
     sqlx::query!(
         "INSERT INTO delivery_attempts (job_id, target, attempt, at, ok, status_code, error)
@@ -342,6 +299,7 @@ pub(crate) async fn deliver(
     .execute(pool)
     .await?;
     match error {
+        _ if stale => Ok(()),
         None => Ok(()),
         Some(e) => Err(Error::Conflict { message: e }),
     }
@@ -365,6 +323,53 @@ async fn team_slug(pool: &PgPool, team_id: Uuid) -> Result<String> {
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| Error::not_found("team"))
+}
+
+/// POSTs a webhook body: whether the receiver took it, its status code, and what went wrong.
+async fn post(
+    egress: &Egress,
+    url: &str,
+    hint: &str,
+    delivery: i64,
+    body: &serde_json::Value,
+) -> Result<(bool, Option<u16>, Option<String>)> {
+    let client = egress
+        .client(std::time::Duration::from_secs(10))
+        .map_err(|e| internal(&e))?;
+    // The job's id names this delivery across retries: a receiver that got it before (Demarc
+    // stopped between sending and recording) recognises the repeat and ignores it.
+    let outcome = client
+        .post(url)
+        .header("X-Demarc-Delivery", delivery.to_string())
+        .json(body)
+        .send()
+        .await;
+    Ok(match outcome {
+        Ok(resp) if resp.status().is_success() => (true, Some(resp.status().as_u16()), None),
+        Ok(resp) => (
+            false,
+            Some(resp.status().as_u16()),
+            Some(format!("the receiver answered {}", resp.status())),
+        ),
+        // Never log or store the URL itself: it may carry a secret.
+        Err(e) => (
+            false,
+            None,
+            Some(format!(
+                "cannot reach {}: {}",
+                hint,
+                if let Some(refused) = crate::egress::refused_in(&e) {
+                    refused.to_string()
+                } else if e.is_timeout() {
+                    "timed out".to_owned()
+                } else if e.is_connect() {
+                    "connection failed".to_owned()
+                } else {
+                    "request failed".to_owned()
+                }
+            )),
+        ),
+    })
 }
 
 /// Adds a webhook to a team (members and platform staff).
