@@ -89,7 +89,7 @@ start_provider() {
   env OIDC_PORT=0 "$@" node provider.mjs >"$WORK/provider.out" 2>"$WORK/provider.err" </dev/null &
   PROVIDER_PID=$!
   local i
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 600; i++)); do
     if grep -q '^oidc-provider ready at ' "$WORK/provider.out"; then
       ISSUER="$(sed -n 's/^oidc-provider ready at //p' "$WORK/provider.out")"
       return 0
@@ -99,7 +99,7 @@ start_provider() {
     fi
     sleep 0.1
   done
-  fail "provider not ready within 20 s"
+  fail "provider not ready within 60 s"
 }
 
 stop_provider() {
@@ -404,7 +404,7 @@ pass "restart with OIDC_KEY_FILE keeps the signing key"
 # OIDC_EXIT_ON_STDIN_EOF=1: exits when stdin closes.
 START=$SECONDS
 rc=0
-sleep 2 | OIDC_PORT=0 OIDC_EXIT_ON_STDIN_EOF=1 OIDC_QUIET=1 timeout 15 node provider.mjs >"$WORK/eof.out" 2>&1 || rc=$?
+sleep 2 | OIDC_PORT=0 OIDC_EXIT_ON_STDIN_EOF=1 OIDC_QUIET=1 timeout 60 node provider.mjs >"$WORK/eof.out" 2>&1 || rc=$?
 [[ "$rc" == 0 ]] || fail "stdin EOF exit status $rc (124 = did not exit)"
 grep -q '^oidc-provider ready at ' "$WORK/eof.out" || fail "no ready line before stdin EOF"
 pass "OIDC_EXIT_ON_STDIN_EOF=1 exits 0 when stdin closes ($((SECONDS - START)) s)"
