@@ -130,7 +130,7 @@ pub(crate) async fn collect(
                     _ => String::new(),
                 };
                 out.push(CalendarEvent {
-                    uid: format!("window-{env_id}-{}@demarc", o.nominal_date),
+                    uid: format!("window-{env_id}-{}@demarc", o.series_date),
                     kind: EventKind::Window,
                     title: format!("{} maintenance window", env.slug),
                     starts_at: o.start_utc,

@@ -655,8 +655,13 @@ async fn resolve(
         Category::Emergency => None,
         _ => upstream(conn, form.environment_id, &cal).await?,
     };
-    if category != Category::Emergency && earlier.is_none() && form.staging_maintenance_id.is_some()
-    {
+    if category == Category::Emergency && form.staging_maintenance_id.is_some() {
+        return Err(Error::invalid(
+            "staging_maintenance_id",
+            "an emergency does not wait for an earlier environment, so it repeats no maintenance there: leave this empty (say in the justification what was tried first)",
+        ));
+    }
+    if earlier.is_none() && form.staging_maintenance_id.is_some() {
         return Err(Error::invalid(
             "staging_maintenance_id",
             format!(
@@ -815,7 +820,7 @@ pub async fn create(
         form.contingency_plan,
         form.lead,
         form.justification,
-        form.staging_maintenance_id.filter(|_| r.category != Category::Emergency),
+        form.staging_maintenance_id,
         caller.actor.name,
     )
     .fetch_one(&mut *tx)
@@ -887,8 +892,7 @@ pub async fn update(
         form.contingency_plan,
         form.lead,
         form.justification,
-        form.staging_maintenance_id
-            .filter(|_| r.category != Category::Emergency),
+        form.staging_maintenance_id,
     )
     .execute(&mut *tx)
     .await?;

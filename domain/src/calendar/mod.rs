@@ -89,6 +89,7 @@ impl Timing {
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
             local_date: date,
             nominal_date: date,
+            series_date: date,
             moved_by: None,
             follows: None,
         }
@@ -278,6 +279,10 @@ pub struct Occurrence {
     pub local_date: NaiveDate,
     /// The day the recurrence gave; differs from `local_date` when a blackout moved it.
     pub nominal_date: NaiveDate,
+    /// The day that names the window in feeds (its UID), so that moving it, or moving the window
+    /// it follows, keeps its name: the recurrence's day for a plan of its own; for a window that
+    /// follows another environment's, that window's series day plus the soak period.
+    pub series_date: NaiveDate,
     /// The reason of the blackout that moved it, if one did.
     pub moved_by: Option<String>,
     /// For a production window: the local day of the staging window it follows, where that

@@ -446,6 +446,7 @@ pub fn apply_blackouts(
         match target {
             Some(mut c) => {
                 c.nominal_date = o.nominal_date;
+                c.series_date = o.series_date;
                 c.follows = o.follows;
                 c.moved_by = Some(reason);
                 moved.push(c);

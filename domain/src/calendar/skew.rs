@@ -14,7 +14,7 @@
 //! to the environment that waits (its own and its platform's): that is where public holidays and
 //! freezes are entered, and nobody checks their application on staging on those days.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -285,7 +285,25 @@ pub fn derive_production(
         let day = working.add(s.local_date, soak);
         let mut o = production.timing.occurrence_on(day);
         o.follows = Some(s.local_date);
+        // Named after the day staging's window was planned on, not where a blackout put it:
+        // moving the staging window moves this one, but feeds keep knowing it by its name.
+        o.series_date = working.add(s.series_date, soak);
         by_day.insert(day, o);
+    }
+    // Names stay unique: when staging's windows of two days (a Friday, and a Saturday a blackout
+    // moved to Tuesday) would give the same name, the later window is named by its own day.
+    let mut names = BTreeSet::new();
+    for o in by_day.values_mut() {
+        while names.contains(&o.series_date) {
+            let next = if o.series_date < o.local_date {
+                Some(o.local_date)
+            } else {
+                o.series_date.succ_opt()
+            };
+            let Some(next) = next else { break };
+            o.series_date = next;
+        }
+        names.insert(o.series_date);
     }
     let mut skipped: Vec<Skipped> = Vec::new();
     for k in staging.skipped.iter().filter(|k| k.merged_into.is_none()) {
@@ -779,6 +797,9 @@ mod tests {
         let days: Vec<_> = prod.occurrences.iter().map(|o| o.local_date).collect();
         assert_eq!(days, [d(2026, 4, 24)]);
         assert_eq!(prod.occurrences[0].follows, Some(d(2026, 4, 17)));
+        // Feeds keep knowing it by the day it had before the freeze: staging's planned day plus
+        // the soak.
+        assert_eq!(prod.occurrences[0].series_date, d(2026, 4, 21));
         assert!(validate_skew(&s, &freeze, &p, &[], from, to).is_empty());
         // A production freeze a week later is no working days either: the soak reaches Wed 29.
         let prod_freeze = [blackout(d(2026, 4, 21), d(2026, 4, 23), "Release freeze")];
@@ -807,6 +828,36 @@ mod tests {
              Fri 17 Apr 2026 (moved from Tue 14 Apr 2026 by the blackout “Release freeze”); the \
              soak period needs at least 5 working days, so production should be on \
              Fri 24 Apr 2026 or later."
+        );
+    }
+
+    #[test]
+    fn production_windows_keep_distinct_feed_names_when_a_moved_staging_window_would_share_one() {
+        // Staging on Fridays and Saturdays. A freeze from Sat 18 to Mon 20 April 2026 moves
+        // Saturday's window to Tue 21; production follows on Fri 24 (after Friday) and Tue 28
+        // (after Tuesday). Friday's and Saturday's planned days both give Fri 24 as a name: the
+        // later window takes its own day instead.
+        let s = staging(
+            Recurrence::Weekly {
+                weekdays: vec![Weekday::Fri, Weekday::Sat],
+            },
+            BlackoutPolicy::MoveToNextAllowedDay,
+        );
+        let p = production(5);
+        let freeze = [blackout(d(2026, 4, 18), d(2026, 4, 20), "Release freeze")];
+        let (_, prod) =
+            schedules(&s, &freeze, &p, &[], utc(2026, 4, 20), utc(2026, 4, 30)).unwrap();
+        let named: Vec<_> = prod
+            .occurrences
+            .iter()
+            .map(|o| (o.local_date, o.series_date))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (d(2026, 4, 24), d(2026, 4, 24)),
+                (d(2026, 4, 28), d(2026, 4, 28))
+            ]
         );
     }
 

@@ -2214,23 +2214,44 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         StatusCode::OK
     );
 
-    // An emergency in production waits neither for staging nor for its own start time.
+    // An emergency in production waits neither for staging nor for its own start time, so it
+    // names no staging maintenance: one that does is told so rather than losing the reference.
+    let mut emergency = json!({
+        "environment_id": seed.production,
+        "category": "emergency",
+        "title": "Patch the exploited runc escape",
+        "starts_at": "2027-03-17T10:00:00Z",
+        "ends_at": "2027-03-17T12:00:00Z",
+        "lead": "Pat Platform",
+        "contingency_plan": "Cordon the patched nodes and move workloads back.",
+        "justification": "A public exploit escapes containers on our node version.",
+        "staging_maintenance_id": rolled_s,
+    });
     let (status, body) = call(
         &app,
         &pat,
         Method::POST,
         "/api/v1/maintenances",
         None,
-        Some(&json!({
-            "environment_id": seed.production,
-            "category": "emergency",
-            "title": "Patch the exploited runc escape",
-            "starts_at": "2027-03-17T10:00:00Z",
-            "ends_at": "2027-03-17T12:00:00Z",
-            "lead": "Pat Platform",
-            "contingency_plan": "Cordon the patched nodes and move workloads back.",
-            "justification": "A public exploit escapes containers on our node version.",
-        })),
+        Some(&emergency),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "staging_maintenance_id").contains("an emergency does not wait"),
+        "{body}"
+    );
+    emergency
+        .as_object_mut()
+        .unwrap()
+        .remove("staging_maintenance_id");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&emergency),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -3339,6 +3360,62 @@ async fn a_maintenance_is_planned_in_a_window_a_blackout_moved_past_its_own_day(
         )],
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_production_window_moved_with_its_staging_window_keeps_its_uid_in_the_feed() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    // Staging on the second Tuesday, moved past blackouts; production five working days later.
+    let mut staging = staging_plan();
+    staging["blackout_policy"] = json!("move_to_next_allowed_day");
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = put_plan(
+        &app,
+        &pat,
+        seed.production,
+        0,
+        &production_plan(seed.staging, 5),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = new_feed(&app, &pat, "environment", seed.production).await;
+    // Production's January window: Tue 19 Jan, after staging's Tue 12 Jan.
+    let uid = format!("window-{}-2027-01-19@demarc", seed.production);
+    let window = || {
+        let (url, uid) = (url.clone(), uid.clone());
+        async move {
+            let text = feed_text(&url).await;
+            let event = parse_feed(&text)
+                .into_iter()
+                .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
+                .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"));
+            (
+                prop(&event, "DTSTART").unwrap(),
+                prop(&event, "SEQUENCE").unwrap().parse::<i64>().unwrap(),
+            )
+        }
+    };
+    let (start, sequence) = window().await;
+    assert_eq!(start, "20270119T210000Z");
+
+    // A freeze on staging's Tuesday and Wednesday moves staging to Thu 14 Jan and production
+    // with it, to Thu 21 Jan. Subscribed calendars see the same event move (same UID, higher
+    // SEQUENCE), not one event vanish and another appear.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&json!({"environment_id": seed.staging, "first_day": "2027-01-12", "last_day": "2027-01-13", "reason": "Release freeze"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (moved, after) = window().await;
+    assert_eq!(moved, "20270121T210000Z");
+    assert!(after > sequence, "SEQUENCE {sequence} then {after}");
 }
 
 #[tokio::test]
