@@ -237,8 +237,52 @@ pub struct QueueStats {
     pub failed: i64,
 }
 
-/// The queue per kind of job that has a job not done (finished jobs stay as history and are
-/// not read: the partial index `jobs_not_done` keeps this cheap however long the history).
+/// How long finished bookkeeping jobs are kept before [`prune`] removes them.
+pub const RETENTION: Duration = Duration::days(30);
+
+/// The kinds [`prune`] removes once finished: the queue's own bookkeeping, whose outcome is
+/// recorded elsewhere (a verification in its run, a reminder in the deliveries it fanned out
+/// into). Their dedupe keys name time slots that have passed, so freeing them repeats nothing.
+/// Deliveries (webhooks, e-mails) are the teams' delivery log and stay.
+const PRUNED_KINDS: [&str; 3] = [
+    crate::golive::runs::JOB_VERIFY,
+    crate::golive::runs::JOB_VERIFY_ENVIRONMENT,
+    crate::calendar::notices::JOB_REMINDER,
+];
+
+/// Removes the bookkeeping jobs ([`PRUNED_KINDS`]) that finished, done or given up, more than
+/// [`RETENTION`] before `now`, a batch at a time so no long lock holds the queue; a job that
+/// has recorded delivery attempts is never removed. Scheduled verifications add a job per
+/// environment and slot, so without this the table grows by thousands of rows a day. Returns
+/// how many went.
+pub async fn prune(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
+    const BATCH: i64 = 5_000;
+    let before = now - RETENTION;
+    let kinds = PRUNED_KINDS.map(str::to_owned);
+    let mut removed = 0;
+    loop {
+        let gone = sqlx::query!(
+            "DELETE FROM jobs WHERE id IN (
+                 SELECT j.id FROM jobs j
+                 WHERE j.kind = ANY($1) AND (j.done_at < $2 OR j.failed_at < $2)
+                   AND NOT EXISTS (SELECT 1 FROM delivery_attempts d WHERE d.job_id = j.id)
+                 LIMIT $3)",
+            &kinds[..],
+            before,
+            BATCH,
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        removed += gone;
+        if gone < BATCH as u64 {
+            return Ok(removed);
+        }
+    }
+}
+
+/// The queue per kind of job that has a job not done (finished jobs stay as history until
+/// [`prune`] and are not read: the partial index `jobs_not_done` keeps this cheap).
 pub async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
     Ok(sqlx::query_as!(
         QueueStats,

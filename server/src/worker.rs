@@ -96,7 +96,7 @@ async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
 async fn schedule(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     // End-of-life thresholds are days apart: once an hour is plenty (the queue's dedupe keys
-    // make each warning go out once, whichever replica checks first).
+    // make each warning go out once, whichever replica checks first). Pruning goes with it.
     let mut eol_checked: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         tick.tick().await;
@@ -108,6 +108,13 @@ async fn schedule(state: AppState) {
             eol_checked = Some(now);
             if let Err(e) = domain::calendar::notices::warn_end_of_life(&state.pool, now).await {
                 tracing::warn!(error = %e, "cannot check Kubernetes end of life");
+            }
+            // Finished bookkeeping jobs leave the queue's history after their retention;
+            // replicas doing it at the same time delete disjoint rows or none.
+            match jobs::prune(&state.pool, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "pruned finished jobs"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune finished jobs"),
             }
         }
         if let Err(e) = domain::golive::runs::warn_expiring_waivers(&state.pool, now).await {

@@ -2276,6 +2276,141 @@ async fn each_job_is_claimed_by_one_worker_only() {
 }
 
 #[tokio::test]
+async fn finished_bookkeeping_jobs_are_pruned_after_their_retention_and_deliveries_stay() {
+    let app = TestApp::spawn().await;
+    // Two years ahead: the app's own scheduler, which prunes too, on today's clock, leaves
+    // these jobs to this test.
+    let now = Utc::now() + chrono::Duration::days(730);
+    let old = now - domain::jobs::RETENTION - chrono::Duration::hours(1);
+    let recent = now - domain::jobs::RETENTION + chrono::Duration::hours(1);
+    // (name, kind, done_at, failed_at, delivery attempt recorded, pruned)
+    let cases = [
+        (
+            "old verification",
+            domain::golive::runs::JOB_VERIFY,
+            Some(old),
+            None,
+            false,
+            true,
+        ),
+        (
+            "old failed verification",
+            domain::golive::runs::JOB_VERIFY,
+            None,
+            Some(old),
+            false,
+            true,
+        ),
+        (
+            "old slot",
+            domain::golive::runs::JOB_VERIFY_ENVIRONMENT,
+            Some(old),
+            None,
+            false,
+            true,
+        ),
+        (
+            "old reminder",
+            domain::calendar::notices::JOB_REMINDER,
+            Some(old),
+            None,
+            false,
+            true,
+        ),
+        (
+            "recent verification",
+            domain::golive::runs::JOB_VERIFY,
+            Some(recent),
+            None,
+            false,
+            false,
+        ),
+        (
+            "old but waiting",
+            domain::golive::runs::JOB_VERIFY,
+            None,
+            None,
+            false,
+            false,
+        ),
+        (
+            "old webhook",
+            domain::golive::notify::JOB_WEBHOOK,
+            Some(old),
+            None,
+            true,
+            false,
+        ),
+        (
+            "old e-mail",
+            domain::calendar::notices::JOB_EMAIL,
+            None,
+            Some(old),
+            false,
+            false,
+        ),
+        (
+            "old reminder with an attempt",
+            domain::calendar::notices::JOB_REMINDER,
+            Some(old),
+            None,
+            true,
+            false,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (name, kind, done_at, failed_at, attempted, _) in &cases {
+        // A job still waiting runs a year after `now`, far out of the running worker's reach.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, dedupe_key, done_at, failed_at, created_at)
+             VALUES ($1, '{}', $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(kind)
+        .bind(now + chrono::Duration::days(365))
+        .bind(format!("prune-test:{name}"))
+        .bind(done_at)
+        .bind(failed_at)
+        .bind(old)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if *attempted {
+            sqlx::query(
+                "INSERT INTO delivery_attempts (job_id, target, attempt, ok) VALUES ($1, 'x', 1, true)",
+            )
+            .bind(id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        }
+        ids.push(id);
+    }
+    let removed = domain::jobs::prune(&app.pool, now).await.unwrap();
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for ((name, .., pruned), id) in cases.iter().zip(&ids) {
+        assert_eq!(!left.contains(id), *pruned, "{name}");
+    }
+    assert_eq!(removed, 4);
+    // A pruned slot's dedupe key is free again; a kept one stays taken.
+    let mut tx = app.pool.begin().await.unwrap();
+    let at = now + chrono::Duration::days(365);
+    for (name, again) in [("old slot", true), ("recent verification", false)] {
+        let key = format!("prune-test:{name}");
+        let id = domain::jobs::enqueue(&mut tx, "test_job", &json!({}), at, Some(&key))
+            .await
+            .unwrap();
+        assert_eq!(id.is_some(), again, "{name}");
+    }
+    tx.rollback().await.unwrap();
+    // Nothing left to prune: a second pass removes nothing.
+    assert_eq!(domain::jobs::prune(&app.pool, now).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn the_command_line_checks_manifests_for_ci_and_posts_its_report() {
     let (app, seed, pat, alice) = with_template(
         TestApp::spawn().await,
