@@ -853,6 +853,20 @@ async fn feed_text(url: &str) -> String {
     reqwest::get(url).await.unwrap().text().await.unwrap()
 }
 
+/// The event with `uid` in the feed at `url`, as a calendar client reads it.
+async fn feed_event(url: &str, uid: &str) -> icalendar::parser::Component<'static> {
+    let text = feed_text(url).await;
+    parse_feed(&text)
+        .into_iter()
+        .find(|e| prop(e, "UID").as_deref() == Some(uid))
+        .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"))
+}
+
+/// An event's SEQUENCE.
+fn sequence_of(event: &icalendar::parser::Component<'_>) -> i64 {
+    prop(event, "SEQUENCE").unwrap().parse().unwrap()
+}
+
 fn parse_feed(text: &str) -> Vec<icalendar::parser::Component<'static>> {
     assert!(
         text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'),
@@ -2988,19 +3002,12 @@ async fn a_production_window_changed_by_a_new_staging_plan_gets_a_new_sequence_i
     let url = new_feed(&app, &pat, "environment", seed.production).await;
     // Production's window of Fri 15 Jan, as a subscribed calendar sees it.
     let uid = format!("window-{}-2027-01-15@demarc", seed.production);
-    let window = || {
-        let (url, uid) = (url.clone(), uid.clone());
-        async move {
-            let text = feed_text(&url).await;
-            let event = parse_feed(&text)
-                .into_iter()
-                .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
-                .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"));
-            (
-                prop(&event, "SEQUENCE").unwrap().parse::<i64>().unwrap(),
-                prop(&event, "DESCRIPTION").unwrap_or_default(),
-            )
-        }
+    let window = async || {
+        let event = feed_event(&url, &uid).await;
+        (
+            sequence_of(&event),
+            prop(&event, "DESCRIPTION").unwrap_or_default(),
+        )
     };
     let (sequence, description) = window().await;
     assert!(description.contains("Fri 8 Jan 2027"), "{description}");
@@ -3383,19 +3390,9 @@ async fn a_production_window_moved_with_its_staging_window_keeps_its_uid_in_the_
     let url = new_feed(&app, &pat, "environment", seed.production).await;
     // Production's January window: Tue 19 Jan, after staging's Tue 12 Jan.
     let uid = format!("window-{}-2027-01-19@demarc", seed.production);
-    let window = || {
-        let (url, uid) = (url.clone(), uid.clone());
-        async move {
-            let text = feed_text(&url).await;
-            let event = parse_feed(&text)
-                .into_iter()
-                .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
-                .unwrap_or_else(|| panic!("{uid} in the feed:\n{text}"));
-            (
-                prop(&event, "DTSTART").unwrap(),
-                prop(&event, "SEQUENCE").unwrap().parse::<i64>().unwrap(),
-            )
-        }
+    let window = async || {
+        let event = feed_event(&url, &uid).await;
+        (prop(&event, "DTSTART").unwrap(), sequence_of(&event))
     };
     let (start, sequence) = window().await;
     assert_eq!(start, "20270119T210000Z");
@@ -3438,7 +3435,7 @@ async fn a_plan_removed_and_planned_again_gives_its_windows_a_higher_sequence() 
             parse_feed(&text)
                 .into_iter()
                 .find(|e| prop(e, "UID").as_deref() == Some(uid.as_str()))
-                .map(|e| prop(&e, "SEQUENCE").unwrap().parse::<i64>().unwrap())
+                .map(|e| sequence_of(&e))
         }
     };
     let before = sequence().await.expect("the window is in the feed");
