@@ -848,6 +848,24 @@ async fn new_feed(app: &TestApp, client: &Client, scope: &str, scope_id: Uuid) -
     feed["path"].as_str().unwrap().to_owned()
 }
 
+/// Plans staging with `staging` and production five working days after it (both new plans), and
+/// returns the address of production's feed.
+async fn staging_then_production_feed(
+    app: &TestApp,
+    pat: &Client,
+    seed: &Seed,
+    staging: &Value,
+) -> String {
+    for (env, plan) in [
+        (seed.staging, staging.clone()),
+        (seed.production, production_plan(seed.staging, 5)),
+    ] {
+        let (status, body) = put_plan(app, pat, env, 0, &plan).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    new_feed(app, pat, "environment", seed.production).await
+}
+
 /// What a calendar client fetching the feed's URL reads.
 async fn feed_text(url: &str) -> String {
     reqwest::get(url).await.unwrap().text().await.unwrap()
@@ -2988,18 +3006,7 @@ async fn a_production_window_changed_by_a_new_staging_plan_gets_a_new_sequence_i
     // Staging every Friday; production five working days later, the next Friday.
     let mut staging = staging_plan();
     staging["recurrence"] = json!({ "kind": "weekly", "weekdays": ["Fri"] });
-    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = put_plan(
-        &app,
-        &pat,
-        seed.production,
-        0,
-        &production_plan(seed.staging, 5),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let url = new_feed(&app, &pat, "environment", seed.production).await;
+    let url = staging_then_production_feed(&app, &pat, &seed, &staging).await;
     // Production's window of Fri 15 Jan, as a subscribed calendar sees it.
     let uid = format!("window-{}-2027-01-15@demarc", seed.production);
     let window = async || {
@@ -3376,18 +3383,7 @@ async fn a_production_window_moved_with_its_staging_window_keeps_its_uid_in_the_
     // Staging on the second Tuesday, moved past blackouts; production five working days later.
     let mut staging = staging_plan();
     staging["blackout_policy"] = json!("move_to_next_allowed_day");
-    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &staging).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = put_plan(
-        &app,
-        &pat,
-        seed.production,
-        0,
-        &production_plan(seed.staging, 5),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let url = new_feed(&app, &pat, "environment", seed.production).await;
+    let url = staging_then_production_feed(&app, &pat, &seed, &staging).await;
     // Production's January window: Tue 19 Jan, after staging's Tue 12 Jan.
     let uid = format!("window-{}-2027-01-19@demarc", seed.production);
     let window = async || {
