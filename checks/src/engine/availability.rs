@@ -1232,11 +1232,9 @@ pub fn disruption_budget(cx: &Cx<'_, '_>) -> Verdict {
         );
     }
     // Only replicated workloads get here: batch workloads and DaemonSets returned above.
-    let expected = cx
-        .idx
-        .hpa_for(w)
-        .and_then(|h| h.spec.as_ref()?.min_replicas)
-        .unwrap_or(w.replicas.unwrap_or(1));
+    // The replicas the budget is weighed against: the same effective minimum the replicas,
+    // rollout and drain checks use (an HPA without minReplicas keeps at least 1).
+    let (expected, _) = effective_min(cx, &mut ev);
     let mut fails = Vec::new();
     let mut warns = Vec::new();
     let mut passes = Vec::new();
@@ -2411,6 +2409,38 @@ mod tests {
             result_for(&s, CheckId::DisruptionBudget, "cart").outcome,
             Outcome::Pass
         );
+    }
+
+    #[test]
+    fn a_budget_without_status_is_weighed_against_the_replicas_an_hpa_may_scale_down_to() {
+        // Three replicas and minAvailable 2 (a manifest, no status): one disruption allowed.
+        let with_budget = |hpa: Option<serde_json::Value>| {
+            let mut s = cart_max_unavailable_one(Some(3));
+            s.pod_disruption_budgets.push(pdb(
+                json!({"minAvailable": 2, "selector": {"matchLabels": {"app": "cart"}}}),
+                None,
+            ));
+            if let Some(spec) = hpa {
+                s.horizontal_pod_autoscalers.push(obj(json!({
+                    "metadata": {"name": "cart", "namespace": "shop"},
+                    "spec": spec,
+                })));
+            }
+            result_for(&s, CheckId::DisruptionBudget, "cart")
+        };
+        let r = with_budget(None);
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        // An HPA without minReplicas may scale to one replica (the API's default), where
+        // minAvailable 2 blocks every drain: as the replicas, rollout and drain checks count.
+        let target = json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"});
+        let r = with_budget(Some(json!({"scaleTargetRef": target, "maxReplicas": 10})));
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(r.message.contains("against 1 replica(s)"), "{}", r.message);
+        let r = with_budget(Some(
+            json!({"scaleTargetRef": target, "minReplicas": 4, "maxReplicas": 10}),
+        ));
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        assert!(r.message.contains("against 4 replica(s)"), "{}", r.message);
     }
 
     #[test]
