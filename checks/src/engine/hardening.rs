@@ -637,8 +637,10 @@ pub fn image(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
         problems
     });
     ev.val("images", json!(images.into_inner()));
+    // The digests that run now: a finished Pod (an evicted one, an earlier Job run) may have run
+    // another image, as the images judged above come from the running Pods too.
     let mut image_ids: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for p in cx.pods {
+    for p in cx.live_pods() {
         for s in p
             .status
             .iter()
@@ -1602,6 +1604,34 @@ mod tests {
             )
             .outcome,
             Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn image_evidence_records_the_digests_the_running_pods_run() {
+        let mut s = pods_running(good_pod_spec("cart"));
+        let digest = |d: &str| format!("registry.example.com/shop/cart@sha256:{d}");
+        let mut evicted = pod("cart-old", "cart", "n3", good_pod_spec("cart"));
+        let status = |p: &mut Pod, phase: &str, d: &str| {
+            p.status = Some(obj(json!({"phase": phase, "containerStatuses": [{
+                "name": "cart", "image": "x", "imageID": digest(d), "ready": phase == "Running",
+                "restartCount": 0,
+            }]})));
+        };
+        status(&mut evicted, "Failed", "0ld");
+        let Source::Read(pods) = &mut s.pods else {
+            unreachable!()
+        };
+        for p in pods.iter_mut() {
+            status(p, "Running", "new");
+        }
+        pods.push(evicted);
+        let r = result_for(&s, CheckId::Image, "cart");
+        assert_eq!(
+            r.evidence.values["status.containerStatuses.imageID"],
+            json!({"cart": [digest("new")]}),
+            "{:?}",
+            r.evidence.values
         );
     }
 
