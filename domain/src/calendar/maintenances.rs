@@ -440,6 +440,8 @@ async fn resolve(
     if env.archived {
         p.add("environment_id", "is archived");
     }
+    // The windows and blackouts read below stay as they are until this maintenance is saved.
+    super::plans::lock_calendar(&mut *conn, env.platform_id, false).await?;
     if let Some(c) = &current
         && c.environment_id != form.environment_id
     {

@@ -719,11 +719,42 @@ async fn environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
     })
 }
 
+/// The class of the advisory locks that order changes to a platform's calendar.
+const CALENDAR_LOCK: i32 = 0x6361_6c00;
+
+/// Takes the lock on a platform's calendar until the transaction ends. Changes to what the
+/// windows are (plans, blackouts) take it `exclusive`ly, one at a time, so each reads the
+/// calendar as the one before left it: two at once (an own-rhythm production plan saved while a
+/// blackout moves staging, say) would each check the soak, and report consequences, without the
+/// other. Planning a maintenance takes it shared: maintenances do not change the windows, but a
+/// window or blackout change waits for them, so its warnings name every maintenance it affects.
+/// Taken before any row lock, so the order of locks is the same everywhere.
+pub async fn lock_calendar(
+    conn: &mut PgConnection,
+    platform_id: Uuid,
+    exclusive: bool,
+) -> Result<()> {
+    let sql = if exclusive {
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))"
+    };
+    sqlx::query(sql)
+        .bind(CALENDAR_LOCK)
+        .bind(platform_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The environment whose plan is saved or removed, locked until the transaction ends: saves and
 /// removals of one plan take turns, and a plan cannot start to follow it meanwhile (that takes a
 /// share lock on it, see [`lock_leader`]). `FOR NO KEY UPDATE` leaves rows that merely refer to the
 /// environment (a maintenance planned in it) free to be written.
 async fn lock_environment(conn: &mut PgConnection, id: Uuid) -> Result<EnvRef> {
+    // Environments never change platform, so the unlocked read names the right calendar.
+    let platform_id = environment(&mut *conn, id).await?.platform_id;
+    lock_calendar(&mut *conn, platform_id, true).await?;
     sqlx::query_as!(
         EnvRef,
         "SELECT platform_id, slug, position, is_production,
@@ -1289,6 +1320,7 @@ pub async fn add_blackout(
     };
     blackout.validate()?;
     let mut tx = pool.begin().await?;
+    lock_calendar(&mut tx, platform_id, true).await?;
     crate::platforms::fetch(&mut tx, platform_id, false).await?;
     if let Some(env) = form.environment_id {
         let e = environment(&mut tx, env)
@@ -1358,6 +1390,8 @@ pub async fn remove_blackout(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::not_found("blackout"))?;
+    // Under the lock the blackout is read again: of two removals, the second finds it gone.
+    lock_calendar(&mut tx, platform_id, true).await?;
     let before = load_blackouts(&mut tx, Some(platform_id))
         .await?
         .into_iter()

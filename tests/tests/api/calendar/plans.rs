@@ -9,7 +9,9 @@ use tests::{Seed, TestApp};
 use uuid::Uuid;
 
 use super::super::support::{call, etag, get_text};
-use super::{announce_minor_update, field, on_monday, plan_core, plan_minor, put_plan, ui_call};
+use super::{
+    announce_minor_update, field, on_monday, plan_core, plan_minor, put_plan, staging_plan, ui_call,
+};
 
 /// Staging every Monday at 20:00 for 4 hours (Amsterdam), moved past blackouts.
 fn mondays() -> Value {
@@ -513,4 +515,84 @@ async fn calendar_settings_are_changed_only_from_the_version_that_was_read() {
     let (_, settings) = call(&app, &pat, Method::GET, &path, None, None).await;
     assert_eq!(settings["major_notice_days"], 40, "{settings}");
     assert_eq!(settings["version"], 3, "{settings}");
+}
+
+#[tokio::test]
+async fn changes_to_a_calendar_take_turns_and_planning_a_maintenance_waits_only_for_them() {
+    use std::time::{Duration, Instant};
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    let blackouts = format!("/api/v1/platforms/{}/blackouts", seed.core);
+    let add_blackout = |first: &'static str| {
+        let (app, pat, blackouts) = (&app, pat.clone(), blackouts.clone());
+        async move {
+            let (status, body) = call(
+                app,
+                &pat,
+                Method::POST,
+                &blackouts,
+                None,
+                Some(&json!({"first_day": first, "last_day": first, "reason": "Team day"})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            Instant::now()
+        }
+    };
+    let plan = |title: &'static str| {
+        let (app, pat) = (&app, pat.clone());
+        async move {
+            plan_minor(app, &pat, seed.staging, "2027-01-12", title, None).await;
+            Instant::now()
+        }
+    };
+    // Someone else holds the calendar of platform core, first as a change to its windows
+    // (exclusive), then as a maintenance being planned (shared); released after two seconds.
+    let hold = |exclusive: bool| {
+        let pool = app.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            domain::calendar::plans::lock_calendar(&mut tx, seed.core, exclusive)
+                .await
+                .unwrap();
+            tx
+        }
+    };
+    let release = |tx: sqlx::Transaction<'static, sqlx::Postgres>| async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let at = Instant::now();
+        tx.commit().await.unwrap();
+        at
+    };
+
+    // Against a change of the windows, a plan, a blackout and a maintenance all wait their turn.
+    let holder = hold(true).await;
+    let save_plan = async {
+        let (status, body) = put_plan(&app, &pat, seed.staging, 1, &staging_plan()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Instant::now()
+    };
+    let (released, saved, blackout, planned) = tokio::join!(
+        release(holder),
+        save_plan,
+        add_blackout("2027-02-01"),
+        plan("CoreDNS 1.12")
+    );
+    assert!(saved > released, "the plan went ahead of a change");
+    assert!(blackout > released, "the blackout went ahead of a change");
+    assert!(planned > released, "the maintenance went ahead of a change");
+
+    // Against a maintenance being planned, another maintenance goes ahead; a blackout waits.
+    // (Apart: PostgreSQL queues a shared request behind a waiting exclusive one, so with the
+    // blackout waiting the second maintenance would rightly wait too.)
+    let holder = hold(false).await;
+    let (released, planned) = tokio::join!(release(holder), plan("Cilium 1.18"));
+    assert!(planned < released, "a maintenance waited for another");
+    let holder = hold(false).await;
+    let (released, blackout) = tokio::join!(release(holder), add_blackout("2027-02-02"));
+    assert!(
+        blackout > released,
+        "the blackout went ahead of a maintenance"
+    );
 }
