@@ -178,52 +178,116 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
     }
 }
 
-/// A JSON body whose errors name the offending field.
+/// A JSON body whose errors name the offending field. A field the request does not have (a
+/// misspelt `requird`, a read-only `id` sent back) is an error too, named by its path
+/// (`items[2].titel`), instead of being dropped without a word.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            // A body over the limit is 413 (the client must send less), anything else 400.
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(plain(e.status(), "too_large", &e.body_text()));
-            }
-            Err(e) => return Err(plain(StatusCode::BAD_REQUEST, "invalid", &e.body_text())),
-        };
-        if let Some(field) = nul_in_text(&bytes) {
-            return Err(ApiError(domain::Error::invalid(
-                &field,
-                "contains a NUL character (\\u0000), which cannot be stored; remove it",
-            ))
-            .into_response());
+        json_body(req, state, |_| false).await.map(JsonBody)
+    }
+}
+
+/// What [`JsonBody`] answers about a field that is not part of the request.
+pub const UNKNOWN_FIELD: &str = "is not a field of this request (check its spelling)";
+
+/// Reads a JSON body as `T`, naming the offending field of any error. Fields `T` does not have
+/// are refused unless `accepted` takes their path (for bodies that are documented to carry
+/// fields the request does not use, such as a posted check report).
+pub async fn json_body<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+    accepted: impl Fn(&str) -> bool,
+) -> Result<T, Response> {
+    let bytes = match axum::body::Bytes::from_request(req, state).await {
+        Ok(b) => b,
+        // A body over the limit is 413 (the client must send less), anything else 400.
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(plain(e.status(), "too_large", &e.body_text()));
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(JsonBody)
-            .map_err(|e| {
-                use serde_json::error::Category;
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let text = clean(&inner.to_string());
-                let (field, message) =
-                    if matches!(inner.classify(), Category::Syntax | Category::Eof) {
-                        ("body".to_owned(), format!("is not valid JSON: {text}"))
-                    } else if path == "." || path == "?" || path.is_empty() {
-                        match missing_field(&text) {
-                            Some(f) => (f, "is required".to_owned()),
-                            None => (
-                                "body".to_owned(),
-                                format!("does not fit this request: {text}"),
-                            ),
-                        }
-                    } else {
-                        (path, text)
-                    };
-                ApiError(domain::Error::invalid(&field, message)).into_response()
-            })
+        Err(e) => return Err(plain(StatusCode::BAD_REQUEST, "invalid", &e.body_text())),
+    };
+    if let Some(field) = nul_in_text(&bytes) {
+        return Err(ApiError(domain::Error::invalid(
+            &field,
+            "contains a NUL character (\\u0000), which cannot be stored; remove it",
+        ))
+        .into_response());
+    }
+    let mut unknown = BTreeMap::new();
+    let mut ignored = |path: serde_ignored::Path| {
+        let path = match path_text(&path) {
+            path if path.is_empty() => "body".to_owned(),
+            path => path,
+        };
+        if !accepted(&path) {
+            unknown.insert(path, UNKNOWN_FIELD.to_owned());
+        }
+    };
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    let read = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut ignored));
+    // The unknown fields seen before a failure are named beside it: a misspelt required field
+    // comes back as both the unknown spelling and the missing field.
+    let mut fields = unknown;
+    let value = match read {
+        Ok(value) => Some(value),
+        Err(e) => {
+            // JSON that does not parse has no fields to speak of.
+            if matches!(
+                e.inner().classify(),
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+            ) {
+                fields.clear();
+            }
+            let (field, message) = field_error(e);
+            fields.insert(field, message);
+            None
+        }
+    };
+    match value {
+        Some(value) if fields.is_empty() => Ok(value),
+        _ => Err(ApiError(domain::Error::Invalid { fields }).into_response()),
+    }
+}
+
+/// The field and message of a body that does not read as the request.
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
+    use serde_json::error::Category;
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let text = clean(&inner.to_string());
+    if matches!(inner.classify(), Category::Syntax | Category::Eof) {
+        ("body".to_owned(), format!("is not valid JSON: {text}"))
+    } else if path == "." || path == "?" || path.is_empty() {
+        match missing_field(&text) {
+            Some(f) => (f, "is required".to_owned()),
+            None => (
+                "body".to_owned(),
+                format!("does not fit this request: {text}"),
+            ),
+        }
+    } else {
+        (path, text)
+    }
+}
+
+/// An ignored field's path written as serde_path_to_error writes the paths of the other errors:
+/// `requird`, `items[2].titel`, `source.nmae` (an `Option` or a newtype adds nothing).
+fn path_text(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", path_text(parent)),
+        Path::Map { parent, key } => match path_text(parent) {
+            parent if parent.is_empty() => key.clone(),
+            parent => format!("{parent}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => path_text(parent),
     }
 }
 
@@ -337,4 +401,118 @@ fn clean(message: &str) -> String {
         .next()
         .unwrap_or(message)
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        #[serde(default)]
+        required: bool,
+        #[serde(default)]
+        items: Vec<Item>,
+        #[serde(default)]
+        inner: Option<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        title: String,
+    }
+
+    async fn read(
+        body: &str,
+        accepted: fn(&str) -> bool,
+    ) -> Result<Body, BTreeMap<String, String>> {
+        let req = Request::new(axum::body::Body::from(body.to_owned()));
+        match json_body::<(), Body>(req, &(), accepted).await {
+            Ok(body) => Ok(body),
+            Err(response) => {
+                assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(body["error"]["code"], "invalid", "{body}");
+                Err(serde_json::from_value(body["error"]["fields"].clone()).unwrap())
+            }
+        }
+    }
+
+    fn fields(list: &[(&str, &str)]) -> BTreeMap<String, String> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn unknown_fields_are_named_by_their_path() {
+        let strict = |_: &str| false;
+        assert!(
+            read(r#"{"name": "a", "items": [{"title": "t"}]}"#, strict)
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            read(r#"{"name": "a", "requird": true}"#, strict)
+                .await
+                .unwrap_err(),
+            fields(&[("requird", UNKNOWN_FIELD)])
+        );
+        assert_eq!(
+            read(
+                r#"{"name": "a", "items": [{"title": "t"}, {"title": "u", "titel": "v"}],
+                    "inner": {"title": "t", "nmae": {"deep": [1]}}, "x": null}"#,
+                strict
+            )
+            .await
+            .unwrap_err(),
+            fields(&[
+                ("items[1].titel", UNKNOWN_FIELD),
+                ("inner.nmae", UNKNOWN_FIELD),
+                ("x", UNKNOWN_FIELD),
+            ])
+        );
+        // A misspelt required field: both the spelling and the missing field are named.
+        assert_eq!(
+            read(r#"{"nmae": "a"}"#, strict).await.unwrap_err(),
+            fields(&[("nmae", UNKNOWN_FIELD), ("name", "is required")])
+        );
+        // Other errors are as before.
+        let wrong_type = read(r#"{"name": "a", "items": [{"title": 1}]}"#, strict)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            wrong_type.keys().collect::<Vec<_>>(),
+            ["items[0].title"],
+            "{wrong_type:?}"
+        );
+        let broken = read(r#"{"nmae": "a", "#, strict).await.unwrap_err();
+        assert_eq!(broken.keys().collect::<Vec<_>>(), ["body"], "{broken:?}");
+        // Fields a body is documented to carry may be let through by path.
+        let accepted = |path: &str| path == "items[0].note";
+        assert!(
+            read(
+                r#"{"name": "a", "items": [{"title": "t", "note": 1}]}"#,
+                accepted
+            )
+            .await
+            .is_ok()
+        );
+        assert_eq!(
+            read(
+                r#"{"name": "a", "items": [{"title": "t"}, {"title": "u", "note": 1}]}"#,
+                accepted
+            )
+            .await
+            .unwrap_err(),
+            fields(&[("items[1].note", UNKNOWN_FIELD)])
+        );
+    }
 }

@@ -436,6 +436,11 @@ pub async fn upload(
 
 /// Record a CI pipeline's report (from `server check --post`) as a run of the application's
 /// review on the environment.
+///
+/// The body may be the whole JSON report of `server check --format json` with `application` and
+/// `environment` added: the report's fields a run does not keep (`schema`, `generated_at`,
+/// `required`, `summary`, `checks`, and each result's `required` and `origin`) are accepted and
+/// not read; any other field the body does not have is refused (422, naming it).
 #[utoipa::path(post, path = "/api/v1/check-reports", tag = "go-live",
     request_body = CiReport,
     responses((status = 201, body = VerificationRun), (status = 403, body = ErrorBody),
@@ -443,10 +448,43 @@ pub async fn upload(
 pub async fn check_report(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    JsonBody(report): JsonBody<CiReport>,
+    CheckReportBody(report): CheckReportBody,
 ) -> Result<(StatusCode, Json<VerificationRun>)> {
     let run = runs::ci_report(&s.pool, &c, report, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(run)))
+}
+
+/// A posted check report: a [`JsonBody`] that also takes the fields of `server check`'s JSON
+/// report (`checks::report::Report`) that a run does not keep, since the command posts the whole
+/// report.
+pub struct CheckReportBody(pub CiReport);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for CheckReportBody {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &S,
+    ) -> std::result::Result<Self, Response> {
+        super::error::json_body(req, state, report_only_field)
+            .await
+            .map(CheckReportBody)
+    }
+}
+
+/// Whether `path` is a field of the JSON report that [`CiReport`] does not read.
+fn report_only_field(path: &str) -> bool {
+    let result_field = path
+        .strip_prefix("results[")
+        .and_then(|rest| rest.split_once("]."))
+        .is_some_and(|(index, field)| {
+            index.parse::<usize>().is_ok() && matches!(field, "required" | "origin")
+        });
+    result_field
+        || matches!(
+            path,
+            "schema" | "generated_at" | "required" | "summary" | "checks"
+        )
 }
 
 // ---- cluster connections ---------------------------------------------------------------------
@@ -575,4 +613,78 @@ pub async fn remove_webhook(
 ) -> Result<StatusCode> {
     notify::remove_webhook(&s.pool, &c, id, s.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::FromRequest;
+    use checks::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, SourceInfo};
+
+    async fn post(body: serde_json::Value) -> std::result::Result<CiReport, serde_json::Value> {
+        let req = axum::extract::Request::new(axum::body::Body::from(body.to_string()));
+        match CheckReportBody::from_request(req, &()).await {
+            Ok(CheckReportBody(report)) => Ok(report),
+            Err(response) => {
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                Err(serde_json::from_slice(&bytes).unwrap())
+            }
+        }
+    }
+
+    /// `server check --post` sends the whole report: every field of it is taken, so a field
+    /// added to the report must be added to [`report_only_field`] (or to `CiReport`).
+    #[tokio::test]
+    async fn a_posted_check_report_may_carry_the_whole_report() {
+        let result = CheckResult {
+            check: CheckId::Replicas,
+            subject: ObjectRef {
+                kind: "Deployment".into(),
+                namespace: Some("shop".into()),
+                name: "cart".into(),
+                resource_version: None,
+            },
+            outcome: Outcome::Fail,
+            message: "1 replica".into(),
+            evidence: Evidence::default(),
+        };
+        let source = SourceInfo {
+            kind: "manifests".into(),
+            name: "k8s/".into(),
+            server_version: None,
+            server: None,
+            read_at: chrono::Utc::now(),
+        };
+        let mut report = checks::report::Report::new(
+            &[result.clone(), result],
+            Some(&source),
+            &[CheckId::Replicas],
+            None,
+            chrono::Utc::now(),
+        );
+        report.results[1].origin = Some(checks::manifests::Origin {
+            file: "k8s/cart.yaml".into(),
+            document: 0,
+            line: Some(1),
+        });
+        let mut body = serde_json::to_value(&report).unwrap();
+        body["application"] = "shop".into();
+        body["environment"] = "production".into();
+        let posted = post(body.clone()).await.unwrap();
+        assert_eq!(posted.results.len(), 2);
+
+        // Anything else is still refused, by its path.
+        let mut typo = body.clone();
+        typo["results"][1]["outcom"] = "pass".into();
+        typo["sumary"] = serde_json::json!({});
+        let refused = post(typo).await.unwrap_err();
+        let fields = refused["error"]["fields"].as_object().unwrap();
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            ["results[1].outcom", "sumary"],
+            "{refused}"
+        );
+    }
 }

@@ -1456,6 +1456,22 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&body), ["application"]);
+    // A misspelt field is named beside the one it was meant to be.
+    let mut misspelt = report.clone();
+    let object = misspelt.as_object_mut().unwrap();
+    let environment = object.remove("environment").unwrap();
+    object.insert("enviroment".into(), environment);
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&misspelt),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["enviroment", "environment"], "{body}");
 }
 
 #[tokio::test]

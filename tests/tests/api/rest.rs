@@ -223,6 +223,123 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
 }
 
 #[tokio::test]
+async fn an_unknown_field_is_refused_naming_it_by_its_path() {
+    const UNKNOWN: &str = "is not a field of this request (check its spelling)";
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+
+    // A misspelt optional field would have been dropped without a word: it is named, and
+    // nothing is created.
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "payments", "name": "Payments", "contcat": "#payments" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "invalid", "{body}");
+    assert_eq!(
+        body["error"]["fields"],
+        json!({ "contcat": UNKNOWN }),
+        "{body}"
+    );
+    let (status, list) = get(&app, &pat, "/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["total"], 0, "nothing was created: {list}");
+    assert_eq!(count(&app, "teams").await, 0);
+
+    // A misspelt required field: the spelling and the missing field are both named.
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "payments", "nmae": "Payments" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"],
+        json!({ "nmae": UNKNOWN, "name": "is required" }),
+        "{body}"
+    );
+
+    // Spelt right, the same team is created.
+    let (status, team) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "payments", "name": "Payments", "contact": "#payments" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    assert_eq!(team["contact"], "#payments");
+
+    // In nested objects the field is named by its path: a checklist template's second item...
+    let (status, platform) = post(
+        &app,
+        &pat,
+        "/api/v1/platforms",
+        &json!({ "slug": "core", "name": "Core" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{platform}");
+    let template = format!("/api/v1/platforms/{}/checklist-template", id(&platform));
+    let items = json!([
+        { "key": "replicas", "title": "Enough replicas", "check": "replicas" },
+        { "key": "load-test", "title": "Load tested", "requird": false },
+    ]);
+    let (status, body) = put(
+        &app,
+        &pat,
+        &template,
+        Some(&etag(0)),
+        &json!({ "items": items, "note": "first" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"],
+        json!({ "items[1].requird": UNKNOWN }),
+        "{body}"
+    );
+    let (_, current) = get(&app, &pat, &template).await;
+    assert_eq!(
+        current["version"], 0,
+        "the template was not saved: {current}"
+    );
+
+    // ... and an application's placement.
+    let (status, environment) = post(
+        &app,
+        &pat,
+        &format!("/api/v1/platforms/{}/environments", id(&platform)),
+        &json!({ "slug": "production", "name": "Production", "position": 0 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{environment}");
+    let (status, body) = post(
+        &app,
+        &pat,
+        "/api/v1/applications",
+        &json!({
+            "team_id": id(&team), "slug": "checkout", "name": "Checkout",
+            "placements": [{
+                "environment_id": id(&environment), "namespace": "checkout", "cluster": "eu-1",
+            }],
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"],
+        json!({ "placements[0].cluster": UNKNOWN }),
+        "{body}"
+    );
+    assert_eq!(count(&app, "applications").await, 0);
+}
+
+#[tokio::test]
 async fn responses_carry_the_security_headers() {
     let app = TestApp::spawn().await;
     let pat = app.login("pat").await;
@@ -900,9 +1017,11 @@ async fn a_cached_list_shows_a_change_at_once() {
 
     let path = format!("/api/v1/applications/{}", seed.indexer);
     let (_, current) = get(&app, &pat, &path).await;
-    let mut change = current.clone();
-    change["name"] = json!("Indexer v2");
-    change["placements"] = json!([]);
+    // The fields an update takes (the read-only ones of the answer, such as `id`, are refused).
+    let change = json!({
+        "team_id": current["team_id"], "slug": current["slug"], "name": "Indexer v2",
+        "description": current["description"], "placements": [],
+    });
     let (status, body) = put(&app, &pat, &path, Some(&etag(1)), &change).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
