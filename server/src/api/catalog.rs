@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, EditBody, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged};
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub async fn update_team(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    JsonBody(input): JsonBody<TeamInput>,
+    EditBody(input, _): EditBody<TeamInput, Team>,
 ) -> Result<Tagged<Team>> {
     let team = teams::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
@@ -143,7 +143,7 @@ pub async fn update_platform(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    JsonBody(input): JsonBody<PlatformInput>,
+    EditBody(input, _): EditBody<PlatformInput, Platform>,
 ) -> Result<Tagged<Platform>> {
     let p = platforms::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
@@ -235,7 +235,7 @@ pub async fn update_environment(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    JsonBody(input): JsonBody<EnvironmentInput>,
+    EditBody(input, _): EditBody<EnvironmentInput, Environment>,
 ) -> Result<Tagged<Environment>> {
     let e = environments::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
@@ -351,7 +351,7 @@ pub async fn update_application(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    JsonBody(input): JsonBody<ApplicationInput>,
+    EditBody(input, _): EditBody<ApplicationInput, Application>,
 ) -> Result<Tagged<Application>> {
     let a = applications::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))

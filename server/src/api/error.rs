@@ -5,6 +5,8 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -16,6 +18,8 @@ use domain::db::Caller;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayItems, Schema};
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -188,6 +192,98 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         json_body(req, state, |_| false).await.map(JsonBody)
+    }
+}
+
+/// A replacement (PUT) body that may be the resource as GET answered it, `R`: the fields of the
+/// representation that the request does not take (`id`, `version`, `updated_at`, a placement's
+/// `environment_slug`) are read-only and ignored, so a client can GET, change a field and PUT
+/// the object back with `If-Match`. Any other unknown field is refused, as by [`JsonBody`].
+pub struct EditBody<T, R>(pub T, pub PhantomData<R>);
+
+impl<S: Send + Sync, T: DeserializeOwned, R: ToSchema> FromRequest<S> for EditBody<T, R> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Only a body with a field the request lacks needs the representation's shape.
+        let shape = OnceLock::new();
+        json_body(req, state, |path| {
+            shape.get_or_init(Representation::of::<R>).has(path)
+        })
+        .await
+        .map(|input| EditBody(input, PhantomData))
+    }
+}
+
+/// The shape of a resource's representation, from the schema its OpenAPI description uses.
+struct Representation {
+    root: RefOr<Schema>,
+    /// The schemas `root` refers to, by name.
+    named: BTreeMap<String, RefOr<Schema>>,
+}
+
+/// One step of a field's path: `placements`, `[0]`.
+enum Step<'a> {
+    Field(&'a str),
+    Item,
+}
+
+impl Representation {
+    fn of<R: ToSchema>() -> Self {
+        let mut named = Vec::new();
+        R::schemas(&mut named);
+        Representation {
+            root: R::schema(),
+            named: named.into_iter().collect(),
+        }
+    }
+
+    /// Whether the representation has the field at `path` (`placements[0].environment_slug`).
+    fn has(&self, path: &str) -> bool {
+        let mut steps = Vec::new();
+        for part in path.split('.') {
+            let (name, items) = part.split_once('[').unwrap_or((part, ""));
+            if !name.is_empty() {
+                steps.push(Step::Field(name));
+            }
+            steps.extend(items.matches(']').map(|_| Step::Item));
+        }
+        !steps.is_empty() && self.walk(&self.root, &steps, 0)
+    }
+
+    fn walk(&self, schema: &RefOr<Schema>, steps: &[Step<'_>], depth: u8) -> bool {
+        // Recursive types refer to themselves; no representation is nested this deep.
+        if depth > 32 {
+            return false;
+        }
+        let schema = match schema {
+            RefOr::T(schema) => schema,
+            RefOr::Ref(r) => {
+                let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+                return self
+                    .named
+                    .get(name)
+                    .is_some_and(|s| self.walk(s, steps, depth + 1));
+            }
+        };
+        let Some((step, rest)) = steps.split_first() else {
+            return true;
+        };
+        let any = |items: &[RefOr<Schema>]| items.iter().any(|i| self.walk(i, steps, depth + 1));
+        match (schema, step) {
+            (Schema::Object(o), Step::Field(name)) => o
+                .properties
+                .get(*name)
+                .is_some_and(|p| self.walk(p, rest, depth + 1)),
+            (Schema::Array(a), Step::Item) => match &a.items {
+                ArrayItems::RefOrSchema(item) => self.walk(item, rest, depth + 1),
+                _ => false,
+            },
+            (Schema::AllOf(x), _) => any(&x.items),
+            (Schema::OneOf(x), _) => any(&x.items),
+            (Schema::AnyOf(x), _) => any(&x.items),
+            _ => false,
+        }
     }
 }
 
@@ -407,6 +503,35 @@ fn clean(message: &str) -> String {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_representation_knows_its_fields_however_deep() {
+        let application = Representation::of::<domain::model::Application>();
+        for path in [
+            "id",
+            "team_slug",
+            "version",
+            "placements",
+            "placements[3].namespace",
+        ] {
+            assert!(application.has(path), "{path}");
+        }
+        for path in [
+            "",
+            "nmae",
+            "placements[0].cluster",
+            "placements.namespace",
+            "id[0]",
+        ] {
+            assert!(!application.has(path), "{path}");
+        }
+        // Through references to named schemas: a template's items and their parameters.
+        let template = Representation::of::<domain::golive::model::ChecklistTemplate>();
+        for path in ["created_by", "items[0].how_to_fix", "items[1].params"] {
+            assert!(template.has(path), "{path}");
+        }
+        assert!(!template.has("items[0].requird"));
+    }
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, EditBody, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged};
 use crate::state::AppState;
 
@@ -60,7 +60,7 @@ pub async fn save_template(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    JsonBody(body): JsonBody<TemplateBody>,
+    EditBody(body, _): EditBody<TemplateBody, ChecklistTemplate>,
 ) -> Result<Tagged<ChecklistTemplate>> {
     let input = TemplateInput {
         items: body.items,

@@ -340,6 +340,82 @@ async fn an_unknown_field_is_refused_naming_it_by_its_path() {
 }
 
 #[tokio::test]
+async fn a_resource_read_with_get_is_put_back_whole_with_its_read_only_fields_ignored() {
+    const UNKNOWN: &str = "is not a field of this request (check its spelling)";
+    let app = TestApp::spawn().await;
+    let pat = app.bearer(&app.api_token("pat").await);
+    let (_, team) = post(
+        &app,
+        &pat,
+        "/api/v1/teams",
+        &json!({ "slug": "payments", "name": "Payments" }),
+    )
+    .await;
+    let (_, platform) = post(
+        &app,
+        &pat,
+        "/api/v1/platforms",
+        &json!({ "slug": "core", "name": "Core" }),
+    )
+    .await;
+    let (status, environment) = post(
+        &app,
+        &pat,
+        &format!("/api/v1/platforms/{}/environments", id(&platform)),
+        &json!({ "slug": "production", "name": "Production", "position": 0 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{environment}");
+    let (status, application) = post(
+        &app,
+        &pat,
+        "/api/v1/applications",
+        &json!({
+            "team_id": id(&team), "slug": "checkout", "name": "Checkout",
+            "placements": [{ "environment_id": id(&environment), "namespace": "checkout" }],
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+
+    // GET, change one field, PUT the whole object back with its ETag: the representation's
+    // own fields (id, version, timestamps, the team's slug) are read-only.
+    let path = format!("/api/v1/applications/{}", id(&application));
+    let (_, mut read) = get(&app, &pat, &path).await;
+    read["name"] = json!("Checkout service");
+    let (status, body) = put(&app, &pat, &path, Some(&etag(1)), &read).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Checkout service");
+    assert_eq!(body["version"], 2);
+    // A misspelt field beside them is still named, however deep.
+    read["descripton"] = json!("Takes the payments");
+    read["placements"][0]["namepsace"] = json!("checkout");
+    let (status, body) = put(&app, &pat, &path, Some(&etag(2)), &read).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"],
+        json!({ "descripton": UNKNOWN, "placements[0].namepsace": UNKNOWN }),
+        "{body}"
+    );
+
+    // The same for a team and for a checklist template with its items.
+    let path = format!("/api/v1/teams/{}", id(&team));
+    let (_, mut read) = get(&app, &pat, &path).await;
+    read["contact"] = json!("#payments");
+    let (status, body) = put(&app, &pat, &path, Some(&etag(1)), &read).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["contact"], "#payments");
+    let path = format!("/api/v1/platforms/{}/checklist-template", id(&platform));
+    let (_, mut read) = get(&app, &pat, &path).await;
+    let version = read["version"].as_i64().unwrap();
+    read["note"] = json!("Read back and saved");
+    let (status, body) = put(&app, &pat, &path, Some(&etag(version)), &read).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], version + 1, "{body}");
+    assert_eq!(body["items"], read["items"], "the items are unchanged");
+}
+
+#[tokio::test]
 async fn responses_carry_the_security_headers() {
     let app = TestApp::spawn().await;
     let pat = app.login("pat").await;
