@@ -538,7 +538,7 @@ pub async fn save_plan(
             .map_err(|_| domain::Error::invalid(field, "is not a day of the week"))
     };
     let (recurrence, follows) = match rhythm.trim() {
-        "daily" => (Some(Recurrence::Daily), None),
+        "daily" => (Some(Recurrence::Daily {}), None),
         "weekly" => (
             Some(Recurrence::Weekly {
                 weekdays: weekdays
@@ -1314,11 +1314,9 @@ pub async fn record_drill_result(
             "no" => Some(false),
             _ => None,
         },
-        retrospective: domain::calendar::model::RetrospectiveForm {
-            went_well,
-            to_improve,
-            action_items: items,
-        },
+        went_well,
+        to_improve,
+        action_items: items,
     };
     domain::calendar::drills::record_result(&pool, &caller, id, form, ssr::now()?)
         .await

@@ -382,7 +382,7 @@ pub async fn record_result(
     pool: &PgPool,
     caller: &Caller,
     id: Uuid,
-    mut form: DrillResultForm,
+    form: DrillResultForm,
     now: DateTime<Utc>,
 ) -> Result<Drill> {
     let mut tx = pool.begin().await?;
@@ -412,7 +412,8 @@ pub async fn record_result(
         }
     }
     p.finish()?;
-    validate_retrospective(&mut form.retrospective)?;
+    let mut retrospective = form.retrospective();
+    validate_retrospective(&mut retrospective)?;
     sqlx::query!(
         "UPDATE dr_drills SET state = 'completed', measured_rpo_minutes = $2,
              measured_rto_minutes = $3, retention_verified = $4, went_well = $5, to_improve = $6,
@@ -422,13 +423,13 @@ pub async fn record_result(
         form.measured_rpo_minutes as i32,
         form.measured_rto_minutes as i32,
         form.retention_verified,
-        form.retrospective.went_well,
-        form.retrospective.to_improve,
+        retrospective.went_well,
+        retrospective.to_improve,
         now,
     )
     .execute(&mut *tx)
     .await?;
-    insert_action_items(&mut tx, None, Some(id), &form.retrospective.action_items).await?;
+    insert_action_items(&mut tx, None, Some(id), &retrospective.action_items).await?;
     commit_change(tx, caller, "drill.complete", before).await
 }
 

@@ -323,7 +323,7 @@ mod tests {
 
     fn input() -> PlanInput {
         PlanInput {
-            recurrence: Recurrence::Daily,
+            recurrence: Recurrence::Daily {},
             start_time: "22:00".into(),
             time_zone: "Europe/Amsterdam".into(),
             duration_hours: 8,

@@ -585,8 +585,24 @@ pub struct DrillResultForm {
     pub measured_rto_minutes: i64,
     #[serde(default)]
     pub retention_verified: Option<bool>,
-    #[serde(flatten)]
-    pub retrospective: RetrospectiveForm,
+    // The retrospective's fields, written out rather than a flattened [`RetrospectiveForm`]:
+    // serde reads a flattened struct from a buffer that hides a misspelt field from the API's
+    // unknown-field check.
+    pub went_well: String,
+    pub to_improve: String,
+    #[serde(default)]
+    pub action_items: Vec<ActionItemInput>,
+}
+
+impl DrillResultForm {
+    /// The retrospective part of the result.
+    pub fn retrospective(&self) -> RetrospectiveForm {
+        RetrospectiveForm {
+            went_well: self.went_well.clone(),
+            to_improve: self.to_improve.clone(),
+            action_items: self.action_items.clone(),
+        }
+    }
 }
 
 /// What an entry on the calendar is.

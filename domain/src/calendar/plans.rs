@@ -831,7 +831,10 @@ async fn validate_form(
 ) -> Result<CheckedForm> {
     let mut p = Problems::default();
     let timing_input = PlanInput {
-        recurrence: form.recurrence.clone().unwrap_or(super::Recurrence::Daily),
+        recurrence: form
+            .recurrence
+            .clone()
+            .unwrap_or(super::Recurrence::Daily {}),
         start_time: form.start_time.clone(),
         time_zone: form.time_zone.clone(),
         duration_hours: form.duration_hours,

@@ -66,10 +66,12 @@ impl Ordinal {
 
 /// Which days a plan has a window on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// deny_unknown_fields: serde reads a tagged enum from a buffer, where the API's unknown-field
+// check cannot see a misspelt `weekday`; refused here instead, naming `recurrence`.
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Recurrence {
-    /// Every day.
-    Daily,
+    /// Every day. (Braces, not a unit variant, so that serde refuses fields it does not take.)
+    Daily {},
     /// Every week on these days.
     Weekly { weekdays: Vec<Weekday> },
     /// Every month on this day (1-31; skipped in months without it).
@@ -119,7 +121,7 @@ impl Recurrence {
             return None;
         }
         Some(match self.canonical() {
-            Recurrence::Daily => RRule::new(Frequency::Daily),
+            Recurrence::Daily {} => RRule::new(Frequency::Daily),
             Recurrence::Weekly { weekdays } => RRule::new(Frequency::Weekly)
                 .by_weekday(weekdays.into_iter().map(NWeekday::Every).collect()),
             Recurrence::MonthlyDay { day } => {
@@ -150,7 +152,7 @@ fn day_code(d: Weekday) -> &'static str {
 /// The canonical RFC 5545 RRULE value of a recurrence (without the `RRULE:` name).
 pub fn to_rrule(recurrence: &Recurrence) -> String {
     match recurrence.canonical() {
-        Recurrence::Daily => "FREQ=DAILY".to_owned(),
+        Recurrence::Daily {} => "FREQ=DAILY".to_owned(),
         Recurrence::Weekly { weekdays } => {
             let days: Vec<&str> = weekdays.into_iter().map(day_code).collect();
             format!("FREQ=WEEKLY;BYDAY={}", days.join(","))
@@ -209,7 +211,7 @@ pub fn from_rrule(value: &str) -> Result<Recurrence> {
     let unsupported = || bad("is not a daily, weekly or monthly rule Demarc supports");
     let recurrence = match rule.get_freq() {
         Frequency::Daily if weekdays.is_empty() && month_days.is_empty() && set_pos.is_empty() => {
-            Recurrence::Daily
+            Recurrence::Daily {}
         }
         Frequency::Weekly if month_days.is_empty() && set_pos.is_empty() => {
             let mut days = Vec::new();
@@ -521,7 +523,7 @@ mod tests {
     #[test]
     fn rrule_round_trip() {
         let all = [
-            Recurrence::Daily,
+            Recurrence::Daily {},
             Recurrence::Weekly {
                 weekdays: vec![Weekday::Mon, Weekday::Thu],
             },
@@ -591,14 +593,14 @@ mod tests {
     #[test]
     fn amsterdam_spring_forward_keeps_local_hour_and_moves_out_of_the_gap() {
         let zone = chrono_tz::Europe::Amsterdam;
-        let evening = plan(Recurrence::Daily, "22:00", "Europe/Amsterdam", 4);
+        let evening = plan(Recurrence::Daily {}, "22:00", "Europe/Amsterdam", 4);
         let occ = expand(&evening, utc(2026, 3, 27, 0, 0), utc(2026, 4, 1, 0, 0));
         assert_eq!(on(&occ, d(2026, 3, 28)).start_utc, utc(2026, 3, 28, 21, 0));
         assert_eq!(on(&occ, d(2026, 3, 29)).start_utc, utc(2026, 3, 29, 20, 0));
         assert!(occ.iter().all(|o| local(o, zone).1 == 22));
 
         // 02:30 does not exist on 29 March 2026: the window starts at 03:00 CEST.
-        let gap = plan(Recurrence::Daily, "02:30", "Europe/Amsterdam", 4);
+        let gap = plan(Recurrence::Daily {}, "02:30", "Europe/Amsterdam", 4);
         let occ = expand(&gap, utc(2026, 3, 27, 0, 0), utc(2026, 4, 1, 0, 0));
         assert_eq!(on(&occ, d(2026, 3, 28)).start_utc, utc(2026, 3, 28, 1, 30));
         let jumped = on(&occ, d(2026, 3, 29));
@@ -611,7 +613,7 @@ mod tests {
     #[test]
     fn amsterdam_fall_back_takes_the_earlier_instant() {
         let zone = chrono_tz::Europe::Amsterdam;
-        let p = plan(Recurrence::Daily, "02:30", "Europe/Amsterdam", 4);
+        let p = plan(Recurrence::Daily {}, "02:30", "Europe/Amsterdam", 4);
         let occ = expand(&p, utc(2026, 10, 24, 0, 0), utc(2026, 10, 27, 0, 0));
         assert_eq!(
             on(&occ, d(2026, 10, 24)).start_utc,
@@ -654,10 +656,10 @@ mod tests {
             assert!((8..=14).contains(&date.day()), "{date}");
         }
         // DST starts 8 March 2026 (02:00 -> 03:00) and ends 1 November 2026 (01:00-02:00 twice).
-        let daily = plan(Recurrence::Daily, "02:00", "America/New_York", 4);
+        let daily = plan(Recurrence::Daily {}, "02:00", "America/New_York", 4);
         let occ = expand(&daily, utc(2026, 3, 7, 0, 0), utc(2026, 3, 10, 0, 0));
         assert_eq!(on(&occ, d(2026, 3, 8)).start_utc, utc(2026, 3, 8, 7, 0));
-        let daily = plan(Recurrence::Daily, "01:30", "America/New_York", 4);
+        let daily = plan(Recurrence::Daily {}, "01:30", "America/New_York", 4);
         let occ = expand(&daily, utc(2026, 10, 31, 0, 0), utc(2026, 11, 3, 0, 0));
         assert_eq!(on(&occ, d(2026, 11, 1)).start_utc, utc(2026, 11, 1, 5, 30));
         assert_eq!(on(&occ, d(2026, 11, 2)).start_utc, utc(2026, 11, 2, 6, 30));
@@ -736,7 +738,7 @@ mod tests {
     #[test]
     fn overnight_windows_end_the_next_day() {
         let zone = chrono_tz::Europe::Amsterdam;
-        let p = plan(Recurrence::Daily, "22:00", "Europe/Amsterdam", 8);
+        let p = plan(Recurrence::Daily {}, "22:00", "Europe/Amsterdam", 8);
         let occ = expand(&p, utc(2026, 1, 5, 0, 0), utc(2026, 1, 6, 0, 0));
         assert_eq!(occ.len(), 1);
         let end = occ[0].end_utc.with_timezone(&zone);
@@ -745,7 +747,7 @@ mod tests {
         let occ = expand(&p, utc(2026, 3, 28, 0, 0), utc(2026, 3, 29, 0, 0));
         let end = occ[0].end_utc.with_timezone(&zone);
         assert_eq!((end.date_naive(), end.hour()), (d(2026, 3, 29), 7));
-        let full_day = plan(Recurrence::Daily, "00:00", "Europe/Amsterdam", 24);
+        let full_day = plan(Recurrence::Daily {}, "00:00", "Europe/Amsterdam", 24);
         let occ = expand(&full_day, utc(2026, 1, 5, 12, 0), utc(2026, 1, 6, 12, 0));
         assert_eq!(
             occ[0].end_utc.with_timezone(&zone).date_naive(),
@@ -755,7 +757,7 @@ mod tests {
 
     #[test]
     fn range_edges_and_hand_built_bad_plans() {
-        let p = plan(Recurrence::Daily, "22:00", "UTC", 4);
+        let p = plan(Recurrence::Daily {}, "22:00", "UTC", 4);
         // Start inclusive, end exclusive.
         let occ = expand(&p, utc(2026, 1, 1, 22, 0), utc(2026, 1, 2, 22, 0));
         assert_eq!(occ.len(), 1);
@@ -968,7 +970,7 @@ mod tests {
 
     #[test]
     fn overnight_window_ending_in_a_blackout_is_blacked_out_and_moves_merge() {
-        let mut p = plan(Recurrence::Daily, "22:00", "Europe/Amsterdam", 8);
+        let mut p = plan(Recurrence::Daily {}, "22:00", "Europe/Amsterdam", 8);
         p.blackout_policy = BlackoutPolicy::MoveToNextAllowedDay;
         let occ = expand(&p, utc(2026, 12, 22, 12, 0), utc(2026, 12, 28, 12, 0));
         assert_eq!(occ.len(), 6); // 22..27 December

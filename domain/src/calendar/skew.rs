@@ -1028,7 +1028,7 @@ mod tests {
 
     #[test]
     fn staging_windows_merged_by_a_move_give_no_production_window_of_their_own() {
-        let s = staging(Recurrence::Daily, BlackoutPolicy::MoveToNextAllowedDay);
+        let s = staging(Recurrence::Daily {}, BlackoutPolicy::MoveToNextAllowedDay);
         let p = production(1);
         // Saturday 3 and Sunday 4 January move to Monday 5, which has its own window: their
         // change goes with Monday's. Production on Monday 5 follows Friday 2, on Tuesday 6
@@ -1054,7 +1054,7 @@ mod tests {
 
     #[test]
     fn daily_staging_over_a_weekend_gives_one_production_window() {
-        let s = staging(Recurrence::Daily, BlackoutPolicy::Skip);
+        let s = staging(Recurrence::Daily {}, BlackoutPolicy::Skip);
         let p = production(1);
         let nominal = Schedule {
             occurrences: expand(&s, utc(2026, 1, 1), utc(2026, 1, 12)),

@@ -1544,6 +1544,14 @@ async fn drills_measure_rpo_and_rto_against_their_targets_and_end_with_a_retrosp
         field(&body, "measured_rpo_minutes").contains("between"),
         "{body}"
     );
+    // A misspelt retrospective field is named, not dropped (with the misspelt one missing).
+    let mut misspelt = result.clone();
+    misspelt["went_wel"] = misspelt["went_well"].take();
+    misspelt.as_object_mut().unwrap().remove("went_well");
+    let (status, body) = call(&app, &alice, Method::POST, &path, None, Some(&misspelt)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(field(&body, "went_wel").contains("not a field"), "{body}");
+    assert_eq!(field(&body, "went_well"), "is required", "{body}");
 
     let (status, done) = call(&app, &alice, Method::POST, &path, None, Some(&result)).await;
     assert_eq!(status, StatusCode::OK, "{done}");

@@ -83,7 +83,7 @@ fn rhythm_text(plan: &MaintenancePlan) -> String {
             ..
         } => {
             let own = match recurrence {
-                Recurrence::Daily => "Every day".to_owned(),
+                Recurrence::Daily {} => "Every day".to_owned(),
                 Recurrence::Weekly { weekdays } => format!(
                     "Every {}",
                     weekdays
@@ -324,7 +324,7 @@ fn PlanForm(
         }) => {
             own_soak = *soak_working_days;
             match recurrence {
-                Recurrence::Daily => rhythm = "daily",
+                Recurrence::Daily {} => rhythm = "daily",
                 Recurrence::Weekly { weekdays: days } => {
                     rhythm = "weekly";
                     weekdays = days.clone();

@@ -608,3 +608,26 @@ async fn changes_to_a_calendar_take_turns_and_planning_a_maintenance_waits_only_
     let holder = hold(false).await;
     tokio::join!(release_when_waiting(holder, 1), add_blackout("2027-02-02"));
 }
+
+#[tokio::test]
+async fn a_misspelt_field_of_the_recurrence_is_named_not_dropped() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let mut plan = mondays();
+    plan["recurrence"] = json!({ "kind": "weekly", "weekday": ["Mon"] });
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &plan).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = field(&body, "recurrence");
+    assert!(
+        message.contains("unknown field `weekday`") && message.contains("`weekdays`"),
+        "{body}"
+    );
+    // A daily rhythm takes no days at all.
+    plan["recurrence"] = json!({ "kind": "daily", "weekdays": ["Mon"] });
+    let (status, body) = put_plan(&app, &pat, seed.staging, 0, &plan).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        field(&body, "recurrence").contains("unknown field `weekdays`"),
+        "{body}"
+    );
+}
