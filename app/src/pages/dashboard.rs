@@ -26,15 +26,19 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     Ok(d) => view! {
                         <section class="cards" aria-label="Catalogue">
-                            <a class="card" href="/teams"><span class="count">{d.teams}</span>" teams"</a>
-                            <a class="card" href="/platforms"><span class="count">{d.platforms}</span>" platforms"</a>
-                            <div class="card"><span class="count">{d.environments}</span>" environments"</div>
-                            <a class="card" href="/applications"><span class="count">{d.applications}</span>" applications"</a>
+                            <a class="card" href="/teams"><span class="count">{d.teams}</span>{noun(d.teams, " team", " teams")}</a>
+                            <a class="card" href="/platforms"><span class="count">{d.platforms}</span>{noun(d.platforms, " platform", " platforms")}</a>
+                            <div class="card"><span class="count">{d.environments}</span>{noun(d.environments, " environment", " environments")}</div>
+                            <a class="card" href="/applications"><span class="count">{d.applications}</span>{noun(d.applications, " application", " applications")}</a>
                         </section>
                         {(d.applications_without_production > 0).then(|| view! {
                             <p class="alert alert-info">
                                 {d.applications_without_production}
-                                " applications have no namespace in a production environment yet."
+                                {noun(
+                                    d.applications_without_production,
+                                    " application has no namespace in a production environment yet.",
+                                    " applications have no namespace in a production environment yet.",
+                                )}
                             </p>
                         })}
                         {(!d.pending_acknowledgements.is_empty()).then(|| view! {
@@ -191,4 +195,13 @@ fn calendar_section(c: CalendarDashboard) -> impl IntoView {
             {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives, acknowledgements or end-of-life warnings."</p> })}
         </section>
     }
+}
+
+/// The words after a count: `singular` for exactly one, else `plural`.
+fn noun<N: PartialEq + From<u8>>(
+    n: N,
+    singular: &'static str,
+    plural: &'static str,
+) -> &'static str {
+    if n == N::from(1) { singular } else { plural }
 }
