@@ -15,6 +15,7 @@ mod api {
     mod login;
     mod matrix;
     mod oidc_attacks;
+    mod pages;
     mod probes;
     mod rest;
     mod scope;
