@@ -271,14 +271,7 @@ async fn production_follows_staging_by_a_soak_and_blackouts_are_explained_by_dat
 
     // A freeze on staging skips its February window, and production's February window goes with
     // it: production repeats what staging received, and staging received nothing that month.
-    let (status, blackout) = call(
-        &app,
-        &pat,
-        Method::POST,
-        &format!("/api/v1/platforms/{}/blackouts", seed.core),
-        None,
-        Some(&json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"})),
-    )
+    let (status, blackout) = post_blackout(&app, &pat, &seed, json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"}))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{blackout}");
     let quarter = format!(
@@ -864,6 +857,24 @@ async fn staging_then_production_feed(
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     new_feed(app, pat, "environment", seed.production).await
+}
+
+/// Adds a blackout to platform core (`body` as the API takes it): the answer.
+async fn post_blackout(
+    app: &TestApp,
+    client: &Client,
+    seed: &Seed,
+    body: Value,
+) -> (StatusCode, Value) {
+    call(
+        app,
+        client,
+        Method::POST,
+        &format!("/api/v1/platforms/{}/blackouts", seed.core),
+        None,
+        Some(&body),
+    )
+    .await
 }
 
 /// What a calendar client fetching the feed's URL reads.
@@ -1854,14 +1865,7 @@ async fn a_production_plan_with_its_own_rhythm_is_checked_against_staging_by_dat
 
     // A freeze moves staging's February window onto production's day: production would start
     // while staging is still at work.
-    let (status, blackout) = call(
-        &app,
-        &pat,
-        Method::POST,
-        &format!("/api/v1/platforms/{}/blackouts", seed.core),
-        None,
-        Some(&json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"})),
-    )
+    let (status, blackout) = post_blackout(&app, &pat, &seed, json!({"environment_id": seed.staging, "first_day": "2027-02-08", "last_day": "2027-02-10", "reason": "Release freeze"}))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{blackout}");
     let sched = first_quarter(&app, &pat, seed.production).await;
@@ -3404,14 +3408,7 @@ async fn a_production_window_moved_with_its_staging_window_keeps_its_uid_in_the_
     // A freeze on staging's Tuesday and Wednesday moves staging to Thu 14 Jan and production
     // with it, to Thu 21 Jan. Subscribed calendars see the same event move (same UID, higher
     // SEQUENCE), not one event vanish and another appear.
-    let (status, body) = call(
-        &app,
-        &pat,
-        Method::POST,
-        &format!("/api/v1/platforms/{}/blackouts", seed.core),
-        None,
-        Some(&json!({"environment_id": seed.staging, "first_day": "2027-01-12", "last_day": "2027-01-13", "reason": "Release freeze"})),
-    )
+    let (status, body) = post_blackout(&app, &pat, &seed, json!({"environment_id": seed.staging, "first_day": "2027-01-12", "last_day": "2027-01-13", "reason": "Release freeze"}))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (moved, after) = window().await;
@@ -3572,13 +3569,11 @@ async fn calendar_dates_outside_the_supported_years_are_refused_naming_the_field
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(fields(&body), ["first_day", "last_day"]);
-    let (status, body) = call(
+    let (status, body) = post_blackout(
         &app,
         &pat,
-        Method::POST,
-        &format!("/api/v1/platforms/{}/blackouts", seed.core),
-        None,
-        Some(&json!({"first_day": "1969-12-31", "last_day": "1970-01-02", "reason": "Epoch"})),
+        &seed,
+        json!({"first_day": "1969-12-31", "last_day": "1970-01-02", "reason": "Epoch"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -1,7 +1,7 @@
 //! The REST API as automation uses it: resources, ETags, validation, paging, roles and tokens.
 
-use reqwest::StatusCode;
 use reqwest::header::{ETAG, WWW_AUTHENTICATE};
+use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tests::TestApp;
 use tests::fake_provider::{SigningKey, unsigned_jwt};
@@ -222,6 +222,19 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     assert_eq!(count(&app, "teams").await, 1, "nothing invalid was stored");
 }
 
+/// Creates the production environment of `platform`: the answer.
+async fn production(app: &TestApp, client: &Client, platform: &Value) -> Value {
+    let (status, environment) = post(
+        app,
+        client,
+        &format!("/api/v1/platforms/{}/environments", id(platform)),
+        &json!({ "slug": "production", "name": "Production", "position": 0 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{environment}");
+    environment
+}
+
 #[tokio::test]
 async fn an_unknown_field_is_refused_naming_it_by_its_path() {
     const UNKNOWN: &str = "is not a field of this request (check its spelling)";
@@ -310,14 +323,7 @@ async fn an_unknown_field_is_refused_naming_it_by_its_path() {
     );
 
     // ... and an application's placement.
-    let (status, environment) = post(
-        &app,
-        &pat,
-        &format!("/api/v1/platforms/{}/environments", id(&platform)),
-        &json!({ "slug": "production", "name": "Production", "position": 0 }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{environment}");
+    let environment = production(&app, &pat, &platform).await;
     let (status, body) = post(
         &app,
         &pat,
@@ -358,14 +364,7 @@ async fn a_resource_read_with_get_is_put_back_whole_with_its_read_only_fields_ig
         &json!({ "slug": "core", "name": "Core" }),
     )
     .await;
-    let (status, environment) = post(
-        &app,
-        &pat,
-        &format!("/api/v1/platforms/{}/environments", id(&platform)),
-        &json!({ "slug": "production", "name": "Production", "position": 0 }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{environment}");
+    let environment = production(&app, &pat, &platform).await;
     let (status, application) = post(
         &app,
         &pat,

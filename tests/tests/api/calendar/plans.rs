@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::super::support::{call, etag, get_text};
 use super::{
-    announce_minor_update, field, on_monday, plan_core, plan_minor, put_plan, staging_plan, ui_call,
+    announce_minor_update, field, on_monday, plan_core, plan_minor, post_blackout, put_plan,
+    staging_plan, ui_call,
 };
 
 /// Staging every Monday at 20:00 for 4 hours (Amsterdam), moved past blackouts.
@@ -40,13 +41,11 @@ fn three_days_after(staging: Uuid) -> Value {
 
 /// Easter Monday 2027 as a holiday of the whole platform: the new blackout's answer.
 async fn easter_monday(app: &TestApp, pat: &Client, seed: &Seed) -> Value {
-    let (status, body) = call(
+    let (status, body) = post_blackout(
         app,
         pat,
-        Method::POST,
-        &format!("/api/v1/platforms/{}/blackouts", seed.core),
-        None,
-        Some(&json!({"first_day": "2027-03-29", "last_day": "2027-03-29", "reason": "Easter Monday"})),
+        seed,
+        json!({"first_day": "2027-03-29", "last_day": "2027-03-29", "reason": "Easter Monday"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -389,18 +388,13 @@ async fn a_blackout_names_a_maintenance_whose_overnight_window_runs_into_it() {
     let blackouts = format!("/api/v1/platforms/{}/blackouts", seed.core);
     let staging = seed.staging;
     let add = |first: &'static str, last: &'static str, reason: &'static str| {
-        let pat = pat.clone();
-        let app = &app;
-        let blackouts = blackouts.clone();
+        let (app, pat, seed) = (&app, pat.clone(), &seed);
         async move {
-            let (status, body) = call(
+            let (status, body) = post_blackout(
                 app,
                 &pat,
-                Method::POST,
-                &blackouts,
-                None,
-                Some(&json!({"environment_id": staging, "first_day": first,
-                             "last_day": last, "reason": reason})),
+                seed,
+                json!({"environment_id": staging, "first_day": first, "last_day": last, "reason": reason}),
             )
             .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -523,17 +517,14 @@ async fn changes_to_a_calendar_take_turns_and_planning_a_maintenance_waits_only_
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     plan_core(&app, &pat, &seed).await;
-    let blackouts = format!("/api/v1/platforms/{}/blackouts", seed.core);
     let add_blackout = |first: &'static str| {
-        let (app, pat, blackouts) = (&app, pat.clone(), blackouts.clone());
+        let (app, pat, seed) = (&app, pat.clone(), &seed);
         async move {
-            let (status, body) = call(
+            let (status, body) = post_blackout(
                 app,
                 &pat,
-                Method::POST,
-                &blackouts,
-                None,
-                Some(&json!({"first_day": first, "last_day": first, "reason": "Team day"})),
+                seed,
+                json!({"first_day": first, "last_day": first, "reason": "Team day"}),
             )
             .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
