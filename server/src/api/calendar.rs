@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, EditBody, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, BodyOf, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged, csv_response};
 use crate::state::AppState;
 
@@ -73,7 +73,7 @@ pub async fn save_plan(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(mut form, _): EditBody<PlanForm, MaintenancePlan>,
+    BodyOf(mut form, _): BodyOf<PlanForm, MaintenancePlan>,
 ) -> Result<Tagged<PlanSaved>> {
     form.base_version = v;
     let saved = plans::save_plan(&s.pool, &c, id, form, s.clock.now()).await?;
@@ -362,7 +362,7 @@ pub async fn update_maintenance(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(form, _): EditBody<MaintenanceForm, Maintenance>,
+    BodyOf(form, _): BodyOf<MaintenanceForm, Maintenance>,
 ) -> Result<Response> {
     let saved = maintenances::update(&s.pool, &c, id, v, form, s.clock.now()).await?;
     Ok(saved_response(StatusCode::OK, saved))
@@ -469,7 +469,7 @@ pub async fn retrospective(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(form, _): EditBody<RetrospectiveForm, Maintenance>,
+    BodyOf(form, _): BodyOf<RetrospectiveForm, Maintenance>,
 ) -> Result<Tagged<Maintenance>> {
     let m = maintenances::write_retrospective(&s.pool, &c, id, v, form, s.clock.now()).await?;
     Ok(Tagged(StatusCode::OK, m.version, m))
@@ -594,7 +594,7 @@ pub async fn update_drill(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(form, _): EditBody<DrillForm, Drill>,
+    BodyOf(form, _): BodyOf<DrillForm, Drill>,
 ) -> Result<Tagged<Drill>> {
     let d = drills::update(&s.pool, &c, id, v, form).await?;
     Ok(Tagged(StatusCode::OK, d.version, d))

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, EditBody, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, BodyOf, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged};
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub async fn update_team(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(input, _): EditBody<TeamInput, Team>,
+    BodyOf(input, _): BodyOf<TeamInput, Team>,
 ) -> Result<Tagged<Team>> {
     let team = teams::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, team.version, team))
@@ -143,7 +143,7 @@ pub async fn update_platform(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(input, _): EditBody<PlatformInput, Platform>,
+    BodyOf(input, _): BodyOf<PlatformInput, Platform>,
 ) -> Result<Tagged<Platform>> {
     let p = platforms::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, p.version, p))
@@ -235,7 +235,7 @@ pub async fn update_environment(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(input, _): EditBody<EnvironmentInput, Environment>,
+    BodyOf(input, _): BodyOf<EnvironmentInput, Environment>,
 ) -> Result<Tagged<Environment>> {
     let e = environments::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, e.version, e))
@@ -351,7 +351,7 @@ pub async fn update_application(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(input, _): EditBody<ApplicationInput, Application>,
+    BodyOf(input, _): BodyOf<ApplicationInput, Application>,
 ) -> Result<Tagged<Application>> {
     let a = applications::update(&s.pool, &c, id, v, input).await?;
     Ok(Tagged(StatusCode::OK, a.version, a))

@@ -195,13 +195,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A replacement (PUT) body that may be the resource as GET answered it, `R`: the fields of the
-/// representation that the request does not take (`id`, `version`, `updated_at`, a placement's
-/// `environment_slug`) are read-only and ignored, so a client can GET, change a field and PUT
-/// the object back with `If-Match`. Any other unknown field is refused, as by [`JsonBody`].
-pub struct EditBody<T, R>(pub T, pub PhantomData<R>);
+/// A JSON body read as `T` that may carry the other fields of `R`, which are not read: a `PUT`
+/// of a resource as GET answered it (`R` is the representation, whose `id`, `version`,
+/// `updated_at` are read-only), so a client can GET, change a field and PUT the object back with
+/// `If-Match`; or a report as a command wrote it. Any other unknown field is refused, as by
+/// [`JsonBody`].
+pub struct BodyOf<T, R>(pub T, pub PhantomData<R>);
 
-impl<S: Send + Sync, T: DeserializeOwned, R: ToSchema> FromRequest<S> for EditBody<T, R> {
+impl<S: Send + Sync, T: DeserializeOwned, R: ToSchema> FromRequest<S> for BodyOf<T, R> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -211,7 +212,7 @@ impl<S: Send + Sync, T: DeserializeOwned, R: ToSchema> FromRequest<S> for EditBo
             shape.get_or_init(Representation::of::<R>).has(path)
         })
         .await
-        .map(|input| EditBody(input, PhantomData))
+        .map(|input| BodyOf(input, PhantomData))
     }
 }
 

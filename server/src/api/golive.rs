@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, EditBody, ErrorBody, JsonBody};
+use super::error::{ApiCaller, ApiError, ApiPath, ApiQuery, BodyOf, ErrorBody, JsonBody};
 use super::{IfMatch, Tagged};
 use crate::state::AppState;
 
@@ -60,7 +60,7 @@ pub async fn save_template(
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
     IfMatch(v): IfMatch,
-    EditBody(body, _): EditBody<TemplateBody, ChecklistTemplate>,
+    BodyOf(body, _): BodyOf<TemplateBody, ChecklistTemplate>,
 ) -> Result<Tagged<ChecklistTemplate>> {
     let input = TemplateInput {
         items: body.items,
@@ -448,44 +448,15 @@ pub async fn upload(
 pub async fn check_report(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    CheckReportBody(report): CheckReportBody,
+    BodyOf(report, _): CheckReportBody,
 ) -> Result<(StatusCode, Json<VerificationRun>)> {
     let run = runs::ci_report(&s.pool, &c, report, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 
-/// A posted check report: a [`JsonBody`] that also takes the fields of `server check`'s JSON
-/// report (`checks::report::Report`) that a run does not keep, since the command posts the whole
-/// report.
-pub struct CheckReportBody(pub CiReport);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for CheckReportBody {
-    type Rejection = Response;
-
-    async fn from_request(
-        req: axum::extract::Request,
-        state: &S,
-    ) -> std::result::Result<Self, Response> {
-        super::error::json_body(req, state, report_only_field)
-            .await
-            .map(CheckReportBody)
-    }
-}
-
-/// Whether `path` is a field of the JSON report that [`CiReport`] does not read.
-fn report_only_field(path: &str) -> bool {
-    let result_field = path
-        .strip_prefix("results[")
-        .and_then(|rest| rest.split_once("]."))
-        .is_some_and(|(index, field)| {
-            index.parse::<usize>().is_ok() && matches!(field, "required" | "origin")
-        });
-    result_field
-        || matches!(
-            path,
-            "schema" | "generated_at" | "required" | "summary" | "checks"
-        )
-}
+/// A posted check report: the whole JSON report `server check --post` sends, whose fields a
+/// run does not keep are accepted as the report's own ([`BodyOf`] with the report's shape).
+type CheckReportBody = BodyOf<CiReport, checks::report::Report>;
 
 // ---- cluster connections ---------------------------------------------------------------------
 
@@ -624,7 +595,7 @@ mod tests {
     async fn post(body: serde_json::Value) -> std::result::Result<CiReport, serde_json::Value> {
         let req = axum::extract::Request::new(axum::body::Body::from(body.to_string()));
         match CheckReportBody::from_request(req, &()).await {
-            Ok(CheckReportBody(report)) => Ok(report),
+            Ok(BodyOf(report, _)) => Ok(report),
             Err(response) => {
                 let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
                     .await
@@ -634,8 +605,7 @@ mod tests {
         }
     }
 
-    /// `server check --post` sends the whole report: every field of it is taken, so a field
-    /// added to the report must be added to [`report_only_field`] (or to `CiReport`).
+    /// `server check --post` sends the whole report: every field of it is taken.
     #[tokio::test]
     async fn a_posted_check_report_may_carry_the_whole_report() {
         let result = CheckResult {

@@ -222,6 +222,9 @@ async fn invalid_input_is_refused_with_a_message_per_field() {
     assert_eq!(count(&app, "teams").await, 1, "nothing invalid was stored");
 }
 
+/// What the API answers about a field a request does not have.
+const UNKNOWN: &str = "is not a field of this request (check its spelling)";
+
 /// Creates the production environment of `platform`: the answer.
 async fn production(app: &TestApp, client: &Client, platform: &Value) -> Value {
     let (status, environment) = post(
@@ -237,7 +240,6 @@ async fn production(app: &TestApp, client: &Client, platform: &Value) -> Value {
 
 #[tokio::test]
 async fn an_unknown_field_is_refused_naming_it_by_its_path() {
-    const UNKNOWN: &str = "is not a field of this request (check its spelling)";
     let app = TestApp::spawn().await;
     let pat = app.bearer(&app.api_token("pat").await);
 
@@ -347,7 +349,6 @@ async fn an_unknown_field_is_refused_naming_it_by_its_path() {
 
 #[tokio::test]
 async fn a_resource_read_with_get_is_put_back_whole_with_its_read_only_fields_ignored() {
-    const UNKNOWN: &str = "is not a field of this request (check its spelling)";
     let app = TestApp::spawn().await;
     let pat = app.bearer(&app.api_token("pat").await);
     let (_, team) = post(
