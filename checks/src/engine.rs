@@ -19,7 +19,11 @@
 //! changes what actually runs (LimitRange defaults, the globalDefault PriorityClass, the
 //! ServiceAccount and its token volume, mutating webhooks' sidecars); they judge the template
 //! otherwise, and every Pod judged is listed in the evidence ([`POD_REFS`] of them, and how many
-//! more). CronJobs and Jobs are judged on their template always (the next run starts from it)
+//! more). While a rollout is not complete (a paused Deployment, a rollout in progress or stuck:
+//! [`Workload::rollout_pending`]) they judge the template beside the running Pods, since the
+//! Pods then do not show what the template will run; a problem only the template has is
+//! reported with the template's object as evidence and a message saying the next rollout brings
+//! it. CronJobs and Jobs are judged on their template always (the next run starts from it)
 //! and on their Pods that are still running, never on the finished Pods of earlier runs.
 //! Structural checks (probes, rollout, graceful_shutdown) read the template, which is
 //! what a fix changes; placement checks (spread, drain_capacity) need the running Pods.
@@ -38,11 +42,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::snapshot::{Snapshot, Source};
 use crate::{CheckId, CheckResult, Evidence, ObjectRef, Outcome, Params};
@@ -128,6 +132,10 @@ pub struct Workload<'a> {
     /// The object the pod template was read from when it is not the workload itself (the
     /// Deployment an Argo Rollout names in spec.workloadRef): kept in every result's evidence.
     pub template_from: Option<ObjectRef>,
+    /// Why the running Pods may not all be of the current template, read from the object's
+    /// spec and status ("spec.paused is true", "status.updatedReplicas 1 of 3"); `None` when
+    /// the rollout is complete or the object carries no status (see [`rollout_pending`]).
+    pub rollout_pending: Option<String>,
 }
 
 static EMPTY_POD_SPEC: LazyLock<PodSpec> = LazyLock::new(PodSpec::default);
@@ -274,6 +282,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             ),
             notes: Vec::new(),
             template_from: None,
+            rollout_pending: deployment_rollout(d),
         });
     }
     for s in snapshot.stateful_sets.items_or_empty() {
@@ -303,6 +312,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             ),
             notes: Vec::new(),
             template_from: None,
+            rollout_pending: stateful_set_rollout(s),
         });
     }
     for d in snapshot.daemon_sets.items_or_empty() {
@@ -332,6 +342,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             ),
             notes: Vec::new(),
             template_from: None,
+            rollout_pending: daemon_set_rollout(d),
         });
     }
     for c in snapshot.cron_jobs.items_or_empty() {
@@ -354,6 +365,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             strategy: Strategy::default(),
             notes: Vec::new(),
             template_from: None,
+            rollout_pending: None,
         });
     }
     for j in snapshot.jobs.items_or_empty() {
@@ -385,6 +397,7 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
             strategy: Strategy::default(),
             notes: Vec::new(),
             template_from: None,
+            rollout_pending: None,
         });
     }
     if !snapshot.namespaces.is_empty() {
@@ -393,6 +406,149 @@ pub fn workloads(snapshot: &Snapshot) -> Vec<Workload<'_>> {
     }
     out.sort_by(|a, b| (a.namespace, a.kind, a.name).cmp(&(b.namespace, b.kind, b.name)));
     out
+}
+
+/// What says whether a workload's rollout is complete, as its controller reports it.
+#[derive(Debug, Default)]
+struct RolloutState<'s> {
+    /// spec.paused (a paused Deployment or Argo Rollout creates no Pods of a new template).
+    paused: bool,
+    generation: Option<i64>,
+    observed_generation: Option<i64>,
+    /// The Pods the controller aims for (spec.replicas, desiredNumberScheduled).
+    desired: i32,
+    /// Pods of the current template, and the field that counts them.
+    updated: Option<i32>,
+    updated_field: &'static str,
+    /// Every Pod of the workload, old and new (status.replicas), when the status counts them.
+    total: Option<i32>,
+    /// (status.currentRevision, status.updateRevision) of a StatefulSet; (stableRS,
+    /// currentPodHash) of an Argo Rollout.
+    revisions: Option<(&'s str, &'s str)>,
+    revisions_fields: (&'static str, &'static str),
+}
+
+/// Why the running Pods may not all be of the current template, or `None` when the rollout is
+/// complete. Kubernetes leaves zero counts out of a status; a status its controller wrote carries
+/// observedGeneration, so there a missing count is 0 (a new template whose Pods admission
+/// refuses has no updated Pod at all), while a hand-written status without it proves nothing.
+fn rollout_pending(s: RolloutState<'_>) -> Option<String> {
+    let mut why = Vec::new();
+    if s.paused {
+        why.push("spec.paused is true".to_string());
+    }
+    if let (Some(g), Some(o)) = (s.generation, s.observed_generation)
+        && o < g
+    {
+        why.push(format!(
+            "status.observedGeneration {o} is behind metadata.generation {g}"
+        ));
+    }
+    let written = s.observed_generation.is_some();
+    let updated = s.updated.or(written.then_some(0));
+    match (updated, s.total) {
+        (Some(u), _) if u < s.desired => {
+            why.push(format!("{} is {u} of {}", s.updated_field, s.desired));
+        }
+        (Some(u), Some(t)) if t > u => why.push(format!(
+            "{} of the {t} Pods are not of the current template ({} {u})",
+            t - u,
+            s.updated_field
+        )),
+        _ => {}
+    }
+    if let Some((current, update)) = s.revisions
+        && current != update
+    {
+        let (cf, uf) = s.revisions_fields;
+        why.push(format!("{cf} {current} is not {uf} {update}"));
+    }
+    (!why.is_empty()).then(|| why.join(", "))
+}
+
+fn deployment_rollout(d: &Deployment) -> Option<String> {
+    let spec = d.spec.as_ref();
+    let status = d.status.as_ref()?;
+    rollout_pending(RolloutState {
+        paused: spec.and_then(|s| s.paused) == Some(true),
+        generation: d.metadata.generation,
+        observed_generation: status.observed_generation,
+        desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+        updated: status.updated_replicas,
+        updated_field: "status.updatedReplicas",
+        total: status.replicas,
+        ..RolloutState::default()
+    })
+}
+
+fn stateful_set_rollout(s: &StatefulSet) -> Option<String> {
+    let status = s.status.as_ref()?;
+    rollout_pending(RolloutState {
+        generation: s.metadata.generation,
+        observed_generation: status.observed_generation,
+        desired: s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        updated: status.updated_replicas,
+        updated_field: "status.updatedReplicas",
+        total: Some(status.replicas),
+        revisions: status
+            .current_revision
+            .as_deref()
+            .zip(status.update_revision.as_deref()),
+        revisions_fields: ("status.currentRevision", "status.updateRevision"),
+        ..RolloutState::default()
+    })
+}
+
+fn daemon_set_rollout(d: &DaemonSet) -> Option<String> {
+    let status = d.status.as_ref()?;
+    rollout_pending(RolloutState {
+        generation: d.metadata.generation,
+        observed_generation: status.observed_generation,
+        desired: status.desired_number_scheduled,
+        updated: status.updated_number_scheduled,
+        updated_field: "status.updatedNumberScheduled",
+        total: Some(status.current_number_scheduled),
+        ..RolloutState::default()
+    })
+}
+
+/// An Argo Rollout's: its status.observedGeneration is a string; a canary or blue-green update
+/// in progress has a currentPodHash that is not yet the stableRS; a step or an analysis may
+/// pause it (status.pauseConditions).
+fn argo_rollout(r: &Value) -> Option<String> {
+    let status = r.get("status")?;
+    let int =
+        |v: Option<&Value>| v.and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()));
+    let paused_by = status
+        .get("pauseConditions")
+        .and_then(Value::as_array)
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| jstr(c, "/reason"))
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty());
+    let pending = rollout_pending(RolloutState {
+        paused: r.pointer("/spec/paused").and_then(Value::as_bool) == Some(true),
+        generation: int(r.pointer("/metadata/generation")),
+        observed_generation: int(status.get("observedGeneration")),
+        desired: int(r.pointer("/spec/replicas"))
+            .and_then(|v| i32::try_from(v).ok())
+            .unwrap_or(1),
+        updated: int(status.get("updatedReplicas")).and_then(|v| i32::try_from(v).ok()),
+        updated_field: "status.updatedReplicas",
+        total: int(status.get("replicas")).and_then(|v| i32::try_from(v).ok()),
+        revisions: jstr(status, "/stableRS").zip(jstr(status, "/currentPodHash")),
+        revisions_fields: ("status.stableRS", "status.currentPodHash"),
+    });
+    match (pending, paused_by) {
+        (p, None) => p,
+        (None, Some(reasons)) => Some(format!("status.pauseConditions {}", reasons.join(", "))),
+        (Some(p), Some(reasons)) => Some(format!(
+            "{p}, status.pauseConditions {}",
+            reasons.join(", ")
+        )),
+    }
 }
 
 /// An Argo Rollout (JSON) as a workload, and the Deployment whose pod template it borrows
@@ -492,6 +648,7 @@ fn rollout_workload<'a>(
         },
         notes,
         template_from: followed.map(|d| obj_ref("Deployment", &d.metadata)),
+        rollout_pending: argo_rollout(r),
     };
     (w, followed)
 }
@@ -576,10 +733,13 @@ impl<'a> Cx<'_, 'a> {
     }
 
     /// The pod specs to judge. A serving workload: its running Pods when there are any, else
-    /// its template. A batch workload (CronJob, Job): always its template, which the next run
-    /// starts from, and its Pods that are still running; the finished Pods of earlier runs say
-    /// nothing of the template now (a fixed template would keep failing on them, a broken one
-    /// keep passing).
+    /// its template; and the template beside its running Pods while its rollout is not complete
+    /// ([`Workload::rollout_pending`]: a paused Deployment, a rollout in progress or stuck), since
+    /// the Pods then do not show what the template will run. Once the rollout is complete the
+    /// running Pods alone are the truth (admission and webhooks may change what runs). A batch
+    /// workload (CronJob, Job): always its template, which the next run starts from, and its
+    /// Pods that are still running; the finished Pods of earlier runs say nothing of the
+    /// template now (a fixed template would keep failing on them, a broken one keep passing).
     pub fn judged_specs(&self) -> (Vec<Judging<'_>>, JudgedFrom) {
         let specs: Vec<Judging<'_>> = self
             .live_pods()
@@ -602,15 +762,28 @@ impl<'a> Cx<'_, 'a> {
                 Some(e) => JudgedFrom::TemplatePodsUnreadable(e),
                 None => JudgedFrom::Template,
             };
-            (vec![template], from)
-        } else if self.w.kind.is_batch() {
-            let mut all = Vec::with_capacity(specs.len() + 1);
-            all.push(template);
-            all.extend(specs);
-            (all, JudgedFrom::TemplateAndPods)
-        } else {
-            (specs, JudgedFrom::Pods)
+            return (vec![template], from);
         }
+        let from = if self.w.kind.is_batch() {
+            JudgedFrom::TemplateAndPods
+        } else if let Some(why) = &self.w.rollout_pending {
+            JudgedFrom::RolloutPending(why.clone())
+        } else {
+            return (specs, JudgedFrom::Pods);
+        };
+        let mut all = Vec::with_capacity(specs.len() + 1);
+        all.push(template);
+        all.extend(specs);
+        (all, from)
+    }
+
+    /// The object the pod template is read from: the workload, or the Deployment an Argo
+    /// Rollout borrows it from.
+    pub fn template_object(&self) -> ObjectRef {
+        self.w
+            .template_from
+            .clone()
+            .unwrap_or_else(|| self.w.subject())
     }
 }
 
@@ -630,8 +803,21 @@ pub(crate) enum JudgedFrom {
     Pods,
     /// A batch workload's template and its running Pods (see [`Cx::judged_specs`]).
     TemplateAndPods,
+    /// The template and the running Pods of a serving workload whose rollout is not complete
+    /// (why, see [`Workload::rollout_pending`]).
+    RolloutPending(String),
     Template,
     TemplatePodsUnreadable(String),
+}
+
+impl JudgedFrom {
+    /// Whether running Pods were judged (alone or beside the template).
+    pub fn pods(&self) -> bool {
+        matches!(
+            self,
+            JudgedFrom::Pods | JudgedFrom::TemplateAndPods | JudgedFrom::RolloutPending(_)
+        )
+    }
 }
 
 /// The findings of [`judge_specs`].
@@ -642,6 +828,8 @@ pub(crate) struct Judged {
     /// (e.g. cart-1)", "in the pod template and 1 running Pod(s)").
     pub scope: String,
     pub from: JudgedFrom,
+    /// Whether the pod template was judged and has problems.
+    pub template_bad: bool,
 }
 
 /// How many Pods one result lists among its evidence objects; the rest are counted
@@ -659,8 +847,16 @@ pub(crate) fn pod_refs(ev: &mut Evidence, pods: &[&Pod]) {
     }
 }
 
+/// What the message says of a template's problems that the running Pods do not have yet, while
+/// a rollout is not complete.
+pub(crate) fn next_rollout(why: &str) -> String {
+    format!("the next rollout brings it to the running Pods (the rollout is not complete: {why})")
+}
+
 /// Runs `judge` on the judged specs ([`Cx::judged_specs`]) and folds the findings.
-/// The Pods judged become evidence objects (see [`pod_refs`]).
+/// The Pods judged become evidence objects (see [`pod_refs`]). While a rollout is not complete,
+/// the problems of the template that no running Pod has yet are listed as
+/// `in_pod_template_only`, with the template's object among the evidence.
 pub(crate) fn judge_specs(
     cx: &Cx<'_, '_>,
     ev: &mut Evidence,
@@ -668,22 +864,27 @@ pub(crate) fn judge_specs(
 ) -> Judged {
     let (specs, from) = cx.judged_specs();
     let mut problems: Vec<String> = Vec::new();
-    let mut bad_template = false;
+    let mut of_template: Vec<String> = Vec::new();
+    let mut of_pods: HashSet<String> = HashSet::new();
     let mut bad_pods: Vec<&str> = Vec::new();
     for j in &specs {
         let found = judge(j.spec, j.meta);
         if !found.is_empty() {
             match j.pod {
                 Some(p) => bad_pods.push(name_of(&p.metadata)),
-                None => bad_template = true,
+                None => of_template.clone_from(&found),
             }
         }
         for p in found {
+            if j.pod.is_some() {
+                of_pods.insert(p.clone());
+            }
             if !problems.contains(&p) {
                 problems.push(p);
             }
         }
     }
+    let bad_template = !of_template.is_empty();
     let pods: Vec<&Pod> = specs.iter().filter_map(|j| j.pod).collect();
     let total = pods.len();
     let running = match bad_pods.first() {
@@ -714,6 +915,46 @@ pub(crate) fn judge_specs(
                 (false, true) => format!("in the pod template and {running}"),
             }
         }
+        JudgedFrom::RolloutPending(why) => {
+            ev.val(
+                "judged",
+                format!("pod template ({}) and running Pods", cx.w.template_path),
+            );
+            ev.val("rollout_pending", why.as_str());
+            ev.val("pods_judged", total);
+            let template_only: Vec<&String> = of_template
+                .iter()
+                .filter(|p| !of_pods.contains(*p))
+                .collect();
+            if !template_only.is_empty() {
+                ev.obj(cx.template_object());
+                ev.val("in_pod_template_only", json!(template_only));
+            }
+            pod_refs(ev, &pods);
+            let path = cx.w.template_path;
+            match (bad_template, bad_pods.is_empty()) {
+                (true, true) => format!(
+                    "in the pod template ({path}), not yet in the {total} running Pod(s): {}",
+                    next_rollout(why)
+                ),
+                (true, false) if template_only.is_empty() => format!(
+                    "in the pod template and {running} (the rollout is not complete: {why})"
+                ),
+                (true, false) => format!(
+                    "in the pod template and {running}; {} of them only in the pod template \
+                     ({path}), which the next rollout brings to the running Pods (the rollout is \
+                     not complete: {why})",
+                    template_only.len()
+                ),
+                (false, false) => format!(
+                    "in {running}, not in the pod template, which they predate (the rollout is \
+                     not complete: {why})"
+                ),
+                (false, true) => format!(
+                    "in the pod template and {running} (the rollout is not complete: {why})"
+                ),
+            }
+        }
         JudgedFrom::Template => {
             ev.val("judged", format!("pod template ({})", cx.w.template_path));
             "in the pod template (no running Pods)".to_string()
@@ -727,6 +968,7 @@ pub(crate) fn judge_specs(
         problems,
         scope,
         from,
+        template_bad: bad_template,
     }
 }
 
@@ -1385,6 +1627,267 @@ mod tests {
             "{}",
             r.message
         );
+    }
+
+    /// healthy_shop with cart's Deployment changed by `change` (its JSON): the running Pods
+    /// stay those of the old, compliant template.
+    fn shop_with_cart(change: impl FnOnce(&mut Value)) -> Snapshot {
+        let mut s = healthy_shop();
+        let mut d =
+            serde_json::to_value(deployment("cart", 2, good_pod_spec("cart"))).unwrap_or_default();
+        change(&mut d);
+        s.deployments = Source::Read(vec![obj(d)]);
+        s
+    }
+
+    /// A template that now runs `:latest`, privileged.
+    fn break_template(d: &mut Value) {
+        let c = &mut d["spec"]["template"]["spec"]["containers"][0];
+        c["image"] = json!("registry.example.com/shop/cart:latest");
+        c["securityContext"]["privileged"] = json!(true);
+    }
+
+    #[test]
+    fn a_paused_deployment_whose_template_runs_latest_privileged_fails_though_its_old_pods_pass() {
+        let s = shop_with_cart(|d| {
+            d["spec"]["paused"] = json!(true);
+            break_template(d);
+        });
+        for check in [CheckId::Image, CheckId::NonRoot] {
+            let r = result_for(&s, check, "cart");
+            assert_eq!(r.outcome, Outcome::Fail, "{check}: {}", r.message);
+            for said in [
+                "in the pod template (spec.template.spec), not yet in the 2 running Pod(s)",
+                "the next rollout brings it",
+                "spec.paused is true",
+            ] {
+                assert!(r.message.contains(said), "{check}: {}", r.message);
+            }
+            assert!(
+                r.evidence
+                    .objects
+                    .iter()
+                    .any(|o| o.kind == "Deployment" && o.name == "cart"),
+                "{check}: {:?}",
+                r.evidence.objects
+            );
+            assert!(
+                r.evidence.values["in_pod_template_only"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty()),
+                "{check}: {:?}",
+                r.evidence.values
+            );
+            assert_eq!(
+                r.evidence.values["rollout_pending"],
+                json!("spec.paused is true")
+            );
+        }
+    }
+
+    #[test]
+    fn a_rollout_in_progress_is_judged_on_its_template_and_its_pods() {
+        // The controller has not acted on the new template yet.
+        let behind = shop_with_cart(|d| {
+            d["metadata"]["generation"] = json!(5);
+            d["status"]["observedGeneration"] = json!(4);
+            break_template(d);
+        });
+        let r = result_for(&behind, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("status.observedGeneration 4 is behind metadata.generation 5"),
+            "{}",
+            r.message
+        );
+        // Pods of the new template are being created: 1 of 2 is updated, 3 run.
+        let mut rolling = shop_with_cart(|d| {
+            d["metadata"]["generation"] = json!(5);
+            d["status"] = json!({"observedGeneration": 5, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2});
+            break_template(d);
+        });
+        let mut new_spec = good_pod_spec("cart");
+        new_spec["containers"][0]["image"] = json!("registry.example.com/shop/cart:latest");
+        new_spec["containers"][0]["securityContext"]["privileged"] = json!(true);
+        rolling.pods.push(pod("cart-new", "cart", "n3", new_spec));
+        if let Source::Read(ds) = &mut rolling.deployments
+            && let Some(spec) = ds[0].spec.as_mut().and_then(|s| s.template.spec.as_mut())
+        {
+            // Changed again since cart-new was created.
+            spec.host_network = Some(true);
+        }
+        let r = result_for(&rolling, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("in the pod template and 1 of 3 running Pod(s) (e.g. cart-new)"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("status.updatedReplicas is 1 of 2"),
+            "{}",
+            r.message
+        );
+        // The new Pod has the tag, so nothing is the template's alone.
+        assert!(!r.evidence.values.contains_key("in_pod_template_only"));
+        // hostNetwork is only in the template; privileged is in cart-new too.
+        let r = result_for(&rolling, CheckId::NonRoot, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("in the pod template and 1 of 3 running Pod(s)")
+                && r.message.contains("of them only in the pod template")
+                && r.message.contains("which the next rollout brings"),
+            "{}",
+            r.message
+        );
+        let only = r.evidence.values["in_pod_template_only"].to_string();
+        assert!(
+            only.contains("hostNetwork") && !only.contains("privileged"),
+            "{only}"
+        );
+    }
+
+    #[test]
+    fn a_complete_rollout_keeps_the_running_pods_as_the_truth() {
+        // A webhook added the requests to the Pods; the template lacks them. The rollout is
+        // complete, so the Pods say what runs.
+        let s = shop_with_cart(|d| {
+            d["metadata"]["generation"] = json!(5);
+            d["status"] = json!({"observedGeneration": 5, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2});
+            d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"] = json!({});
+        });
+        let r = result_for(&s, CheckId::Resources, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+        // The same template with a rollout under way is judged too.
+        let s = shop_with_cart(|d| {
+            d["metadata"]["generation"] = json!(5);
+            d["status"] = json!({"observedGeneration": 5, "replicas": 2, "readyReplicas": 2});
+            d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"] = json!({});
+            d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] = json!({});
+        });
+        let r = result_for(&s, CheckId::Resources, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        // Kubernetes leaves a zero count out of a status its controller wrote.
+        assert!(
+            r.message.contains("status.updatedReplicas is 0 of 2"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_status_without_observed_generation_proves_no_rollout_pending() {
+        // Hand-written (or very old) status: missing counts are unknown, not 0.
+        let s = healthy_shop();
+        let ws = workloads(&s);
+        assert_eq!(ws[0].rollout_pending, None);
+        assert_eq!(
+            result_for(&s, CheckId::Image, "cart").evidence.values["judged"],
+            json!("running Pods")
+        );
+    }
+
+    #[test]
+    fn a_stateful_set_between_revisions_is_judged_on_its_template_too() {
+        let mut s = healthy_shop();
+        s.deployments = Source::Read(Vec::new());
+        let mut template = good_pod_spec("cart");
+        template["containers"][0]["image"] = json!("registry.example.com/shop/cart");
+        s.stateful_sets.push(obj(json!({
+            "metadata": {"name": "cart", "namespace": "shop", "generation": 2},
+            "spec": {"replicas": 2, "serviceName": "cart", "selector": {"matchLabels": {"app": "cart"}},
+                     "updateStrategy": {"type": "OnDelete"},
+                     "template": {"metadata": {"labels": {"app": "cart"}}, "spec": template}},
+            "status": {"observedGeneration": 2, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 0,
+                       "currentRevision": "cart-1", "updateRevision": "cart-2"}
+        })));
+        let r = result_for(&s, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("status.currentRevision cart-1 is not status.updateRevision cart-2"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("has no tag"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_paused_deployment_whose_template_mounts_the_default_token_fails_service_account() {
+        let s = shop_with_cart(|d| {
+            d["spec"]["paused"] = json!(true);
+            d["spec"]["template"]["spec"]["automountServiceAccountToken"] = json!(true);
+        });
+        let r = result_for(&s, CheckId::ServiceAccount, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("not yet in the 2 running Pod(s)")
+                && r.message.contains("the next rollout brings it"),
+            "{}",
+            r.message
+        );
+        assert!(r.evidence.objects.iter().any(|o| o.kind == "Deployment"));
+        // Not paused (and no status to say a rollout is under way): the Pods decide.
+        let s = shop_with_cart(|d| {
+            d["spec"]["template"]["spec"]["automountServiceAccountToken"] = json!(true);
+        });
+        let r = result_for(&s, CheckId::ServiceAccount, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn an_argo_canary_not_yet_stable_is_judged_on_its_template_too() {
+        let mut s = healthy_shop();
+        s.deployments = Source::Read(Vec::new());
+        let mut template = good_pod_spec("cart");
+        template["containers"][0]["image"] = json!("registry.example.com/shop/cart:latest");
+        let rollout = |status: Value| {
+            json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": "cart", "namespace": "shop", "generation": 3},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "cart"}},
+                         "strategy": {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}},
+                         "template": {"metadata": {"labels": {"app": "cart"}}, "spec": template}},
+                "status": status
+            })
+        };
+        s.rollouts = Source::Read(vec![rollout(json!({
+            "observedGeneration": "3", "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+            "stableRS": "6d4f9c", "currentPodHash": "7b8c5d",
+            "pauseConditions": [{"reason": "CanaryPauseStep"}]
+        }))]);
+        let r = result_for(&s, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("status.stableRS 6d4f9c is not status.currentPodHash 7b8c5d")
+                && r.message.contains("status.pauseConditions CanaryPauseStep"),
+            "{}",
+            r.message
+        );
+        // Promoted: the stable Pods are the truth.
+        s.rollouts = Source::Read(vec![rollout(json!({
+            "observedGeneration": "3", "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+            "stableRS": "7b8c5d", "currentPodHash": "7b8c5d"
+        }))]);
+        let r = result_for(&s, CheckId::Image, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn a_template_naming_no_priority_class_mid_rollout_is_not_a_finding_of_its_own() {
+        // Admission gives the new Pods the globalDefault class, as it gave the running ones.
+        let s = shop_with_cart(|d| {
+            d["spec"]["paused"] = json!(true);
+            d["spec"]["template"]["spec"]
+                .as_object_mut()
+                .map(|m| m.remove("priorityClassName"));
+        });
+        let r = result_for(&s, CheckId::QosPriority, "cart");
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::index::Index;
 use super::quantity::{cpu_millis, whole};
 use super::{
-    Cx, EvidenceExt, JudgedFrom, Verdict, all_containers, error, judge_specs, list_some, name_of,
+    Cx, EvidenceExt, Verdict, all_containers, error, judge_specs, list_some, name_of, next_rollout,
     obj_ref, pod_refs, selector, source_error,
 };
 use crate::{Evidence, Outcome, Params};
@@ -102,7 +102,9 @@ pub fn resources(cx: &Cx<'_, '_>) -> Verdict {
         );
     }
     ev.val("missing", json!(judged.problems));
-    if judged.from != JudgedFrom::Pods
+    // The running Pods carry what admission filled in; only the template's gaps may be a
+    // LimitRange's to fill.
+    if judged.template_bad
         && let Some(e) = source_error(&cx.idx.snap.limit_ranges, "limitranges")
     {
         return error(format!(
@@ -744,6 +746,11 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     let allowed = &params.priority_classes;
     let classes: RefCell<BTreeSet<String>> = RefCell::new(BTreeSet::new());
     let priorities: RefCell<BTreeSet<i32>> = RefCell::new(BTreeSet::new());
+    // Judged beside running Pods (a rollout not complete, a CronJob's run), a template that
+    // names no class is no finding of its own: admission fills in the globalDefault for its
+    // Pods as it did for the running ones, whose classes are judged.
+    let template_spec = w.pod_spec();
+    let running = cx.live_pods().iter().any(|p| p.spec.is_some());
     let judged = judge_specs(cx, &mut ev, |spec: &PodSpec, _: &ObjectMeta| {
         if let Some(p) = spec.priority {
             priorities.borrow_mut().insert(p);
@@ -753,6 +760,7 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             .as_deref()
             .filter(|s| !s.is_empty())
         {
+            None if running && std::ptr::eq(spec, template_spec) => Vec::new(),
             None => vec![UNSET.to_string()],
             Some(p) => {
                 classes.borrow_mut().insert(p.to_string());
@@ -769,7 +777,7 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     });
     let classes: Vec<String> = classes.into_inner().into_iter().collect();
     let priorities = priorities.into_inner();
-    if judged.from == JudgedFrom::Pods {
+    if judged.from.pods() {
         ev.val("pods.spec.priorityClassName", json!(classes));
         if !priorities.is_empty() {
             ev.val("pods.spec.priority", json!(priorities));
@@ -830,7 +838,7 @@ pub fn qos_priority(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             ev,
         );
     }
-    let defaulted = if judged.from == JudgedFrom::Pods && template_pc.is_none() {
+    let defaulted = if judged.from.pods() && template_pc.is_none() {
         format!(
             "; the template names none ({field}), so it is the cluster's globalDefault PriorityClass, filled in at admission"
         )
@@ -877,6 +885,49 @@ fn account_of(spec: &PodSpec) -> &str {
         .unwrap_or("default")
 }
 
+/// How bad a mounted token is: none (0), a dedicated account's (1), the default account's (2).
+fn token_severity(mounted: bool, account: &str) -> u8 {
+    match (mounted, account) {
+        (false, _) => 0,
+        (true, "default") => 2,
+        (true, _) => 1,
+    }
+}
+
+/// The account and whether a token is mounted, as the pod template says (with the
+/// ServiceAccount's automountServiceAccountToken when the template leaves it out), and why.
+fn template_token<'c>(cx: &'c Cx<'_, '_>) -> Result<(&'c str, bool, String), Verdict> {
+    let w = cx.w;
+    let spec = w.pod_spec();
+    let account = account_of(spec);
+    let sa = cx.idx.service_account(w.namespace, account);
+    let (mounted, why) = match (spec.automount_service_account_token, sa) {
+        (Some(b), _) => (
+            b,
+            format!("{}.automountServiceAccountToken", w.template_path),
+        ),
+        (None, Some(sa)) => (
+            sa.automount_service_account_token.unwrap_or(true),
+            format!("ServiceAccount {account}'s automountServiceAccountToken (default true)"),
+        ),
+        (None, None) => {
+            if let Some(e) = source_error(&cx.idx.snap.service_accounts, "serviceaccounts") {
+                return Err(error(format!(
+                    "{e}; {} does not set automountServiceAccountToken, so whether a token is mounted depends on ServiceAccount {account}",
+                    w.display()
+                )));
+            }
+            (
+                true,
+                format!(
+                    "the Kubernetes default (ServiceAccount {account} not among the objects read)"
+                ),
+            )
+        }
+    };
+    Ok((account, mounted, why))
+}
+
 pub fn service_account(cx: &Cx<'_, '_>) -> Verdict {
     let w = cx.w;
     let spec = w.pod_spec();
@@ -887,40 +938,18 @@ pub fn service_account(cx: &Cx<'_, '_>) -> Verdict {
             .map_or(Value::Null, Value::from),
     );
     // The running Pods, when there are any, say which account admission gave them and whether
-    // a token volume was mounted (a mutating webhook may change either).
+    // a token volume was mounted (a mutating webhook may change either). The template is judged
+    // beside them while a rollout is not complete, and for a batch workload (its next run).
     let live = cx.live_pods();
     let running: Vec<(&Pod, &PodSpec)> = live
         .iter()
         .filter_map(|p| p.spec.as_ref().map(|s| (*p, s)))
         .collect();
     let (account, mounted, why) = if running.is_empty() {
-        let account = account_of(spec);
-        let sa = cx.idx.service_account(w.namespace, account);
-        let (mounted, why) = match (spec.automount_service_account_token, sa) {
-            (Some(b), _) => (
-                b,
-                format!("{}.automountServiceAccountToken", w.template_path),
-            ),
-            (None, Some(sa)) => (
-                sa.automount_service_account_token.unwrap_or(true),
-                format!("ServiceAccount {account}'s automountServiceAccountToken (default true)"),
-            ),
-            (None, None) => {
-                if let Some(e) = source_error(&cx.idx.snap.service_accounts, "serviceaccounts") {
-                    return error(format!(
-                        "{e}; {} does not set automountServiceAccountToken, so whether a token is mounted depends on ServiceAccount {account}",
-                        w.display()
-                    ));
-                }
-                (
-                    true,
-                    format!(
-                        "the Kubernetes default (ServiceAccount {account} not among the objects read)"
-                    ),
-                )
-            }
-        };
-        (account, mounted, why)
+        match template_token(cx) {
+            Ok(t) => t,
+            Err(v) => return v,
+        }
     } else {
         let pods: Vec<&Pod> = running.iter().map(|(p, _)| *p).collect();
         pod_refs(&mut ev, &pods);
@@ -960,7 +989,38 @@ pub fn service_account(cx: &Cx<'_, '_>) -> Verdict {
                 with_token.first().map_or("", |(p, _)| name_of(&p.metadata))
             )
         };
-        (account, !with_token.is_empty(), why)
+        let mounted = !with_token.is_empty();
+        let pending = match &w.rollout_pending {
+            Some(why) => Some(why.as_str()),
+            None if w.kind.is_batch() => Some("the next run starts from the template"),
+            None => None,
+        };
+        // A template that would mount a worse token than the running Pods have is what the
+        // next rollout brings; an error reading its ServiceAccount leaves the Pods the truth.
+        match (pending, template_token(cx)) {
+            (Some(pending), Ok((t_account, t_mounted, t_why)))
+                if token_severity(t_mounted, t_account) > token_severity(mounted, account) =>
+            {
+                ev.obj(cx.template_object());
+                ev.val("rollout_pending", pending);
+                ev.val("template.serviceAccountName", t_account);
+                ev.val("template.token_mounted", t_mounted);
+                let next = if w.kind.is_batch() {
+                    format!("the next run brings it ({pending})")
+                } else {
+                    next_rollout(pending)
+                };
+                (
+                    t_account,
+                    t_mounted,
+                    format!(
+                        "the pod template: {t_why}; not yet in the {} running Pod(s) ({why}): {next}",
+                        running.len()
+                    ),
+                )
+            }
+            _ => (account, mounted, why),
+        }
     };
     ev.val("serviceAccountName", account);
     if let Some(sa) = cx.idx.service_account(w.namespace, account) {
