@@ -423,7 +423,7 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
             ev,
         );
     }
-    let mut problems = Vec::new();
+    let mut rule_missing = None;
     if rules.is_empty() {
         let mut p = format!(
             "{}.topologySpreadConstraints / affinity.podAntiAffinity do not spread the Pods over {HOSTNAME_LABEL} or {ZONE_LABEL}",
@@ -432,21 +432,47 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
         if !ignored.is_empty() {
             p.push_str(&format!(" ({})", ignored.join("; ")));
         }
-        problems.push(p);
+        rule_missing = Some(p);
     }
-    if live.is_empty() {
-        if problems.is_empty() {
-            return Verdict::new(
-                Outcome::Warn,
-                format!(
-                    "{} asks for spreading ({}), but no running Pods were found to confirm where they run",
-                    w.display(),
-                    rules.join(", ")
-                ),
-                ev,
-            );
+    let how_to = format!(
+        "add topologySpreadConstraints with topologyKey {HOSTNAME_LABEL}{} and a labelSelector matching the Pod labels",
+        if multi_zone {
+            format!(" and {ZONE_LABEL}")
+        } else {
+            String::new()
         }
-    } else if nodes.len() < 2 {
+    );
+    if live.is_empty() {
+        // A workload read from a cluster (it carries a status) that runs no Pod runs on no node
+        // at all; one from manifests cannot show where it runs.
+        if w.has_status {
+            let mut message = format!(
+                "{} asks for {desired} replicas ({from}) but no running Pod of it was found, so it runs on no node; find out why with kubectl describe {} -n {} {} (its events, and those of its Pods), then verify again",
+                w.display(),
+                w.kind.as_str().to_lowercase(),
+                w.namespace,
+                w.name
+            );
+            if let Some(p) = &rule_missing {
+                message.push_str(&format!("; also, {p}: {how_to}"));
+            }
+            return Verdict::new(Outcome::Fail, message, ev);
+        }
+        if let Some(p) = rule_missing {
+            return Verdict::new(Outcome::Fail, format!("{}: {p}; {how_to}", w.display()), ev);
+        }
+        return Verdict::new(
+            Outcome::Warn,
+            format!(
+                "{} asks for spreading ({}), but no running Pods were found to confirm where they run",
+                w.display(),
+                rules.join(", ")
+            ),
+            ev,
+        );
+    }
+    let mut problems = Vec::new();
+    if nodes.len() < 2 {
         problems.push(format!(
             "all {} running Pods are on node {}",
             live.len(),
@@ -464,18 +490,10 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
         ));
     }
     if !problems.is_empty() {
+        problems.extend(rule_missing);
         return Verdict::new(
             Outcome::Fail,
-            format!(
-                "{}: {}; add topologySpreadConstraints with topologyKey {HOSTNAME_LABEL}{} and a labelSelector matching the Pod labels",
-                w.display(),
-                problems.join("; "),
-                if multi_zone {
-                    format!(" and {ZONE_LABEL}")
-                } else {
-                    String::new()
-                }
-            ),
+            format!("{}: {}; {how_to}", w.display(), problems.join("; ")),
             ev,
         );
     }
@@ -484,6 +502,18 @@ pub fn spread(cx: &Cx<'_, '_>, params: &Params) -> Verdict {
     } else {
         format!("{} nodes", nodes.len())
     };
+    // Really spread, but nothing asks the scheduler for it: the next reschedule (a drain, a
+    // rollout) may put every replica on one node.
+    if let Some(p) = rule_missing {
+        return Verdict::new(
+            Outcome::Warn,
+            format!(
+                "{} runs on {where_}, but by chance: {p}, so a node drain or a rollout may put every replica on one node; {how_to} to make the spread a rule",
+                w.display()
+            ),
+            ev,
+        );
+    }
     Verdict::new(
         Outcome::Pass,
         format!(
@@ -1736,17 +1766,69 @@ mod tests {
     }
 
     #[test]
-    fn spread_fails_without_rules_on_one_node_and_for_one_replica() {
+    fn pods_spread_by_chance_without_a_rule_pass_with_a_warning_saying_how_to_make_it_one() {
         let mut spec = good_pod_spec("cart");
         spec.as_object_mut()
             .map(|m| m.remove("topologySpreadConstraints"));
+        // n1 in z1, n2 in z2: really spread over nodes and zones.
         let r = result_for(
-            &with_spec("cart", 2, spec, &["n1", "n2"]),
+            &with_spec("cart", 2, spec.clone(), &["n1", "n2"]),
             CheckId::Spread,
             "cart",
         );
-        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(r.outcome, Outcome::Warn, "{}", r.message);
+        for said in [
+            "runs on 2 nodes in 2 zones, but by chance",
+            "add topologySpreadConstraints with topologyKey kubernetes.io/hostname and topology.kubernetes.io/zone",
+            "to make the spread a rule",
+        ] {
+            assert!(r.message.contains(said), "{}", r.message);
+        }
+        // Not spread and no rule: both are said.
+        let r = result_for(
+            &with_spec("cart", 2, spec, &["n1", "n1"]),
+            CheckId::Spread,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message.contains("all 2 running Pods are on node n1")
+                && r.message.contains("do not spread the Pods"),
+            "{}",
+            r.message
+        );
+    }
 
+    #[test]
+    fn a_replicated_workload_read_from_a_cluster_without_running_pods_fails_spread() {
+        let mut s = healthy_shop();
+        s.pods = Source::Read(Vec::new());
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("no running Pod of it was found, so it runs on no node")
+                && r.message
+                    .contains("kubectl describe deployment -n shop cart"),
+            "{}",
+            r.message
+        );
+        // A Deployment from manifests (no status) beside a List of Pods cannot show where it
+        // runs: a warning, as before.
+        if let Source::Read(ds) = &mut s.deployments {
+            ds[0].status = None;
+        }
+        let r = result_for(&s, CheckId::Spread, "cart");
+        assert_eq!(r.outcome, Outcome::Warn, "{}", r.message);
+        assert!(
+            r.message.contains("no running Pods were found to confirm"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn spread_fails_on_one_node_and_for_one_replica() {
         let r = result_for(
             &with_spec("cart", 2, good_pod_spec("cart"), &["n1", "n1"]),
             CheckId::Spread,
