@@ -173,6 +173,10 @@ fn named_port(p: &Probe) -> Option<(&'static str, &str)> {
     None
 }
 
+/// A livenessProbe.initialDelaySeconds from which a container counts as a slow starter that
+/// needs a startupProbe.
+const SLOW_START_SECONDS: i32 = 30;
+
 pub fn probes(cx: &Cx<'_, '_>) -> Verdict {
     let w = cx.w;
     if w.kind.is_batch() {
@@ -235,9 +239,13 @@ pub fn probes(cx: &Cx<'_, '_>) -> Verdict {
         }
         if let Some(l) = &c.liveness_probe {
             let delay = l.initial_delay_seconds.unwrap_or(0);
-            if delay >= 30 && c.startup_probe.is_none() {
-                warns.push(format!(
-                    "{path}: livenessProbe.initialDelaySeconds is {delay} (a slow starter) and there is no startupProbe; a startupProbe lets it start as slowly as needed while liveness reacts quickly afterwards"
+            if delay >= SLOW_START_SECONDS && c.startup_probe.is_none() {
+                // Until the delay is over a hung container is not restarted, and after it one
+                // that starts slower than usual (a cold cache, a busy node) is killed mid-start.
+                let period = l.period_seconds.unwrap_or(10).max(1);
+                fails.push(format!(
+                    "{path}: livenessProbe.initialDelaySeconds is {delay} (a slow starter) and there is no startupProbe; add a startupProbe (the liveness check with periodSeconds {period} and failureThreshold {}, so it may take {delay} s and more to start) and lower livenessProbe.initialDelaySeconds to 0, so liveness reacts quickly once it runs",
+                    ((2 * delay + period - 1) / period).max(3)
                 ));
             }
         }
@@ -1724,16 +1732,33 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_starter_without_startup_probe_warns() {
+    fn a_slow_starter_without_startup_probe_fails_and_is_told_the_probe_to_add() {
         let mut spec = good_pod_spec("cart");
         spec["containers"][0]["livenessProbe"]["initialDelaySeconds"] = json!(90);
+        let r = result_for(
+            &with_spec("cart", 2, spec.clone(), &["n1", "n2"]),
+            CheckId::Probes,
+            "cart",
+        );
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("livenessProbe.initialDelaySeconds is 90 (a slow starter)")
+                && r.message.contains(
+                    "add a startupProbe (the liveness check with periodSeconds 10 and failureThreshold 18"
+                ),
+            "{}",
+            r.message
+        );
+        // With a startupProbe it passes.
+        spec["containers"][0]["startupProbe"] =
+            json!({"httpGet": {"path": "/live", "port": "http"}, "failureThreshold": 18});
         let r = result_for(
             &with_spec("cart", 2, spec, &["n1", "n2"]),
             CheckId::Probes,
             "cart",
         );
-        assert_eq!(r.outcome, Outcome::Warn);
-        assert!(r.message.contains("startupProbe"), "{}", r.message);
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.message);
     }
 
     #[test]
