@@ -300,6 +300,20 @@ fn self_subject_access_review(settings: &Settings, body: &[u8]) -> Result<Respon
     let mut review: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("invalid SelfSubjectAccessReview: {e}")))?;
     let attributes = review.pointer("/spec/resourceAttributes").cloned();
+    if let Some(a) = &attributes {
+        let text = |key: &str| a.get(key).and_then(Value::as_str).unwrap_or_default();
+        if settings
+            .failing_reviews
+            .iter()
+            .any(|(g, r)| g == text("group") && r == text("resource"))
+        {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal error occurred: authorizer webhook is unavailable",
+            ));
+        }
+    }
     let allowed = match &attributes {
         Some(a) => {
             let text = |key: &str| a.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -556,6 +570,7 @@ mod tests {
                 resource: "pods".to_string(),
                 namespace: Some("shop".to_string()),
             }],
+            failing_reviews: vec![("apps".to_string(), "deployments".to_string())],
             user: "system:serviceaccount:demarc:reader".to_string(),
         }
     }
@@ -586,6 +601,24 @@ mod tests {
         assert!(error.details.unwrap().get("name").is_none());
         let cluster_wide = authorize(&s, &pods, "list", None, None).unwrap_err();
         assert!(cluster_wide.message.ends_with("at the cluster scope"));
+    }
+
+    #[test]
+    fn a_review_of_a_resource_set_to_fail_answers_500_and_others_answer() {
+        let review = |group: &str, resource: &str| {
+            serde_json::to_vec(&json!({"spec": {"resourceAttributes":
+                {"group": group, "resource": resource, "verb": "list"}}}))
+            .unwrap_or_default()
+        };
+        match self_subject_access_review(&settings(), &review("apps", "deployments")) {
+            Err(e) => {
+                assert_eq!(e.code, StatusCode::INTERNAL_SERVER_ERROR);
+                assert_eq!(e.reason, "InternalError");
+            }
+            Ok(_) => panic!("the review of deployments.apps should fail"),
+        }
+        let answer = self_subject_access_review(&settings(), &review("", "services"));
+        assert!(answer.is_ok_and(|r| r.status() == StatusCode::CREATED));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! included; several documents per file, `kind: List` and JSON accepted) the way an API server
 //! does for readers: `/version`, discovery (`/api`, `/apis`, resource lists), list and get with
 //! label and field selectors and pagination (`limit`, `continue`, `remainingItemCount`),
-//! `SelfSubjectAccessReview`, and errors as `Status` objects (401, 403, 404, 405). The kube
-//! client and kubectl both work against it.
+//! `SelfSubjectAccessReview` (which can be made to fail for some resources), and errors as
+//! `Status` objects (401, 403, 404, 405, 500). The kube client and kubectl both work against it.
 //!
 //! Built-in kinds are always served. Custom kinds (ServiceMonitor, Velero Schedule, ...) are
 //! served only when the fixture holds objects of that kind or its CustomResourceDefinition;
@@ -85,6 +85,8 @@ pub(crate) struct Settings {
     pub git_version: String,
     pub token: Option<String>,
     pub deny: Vec<Deny>,
+    /// Resources whose SelfSubjectAccessReviews answer 500 (group, plural resource).
+    pub failing_reviews: Vec<(String, String)>,
     pub user: String,
 }
 
@@ -96,6 +98,7 @@ impl Default for Config {
                 git_version: "v1.33.1".to_string(),
                 token: None,
                 deny: Vec::new(),
+                failing_reviews: Vec::new(),
                 user: "system:serviceaccount:demarc:reader".to_string(),
             },
             failure: None,
@@ -140,6 +143,15 @@ impl Config {
             resource: resource.to_string(),
             namespace: namespace.map(str::to_string),
         });
+        self
+    }
+
+    /// Makes every SelfSubjectAccessReview about a resource answer 500 InternalError (an
+    /// authorizer webhook that is down), to test a connection test that cannot check everything.
+    pub fn fail_reviews(mut self, group: &str, resource: &str) -> Self {
+        self.settings
+            .failing_reviews
+            .push((group.to_string(), resource.to_string()));
         self
     }
 

@@ -408,10 +408,12 @@ pub async fn test(
             error: Some(e.to_string()),
         },
         Ok(client) => match checks::cluster::test_connection(&client).await {
+            // A permission that could not be checked is listed with the missing ones, with
+            // its reason: it is not known to be granted.
             Ok(report) => ConnectionTest {
-                ok: report.missing.is_empty(),
+                ok: report.all_granted(),
                 server_version: Some(report.server_version),
-                missing: report.missing,
+                missing: report.missing.into_iter().chain(report.unchecked).collect(),
                 error: None,
             },
             Err(e) => ConnectionTest {

@@ -674,7 +674,8 @@ pub struct ConnectionInput {
 pub struct ConnectionTest {
     pub ok: bool,
     pub server_version: Option<String>,
-    /// Permissions the credentials lack, by name ("list pods").
+    /// Permissions the credentials lack, by name ("list pods"), then those whose access review
+    /// failed, with the reason ("get pods: could not be checked: <reason>").
     pub missing: Vec<String>,
     pub error: Option<String>,
 }
