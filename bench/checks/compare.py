@@ -74,9 +74,11 @@ REASONS = [
         and not ck.get("CKV_K8S_10") and not ck.get("CKV_K8S_12"),
      "checkov gap", "checkov answers neither CKV_K8S_10 nor CKV_K8S_12 (UNKNOWN, not reported) when "
      "resources.requests is absent; Demarc fails the missing CPU request"),
-    ("service_account", "checkov", lambda v, failed, ck: v.get("automount_token") in ("missing", "true"),
-     "deliberate", "Demarc warns (does not fail) when an API token is mounted: it is needed by apps that call "
-     "the Kubernetes API, so the go-live review decides; checkov fails it"),
+    ("service_account", "checkov", lambda v, failed, ck: v.get("automount_token") in ("missing", "true")
+        and v.get("service_account"),
+     "deliberate", "Demarc warns (does not fail) when the API token of a dedicated ServiceAccount is mounted: it "
+     "is needed by apps that call the Kubernetes API, so the go-live review decides; checkov fails it (the "
+     "namespace's default account's token fails in both)"),
     ("non_root", "checkov", lambda v, failed, ck: failed == ["CKV_K8S_25"] and "add_net_bind_service" in v.get("weaknesses", []),
      "deliberate", "the restricted Pod Security profile allows adding NET_BIND_SERVICE (after dropping ALL); "
      "CKV_K8S_25 fails any added capability"),
