@@ -487,6 +487,40 @@ async fn a_forbidden_kind_is_recorded_as_forbidden_not_as_a_failure() {
             "list servicemonitors.monitoring.coreos.com",
         ]
     );
+    assert!(report.unchecked.is_empty(), "{:?}", report.unchecked);
+}
+
+#[tokio::test]
+async fn a_failed_access_review_lists_its_permission_as_not_checked_and_the_others_still_answer() {
+    let cluster = kube_fixture::start(
+        fixture_cluster()
+            .deny("monitoring.coreos.com", "servicemonitors", None)
+            .fail_reviews("", "pods"),
+    )
+    .await
+    .unwrap();
+    let report = cluster::test_connection(&client(&cluster.url, None))
+        .await
+        .expect("one failing review does not fail the whole test");
+    assert_eq!(report.server_version, FIXTURE_VERSION);
+    // The other reviews were still made: the denied kind is named as missing.
+    assert_eq!(
+        report.missing,
+        [
+            "get servicemonitors.monitoring.coreos.com",
+            "list servicemonitors.monitoring.coreos.com",
+        ]
+    );
+    assert_eq!(report.unchecked.len(), 2, "{:?}", report.unchecked);
+    for (entry, verb) in report.unchecked.iter().zip(["get", "list"]) {
+        assert!(
+            entry.starts_with(&format!("{verb} pods: could not be checked: "))
+                && entry.contains("authorizer webhook is unavailable"),
+            "{entry}"
+        );
+    }
+    assert!(!report.all_granted());
+    cluster.shutdown().await;
 }
 
 #[tokio::test]

@@ -810,7 +810,8 @@ async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_eviden
         kube_fixture::Config::from_dir(fixture_dir())
             .unwrap()
             .token("fixture-token-123")
-            .deny("apps", "deployments", None),
+            .deny("apps", "deployments", None)
+            .fail_reviews("", "services"),
     )
     .await
     .unwrap();
@@ -838,6 +839,13 @@ async fn a_verification_reads_the_cluster_through_the_queue_and_keeps_the_eviden
     assert_eq!(test["ok"], false);
     assert!(
         test["missing"].to_string().contains("deployments"),
+        "{test}"
+    );
+    // A review the cluster could not answer names its permission and why.
+    assert!(
+        test["missing"]
+            .to_string()
+            .contains("list services: could not be checked: "),
         "{test}"
     );
     let (run, _) = verify(&app, &alice, &review).await;
