@@ -243,6 +243,7 @@ pub fn TextArea(
     name: &'static str,
     #[prop(into, optional)] value: String,
     #[prop(optional)] hint: &'static str,
+    #[prop(optional)] required: bool,
     /// Keeps ids unique when a page holds several forms with the same fields.
     #[prop(into, optional)]
     prefix: String,
@@ -250,7 +251,8 @@ pub fn TextArea(
     let id = format!("field-{prefix}{name}");
     let error = field_error(name);
     let control = view! {
-        <textarea id=id.clone() name=name rows="3" aria-invalid=aria_invalid(error.is_some())
+        <textarea id=id.clone() name=name rows="3" required=required
+            aria-invalid=aria_invalid(error.is_some())
             aria-describedby=format!("{id}-error")>{value}</textarea>
     };
     field_frame(label, id, hint, error, control)

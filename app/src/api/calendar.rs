@@ -1010,20 +1010,28 @@ pub async fn load_maintenance(
     })
 }
 
-/// One lifecycle step: announce, start, complete, roll-back or cancel (with a reason).
+/// One lifecycle step: announce, start, complete, roll-back or cancel (with a reason). What the
+/// rules warn about (a major update announced at short notice) is shown on the maintenance's
+/// page, as after saving it.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn maintenance_step(
     id: String,
     step: String,
     #[server(default)] reason: String,
-) -> UiResult<Maintenance> {
+) -> UiResult<domain::calendar::model::MaintenanceSaved> {
     use domain::calendar::maintenances::{self, Transition};
-    let stepped: UiResult<Maintenance> = async {
+    let stepped: UiResult<domain::calendar::model::MaintenanceSaved> = async {
         let (pool, caller) = ssr::context()?;
         let transition = Transition::parse(step.trim())
             .ok_or_else(|| domain::Error::invalid("step", "is not a lifecycle step"))?;
         let id = ssr::uuid("id", &id)?;
-        Ok(maintenances::transition(&pool, &caller, id, transition, &reason, ssr::now()?).await?)
+        let saved =
+            maintenances::transition(&pool, &caller, id, transition, &reason, ssr::now()?).await?;
+        Ok(if saved.warnings.is_empty() {
+            saved
+        } else {
+            show_saved(saved)
+        })
     }
     .await;
     // The page has a form per step: a refusal belongs to the step's own.

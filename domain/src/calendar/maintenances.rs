@@ -13,13 +13,17 @@
 //!   the one it repeats.
 //! * A Kubernetes upgrade must land before the running minor's end of life; otherwise Demarc names
 //!   the last window still in time (an emergency is exempt: it is the way out when none is left).
+//!   It repeats that change exactly: the same category, Kubernetes versions, node image and
+//!   components.
 //! * Starting such a maintenance needs the earlier environment's maintenance to have completed
-//!   (not cancelled, rolled back or still open).
+//!   (not cancelled, rolled back or still open) and still to carry the same change.
 //! * A maintenance starts at the earliest shortly before its window opens.
+//! * Every maintenance but an emergency is announced before it starts, so the teams hear of it
+//!   and get their reminders.
 //! * An emergency skips notice, windows and skew, but needs a justification and a retrospective;
-//!   it may start at any time.
-//! * Every maintenance but an emergency says what it changes; a major update and an emergency
-//!   carry a contingency plan.
+//!   it may start at any time, announced or not.
+//! * Every maintenance but an emergency says what it changes; every one carries a contingency
+//!   plan.
 //! * No maintenance but an emergency is announced or started while a blackout covers its window.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -331,6 +335,117 @@ fn same_kubernetes_version(a: &str, b: &str) -> bool {
     }
 }
 
+/// What a maintenance changes, as far as a later environment must repeat it: its category and
+/// every field that says what is updated (DOMAIN §3: Kubernetes version, node OS image, system
+/// components). The free-text description is left out: it says how the work is done, and each
+/// environment's may rightly differ.
+struct Change<'a> {
+    category: Category,
+    kubernetes_from: &'a str,
+    kubernetes_to: &'a str,
+    node_image: &'a str,
+    components: &'a str,
+}
+
+impl<'a> Change<'a> {
+    fn of_maintenance(m: &'a Maintenance) -> Change<'a> {
+        Change {
+            category: m.category,
+            kubernetes_from: &m.kubernetes_from,
+            kubernetes_to: &m.kubernetes_to,
+            node_image: &m.node_image,
+            components: &m.components,
+        }
+    }
+}
+
+/// Whether two texts say the same, whatever their case and spacing.
+fn same_text(a: &str, b: &str) -> bool {
+    let words = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+    };
+    words(a) == words(b)
+}
+
+/// The first field in which `repeat` does not carry the change `earlier` made on `up_slug`, with
+/// the sentence that says so: a later environment receives exactly what the earlier one
+/// received, nothing more (a change not tried there) and nothing less (a combination not tried
+/// there either). Versions compare as versions (`v1.32` is `1.32`), texts whatever their case and
+/// spacing. None when they are the same change.
+fn differing_change(
+    up_slug: &str,
+    earlier: &Change<'_>,
+    repeat: &Change<'_>,
+) -> Option<(&'static str, String)> {
+    let shown = |v: &str, none: &str| {
+        if v.trim().is_empty() {
+            none.to_owned()
+        } else {
+            format!("“{}”", v.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+    };
+    if earlier.category != repeat.category {
+        return Some((
+            "category",
+            format!(
+                "the category differs: that maintenance is a {}, this one a {}: repeat the same change",
+                earlier.category.label().to_lowercase(),
+                repeat.category.label().to_lowercase()
+            ),
+        ));
+    }
+    let same_version = |a: &str, b: &str| {
+        (a.is_empty() && b.is_empty())
+            || (!a.is_empty() && !b.is_empty() && same_kubernetes_version(a, b))
+    };
+    if !same_version(earlier.kubernetes_to, repeat.kubernetes_to) {
+        return Some((
+            "kubernetes_to",
+            format!(
+                "kubernetes_to differs: {up_slug} was upgraded to {}, not {}; repeat the same change",
+                if earlier.kubernetes_to.is_empty() {
+                    "no new Kubernetes version"
+                } else {
+                    earlier.kubernetes_to
+                },
+                if repeat.kubernetes_to.is_empty() {
+                    "no new Kubernetes version"
+                } else {
+                    repeat.kubernetes_to
+                }
+            ),
+        ));
+    }
+    if !same_version(earlier.kubernetes_from, repeat.kubernetes_from) {
+        return Some((
+            "kubernetes_from",
+            format!(
+                "kubernetes_from differs: {up_slug} was upgraded from {}, this one from {}; repeat the same change",
+                shown(earlier.kubernetes_from, "no stated version"),
+                shown(repeat.kubernetes_from, "no stated version")
+            ),
+        ));
+    }
+    for (field, a, b) in [
+        ("node_image", earlier.node_image, repeat.node_image),
+        ("components", earlier.components, repeat.components),
+    ] {
+        if !same_text(a, b) {
+            return Some((
+                field,
+                format!(
+                    "{field} differs: {up_slug} received {}, this one {}; repeat the same change",
+                    shown(a, "none"),
+                    shown(b, "none")
+                ),
+            ));
+        }
+    }
+    None
+}
+
 /// The environment an environment's changes must pass through first ([`rules::upstream`]).
 async fn upstream(
     conn: &mut PgConnection,
@@ -358,7 +473,8 @@ async fn upstream(
 
 /// Each maintenance says what it changes and how it is undone (DOMAIN §3): a planned one names at
 /// least one of the Kubernetes versions, the node image, the system components or a description;
-/// a major update and an emergency, the riskiest, carry a contingency plan. Expects trimmed text.
+/// every one, whatever its category, carries a contingency plan (a security patch can break
+/// things too). Expects trimmed text.
 fn describes_the_change(p: &mut Problems, category: Category, form: &MaintenanceForm) {
     let says_what = [
         &form.kubernetes_from,
@@ -375,15 +491,16 @@ fn describes_the_change(p: &mut Problems, category: Category, form: &Maintenance
             "say what changes: the Kubernetes versions, the node image, the system components or a description",
         );
     }
-    if matches!(category, Category::Major | Category::Emergency) && form.contingency_plan.is_empty()
-    {
+    if form.contingency_plan.is_empty() {
         p.add(
             "contingency_plan",
             format!(
                 "is required for {}: say how the change is rolled back or worked around if it goes wrong",
                 match category {
+                    Category::SecurityPatch => "a security patch",
+                    Category::Minor => "a minor update",
+                    Category::Major => "a major update",
                     Category::Emergency => "an emergency",
-                    _ => "a major update",
                 }
             ),
         );
@@ -715,24 +832,18 @@ async fn resolve(
                         env.slug,
                         human_date(soak_ends(&s, soak, &cal.working_days(form.environment_id)))
                     ))
-                } else if s.category != category {
-                    Some(format!(
-                        "that maintenance is a {}, this one a {}: repeat the same change",
-                        s.category.label().to_lowercase(),
-                        category.label().to_lowercase()
-                    ))
-                } else if !form.kubernetes_to.is_empty()
-                    && !same_kubernetes_version(&s.kubernetes_to, &form.kubernetes_to)
-                {
-                    Some(format!(
-                        "{up_slug} was upgraded to {}, not {}",
-                        if s.kubernetes_to.is_empty() {
-                            "no new Kubernetes version"
-                        } else {
-                            s.kubernetes_to.as_str()
-                        },
-                        form.kubernetes_to
-                    ))
+                } else if let Some((_, why)) = differing_change(
+                    &up_slug,
+                    &Change::of_maintenance(&s),
+                    &Change {
+                        category,
+                        kubernetes_from: &form.kubernetes_from,
+                        kubernetes_to: &form.kubernetes_to,
+                        node_image: &form.node_image,
+                        components: &form.components,
+                    },
+                ) {
+                    Some(why)
                 } else {
                     None
                 };
@@ -748,16 +859,44 @@ async fn resolve(
     if category != Category::Emergency
         && let Some(Some(_)) = k8s_to
     {
-        let running = match k8s_from {
+        // What the cluster last reported outranks what the form says it runs: a typed version
+        // that disagrees is refused rather than trusted, so a mistyped `kubernetes_from` cannot
+        // move the end of life this check goes by. A newer one is believed only when a
+        // maintenance of this environment before this one brings the cluster to it (upgrades
+        // planned one after the other).
+        let reported = sqlx::query_scalar!(
+            "SELECT last_server_version FROM cluster_connections WHERE environment_id = $1",
+            form.environment_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten()
+        .and_then(|v| eol::parse_minor(&v).map(|minor| (v, minor)));
+        let typed = match k8s_from {
             Some(Some((major, minor, _))) => Some((major, minor)),
-            _ => sqlx::query_scalar!(
-                "SELECT last_server_version FROM cluster_connections WHERE environment_id = $1",
-                form.environment_id
-            )
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten()
-            .and_then(|v| eol::parse_minor(&v)),
+            _ => None,
+        };
+        let running = match (typed, &reported) {
+            (Some(t), Some((raw, r))) if t != *r => {
+                let brought = t > *r
+                    && upgraded_to_before(
+                        conn,
+                        form.environment_id,
+                        current.map(|c| c.id),
+                        starts_at,
+                        t,
+                    )
+                    .await?;
+                if !brought {
+                    return Err(Error::invalid(
+                        "kubernetes_from",
+                        kubernetes_from_disagrees(&env.slug, raw, *r, t),
+                    ));
+                }
+                Some(t)
+            }
+            (Some(t), _) => Some(t),
+            (None, r) => r.as_ref().map(|(_, minor)| *minor),
         };
         if let Some(minor) = running {
             // A window suggested instead must itself be allowed: a major update's one far
@@ -788,6 +927,57 @@ async fn resolve(
         window_date,
         warnings,
     })
+}
+
+/// Whether a maintenance of `environment_id` other than `except`, not called off, ends by
+/// `before` having upgraded to the minor `minor`: what lets a later upgrade start from it.
+async fn upgraded_to_before(
+    conn: &mut PgConnection,
+    environment_id: Uuid,
+    except: Option<Uuid>,
+    before: DateTime<Utc>,
+    minor: (u32, u32),
+) -> Result<bool> {
+    let earlier = load(
+        conn,
+        None,
+        &MaintenanceQuery {
+            environment_id: Some(environment_id),
+            to: Some(before),
+            ..MaintenanceQuery::default()
+        },
+    )
+    .await?;
+    Ok(earlier.iter().any(|m| {
+        Some(m.id) != except
+            && !matches!(
+                m.state,
+                MaintenanceState::Cancelled | MaintenanceState::RolledBack
+            )
+            && m.ends_at <= before
+            && eol::parse_minor(&m.kubernetes_to) == Some(minor)
+    }))
+}
+
+/// Why a `kubernetes_from` of minor `typed` is refused where the environment's cluster last
+/// reported `reported` (`raw` as it said it).
+fn kubernetes_from_disagrees(
+    env: &str,
+    raw: &str,
+    reported: (u32, u32),
+    typed: (u32, u32),
+) -> String {
+    let (rm, rn) = reported;
+    let (tm, tn) = typed;
+    if typed < reported {
+        format!(
+            "the cluster of {env} last reported Kubernetes {raw} ({rm}.{rn}), so it no longer runs {tm}.{tn}: say the version it runs"
+        )
+    } else {
+        format!(
+            "the cluster of {env} last reported Kubernetes {raw} ({rm}.{rn}), and no maintenance of {env} before this one upgrades it to {tm}.{tn}: say the version it runs, or plan that upgrade first"
+        )
+    }
 }
 
 /// Plans a maintenance.
@@ -979,6 +1169,18 @@ async fn staging_received(conn: &mut PgConnection, m: &Maintenance) -> Result<()
             s.environment_slug
         ));
     }
+    // Checked again here: the maintenance of the earlier environment may have been edited since
+    // this one named it, and what starts here must be what landed there.
+    if let Some((_, why)) = differing_change(
+        &up_slug,
+        &Change::of_maintenance(&s),
+        &Change::of_maintenance(m),
+    ) {
+        return refuse(format!(
+            "“{}” on {up_slug} does not carry the change this maintenance makes ({why})",
+            s.title
+        ));
+    }
     match s.state {
         // Checked again here, not only when planned: the staging maintenance may have moved to
         // a later window since, and the soak counts from the window it really took.
@@ -1031,7 +1233,8 @@ impl Transition {
     }
 }
 
-/// Moves a maintenance along its lifecycle. Announcing checks the notice again and schedules the
+/// Moves a maintenance along its lifecycle. Announcing checks the notice again (a major update
+/// announced with less than about two months' notice answers with a warning) and schedules the
 /// reminders; each step notifies the teams that run applications in the environment.
 #[tracing::instrument(skip_all, fields(%id, ?step))]
 pub async fn transition(
@@ -1041,7 +1244,7 @@ pub async fn transition(
     step: Transition,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Maintenance> {
+) -> Result<MaintenanceSaved> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut tx = pool.begin().await?;
     let before = fetch(&mut tx, id, true).await?;
@@ -1055,6 +1258,7 @@ pub async fn transition(
         })
     };
     let reason = reason.trim();
+    let mut warnings = Vec::new();
     let (state, event) = match step {
         Transition::Announce => {
             if before.state != S::Planned {
@@ -1077,6 +1281,13 @@ pub async fn transition(
                         ),
                     });
                 }
+                // The notice the teams really get is counted from now: planning only estimated
+                // it (from the day it was planned), and an announcement made later gives less.
+                if let rules::Notice::Short(w) =
+                    rules::major_notice(before.starts_at, now, settings.major_notice_days, &[])
+                {
+                    warnings.push(w);
+                }
             }
             (S::Announced, Event::Announced)
         }
@@ -1084,9 +1295,15 @@ pub async fn transition(
             if !before.state.is_upcoming() {
                 return wrong("started");
             }
-            if before.category == Category::Major && before.state != S::Announced {
+            // Planned -> announced -> in progress: the teams hear of every planned change, and
+            // get their reminders, before it starts. Only an emergency may skip the notice.
+            if before.category != Category::Emergency && before.state != S::Announced {
                 return Err(Error::Conflict {
-                    message: "A major update starts only after it has been announced.".into(),
+                    message: format!(
+                        "This {} has not been announced: announce it first, so the teams that run applications in {} hear of it and get their reminders. Only an emergency starts without notice.",
+                        before.category.label().to_lowercase(),
+                        before.environment_slug
+                    ),
                 });
             }
             // Teams were told of a window; the change comes in it, not before or after.
@@ -1147,10 +1364,10 @@ pub async fn transition(
     )
     .await?;
     // Once work starts, the teams running in the environment hear of it and of how it ended,
-    // whether or not it was announced: their applications are affected either way. Calling off
-    // a maintenance they were never told of would only be noise, so a cancellation reaches them
-    // only when it was announced (or is an emergency). Each step happens once per maintenance,
-    // so each notice goes out once.
+    // also of an emergency that was never announced: their applications are affected either way.
+    // Calling off a maintenance they were never told of would only be noise, so a cancellation
+    // reaches them only when it was announced (or is an emergency). Each step happens once per
+    // maintenance, so each notice goes out once.
     let told = before.announced_at.is_some() || state == S::Announced;
     let worked_on = matches!(state, S::InProgress | S::Completed | S::RolledBack);
     if told || worked_on || after.category == Category::Emergency {
@@ -1160,7 +1377,10 @@ pub async fn transition(
         notices::schedule_reminders(&mut tx, &after, now).await?;
     }
     tx.commit().await?;
-    Ok(after)
+    Ok(MaintenanceSaved {
+        maintenance: after,
+        warnings,
+    })
 }
 
 pub(crate) fn validate_retrospective(form: &mut RetrospectiveForm) -> Result<()> {
@@ -1635,20 +1855,79 @@ mod tests {
         assert!(!same_kubernetes_version("", "1.32"));
     }
 
+    fn change<'a>(node_image: &'a str, kubernetes_to: &'a str) -> Change<'a> {
+        Change {
+            category: Category::Minor,
+            kubernetes_from: "1.35",
+            kubernetes_to,
+            node_image,
+            components: "CoreDNS 1.12",
+        }
+    }
+
     #[test]
-    fn a_planned_change_says_what_changes_and_a_risky_one_how_it_is_undone() {
-        let empty = MaintenanceForm::default();
-        assert_eq!(problems(Category::Minor, &empty), ["changes"]);
+    fn production_repeats_every_field_of_what_staging_received() {
+        let field = |a: &Change<'_>, b: &Change<'_>| differing_change("staging", a, b).map(|d| d.0);
+        let staged = change("Flatcar 4230.2.1", "1.36");
+        assert_eq!(field(&staged, &change("Flatcar 4230.2.1", "v1.36")), None);
+        assert_eq!(field(&staged, &change(" flatcar  4230.2.1", "1.36")), None);
         assert_eq!(
-            problems(Category::Major, &empty),
-            ["changes", "contingency_plan"]
+            field(&staged, &change("Flatcar 4230.2.2", "1.36")),
+            Some("node_image")
         );
+        // Less than staging received is another combination, untried there.
+        assert_eq!(field(&staged, &change("", "1.36")), Some("node_image"));
+        assert_eq!(
+            field(&staged, &change("Flatcar 4230.2.1", "")),
+            Some("kubernetes_to")
+        );
+        let more_components = Change {
+            components: "CoreDNS 1.12, metrics-server 0.8",
+            ..change("Flatcar 4230.2.1", "1.36")
+        };
+        assert_eq!(field(&staged, &more_components), Some("components"));
+        let from_elsewhere = Change {
+            kubernetes_from: "1.34",
+            ..change("Flatcar 4230.2.1", "1.36")
+        };
+        assert_eq!(field(&staged, &from_elsewhere), Some("kubernetes_from"));
+        let major = Change {
+            category: Category::Major,
+            ..change("Flatcar 4230.2.1", "1.36")
+        };
+        assert_eq!(field(&staged, &major), Some("category"));
+        let (_, why) =
+            differing_change("staging", &staged, &change("Flatcar 4230.2.2", "1.36")).unwrap();
+        assert_eq!(
+            why,
+            "node_image differs: staging received “Flatcar 4230.2.1”, this one “Flatcar 4230.2.2”; repeat the same change"
+        );
+    }
+
+    #[test]
+    fn a_planned_change_says_what_changes_and_every_one_how_it_is_undone() {
+        let empty = MaintenanceForm::default();
+        for category in [Category::SecurityPatch, Category::Minor, Category::Major] {
+            assert_eq!(
+                problems(category, &empty),
+                ["changes", "contingency_plan"],
+                "{category:?}"
+            );
+        }
         assert_eq!(problems(Category::Emergency, &empty), ["contingency_plan"]);
         let node_image = MaintenanceForm {
             node_image: "Flatcar 4230.2.1".into(),
             ..MaintenanceForm::default()
         };
-        assert!(problems(Category::SecurityPatch, &node_image).is_empty());
+        assert_eq!(
+            problems(Category::SecurityPatch, &node_image),
+            ["contingency_plan"]
+        );
+        let undone = MaintenanceForm {
+            contingency_plan: "Roll the node pool back to the previous image.".into(),
+            ..node_image
+        };
+        assert!(problems(Category::SecurityPatch, &undone).is_empty());
         let planned = MaintenanceForm {
             kubernetes_to: "1.36".into(),
             contingency_plan: "Restore etcd from the snapshot.".into(),

@@ -382,22 +382,28 @@ async fn step(
     step: Transition,
     reason: &str,
 ) -> Result<Tagged<Maintenance>> {
-    let m = maintenances::transition(&s.pool, c, id, step, reason, s.clock.now()).await?;
+    let m = maintenances::transition(&s.pool, c, id, step, reason, s.clock.now())
+        .await?
+        .maintenance;
     Ok(Tagged(StatusCode::OK, m.version, m))
 }
 
 /// Announce a planned maintenance: teams are told and reminders are scheduled. A major update
-/// must still have the platform's notice period ahead of it.
+/// must still have the platform's notice period ahead of it; with less than about two months
+/// the answer's `warnings` say how many days the teams get.
 #[utoipa::path(post, path = "/api/v1/maintenances/{id}/announce", tag = "calendar",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Maintenance), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MaintenanceSaved, headers(("ETag" = String))),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn announce(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Tagged<Maintenance>> {
-    step(&s, &c, id, Transition::Announce, "").await
+) -> Result<Response> {
+    let saved =
+        maintenances::transition(&s.pool, &c, id, Transition::Announce, "", s.clock.now()).await?;
+    Ok(saved_response(StatusCode::OK, saved))
 }
 
 /// Start a maintenance (a major update only once announced).

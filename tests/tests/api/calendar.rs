@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::support::{call, fields, get_text, payments_webhook};
 
+mod maintenances;
 mod plans;
 
 /// Monday 4 January 2027, 09:00 UTC: "now" in these tests.
@@ -527,7 +528,12 @@ async fn maintenances_respect_notice_staging_first_and_end_of_life_and_end_with_
     );
     let (status, body) = post(&pat, &m(&staging_id, "announce"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["state"], "announced");
+    assert_eq!(body["maintenance"]["state"], "announced");
+    // Announced today, 36 days ahead: above the minimum, below the two months teams like.
+    assert!(
+        body["warnings"][0].as_str().unwrap().contains("36 days"),
+        "{body}"
+    );
     let (status, _) = post(
         &bob,
         &m(&staging_id, "acknowledgements"),
@@ -1383,6 +1389,10 @@ async fn a_stale_edit_of_a_maintenance_and_removing_a_followed_plan_are_refused_
                 "description",
                 "Kubernetes 1.36 on every node pool.".to_owned(),
             ),
+            (
+                "contingency_plan",
+                "Roll the node pools back to the previous image.".to_owned(),
+            ),
             ("lead", "Pat Platform".to_owned()),
         ]
     };
@@ -2127,6 +2137,13 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
         let p = plan_minor(&app, &pat, seed.production, production_day, title, Some(&s)).await;
         pairs.push((s, p));
     }
+    // Every one announced: a planned change starts only once the teams have heard of it.
+    for (s, p) in &pairs {
+        for id in [s, p] {
+            let (status, body) = step(&app, &pat, id, "announce").await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
     let [
         (completed_s, completed_p),
         (rolled_s, rolled_p),
@@ -2211,10 +2228,10 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     refused(
         &body,
-        "“Cilium 1.18” has not completed on staging yet (it is planned)",
+        "“Cilium 1.18” has not completed on staging yet (it is announced)",
     );
     // The same refusal from the page without scripts comes back in the Start form only (the
-    // page also has Announce and Cancel forms posting to the same function).
+    // page also has a Cancel form posting to the same function).
     let page = app.url(&format!("/calendar/maintenances/{cancelled_p}"));
     let html = super::forms::refused_plain_post(
         &app,
@@ -2226,7 +2243,6 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
     .await;
     let form_of = |step: &str| super::forms::form_with(&html, "step", step);
     assert!(form_of("start").contains("has not completed on staging yet"));
-    assert!(!form_of("announce").contains("form-error"));
     assert!(!form_of("cancel").contains("form-error"));
     assert_eq!(
         html.matches("form-error").count(),
@@ -2252,7 +2268,7 @@ async fn production_starts_only_once_staging_has_completed_the_change() {
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    assert_eq!(states, ["planned", "planned"]);
+    assert_eq!(states, ["announced", "announced"]);
     assert_eq!(
         step(&app, &pat, &rolled_p, "cancel").await.0,
         StatusCode::OK
@@ -2671,38 +2687,101 @@ async fn teams_hear_of_start_completion_cancellation_and_roll_back_as_json_and_a
 }
 
 #[tokio::test]
-async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when_it_is_called_off()
-{
+async fn a_planned_change_starts_only_once_announced_and_teams_hear_when_an_emergency_starts_unannounced()
+ {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     plan_core(&app, &pat, &seed).await;
     let received = payments_webhook(&app, &seed, "json").await;
 
-    // Three minor updates on staging, none of them announced.
-    let completed = plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
-    let rolled_back = plan_minor(&app, &pat, seed.staging, "2027-02-09", "Node image", None).await;
+    // Minor updates on staging; a security patch neither.
+    let unannounced =
+        plan_minor(&app, &pat, seed.staging, "2027-01-12", "CoreDNS 1.12", None).await;
     let called_off = plan_minor(&app, &pat, seed.staging, "2027-03-09", "Cilium 1.18", None).await;
     let missed = plan_minor(&app, &pat, seed.staging, "2027-04-13", "etcd 3.6", None).await;
-    for (id, at, steps) in [
-        (&called_off, monday(), &["cancel"][..]),
+    let mut patch = maintenance(seed.staging, "security_patch", "2027-02-09");
+    patch["title"] = json!("runc 1.3.1");
+    patch["kubernetes_from"] = json!("");
+    patch["kubernetes_to"] = json!("");
+    patch["components"] = json!("runc 1.3.1");
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&patch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let patch = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    // Calling off one the teams never heard of tells them nothing.
+    let (status, body) = step(&app, &pat, &called_off, "cancel").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // In their windows, neither the minor update nor the security patch starts unannounced: the
+    // teams would get no notice and no reminders.
+    for (id, at, what) in [
         (
-            &completed,
+            &unannounced,
             Utc.with_ymd_and_hms(2027, 1, 12, 19, 0, 0).unwrap(),
-            &["start", "complete"][..],
+            "minor update",
         ),
         (
-            &rolled_back,
+            &patch,
             Utc.with_ymd_and_hms(2027, 2, 9, 19, 0, 0).unwrap(),
-            &["start", "roll-back"][..],
+            "security patch",
         ),
     ] {
         app.state.clock.set(at);
-        for s in steps {
-            let (status, body) = step(&app, &pat, id, s).await;
-            assert_eq!(status, StatusCode::OK, "{s}: {body}");
-        }
+        let (status, body) = step(&app, &pat, id, "start").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(
+            body["error"]["message"],
+            format!(
+                "This {what} has not been announced: announce it first, so the teams that run \
+                 applications in staging hear of it and get their reminders. Only an emergency \
+                 starts without notice."
+            ),
+            "{body}"
+        );
+        // Its page offers to announce it, not to start it.
+        let page = get_text(&app, &pat, &format!("/calendar/maintenances/{id}")).await;
+        assert!(page.contains("id=\"step-announce\""), "{page}");
+        assert!(!page.contains("id=\"step-start\""), "{page}");
     }
-    // A window that has passed is not started late: the teams were told of that window.
+
+    // An emergency starts without notice, and the teams hear that it started and how it ended.
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/maintenances",
+        None,
+        Some(&json!({
+            "environment_id": seed.staging,
+            "category": "emergency",
+            "title": "Patch the exploited runc escape",
+            "starts_at": "2027-02-10T08:00:00Z",
+            "ends_at": "2027-02-10T10:00:00Z",
+            "lead": "Pat Platform",
+            "justification": "A public exploit escapes containers on our node version.",
+            "contingency_plan": "Cordon the patched nodes and move workloads back.",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let emergency = body["maintenance"]["id"].as_str().unwrap().to_owned();
+    for s in ["start", "complete"] {
+        let (status, body) = step(&app, &pat, &emergency, s).await;
+        assert_eq!(status, StatusCode::OK, "{s}: {body}");
+    }
+
+    // A window that has passed is not started late, announced or not: the teams were told of
+    // that window.
+    app.state.clock.set(monday());
+    let (status, body) = step(&app, &pat, &missed, "announce").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     app.state
         .clock
         .set(Utc.with_ymd_and_hms(2027, 4, 14, 1, 0, 0).unwrap());
@@ -2716,9 +2795,7 @@ async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when
         "{body}"
     );
 
-    // Work on their environment is news to the teams, announced or not; calling off a
-    // maintenance they never heard of is not.
-    expect_calls(&received, |_| true, 4).await;
+    expect_calls(&received, |_| true, 3).await;
     let mut got: Vec<(String, String)> = received
         .lock()
         .unwrap()
@@ -2735,10 +2812,9 @@ async fn teams_hear_when_an_unannounced_maintenance_starts_and_ends_but_not_when
     assert_eq!(
         got,
         [
-            row("CoreDNS 1.12", "completed"),
-            row("CoreDNS 1.12", "started"),
-            row("Node image", "rolled_back"),
-            row("Node image", "started"),
+            row("Patch the exploited runc escape", "completed"),
+            row("Patch the exploited runc escape", "started"),
+            row("etcd 3.6", "announced"),
         ]
     );
 }
@@ -2992,6 +3068,10 @@ async fn production_repeats_a_staging_change_only_after_the_soak_period() {
     slipped["kubernetes_to"] = json!("");
     let (status, body) = update_maintenance(&app, &pat, &staged, &slipped).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    for id in [&staged, &repeat] {
+        let (status, body) = step(&app, &pat, id, "announce").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
     app.state
         .clock
         .set(Utc.with_ymd_and_hms(2027, 1, 19, 19, 0, 0).unwrap());
@@ -3904,10 +3984,10 @@ async fn a_new_plan_or_blackout_warns_of_the_maintenances_and_the_soak_it_breaks
     }
 }
 
-/// Every maintenance says what it changes; a major update and an emergency say how the change
-/// is undone. Each refusal names the field.
+/// Every maintenance says what it changes (an emergency may leave that to its justification)
+/// and how the change is undone. Each refusal names the field.
 #[tokio::test]
-async fn a_maintenance_says_what_changes_and_a_risky_one_how_it_is_undone() {
+async fn a_maintenance_says_what_changes_and_every_one_how_it_is_undone() {
     let (app, seed) = on_monday().await;
     let pat = app.login("pat").await;
     plan_core(&app, &pat, &seed).await;
@@ -3932,12 +4012,41 @@ async fn a_maintenance_says_what_changes_and_a_risky_one_how_it_is_undone() {
     minor["contingency_plan"] = json!("");
     let (status, body) = post(minor.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["changes"]);
+    assert_eq!(fields(&body), ["changes", "contingency_plan"]);
     assert!(field(&body, "changes").contains("node image"), "{body}");
-    // The system components are enough; a minor update needs no contingency plan.
+    // The system components are enough to say what changes; a minor update, too, says how it
+    // is undone.
     minor["components"] = json!("CoreDNS 1.12");
+    let (status, body) = post(minor.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["contingency_plan"]);
+    assert!(
+        field(&body, "contingency_plan").contains("required for a minor update"),
+        "{body}"
+    );
+    minor["contingency_plan"] = json!("Roll CoreDNS back to 1.11.");
     let (status, body) = post(minor).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut patch = maintenance(seed.staging, "security_patch", "2027-02-09");
+    patch["contingency_plan"] = json!(" ");
+    let (status, body) = post(patch).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(&body), ["contingency_plan"]);
+    // The form marks it required.
+    let form = get_text(
+        &app,
+        &pat,
+        &format!("/calendar/maintenances/new?environment={}", seed.staging),
+    )
+    .await;
+    let contingency = form
+        .split("id=\"field-contingency_plan\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no contingency plan field:\n{form}"));
+    assert!(
+        contingency[..contingency.find('>').unwrap()].contains("required"),
+        "{contingency}"
+    );
 
     let mut major = maintenance(seed.staging, "major", "2027-02-09");
     major["contingency_plan"] = json!("  ");

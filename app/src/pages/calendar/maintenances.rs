@@ -204,7 +204,7 @@ fn MaintenanceFields(data: MaintenanceFormData, environment: Environment) -> imp
         <p class="field-error" id="field-changes-error">{field_error("changes")}</p>
         <TextArea label="Expected impact" name="expected_impact" value=text(|m| &m.expected_impact) hint="What application teams will notice."/>
         <TextArea label="Contingency plan" name="contingency_plan" value=text(|m| &m.contingency_plan)
-            hint="How it is rolled back if it goes wrong: required for a major update and an emergency."/>
+            required=true hint="How it is rolled back or worked around if it goes wrong."/>
         {data.upstream.clone().map(|up| {
             let options = data.upstream_maintenances.iter().map(|m| view! {
                 <option value=m.id.to_string() selected=Some(m.id) == chosen_staging>{maintenance_label(m)}</option>
@@ -438,7 +438,8 @@ fn lifecycle(m: &Maintenance) -> impl IntoView + use<> {
     let buttons = match m.state {
         S::Planned => view! {
             {step("announce", "Announce to the teams")}
-            {(m.category != Category::Major).then(|| step("start", "Start"))}
+            // Only an emergency starts without having been announced.
+            {(m.category == Category::Emergency).then(|| step("start", "Start"))}
         }
         .into_any(),
         S::Announced => step("start", "Start").into_any(),

@@ -270,7 +270,8 @@ impl Ctx<'_> {
         for step in steps {
             m = maintenances::transition(&self.app.pool, &system, m.id, *step, "", now)
                 .await
-                .unwrap();
+                .unwrap()
+                .maintenance;
         }
         m
     }
