@@ -492,6 +492,25 @@ async fn remind(pool: &PgPool, job: &jobs::Job, now: DateTime<Utc>) -> Result<()
     {
         return Ok(());
     }
+    // A blackout added after the announcement covers the window: the maintenance can neither
+    // start nor go ahead during it (only an emergency may), so "starts in 1 hour" would be
+    // untrue. Nothing goes to the teams; why is recorded as this reminder's attempt.
+    if m.category != Category::Emergency {
+        let cal = super::plans::Calendar::load(&mut tx, Some(m.platform_id)).await?;
+        if let Some(b) = cal.blackout_over(m.platform_id, m.environment_id, m.starts_at, m.ends_at)
+        {
+            let why = format!(
+                "not sent: the blackout “{}” ({}) covers the window of “{}”, which cannot start during it",
+                b.reason,
+                super::plans::blackout_days(b),
+                m.title
+            );
+            drop(tx);
+            tracing::info!(maintenance = %m.id, "reminder skipped: a blackout covers its window");
+            record_attempt(pool, job, "reminder".into(), now, Some(&why)).await?;
+            return Ok(());
+        }
+    }
     let key = format!("notice:{}", job.id);
     fan_out(
         &mut tx,

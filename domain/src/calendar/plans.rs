@@ -1450,6 +1450,10 @@ pub(crate) async fn load_settings(
     .ok_or_else(|| Error::not_found("platform"))
 }
 
+/// Least notice a platform may set for a major update, in days: DOMAIN §3 wants majors announced
+/// at least a month ahead (the database's CHECK says the same).
+pub const MIN_MAJOR_NOTICE_DAYS: i32 = 30;
+
 /// Longest reminder lead time: 60 days.
 const MAX_REMINDER_MINUTES: i32 = 60 * 24 * 60;
 
@@ -1469,8 +1473,14 @@ pub async fn save_settings(
 ) -> Result<CalendarSettings> {
     caller.actor.authorize(Action::ManageCalendar)?;
     let mut p = Problems::default();
-    if !(1..=365).contains(&input.major_notice_days) {
-        p.add("major_notice_days", "must be between 1 and 365 days");
+    // DOMAIN §3: a major update is announced at least a month ahead; a platform may ask more.
+    if !(MIN_MAJOR_NOTICE_DAYS..=365).contains(&input.major_notice_days) {
+        p.add(
+            "major_notice_days",
+            format!(
+                "must be between {MIN_MAJOR_NOTICE_DAYS} and 365 days: a major update is announced at least a month ahead"
+            ),
+        );
     }
     input.reminder_minutes.sort_unstable_by(|a, b| b.cmp(a));
     input.reminder_minutes.dedup();

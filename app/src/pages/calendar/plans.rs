@@ -643,7 +643,7 @@ fn SettingsForm(
             <input type="hidden" name="version" value=version.to_string()/>
             <div class="grid-2">
                 <TextField label="Days of notice for a major update" name="major_notice_days" input_type="number"
-                    value=notice.to_string() hint="At least 30 is usual; two months gives teams time to test."/>
+                    value=notice.to_string() hint="30 to 365 days: at least a month; two months gives teams time to test."/>
                 <TextField label="Reminders" name="reminders" value=reminders
                     hint="Lead times before the start, comma-separated: 7d, 72h, 1h (a bare number is minutes)."/>
             </div>

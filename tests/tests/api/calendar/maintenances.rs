@@ -10,7 +10,10 @@ use tests::TestApp;
 use uuid::Uuid;
 
 use super::super::support::{call, get_text};
-use super::{field, maintenance, on_monday, plan_core, step, update_maintenance};
+use super::{
+    announce_minor_update, field, maintenance, on_monday, plan_core, post_blackout, queue_settled,
+    step, update_maintenance,
+};
 
 /// Creates a maintenance from `form`: its id.
 async fn create(app: &TestApp, pat: &Client, form: &Value) -> String {
@@ -288,4 +291,82 @@ async fn the_end_of_life_check_goes_by_the_version_the_cluster_reported_not_a_ty
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = post(upgrade("2027-04-13", "1.36", "1.37")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn an_announced_maintenance_a_blackout_now_covers_gets_no_reminders_and_the_reason_is_kept() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let alice = app.login("alice").await;
+    plan_core(&app, &pat, &seed).await;
+    let (url, received) = super::super::support::webhook_receiver().await;
+    let (status, body) = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/teams/{}/webhooks", seed.payments),
+        None,
+        Some(&json!({"url": url, "format": "json"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Announced for Tue 12 Jan and Tue 9 Feb 2027, each at 19:00 UTC.
+    let (january, _) = announce_minor_update(&app, &pat, &seed).await;
+    let mut cni = maintenance(seed.staging, "minor", "2027-02-09");
+    cni["title"] = json!("CNI 1.6");
+    cni["kubernetes_from"] = json!("");
+    cni["kubernetes_to"] = json!("");
+    cni["components"] = json!("Cilium 1.18");
+    let february = create(&app, &pat, &cni).await;
+    let (status, body) = step(&app, &pat, &february, "announce").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A freeze decided afterwards covers January's window.
+    let (status, body) = post_blackout(
+        &app,
+        &pat,
+        &seed,
+        json!({"first_day": "2027-01-11", "last_day": "2027-01-13", "reason": "Year-end close"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    queue_settled(&app).await;
+    let reminders = || {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|v| v["event"] == "maintenance.reminder")
+            .map(|v| v["maintenance"]["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    // An hour before January's window: it cannot start in the freeze, so no "starts in 1 hour".
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 1, 12, 18, 30, 0).unwrap());
+    queue_settled(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(reminders(), Vec::<String>::new());
+    let why: Vec<String> = sqlx::query_scalar(
+        "SELECT a.error FROM delivery_attempts a JOIN jobs j ON j.id = a.job_id
+         WHERE j.kind = 'maintenance_reminder' AND j.payload->>'maintenance_id' = $1",
+    )
+    .bind(&january)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        why,
+        [
+            "not sent: the blackout “Year-end close” (Mon 11 Jan 2027 to Wed 13 Jan 2027) covers \
+          the window of “Kubernetes 1.36”, which cannot start during it"
+        ]
+    );
+
+    // February's, outside the freeze, is reminded of as before.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2027, 2, 9, 18, 30, 0).unwrap());
+    queue_settled(&app).await;
+    assert_eq!(reminders(), [february]);
 }

@@ -622,3 +622,51 @@ async fn a_misspelt_field_of_the_recurrence_is_named_not_dropped() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_platform_gives_a_major_update_at_least_a_month_of_notice() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    let path = format!("/api/v1/platforms/{}/calendar-settings", seed.core);
+    let notice = |days: i64| json!({"major_notice_days": days, "reminder_minutes": [60]});
+    for days in [1, 29, 366] {
+        let (status, body) = call(
+            &app,
+            &pat,
+            Method::PUT,
+            &path,
+            Some("\"1\""),
+            Some(&notice(days)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{days}: {body}");
+        assert_eq!(super::super::support::fields(&body), ["major_notice_days"]);
+        assert!(
+            field(&body, "major_notice_days").contains("between 30 and 365 days"),
+            "{body}"
+        );
+    }
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::PUT,
+        &path,
+        Some("\"1\""),
+        Some(&notice(30)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["major_notice_days"], 30, "{body}");
+    // The database holds the same floor, whatever writes to it.
+    let refused = sqlx::query("UPDATE platforms SET major_notice_days = 29 WHERE id = $1")
+        .bind(seed.core)
+        .execute(&app.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("platforms_major_notice_days_check"),
+        "{refused}"
+    );
+}
