@@ -201,7 +201,10 @@ pub struct CalendarDashboard {
     /// Announced major updates some team has not acknowledged yet.
     pub awaiting_acknowledgement: Vec<AwaitingAcknowledgement>,
     pub action_items: Vec<ActionItem>,
+    /// Ended maintenances without a retrospective, however long ago they ended.
     pub retrospectives_due: Vec<Maintenance>,
+    /// Planned drills whose time passed without a recorded result.
+    pub drill_results_overdue: Vec<Drill>,
     pub end_of_life: Vec<EnvironmentEol>,
 }
 
@@ -1442,11 +1445,11 @@ pub async fn remove_team_email(id: String) -> UiResult<()> {
     Ok(domain::calendar::notices::remove_team_email(&pool, &caller, id, ssr::now()?).await?)
 }
 
-/// Open action items, maintenances waiting for their retrospective and end-of-life warnings.
+/// Open action items, maintenances waiting for their retrospective, drills without a result and
+/// end-of-life warnings.
 #[server(prefix = "/_fn", output = crate::api::Answer)]
 pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
-    use chrono::Duration;
-    use domain::calendar::maintenances::{self, MaintenanceQuery};
+    use domain::calendar::{drills, maintenances};
     let (pool, caller) = ssr::context()?;
     caller.actor.authorize(domain::Action::Read)?;
     let now = ssr::now()?;
@@ -1456,21 +1459,13 @@ pub async fn load_calendar_dashboard() -> UiResult<CalendarDashboard> {
     if let Some(d) = cache.memo::<CalendarDashboard>("calendar-dashboard", key) {
         return Ok((*d).clone());
     }
-    let query = MaintenanceQuery {
-        from: Some(now - Duration::days(366)),
-        to: Some(now),
-        ..Default::default()
-    };
     let dashboard = CalendarDashboard {
         today: now.date_naive(),
         awaiting_acknowledgement: maintenances::awaiting_acknowledgement(&pool, &caller, now)
             .await?,
         action_items: maintenances::open_action_items(&pool, &caller).await?,
-        retrospectives_due: maintenances::list(&pool, &caller, &query)
-            .await?
-            .into_iter()
-            .filter(|m| m.retrospective_due)
-            .collect(),
+        retrospectives_due: maintenances::retrospectives_due(&pool, &caller).await?,
+        drill_results_overdue: drills::results_overdue(&pool, &caller, now).await?,
         end_of_life: domain::calendar::events::end_of_life(&pool, &caller, now.date_naive())
             .await?
             .into_iter()

@@ -150,16 +150,37 @@ fn golive_section(g: GoLiveAttention) -> impl IntoView {
     view! { {drifted}{ending} }
 }
 
-/// What the maintenance calendar asks of people: action items, retrospectives, end of life.
+/// What the maintenance calendar asks of people: action items, retrospectives, drill results,
+/// end of life.
 fn calendar_section(c: CalendarDashboard) -> impl IntoView {
     let due = (!c.retrospectives_due.is_empty()).then(|| {
         view! {
             <h3>"Retrospectives due"</h3>
             <ul id="retrospectives-due">
-                {c.retrospectives_due.into_iter().map(|m| view! {
+                {c.retrospectives_due.into_iter().map(|m| {
+                    // An emergency's retrospective is mandatory: it says so.
+                    let emergency = m.category == domain::calendar::model::Category::Emergency;
+                    view! {
+                        <li class:emergency=emergency>
+                            {emergency.then(|| view! { <span class="badge warn">"Emergency"</span>" " })}
+                            <a href=format!("/calendar/maintenances/{}", m.id)>{m.title}</a>
+                            {format!(" · {} · ended {}", m.environment_slug, m.ended_at.map(|t| t.format("%a %-d %b %Y").to_string()).unwrap_or_default())}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    });
+    let drills = (!c.drill_results_overdue.is_empty()).then(|| {
+        view! {
+            <h3>"Overdue drill results"</h3>
+            <ul id="drill-results-overdue">
+                {c.drill_results_overdue.into_iter().map(|d| view! {
                     <li>
-                        <a href=format!("/calendar/maintenances/{}", m.id)>{m.title}</a>
-                        {format!(" · {} · ended {}", m.environment_slug, m.ended_at.map(|t| short_day(t.date_naive())).unwrap_or_default())}
+                        <a href=format!("/calendar/drills/{}", d.id)>{d.title}</a>
+                        {format!(" · {}{} · ended {} · no result recorded", d.platform_slug,
+                            d.application_slug.map(|a| format!(" / {a}")).unwrap_or_default(),
+                            d.ends_at.format("%a %-d %b %Y"))}
                     </li>
                 }).collect_view()}
             </ul>
@@ -184,15 +205,20 @@ fn calendar_section(c: CalendarDashboard) -> impl IntoView {
             </ul>
         }
     });
-    let quiet = due.is_none() && items.is_none() && awaiting.is_none() && c.end_of_life.is_empty();
+    let quiet = due.is_none()
+        && drills.is_none()
+        && items.is_none()
+        && awaiting.is_none()
+        && c.end_of_life.is_empty();
     view! {
         <section id="dashboard-calendar" aria-labelledby="dashboard-calendar-heading">
             <h2 id="dashboard-calendar-heading"><a href="/calendar">"Maintenance calendar"</a></h2>
             {eol_banner(c.end_of_life)}
             {awaiting}
             {due}
+            {drills}
             {items}
-            {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives, acknowledgements or end-of-life warnings."</p> })}
+            {quiet.then(|| view! { <p class="muted">"No open action items, retrospectives, drill results, acknowledgements or end-of-life warnings."</p> })}
         </section>
     }
 }

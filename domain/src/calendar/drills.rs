@@ -144,6 +144,25 @@ pub async fn list(pool: &PgPool, caller: &Caller, platform_id: Option<Uuid>) -> 
     load(&mut conn, None, platform_id, None, None).await
 }
 
+/// Planned drills whose time has passed without a recorded result (neither measured nor called
+/// off), the longest overdue first: what the dashboard chases, since a drill that is not
+/// recorded proves nothing to an auditor.
+pub async fn results_overdue(
+    pool: &PgPool,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<Drill>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    let mut overdue: Vec<Drill> = load(&mut conn, None, None, None, Some(now))
+        .await?
+        .into_iter()
+        .filter(|d| d.state == "planned" && d.ends_at <= now)
+        .collect();
+    overdue.sort_by_key(|d| (d.ends_at, d.id));
+    Ok(overdue)
+}
+
 pub async fn get(pool: &PgPool, caller: &Caller, id: Uuid) -> Result<Drill> {
     caller.actor.authorize(Action::Read)?;
     let mut conn = pool.acquire().await?;

@@ -1546,6 +1546,24 @@ pub async fn open_action_items(pool: &PgPool, caller: &Caller) -> Result<Vec<Act
     .await
 }
 
+/// Ended maintenances still waiting for their retrospective, the longest waiting first: what the
+/// dashboard chases. Every one counts however long ago it ended (a retrospective does not stop
+/// being due after a year); an emergency's is mandatory.
+pub async fn retrospectives_due(pool: &PgPool, caller: &Caller) -> Result<Vec<Maintenance>> {
+    caller.actor.authorize(Action::Read)?;
+    let mut conn = pool.acquire().await?;
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM maintenances
+         WHERE state IN ('completed', 'rolled_back') AND retrospective_at IS NULL
+         ORDER BY ended_at, id LIMIT 200"
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut due = load(&mut conn, Some(&ids), &MaintenanceQuery::default()).await?;
+    due.sort_by_key(|m| (m.ended_at, m.id));
+    Ok(due)
+}
+
 /// Marks an action item done. Platform staff for maintenances and platform drills; for an
 /// application's drill also the application's team.
 pub async fn complete_action_item(

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::super::support::{call, get_text};
 use super::{
-    announce_minor_update, field, maintenance, on_monday, plan_core, post_blackout, queue_settled,
-    step, update_maintenance,
+    announce_minor_update, drill, ended_emergency, field, maintenance, on_monday, plan_core,
+    post_blackout, queue_settled, step, update_maintenance,
 };
 
 /// Creates a maintenance from `form`: its id.
@@ -369,4 +369,52 @@ async fn an_announced_maintenance_a_blackout_now_covers_gets_no_reminders_and_th
         .set(Utc.with_ymd_and_hms(2027, 2, 9, 18, 30, 0).unwrap());
     queue_settled(&app).await;
     assert_eq!(reminders(), [february]);
+}
+
+#[tokio::test]
+async fn the_dashboard_chases_every_missing_retrospective_and_drill_result_however_old() {
+    let (app, seed) = on_monday().await;
+    let pat = app.login("pat").await;
+    plan_core(&app, &pat, &seed).await;
+    // An emergency ended on Monday 4 January 2027 without its (mandatory) retrospective, and a
+    // drill that afternoon whose result nobody records.
+    let (emergency, _) = ended_emergency(&app, &pat, &seed).await;
+    let (status, body) = call(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/drills",
+        None,
+        Some(&drill(seed.core, None, "2027-01-04T12:00:00Z")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let drill_id = body["id"].as_str().unwrap().to_owned();
+
+    // More than a year later both are still owed.
+    app.state
+        .clock
+        .set(Utc.with_ymd_and_hms(2028, 3, 1, 9, 0, 0).unwrap());
+    let dashboard = get_text(&app, &pat, "/").await;
+    let list = |id: &str| {
+        let part = dashboard
+            .split(&format!("id=\"{id}\""))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {id} on the dashboard:\n{dashboard}"));
+        part[..part.find("</ul>").unwrap()].to_owned()
+    };
+    let due = list("retrospectives-due");
+    assert!(
+        due.contains(&format!("/calendar/maintenances/{emergency}"))
+            && due.contains("Emergency")
+            && due.contains("ended Mon 4 Jan 2027"),
+        "{due}"
+    );
+    let drills = list("drill-results-overdue");
+    assert!(
+        drills.contains(&format!("/calendar/drills/{drill_id}"))
+            && drills.contains("Restore the ledger database")
+            && drills.contains("no result recorded"),
+        "{drills}"
+    );
 }
