@@ -221,6 +221,33 @@ async fn write_placements(
     .await?;
     let envs: Vec<Uuid> = placements.iter().map(|p| p.environment_id).collect();
     let namespaces: Vec<String> = placements.iter().map(|p| p.namespace.clone()).collect();
+    // Named here for a readable answer; the unique index decides when two edits race.
+    let claimed = sqlx::query!(
+        r#"SELECT n.namespace, e.name AS environment, a.slug AS application,
+                  a.archived_at IS NOT NULL AS "archived!"
+           FROM application_namespaces n
+           JOIN unnest($1::uuid[], $2::text[]) AS x(e, ns) ON n.environment_id = x.e AND n.namespace = x.ns
+           JOIN applications a ON a.id = n.application_id
+           JOIN environments e ON e.id = n.environment_id
+           WHERE n.application_id <> $3
+           ORDER BY e.position, n.namespace
+           LIMIT 1"#,
+        &envs,
+        &namespaces,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(c) = claimed {
+        let archived = if c.archived { " (archived)" } else { "" };
+        return Err(Error::invalid(
+            "placements",
+            format!(
+                "namespace {} on {} belongs to application {}{archived}; a namespace belongs to one application",
+                c.namespace, c.environment, c.application
+            ),
+        ));
+    }
     sqlx::query!(
         "INSERT INTO application_namespaces (application_id, environment_id, namespace)
          SELECT $1, e, n FROM unnest($2::uuid[], $3::text[]) AS x(e, n)",

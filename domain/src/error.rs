@@ -152,7 +152,7 @@ fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> Option<Error> {
             let field = if constraint.contains("slug") {
                 "slug"
             } else if constraint.contains("namespace") {
-                "namespaces"
+                "placements"
             } else {
                 "name"
             };

@@ -830,7 +830,8 @@ impl Ctx<'_> {
             .to_string()
     }
 
-    /// A fresh application of team payments on production.
+    /// A fresh application of team payments on production, in a namespace of its own (a
+    /// namespace belongs to one application).
     async fn golive_app(&self) -> Uuid {
         let slug = self.unique("golive-app");
         domain::applications::create(
@@ -839,11 +840,11 @@ impl Ctx<'_> {
             domain::model::ApplicationInput {
                 team_id: self.seed.payments,
                 slug: slug.clone(),
-                name: slug,
+                name: slug.clone(),
                 description: String::new(),
                 placements: vec![domain::model::Placement {
                     environment_id: self.seed.production,
-                    namespace: "shop".into(),
+                    namespace: slug.clone(),
                 }],
             },
         )

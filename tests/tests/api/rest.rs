@@ -581,6 +581,47 @@ async fn an_application_runs_in_namespaces_per_environment() {
     let (status, body) = post(&app, &pat, "/api/v1/applications", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"]["fields"]["placements"].is_string(), "{body}");
+
+    // A namespace belongs to one application: another application cannot claim checkout's
+    // (it would be judged on checkout's workloads), but may take the one checkout left.
+    let mut claim = application.clone();
+    claim["slug"] = json!("impostor");
+    claim["placements"] =
+        json!([{ "environment_id": id(&staging), "namespace": "payments-checkout" }]);
+    let (status, body) = post(&app, &pat, "/api/v1/applications", &claim).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"]["placements"],
+        "namespace payments-checkout on Staging belongs to application checkout; a namespace belongs to one application",
+        "{body}"
+    );
+    let (_, listed) = get(&app, &pat, "/api/v1/applications").await;
+    assert_eq!(listed["total"], 1, "nothing half-written: {listed}");
+    claim["placements"] =
+        json!([{ "environment_id": id(&production), "namespace": "payments-checkout" }]);
+    let (status, body) = post(&app, &pat, "/api/v1/applications", &claim).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Two edits racing for one namespace: the database lets one through.
+    let racer = |slug: &str| {
+        json!({
+            "team_id": id(&team), "slug": slug, "name": slug,
+            "placements": [{ "environment_id": id(&staging), "namespace": "contested" }],
+        })
+    };
+    let (race_a, race_b) = (racer("race-a"), racer("race-b"));
+    let (a, b) = tokio::join!(
+        post(&app, &pat, "/api/v1/applications", &race_a),
+        post(&app, &pat, "/api/v1/applications", &race_b),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY],
+        "{} {}",
+        a.1,
+        b.1
+    );
 }
 
 #[tokio::test]
