@@ -2297,6 +2297,7 @@ async fn calendar_ui_args(
                     form.window_date.map(|d| d.to_string()).unwrap_or_default(),
                 ),
                 ("description", form.description),
+                ("contingency_plan", form.contingency_plan),
                 ("lead", "Pat".into()),
             ])
         }
@@ -2317,6 +2318,7 @@ async fn calendar_ui_args(
                     m.window_date.map(|d| d.to_string()).unwrap_or_default(),
                 ),
                 ("description", m.description),
+                ("contingency_plan", m.contingency_plan),
                 ("lead", "Sam".into()),
             ])
         }
