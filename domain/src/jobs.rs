@@ -138,6 +138,41 @@ pub async fn claim_these(
     .await?)
 }
 
+/// Extends the leases of every job `worker` holds, while it is still working on them: a job that
+/// runs longer than [`LEASE`] is not taken over by another replica. Returns how many were
+/// extended.
+pub async fn extend_leases(
+    pool: &PgPool,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE jobs SET locked_until = $2
+         WHERE locked_by = $1 AND done_at IS NULL AND failed_at IS NULL",
+        worker,
+        now + lease,
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Gives up the leases `worker` still holds (a replica shutting down with a job unfinished):
+/// another replica may claim those jobs at once instead of after the lease. The attempt counts.
+pub async fn release_leases(pool: &PgPool, worker: &str, now: DateTime<Utc>) -> Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE jobs SET locked_by = NULL, locked_until = NULL, run_at = least(run_at, $2),
+                last_error = 'the replica running it shut down'
+         WHERE locked_by = $1 AND done_at IS NULL AND failed_at IS NULL",
+        worker,
+        now,
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 /// Marks a job done (only by the worker that holds it).
 pub async fn complete(pool: &PgPool, job: &Job, worker: &str, now: DateTime<Utc>) -> Result<()> {
     sqlx::query!(

@@ -240,7 +240,7 @@ impl Config {
             session_idle_minutes: parse_in("DEMARC_SESSION_IDLE_MINUTES", 60, 1..=7 * 24 * 60)?,
             session_absolute_hours: parse_in("DEMARC_SESSION_ABSOLUTE_HOURS", 12, 1..=30 * 24)?,
             demo_data: parse("DEMARC_DEMO_DATA", false)?,
-            shutdown_grace_seconds: parse("DEMARC_SHUTDOWN_GRACE_SECONDS", 20)?,
+            shutdown_grace_seconds: parse_in("DEMARC_SHUTDOWN_GRACE_SECONDS", 20, 1..=3600)?,
             secret_key: var("DEMARC_SECRET_KEY")
                 .map(|key| not_placeholder("DEMARC_SECRET_KEY", key))
                 .transpose()?

@@ -317,11 +317,26 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     let ops_listener = tokio::net::TcpListener::bind(state.config.ops_listen).await?;
     sessions::PgSessionStore::new(state.pool.clone()).spawn_cleanup();
-    if state.config.worker {
-        worker::spawn(state.clone());
-    }
+    let worker = state.config.worker.then(|| worker::spawn(state.clone()));
     let app = router(state.clone());
-    serve_until(state, app, listener, ops_listener, shutdown_signal()).await
+    let served = serve_until(
+        state.clone(),
+        app,
+        listener,
+        ops_listener,
+        shutdown_signal(),
+    )
+    .await;
+    if let Some(worker) = worker {
+        // The worker stopped claiming when the drain began; the job in hand gets a grace too.
+        worker
+            .finish(
+                &state,
+                Duration::from_secs(state.config.shutdown_grace_seconds),
+            )
+            .await;
+    }
+    served
 }
 
 /// Serves `app` and the ops router until `shutdown` completes, then drains: readiness fails at

@@ -51,9 +51,18 @@ async fn ready(State(state): State<AppState>) -> Response {
     let answered = tokio::time::timeout(Duration::from_secs(1), domain::db::ping(&state.pool));
     if answered.await.unwrap_or(false) {
         "ready".into_response()
+    } else if pool_busy(&state) {
+        // Every connection is open and in use: the database answers, the replica is busy. Taking
+        // busy replicas out of the load balancer would pile their load onto the others.
+        "ready (every database connection in use)".into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
     }
+}
+
+/// True when the pool has opened all its connections and none is idle.
+fn pool_busy(state: &AppState) -> bool {
+    state.pool.size() >= state.config.database_max_connections && state.pool.num_idle() == 0
 }
 
 async fn render_metrics(State(state): State<AppState>) -> String {

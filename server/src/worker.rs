@@ -9,8 +9,16 @@ use sqlx::postgres::PgListener;
 
 use crate::state::AppState;
 
-/// Starts the worker loop and the scheduler on the runtime; they stop when the process does.
-pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+/// A replica's worker and scheduler, running on the runtime.
+pub struct Worker {
+    name: String,
+    worker: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the worker loop and the scheduler on the runtime. They stop taking work once the
+/// replica begins shutting down; [`Worker::finish`] waits for the job in hand.
+pub fn spawn(state: AppState) -> Worker {
     let name = format!(
         "{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "demarc".into()),
@@ -18,10 +26,34 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     );
     let worker = {
         let state = state.clone();
+        let name = name.clone();
         tokio::spawn(async move { run(state, name).await })
     };
     let scheduler = tokio::spawn(async move { schedule(state).await });
-    vec![worker, scheduler]
+    Worker {
+        name,
+        worker,
+        scheduler,
+    }
+}
+
+impl Worker {
+    /// The worker's and the scheduler's tasks, for a caller that stops them itself.
+    pub fn into_tasks(self) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![self.worker, self.scheduler]
+    }
+
+    /// At shutdown: lets the job in hand finish within `grace`; a job still running then is
+    /// given up (its lease released, so another replica takes it over at once).
+    pub async fn finish(self, state: &AppState, grace: Duration) {
+        self.scheduler.abort();
+        if tokio::time::timeout(grace, self.worker).await.is_err() {
+            tracing::warn!("grace period over: leaving the job in hand to another replica");
+            if let Err(e) = jobs::release_leases(&state.pool, &self.name, state.clock.now()).await {
+                tracing::warn!(error = %e, "cannot release the leases of this replica's jobs");
+            }
+        }
+    }
 }
 
 async fn run(state: AppState, name: String) {
@@ -54,40 +86,77 @@ async fn run(state: AppState, name: String) {
     }
 }
 
+/// Runs one job, extending the leases of the jobs in hand while it runs (a verification of a
+/// big cluster may outlast one lease).
 async fn run_one(state: &AppState, name: &str, job: jobs::Job) {
+    let work = handle(state, name, &job);
+    tokio::pin!(work);
+    let mut heartbeat = tokio::time::interval(
+        (jobs::LEASE / 3)
+            .to_std()
+            .unwrap_or(Duration::from_secs(60)),
+    );
+    heartbeat.tick().await; // the first tick is immediate: the lease was just taken
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            _ = heartbeat.tick() => {
+                if let Err(e) = jobs::extend_leases(&state.pool, name, state.clock.now(), jobs::LEASE).await {
+                    tracing::warn!(job = job.id, error = %e, "cannot extend the lease of a running job");
+                }
+            }
+        }
+    };
+    settle(state, name, &job, outcome).await;
+}
+
+async fn handle(
+    state: &AppState,
+    name: &str,
+    job: &jobs::Job,
+) -> Option<std::result::Result<(), domain::Error>> {
     let clock = state.clock.clone();
-    let mut outcome = domain::golive::runs::handle_job(
+    let outcome = domain::golive::runs::handle_job(
         &state.pool,
         &state.secrets,
         &state.config.webhook_egress,
         name,
-        &job,
+        job,
         move || clock.now(),
     )
     .await;
-    if outcome.is_none() {
-        outcome = domain::calendar::notices::handle_job(
-            &state.pool,
-            &state.secrets,
-            &state.config.mailer,
-            &job,
-            state.clock.now(),
-        )
-        .await;
+    if outcome.is_some() {
+        return outcome;
     }
+    domain::calendar::notices::handle_job(
+        &state.pool,
+        &state.secrets,
+        &state.config.mailer,
+        job,
+        state.clock.now(),
+    )
+    .await
+}
+
+async fn settle(
+    state: &AppState,
+    name: &str,
+    job: &jobs::Job,
+    outcome: Option<std::result::Result<(), domain::Error>>,
+) {
     let now = state.clock.now();
     match outcome {
         Some(outcome) => {
-            if jobs::settle(&state.pool, &job, name, now, &outcome).await == jobs::Settled::GaveUp
+            if jobs::settle(&state.pool, job, name, now, &outcome).await == jobs::Settled::GaveUp
                 && let Err(e) = &outcome
                 && let Err(e) =
-                    domain::golive::runs::abandon(&state.pool, &job, &e.to_string(), now).await
+                    domain::golive::runs::abandon(&state.pool, job, &e.to_string(), now).await
             {
                 tracing::warn!(job = job.id, error = %e, "cannot record a job given up");
             }
         }
         None => {
-            let _ = jobs::fail(&state.pool, &job, name, now, "unknown job kind").await;
+            let _ = jobs::fail(&state.pool, job, name, now, "unknown job kind").await;
             tracing::error!(job = job.id, kind = %job.kind, "unknown job kind");
         }
     }

@@ -128,7 +128,7 @@ impl TestApp {
         }
         for _ in 0..replicas {
             self.workers
-                .extend(server::worker::spawn(self.state.clone()));
+                .extend(server::worker::spawn(self.state.clone()).into_tasks());
         }
     }
 
@@ -177,7 +177,7 @@ impl TestApp {
         };
         let app = app.layer(axum::middleware::from_fn(outside_route_generation));
         let ops = server::ops::router(state.clone());
-        let workers = server::worker::spawn(state.clone());
+        let workers = server::worker::spawn(state.clone()).into_tasks();
         let tasks = Vec::from([
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app.into_make_service()).await;
@@ -449,7 +449,7 @@ impl TestApp {
             server::router(state.clone())
         };
         let app = app.layer(axum::middleware::from_fn(outside_route_generation));
-        let mut tasks = server::worker::spawn(state.clone());
+        let mut tasks = server::worker::spawn(state.clone()).into_tasks();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service()).await;
         }));

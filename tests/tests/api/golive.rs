@@ -2336,6 +2336,51 @@ async fn finished_bookkeeping_jobs_are_pruned_after_their_retention_and_deliveri
         (
             "old reminder",
             domain::calendar::notices::JOB_REMINDER,
+
+    // A worker still busy after its lease keeps the job: its heartbeat extends the lease, and
+    // only its own. Shutting down, it gives the job up at once instead of after the lease.
+    let lease = chrono::Duration::minutes(5);
+    let later = now + chrono::Duration::minutes(4);
+    assert_eq!(
+        domain::jobs::extend_leases(&app.pool, "b", later, lease)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        domain::jobs::extend_leases(&app.pool, "a", later, lease)
+            .await
+            .unwrap(),
+        0,
+        "a holds nothing"
+    );
+    let past_first_lease = now + chrono::Duration::minutes(7);
+    assert!(
+        domain::jobs::claim(&app.pool, "c", past_first_lease, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "the extended lease still holds"
+    );
+    assert_eq!(
+        domain::jobs::release_leases(&app.pool, "b", past_first_lease)
+            .await
+            .unwrap(),
+        1
+    );
+    let taken_over = domain::jobs::claim(&app.pool, "c", past_first_lease, lease)
+        .await
+        .unwrap()
+        .expect("released at shutdown: claimable at once");
+    assert_eq!(taken_over.id, job.id);
+    assert_eq!(taken_over.attempt, 3);
+    assert_eq!(
+        domain::jobs::extend_leases(&app.pool, "b", past_first_lease, lease)
+            .await
+            .unwrap(),
+        0,
+        "b gave it up"
+    );
             Some(old),
             None,
             false,
