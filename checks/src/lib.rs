@@ -285,7 +285,8 @@ impl Params {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SourceInfo {
-    /// "cluster", "upload" or "manifests".
+    /// "cluster", "upload" or "manifests"; Demarc records results a pipeline posted as
+    /// "report" (it did not read those objects itself).
     pub kind: String,
     /// Cluster name (environment), file name or folder.
     pub name: String,

@@ -709,6 +709,28 @@ enum Apply {
     Evidence,
 }
 
+/// The source of results computed elsewhere, as Demarc records it: a "report", whatever the
+/// pipeline says it read. Demarc did not read those objects itself, so a report never passes
+/// for a read of the cluster; what the pipeline claims to have read stays in the name.
+fn reported_source(claimed: Option<SourceInfo>, now: DateTime<Utc>) -> SourceInfo {
+    match claimed {
+        Some(c) => SourceInfo {
+            kind: "report".into(),
+            name: format!("{} {}", c.kind, c.name),
+            server_version: c.server_version,
+            server: None,
+            read_at: c.read_at.min(now),
+        },
+        None => SourceInfo {
+            kind: "report".into(),
+            name: "CI".into(),
+            server_version: None,
+            server: None,
+            read_at: now,
+        },
+    }
+}
+
 /// Stores a run's results and applies them to the review's automatic items (in the caller's
 /// transaction): the combined outcome per item, drift after go-live, notifications.
 #[allow(clippy::too_many_arguments)]
@@ -1389,14 +1411,7 @@ async fn store_offline(
             params,
         } => {
             same_params(&wanted, &results, &params)?;
-            let source = source.unwrap_or(SourceInfo {
-                kind: "manifests".into(),
-                name: "CI".into(),
-                server_version: None,
-                server: None,
-                read_at: now,
-            });
-            (results, source)
+            (results, reported_source(source, now))
         }
     };
     let id = sqlx::query_scalar!(

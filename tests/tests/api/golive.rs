@@ -1401,8 +1401,28 @@ async fn uploaded_lists_and_ci_reports_are_verified_with_the_same_engine() {
     assert_eq!(status, StatusCode::CREATED, "{run}");
     assert_eq!(run["trigger"], "ci");
     assert_eq!(run["applied"], true);
+    assert_eq!(run["source"]["kind"], "report", "{run}");
     let review = reload(&app, &alice, &review).await;
     assert_eq!(item(&review, "replicas")["status"], "failed");
+    // A pipeline may say it read the cluster; Demarc did not, and records it as a report.
+    let mut claimed = report.clone();
+    claimed["source"] = json!({
+        "kind": "cluster", "name": "production", "server": "https://10.0.0.1",
+        "read_at": "2026-01-01T00:00:00Z"
+    });
+    let (status, run) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/api/v1/check-reports",
+        None,
+        Some(&claimed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["source"]["kind"], "report", "{run}");
+    assert_eq!(run["source"]["name"], "cluster production", "{run}");
+    assert!(run["source"]["server"].is_null(), "{run}");
     // The report said nothing about rollouts: a pipeline that ran some checks only does not
     // turn the others "not applicable".
     assert_eq!(item(&review, "rollout")["status"], "passed", "{review}");

@@ -366,8 +366,14 @@ fn run_view(r: VerificationRun) -> impl IntoView {
 /// Where results were read from and when: "Read from cluster Production (Kubernetes v1.31.4)
 /// at ...".
 fn source_text(s: SourceInfo) -> impl IntoView {
+    let read = if s.kind == "report" {
+        // Results a pipeline computed and posted: Demarc did not read those objects.
+        format!("Reported by a pipeline that read {}", s.name)
+    } else {
+        format!("Read from {} {}", s.kind, s.name)
+    };
     view! {
-        {format!("Read from {} {}", s.kind, s.name)}
+        {read}
         {s.server_version.map(|v| format!(" (Kubernetes {v})"))}" at "{when(s.read_at)}
     }
 }
