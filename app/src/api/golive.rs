@@ -132,29 +132,28 @@ pub async fn load_golive_attention() -> UiResult<domain::golive::model::GoLiveAt
     let (pool, caller) = ssr::context()?;
     caller.actor.authorize(domain::Action::Read)?;
     let now = ssr::now()?;
-    // The same for every reader: computed once per data version and minute (a run that finds
-    // drift does not move the data version, so it shows within a minute).
+    // An application team's members see their own teams' applications, read for them alone;
+    // platform staff and auditors see every team's, the same for all of them: computed once per
+    // data version and minute (a run that finds drift does not move the data version, so it
+    // shows within a minute).
+    let actor = &caller.actor;
+    if actor.roles.is_empty() {
+        return Ok(
+            domain::golive::store::attention(&pool, &caller, now, Some(&actor.teams)).await?,
+        );
+    }
     let cache = ssr::cache()?;
     let key = (cache.version(&pool).await?, now.timestamp().div_euclid(60));
     let shared = match cache.memo::<GoLiveAttention>("golive-attention", key) {
         Some(a) => a,
         None => {
-            let a = domain::golive::store::attention(&pool, &caller, now).await?;
+            let a = domain::golive::store::attention(&pool, &caller, now, None).await?;
             let a = std::sync::Arc::new(a);
             cache.put_memo("golive-attention", key, a.clone());
             a
         }
     };
-    // An application team's members see their own teams' applications; platform staff and
-    // auditors see every team's.
-    let actor = &caller.actor;
-    let mine = |r: &&domain::golive::model::AttentionRow| {
-        !actor.roles.is_empty() || actor.teams.contains(&r.team)
-    };
-    Ok(GoLiveAttention {
-        drifted: shared.drifted.iter().filter(mine).cloned().collect(),
-        waivers_ending: shared.waivers_ending.iter().filter(mine).cloned().collect(),
-    })
+    Ok((*shared).clone())
 }
 
 /// Opens the review of an application on an environment, then shows it.

@@ -1400,16 +1400,18 @@ pub struct BoardFilter {
     pub team: Option<String>,
 }
 
-/// How many rows of each list [`attention`] returns (enough for every team's own to be among
-/// them when the dashboard narrows the lists to an application team's).
+/// How many rows of each list [`attention`] returns.
 const ATTENTION_ROWS: i64 = 100;
 
 /// Approved reviews with open drift (oldest first) and waivers on approved reviews that run out
-/// soon (soonest first): what the dashboard asks people to look at.
+/// soon (soonest first): what the dashboard asks people to look at. `teams` narrows both lists
+/// to those teams' applications (in the query, so a team's own rows are never crowded out by
+/// other teams'); `None` is every team's.
 pub async fn attention(
     pool: &PgPool,
     caller: &Caller,
     now: DateTime<Utc>,
+    teams: Option<&[String]>,
 ) -> Result<GoLiveAttention> {
     caller.actor.authorize(Action::Read)?;
     let mut conn = pool.acquire().await?;
@@ -1425,9 +1427,11 @@ pub async fn attention(
            JOIN environments e ON e.id = r.environment_id
            JOIN platforms p ON p.id = e.platform_id
            WHERE d.resolved_at IS NULL AND r.state = 'approved' AND a.archived_at IS NULL
+             AND ($2::text[] IS NULL OR t.slug = ANY($2))
            GROUP BY r.id, t.slug, a.name, e.name, p.name
            ORDER BY min(d.detected_at), a.name LIMIT $1"#,
-        ATTENTION_ROWS
+        ATTENTION_ROWS,
+        teams
     )
     .fetch_all(&mut *conn)
     .await?
@@ -1454,10 +1458,12 @@ pub async fn attention(
            JOIN platforms p ON p.id = e.platform_id
            WHERE r.state = 'approved' AND a.archived_at IS NULL AND w.revoked_at IS NULL
              AND w.expires_at > $1 AND w.expires_at <= $2
+             AND ($4::text[] IS NULL OR t.slug = ANY($4))
            ORDER BY w.expires_at, a.name LIMIT $3"#,
         now,
         now + Duration::days(WAIVER_WARNING_DAYS),
-        ATTENTION_ROWS
+        ATTENTION_ROWS,
+        teams
     )
     .fetch_all(&mut *conn)
     .await?
