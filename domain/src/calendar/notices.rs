@@ -775,14 +775,16 @@ pub async fn remove_team_email(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let team_id = sqlx::query_scalar!(
-        "SELECT team_id FROM team_emails WHERE id = $1 AND removed_at IS NULL FOR UPDATE",
+    let before = sqlx::query_as!(
+        TeamEmail,
+        "SELECT id, team_id, hint, created_by, created_at FROM team_emails
+         WHERE id = $1 AND removed_at IS NULL FOR UPDATE",
         id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::not_found("e-mail recipient"))?;
-    let slug = team_slug(&mut tx, team_id).await?;
+    let slug = team_slug(&mut tx, before.team_id).await?;
     caller
         .actor
         .authorize(Action::WorkOnTeamCalendar { team: &slug })?;
@@ -799,7 +801,7 @@ pub async fn remove_team_email(
         "team_email.remove",
         "team_email",
         &id.to_string(),
-        Some(&serde_json::json!({ "id": id })),
+        Some(&before),
         None::<&()>,
     )
     .await?;

@@ -450,32 +450,37 @@ pub async fn remove_webhook(
     webhook_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let team_id = sqlx::query_scalar!(
-        "SELECT team_id FROM team_webhooks WHERE id = $1 AND removed_at IS NULL",
+    let before = sqlx::query_as!(
+        TeamWebhook,
+        "SELECT id, team_id, format, hint, created_by, created_at FROM team_webhooks
+         WHERE id = $1 AND removed_at IS NULL",
         webhook_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::not_found("webhook"))?;
-    let slug = team_slug(pool, team_id).await?;
+    let slug = team_slug(pool, before.team_id).await?;
     caller
         .actor
         .authorize(Action::WorkOnGoLive { team: &slug })?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE team_webhooks SET removed_at = $2 WHERE id = $1",
+    let removed = sqlx::query!(
+        "UPDATE team_webhooks SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL",
         webhook_id,
         now
     )
     .execute(&mut *tx)
     .await?;
+    if removed.rows_affected() == 0 {
+        return Err(Error::not_found("webhook"));
+    }
     audit::record(
         &mut tx,
         caller,
         "team_webhook.remove",
         "team_webhook",
         &webhook_id.to_string(),
-        Some(&serde_json::json!({"id": webhook_id})),
+        Some(&before),
         None::<&()>,
     )
     .await?;

@@ -1928,6 +1928,25 @@ async fn a_regression_after_go_live_is_drift_and_reaches_the_team_webhook() {
         "the last reading stands"
     );
     regressed.shutdown().await;
+
+    // Removing the Slack receiver: the audit log keeps what was removed (never the address),
+    // and a second removal finds nothing.
+    let slack_id = slack["id"].as_str().unwrap();
+    let path = format!("/api/v1/webhooks/{slack_id}");
+    let (status, body) = call(&app, &alice, Method::DELETE, &path, None, None).await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = call(&app, &alice, Method::DELETE, &path, None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let before: serde_json::Value = sqlx::query_scalar(
+        "SELECT before FROM audit_log WHERE action = 'team_webhook.remove' AND entity_id = $1",
+    )
+    .bind(slack_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(before["format"], "slack", "{before}");
+    assert_eq!(before["hint"], slack["hint"], "{before}");
+    assert!(!before.to_string().contains(&slack_url), "{before}");
 }
 
 #[tokio::test]
@@ -2317,45 +2336,6 @@ async fn each_job_is_claimed_by_one_worker_only() {
     .unwrap();
     assert_eq!(again.id, job.id);
     assert_eq!(again.attempt, 2);
-}
-
-#[tokio::test]
-async fn finished_bookkeeping_jobs_are_pruned_after_their_retention_and_deliveries_stay() {
-    let app = TestApp::spawn().await;
-    // Two years ahead: the app's own scheduler, which prunes too, on today's clock, leaves
-    // these jobs to this test.
-    let now = Utc::now() + chrono::Duration::days(730);
-    let old = now - domain::jobs::RETENTION - chrono::Duration::hours(1);
-    let recent = now - domain::jobs::RETENTION + chrono::Duration::hours(1);
-    // (name, kind, done_at, failed_at, delivery attempt recorded, pruned)
-    let cases = [
-        (
-            "old verification",
-            domain::golive::runs::JOB_VERIFY,
-            Some(old),
-            None,
-            false,
-            true,
-        ),
-        (
-            "old failed verification",
-            domain::golive::runs::JOB_VERIFY,
-            None,
-            Some(old),
-            false,
-            true,
-        ),
-        (
-            "old slot",
-            domain::golive::runs::JOB_VERIFY_ENVIRONMENT,
-            Some(old),
-            None,
-            false,
-            true,
-        ),
-        (
-            "old reminder",
-            domain::calendar::notices::JOB_REMINDER,
 
     // A worker still busy after its lease keeps the job: its heartbeat extends the lease, and
     // only its own. Shutting down, it gives the job up at once instead of after the lease.
@@ -2401,6 +2381,45 @@ async fn finished_bookkeeping_jobs_are_pruned_after_their_retention_and_deliveri
         0,
         "b gave it up"
     );
+}
+
+#[tokio::test]
+async fn finished_bookkeeping_jobs_are_pruned_after_their_retention_and_deliveries_stay() {
+    let app = TestApp::spawn().await;
+    // Two years ahead: the app's own scheduler, which prunes too, on today's clock, leaves
+    // these jobs to this test.
+    let now = Utc::now() + chrono::Duration::days(730);
+    let old = now - domain::jobs::RETENTION - chrono::Duration::hours(1);
+    let recent = now - domain::jobs::RETENTION + chrono::Duration::hours(1);
+    // (name, kind, done_at, failed_at, delivery attempt recorded, pruned)
+    let cases = [
+        (
+            "old verification",
+            domain::golive::runs::JOB_VERIFY,
+            Some(old),
+            None,
+            false,
+            true,
+        ),
+        (
+            "old failed verification",
+            domain::golive::runs::JOB_VERIFY,
+            None,
+            Some(old),
+            false,
+            true,
+        ),
+        (
+            "old slot",
+            domain::golive::runs::JOB_VERIFY_ENVIRONMENT,
+            Some(old),
+            None,
+            false,
+            true,
+        ),
+        (
+            "old reminder",
+            domain::calendar::notices::JOB_REMINDER,
             Some(old),
             None,
             false,
