@@ -512,14 +512,33 @@ pub async fn list_applications(
     Ok(domain::applications::list(&pool, &caller, &query, &filter).await?)
 }
 
+/// Every page of a list, for a picker that must offer every choice.
 #[cfg(feature = "ssr")]
-async fn choices(pool: &domain::db::PgPool, caller: &domain::db::Caller) -> UiResult<AppChoices> {
-    let query = domain::model::ListQuery {
+async fn every_page<T, F>(mut list: impl FnMut(domain::model::ListQuery) -> F) -> UiResult<Vec<T>>
+where
+    F: std::future::Future<Output = domain::Result<Page<T>>>,
+{
+    let mut all = Vec::new();
+    let mut query = domain::model::ListQuery {
         per_page: 200,
         ..Default::default()
     };
-    let teams = domain::teams::list(pool, caller, &query).await?.items;
-    let platforms = domain::platforms::list(pool, caller, &query).await?.items;
+    loop {
+        let page = list(query.clone()).await?;
+        let last = page.items.is_empty() || query.page as i64 * query.per_page as i64 >= page.total;
+        all.extend(page.items);
+        if last {
+            return Ok(all);
+        }
+        query.page += 1;
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn choices(pool: &domain::db::PgPool, caller: &domain::db::Caller) -> UiResult<AppChoices> {
+    let teams = every_page(|q| async move { domain::teams::list(pool, caller, &q).await }).await?;
+    let platforms =
+        every_page(|q| async move { domain::platforms::list(pool, caller, &q).await }).await?;
     let environments = domain::environments::all(pool, caller)
         .await?
         .into_iter()
