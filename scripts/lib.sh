@@ -409,6 +409,8 @@ print_demo_logins() {
       bob      team search             team-search
       audrey   auditor                 auditors
       nobody   no access               (none)
+    alice and bob see "No access" until their team exists in Demarc: start with --demo-data,
+    or sign in as admin or pat and create the teams payments and search.
 EOF
 }
 
